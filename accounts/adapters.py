@@ -1,0 +1,19 @@
+from urllib.parse import urlencode
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # People do not sign up in the abstract: influencers apply to a brand on its join page,
+        # and staff accounts are created by administrators.
+        return False
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        url = super().get_login_redirect_url(request)
+        user = request.user
+        if user.is_authenticated and user.is_staff and not user.is_verified():  # type: ignore[union-attr]
+            return f"{reverse('two_factor')}?{urlencode({'next': url})}"
+        return url

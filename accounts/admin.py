@@ -1,0 +1,102 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin_mixins import BrandScopedAdminMixin
+from accounts.models import APIKey, StaffBrandAccess, User
+from accounts.scoping import brand_ids_for_user
+from accounts.services import api_key_create, api_key_revoke, two_factor_reset
+from core.admin_exports import export_csv, export_xlsx
+
+
+class StaffBrandAccessInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = StaffBrandAccess
+    extra = 0
+    autocomplete_fields = ["brand"]
+    verbose_name = _("brand this person may see")
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "two_factor", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "brand_access__brand"]
+    search_fields = ["email", "full_name"]
+    readonly_fields = ["last_login", "date_joined"]
+    inlines = [StaffBrandAccessInline]
+    actions = ["reset_two_factor", export_csv, export_xlsx]
+    export_fields = ["id", "email", "full_name", "is_staff", "is_active", "date_joined", "last_login"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Person"), {"fields": ("full_name", "preferred_language")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2", "is_staff", "groups")}),)
+    filter_horizontal = ("groups",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # Staff of a brand see the staff who share one of their brands; only superusers see all.
+        queryset = super().get_queryset(request)
+        allowed = brand_ids_for_user(request.user)
+        if allowed is None:
+            return queryset
+        return queryset.filter(brand_access__brand_id__in=allowed).distinct()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser) or super().has_module_permission(request)
+
+    @admin.display(boolean=True, description=_("2FA"))
+    def two_factor(self, obj: User) -> bool:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        return TOTPDevice.objects.filter(user=obj, confirmed=True).exists()
+
+    @admin.action(description=_("Reset two-factor authentication (lost device)"), permissions=["change"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        if not request.user.is_superuser:
+            self.message_user(request, _("Only administrators can reset two-factor authentication."), messages.ERROR)
+            return
+        for user in queryset:
+            two_factor_reset(user=user, actor=request.user)
+        self.message_user(request, _("Two-factor authentication reset; they will enrol again at next sign-in."))
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(BrandScopedAdminMixin):
+    list_display = ["name", "brand", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["brand", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    fields = ["brand", "name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke", export_csv]
+    export_fields = ["id", "brand__slug", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None) -> Any:
+        return [*self.readonly_fields, "brand", "name"] if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: APIKey, form: Any, change: bool) -> None:
+        if change:
+            return
+        self.check_brand_allowed(request, obj)
+        created, secret = api_key_create(brand=obj.brand, name=obj.name, created_by=request.user)  # type: ignore[arg-type]
+        obj.pk = created.pk
+        self.message_user(
+            request,
+            _("Copy the key now, it will not be shown again: %(key)s") % {"key": secret},
+            messages.WARNING,
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: APIKey | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke selected keys"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key, actor=request.user)
+        self.message_user(request, _("Keys revoked."))

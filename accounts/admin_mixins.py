@@ -1,0 +1,79 @@
+"""The admin half of brand scoping. Every ModelAdmin of brand-owned data uses
+`BrandScopedAdminMixin` and names the path to the brand."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import ForeignKey, Model, QuerySet
+from django.forms import ModelChoiceField, ModelForm
+from django.http import Http404, HttpRequest
+
+from accounts.scoping import brand_ids_for_user, scope_queryset
+
+
+class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
+    #: lookup from this model to its brand: "brand", "campaign__brand"; "pk" for Brand itself
+    brand_field: str = "brand"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scope_queryset(super().get_queryset(request), brand_ids_for_user(request.user), brand_field=self.brand_field)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        # Another brand's object answers 404, exactly like one that does not exist, instead of
+        # the admin's default redirect: nothing tells the visitor it exists.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    def formfield_for_foreignkey(self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if isinstance(field, ModelChoiceField):
+            field.queryset = _scope_choices(field.queryset, request)
+        return field
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and isinstance(field, ModelChoiceField):
+            field.queryset = _scope_choices(field.queryset, request)
+        return field
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm[Any], change: bool) -> None:
+        self.check_brand_allowed(request, obj)
+        super().save_model(request, obj, form, change)
+
+    def check_brand_allowed(self, request: HttpRequest, obj: Model) -> None:
+        allowed = brand_ids_for_user(request.user)
+        if allowed is None:
+            return
+        brand_id = _brand_id_of(obj, self.brand_field)
+        if brand_id is not None and brand_id not in allowed:
+            raise PermissionDenied
+
+
+def _brand_id_of(obj: Model, brand_field: str) -> int | None:
+    if brand_field == "pk":
+        return obj.pk
+    target: Any = obj
+    for part in brand_field.split("__"):
+        target = getattr(target, part, None)
+        if target is None:
+            return None
+    return target.pk
+
+
+def _scope_choices(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
+    """Limit a choice list to the user's brands when the related model is brand-owned."""
+    from campaigns.models import Brand
+
+    allowed = brand_ids_for_user(request.user)
+    if allowed is None:
+        return queryset
+    model = queryset.model
+    if model is Brand:
+        return queryset.filter(pk__in=allowed)
+    brand_path = getattr(model, "BRAND_FIELD", None)
+    if brand_path:
+        return scope_queryset(queryset, allowed, brand_field=brand_path)
+    return queryset

@@ -1,0 +1,42 @@
+from typing import Any
+
+from django.contrib.auth.models import Group
+
+from accounts.models import User
+from accounts.roles import BRAND_VIEWER, FINANCE, MANAGER, roles_sync
+from accounts.services import staff_brand_grant
+from campaigns.models import Brand
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data, printed on purpose
+
+STAFF = [
+    ("admin@demo.mgm", "Ana Admin", None, True),
+    ("manager@demo.mgm", "Mateo Manager", MANAGER, False),
+    ("finance@demo.mgm", "Fernanda Finance", FINANCE, False),
+    ("viewer@demo.mgm", "Valeria Viewer", BRAND_VIEWER, False),
+]
+
+
+def seed(*, out: Any) -> None:
+    roles_sync()
+    brand = Brand.objects.get(slug="demo")
+    for email, name, role, is_superuser in STAFF:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            if is_superuser:
+                user = User.objects.create_superuser(email=email, password=DEMO_PASSWORD, full_name=name)
+            else:
+                user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name, is_staff=True)
+        _verify_email(user)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+            staff_brand_grant(user=user, brand=brand)
+        out.write(f"  login {email} / {DEMO_PASSWORD} ({role or 'administrator'}; 2FA enrolment on first sign-in)")
+
+
+def _verify_email(user: User) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )

@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from accounts.admin_mixins import BrandScopedAdminMixin
+from audit.models import AuditEvent
+from core.admin_exports import export_csv, export_xlsx
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(BrandScopedAdminMixin):
+    """Read-only: the audit log is appended to by services, never edited by people."""
+
+    list_display = ["created_at", "actor_repr", "action", "target_type", "target_repr", "brand", "ip"]
+    list_filter = ["action", "target_type", "brand", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["actor_repr", "action", "target_repr", "target_id", "request_id", "ip"]
+    date_hierarchy = "created_at"
+    list_select_related = ["brand"]
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "id", "created_at", "actor_repr", "action", "target_type", "target_id", "target_repr",
+        "brand_id", "before", "after", "ip", "request_id", "hash",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,7 @@
+from django.contrib.admin.apps import AdminConfig
+
+
+class MGMAdminConfig(AdminConfig):
+    """The back office: Django's admin with 2FA and brand scoping (core.admin_site)."""
+
+    default_site = "core.admin_site.MGMAdminSite"

@@ -1,0 +1,55 @@
+"""Money helpers. Amounts are integers in minor units (cents), as VTEX sends them; rates are
+Decimal. `round_minor` is the one place where a fractional amount becomes minor units."""
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+
+# ISO 4217 minor-unit exponents for the currencies our brands sell in. CLP has no minor unit
+# in practice; VTEX still sends CLP in "cents" of 1/100, so the exponent here is the one used
+# for *display and input*, while storage is always in VTEX's 1/100 units.
+CURRENCY_EXPONENT = {
+    "BRL": 2,
+    "COP": 2,
+    "MXN": 2,
+    "PEN": 2,
+    "CLP": 2,
+    "ARS": 2,
+    "USD": 2,
+    "UYU": 2,
+    "EUR": 2,
+}
+CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCY_EXPONENT)]
+
+
+def round_minor(amount: Decimal) -> int:
+    """Round a fractional number of minor units to a whole one: banker's rounding (half to
+    even), so rounding errors do not drift in one direction over many lines."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def parse_major(value: str | int | Decimal, *, currency: str) -> int:
+    """Turn what a person typed ("1234.50") into minor units, refusing anything inexact."""
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    try:
+        amount = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation as exc:
+        raise ApplicationError(_("Enter an amount as a number, for example 1500.00."), code="not_a_number") from exc
+    if not amount.is_finite():
+        raise ApplicationError(_("Enter an amount as a number, for example 1500.00."), code="not_a_number")
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise ApplicationError(
+            _("Use at most %(digits)s decimal places for %(currency)s.") % {"digits": exponent, "currency": currency},
+            code="too_many_decimals",
+        )
+    return int(scaled)
+
+
+def format_minor(amount: int, currency: str) -> str:
+    """Format minor units for people: 123456 BRL -> "BRL 1,234.56"."""
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    major = Decimal(amount).scaleb(-exponent)
+    return f"{currency} {major:,.{exponent}f}"

@@ -1,0 +1,45 @@
+"""Templated email in the recipient's language, always sent by the worker after the
+transaction that caused it commits (a rolled-back change never emails anyone)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+SUPPORTED = {code for code, _name in settings.LANGUAGES}
+
+
+def email_send(*, to: list[str], template: str, context: dict[str, Any], language: str | None = None) -> None:
+    """Queue `templates/email/<template>/{subject.txt,body.txt,body.html}` for `to`.
+
+    `context` must be JSON-serialisable: the worker renders it, not this process."""
+    recipients = [address for address in to if address]
+    if not recipients:
+        return
+    from integrations.tasks import send_email_task
+
+    lang = language if language in SUPPORTED else settings.LANGUAGE_CODE
+    transaction.on_commit(
+        lambda: send_email_task.delay(to=recipients, template=template, context=context, language=lang)
+    )
+
+
+def email_render(*, template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
+    ctx = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = render_to_string(f"email/{template}/subject.txt", ctx).strip().replace("\n", " ")
+        text = render_to_string(f"email/{template}/body.txt", ctx)
+        html = render_to_string(f"email/{template}/body.html", ctx)
+    return subject, text, html
+
+
+def email_deliver(*, to: list[str], template: str, context: dict[str, Any], language: str) -> None:
+    subject, text, html = email_render(template=template, context=context, language=language)
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=to
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
