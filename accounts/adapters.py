@@ -14,6 +14,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         url = super().get_login_redirect_url(request)
         user = request.user
-        if user.is_authenticated and user.is_staff and not user.is_verified():  # type: ignore[union-attr]
+        if user.is_authenticated and user.is_staff and not getattr(user, "is_verified", lambda: False)():
             return f"{reverse('two_factor')}?{urlencode({'next': url})}"
         return url

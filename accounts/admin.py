@@ -37,7 +37,12 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2", "is_staff", "groups")}),)
+    add_fieldsets = (
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2", "is_staff", "groups")},
+        ),
+    )
     filter_horizontal = ("groups",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
@@ -80,7 +85,7 @@ class APIKeyAdmin(BrandScopedAdminMixin):
     def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None) -> Any:
         return [*self.readonly_fields, "brand", "name"] if obj else self.readonly_fields
 
-    def save_model(self, request: HttpRequest, obj: APIKey, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             return
         self.check_brand_allowed(request, obj)
@@ -98,5 +103,5 @@ class APIKeyAdmin(BrandScopedAdminMixin):
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
         for api_key in queryset:
-            api_key_revoke(api_key=api_key, actor=request.user)
+            api_key_revoke(api_key=api_key, actor=request.user)  # type: ignore[arg-type]
         self.message_user(request, _("Keys revoked."))

@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
@@ -17,7 +18,9 @@ class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
     brand_field: str = "brand"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return scope_queryset(super().get_queryset(request), brand_ids_for_user(request.user), brand_field=self.brand_field)
+        return scope_queryset(
+            super().get_queryset(request), brand_ids_for_user(request.user), brand_field=self.brand_field
+        )
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         # Another brand's object answers 404, exactly like one that does not exist, instead of
@@ -27,15 +30,23 @@ class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
             raise Http404
         return obj
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        # simple-history falls back to the history of deleted rows, which would show another
+        # brand's data: scoped staff only see the history of rows they can see now.
+        scoped = brand_ids_for_user(request.user) is not None
+        if scoped and not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
     def formfield_for_foreignkey(self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if isinstance(field, ModelChoiceField):
+        if isinstance(field, ModelChoiceField) and field.queryset is not None:
             field.queryset = _scope_choices(field.queryset, request)
         return field
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and isinstance(field, ModelChoiceField):
+        if isinstance(field, ModelChoiceField) and field.queryset is not None:
             field.queryset = _scope_choices(field.queryset, request)
         return field
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
@@ -101,3 +102,8 @@ class APIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-c
             "name": "Authorization",
             "description": "`Api-Key mgm_<prefix>_<secret>`, created with `manage.py api_key_create`.",
         }
+
+
+class VerifiedStaffSessionScheme(SessionScheme):
+    target_class = "accounts.api_auth.VerifiedStaffSessionAuthentication"
+    name = "staffSession"

@@ -16,10 +16,11 @@ def brand_ids_for_user(user: "User | Any") -> set[int] | None:
         return set()
     if user.is_superuser:
         return None
-    cached = getattr(user, "_mgm_brand_ids", None)
+    # Cached on the user object: one query per request, however many querysets get scoped.
+    cached: set[int] | None = getattr(user, "_mgm_brand_ids", None)
     if cached is None:
         cached = set(user.brand_access.values_list("brand_id", flat=True))
-        user._mgm_brand_ids = cached
+        setattr(user, "_mgm_brand_ids", cached)  # noqa: B010
     return set(cached)
 
 

@@ -56,7 +56,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 if enrol:
                     device.confirmed = True
                     device.save(update_fields=["confirmed"])
-                    audit_record(action="auth.two_factor_enrolled", target=user, actor=user)
+                    audit_record(action="auth.two_factor_enrolled", target=user, actor=user)  # type: ignore[arg-type]
                 otp_login(request, device)
             if enrol:
                 messages.success(request, _("Two-factor authentication is on for your account."))
@@ -69,4 +69,6 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if enrol:
         context["qr_svg"] = segno.make(device.config_url, error="m").svg_inline(scale=5, border=2)
         context["secret"] = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return render(request, "accounts/two_factor.html", context, status=200 if form.is_bound is False or form.is_valid() else 400)
+    return render(
+        request, "accounts/two_factor.html", context, status=200 if form.is_bound is False or form.is_valid() else 400
+    )

@@ -19,8 +19,19 @@ class AuditEventAdmin(BrandScopedAdminMixin):
     list_select_related = ["brand"]
     actions = [export_csv, export_xlsx]
     export_fields = [
-        "id", "created_at", "actor_repr", "action", "target_type", "target_id", "target_repr",
-        "brand_id", "before", "after", "ip", "request_id", "hash",
+        "id",
+        "created_at",
+        "actor_repr",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "brand_id",
+        "before",
+        "after",
+        "ip",
+        "request_id",
+        "hash",
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

@@ -82,7 +82,9 @@ def audit_chain_verify(*, batch_size: int = 2000, progress: Any = None) -> Chain
             return ChainReport(checked=checked, broken_at=None)
         for event in batch:
             if event.prev_hash != prev:
-                return ChainReport(checked, event.pk, "prev_hash does not match the previous event (removed or reordered)")
+                return ChainReport(
+                    checked, event.pk, "prev_hash does not match the previous event (removed or reordered)"
+                )
             expected = compute_hash(prev_hash=event.prev_hash, fields=fields_of(event))
             if expected != event.hash:
                 return ChainReport(checked, event.pk, "content does not match its hash (edited)")

@@ -1,11 +1,14 @@
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import brand_ids_for_request
+from campaigns.models import Brand
 from campaigns.selectors import brand_get, brand_list
 
 
@@ -19,13 +22,14 @@ class BrandOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     is_active = serializers.BooleanField()
 
 
-class BrandListApi(APIView):
-    throttle_scope = "api"
+class BrandListApi(ListAPIView):  # type: ignore[type-arg]
+    """Brands this client may see (an API key sees its own brand)."""
 
-    @extend_schema(responses=BrandOutputSerializer(many=True), summary="Brands this client may see")
-    def get(self, request: Request) -> Response:
-        brands = brand_list(brand_ids=brand_ids_for_request(request))
-        return Response(BrandOutputSerializer(brands, many=True).data)
+    throttle_scope = "api"
+    serializer_class = BrandOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Brand]:
+        return brand_list(brand_ids=brand_ids_for_request(self.request))
 
 
 class BrandDetailApi(APIView):

@@ -49,7 +49,9 @@ class Brand(TimeStampedModel):
         _("VTEX account"),
         max_length=80,
         unique=True,
-        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use the VTEX account name: lowercase letters, digits, hyphens."))],
+        validators=[
+            RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use the VTEX account name: lowercase letters, digits, hyphens."))
+        ],
     )
     vtex_environment = models.CharField(
         _("VTEX environment"), max_length=40, choices=Environment.choices, default=Environment.STABLE
@@ -59,7 +61,9 @@ class Brand(TimeStampedModel):
     hook_token = EncryptedTextField(_("hook token"), default=new_hook_token)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="COP")
     country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES, default="CO")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="America/Bogota", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/Bogota", validators=[validate_time_zone]
+    )
     store_domains = models.JSONField(
         _("store domains"),
         default=list,
@@ -110,7 +114,9 @@ class Campaign(TimeStampedModel):
     attribution_window_days = models.PositiveSmallIntegerField(
         _("attribution window (days)"), default=30, validators=[MinValueValidator(7), MaxValueValidator(30)]
     )
-    hold_days = models.PositiveSmallIntegerField(_("hold period (days)"), default=30, validators=[MaxValueValidator(365)])
+    hold_days = models.PositiveSmallIntegerField(
+        _("hold period (days)"), default=30, validators=[MaxValueValidator(365)]
+    )
     is_template = models.BooleanField(_("template"), default=False)
     utm_source = models.CharField(_("utm_source"), max_length=100, blank=True)
     utm_campaign = models.CharField(_("utm_campaign"), max_length=100, blank=True)

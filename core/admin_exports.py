@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,8 +28,8 @@ def _cell(obj: Any, field: str) -> Any:
     return value if isinstance(value, int | float | str) else str(value)
 
 
-def _export(fmt: str) -> Callable[..., HttpResponse]:
-    def action(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
+def _export(fmt: str) -> Callable[..., HttpResponseBase]:
+    def action(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponseBase:
         from audit.services import audit_record
 
         fields = list(getattr(modeladmin, "export_fields", None) or [f.name for f in queryset.model._meta.fields])

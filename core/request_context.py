@@ -23,7 +23,7 @@ class RequestMeta:
     user_id: int | None = None
 
 
-_current: ContextVar[RequestMeta] = ContextVar("mgm_request_meta", default=RequestMeta())
+_current: ContextVar[RequestMeta] = ContextVar("mgm_request_meta", default=RequestMeta())  # noqa: B039 - frozen, immutable
 
 
 def current() -> RequestMeta:

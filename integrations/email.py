@@ -38,8 +38,6 @@ def email_render(*, template: str, context: dict[str, Any], language: str) -> tu
 
 def email_deliver(*, to: list[str], template: str, context: dict[str, Any], language: str) -> None:
     subject, text, html = email_render(template=template, context=context, language=language)
-    message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=to
-    )
+    message = EmailMultiAlternatives(subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=to)
     message.attach_alternative(html, "text/html")
     message.send()

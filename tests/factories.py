@@ -28,7 +28,9 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         if create:
             from allauth.account.models import EmailAddress
 
-            EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
+            EmailAddress.objects.get_or_create(
+                user=self, email=self.email, defaults={"verified": True, "primary": True}
+            )
             self.save()
 
 
@@ -62,7 +64,9 @@ class BrandFactory(factory.django.DjangoModelFactory[Brand]):
     currency = "COP"
     country = "CO"
     time_zone = "America/Bogota"
-    store_domains = factory.LazyAttribute(lambda o: [f"www.{o.slug}.example", f"{o.vtex_account}.vtexcommercestable.com.br"])
+    store_domains = factory.LazyAttribute(
+        lambda o: [f"www.{o.slug}.example", f"{o.vtex_account}.vtexcommercestable.com.br"]
+    )
     vtex_app_key = "vtexappkey-test-ABCDEF"
     vtex_app_token = "test-app-token"
 

@@ -17,5 +17,7 @@ class Command(BaseCommand):
 
         report = audit_chain_verify(batch_size=options["batch_size"], progress=progress)
         if not report.ok:
-            raise CommandError(f"Audit chain broken at event {report.broken_at}: {report.reason}. Checked {report.checked} before it.")
+            raise CommandError(
+                f"Audit chain broken at event {report.broken_at}: {report.reason}. Checked {report.checked} before it."
+            )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))

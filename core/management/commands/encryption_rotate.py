@@ -22,13 +22,13 @@ class Command(BaseCommand):
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
             if not fields:
                 continue
-            names = [f.column for f in fields]
+            names = [str(f.column) for f in fields]
             table = model._meta.db_table
             self.stdout.write(f"{model._meta.label}: {', '.join(names)}")
             # Work on the raw tokens (values_list through the field would decrypt them).
             from django.db import connection
 
-            pk_column = model._meta.pk.column
+            pk_column = str(model._meta.pk.column)
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {pk_column}, {', '.join(names)} FROM {table}")  # noqa: S608 - identifiers from models
                 rows = cursor.fetchall()

@@ -1,0 +1,86 @@
+"""A manager of brand A never sees brand B's objects: admin lists, change pages, actions, API."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaigns(brand_a, brand_b):
+    return CampaignFactory(brand=brand_a, name="Verano A"), CampaignFactory(brand=brand_b, name="Invierno B")
+
+
+def test_admin_changelist_shows_only_the_managers_brand(verified_client, manager_a, campaigns):
+    response = verified_client(manager_a).get(reverse("admin:campaigns_campaign_changelist"))
+    assert response.status_code == 200
+    assert b"Verano A" in response.content
+    assert b"Invierno B" not in response.content
+
+
+@pytest.mark.parametrize(
+    "url_name_case",
+    ["admin:campaigns_campaign_change", "admin:campaigns_campaign_history", "admin:campaigns_campaign_delete"],
+)
+def test_admin_object_pages_of_another_brand_answer_404(verified_client, manager_a, campaigns, url_name_case):
+    other = campaigns[1]
+    response = verified_client(manager_a).get(reverse(url_name_case, args=[other.pk]))
+    assert response.status_code == 404
+
+
+def test_admin_brand_of_another_brand_is_404(verified_client, manager_a, brand_b):
+    response = verified_client(manager_a).get(reverse("admin:campaigns_brand_change", args=[brand_b.pk]))
+    assert response.status_code == 404
+
+
+def test_admin_cannot_move_a_campaign_to_another_brand(verified_client, manager_a, campaigns, brand_b):
+    own = campaigns[0]
+    client = verified_client(manager_a)
+    response = client.post(
+        reverse("admin:campaigns_campaign_change", args=[own.pk]),
+        {
+            "brand": brand_b.pk,
+            "name": own.name,
+            "slug": own.slug,
+            "status": own.status,
+            "starts_at_0": "2026-01-01",
+            "starts_at_1": "00:00:00",
+            "attribution_window_days": 30,
+            "hold_days": 15,
+        },
+    )
+    # brand B is not a valid choice for this manager: the form refuses it
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content or b"Escoja una opci" in response.content
+    own.refresh_from_db()
+    assert own.brand_id != brand_b.pk
+
+
+def test_admin_export_action_only_exports_visible_rows(verified_client, manager_a, campaigns):
+    client = verified_client(manager_a)
+    response = client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "export_csv", "_selected_action": [c.pk for c in Campaign.objects.all()]},
+    )
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Verano A" in body
+    assert "Invierno B" not in body
+
+
+def test_superuser_sees_every_brand(verified_client, superuser, campaigns):
+    response = verified_client(superuser).get(reverse("admin:campaigns_campaign_changelist"))
+    assert b"Verano A" in response.content
+    assert b"Invierno B" in response.content
+
+
+def test_api_staff_session_is_scoped(verified_client, manager_a, brand_a, brand_b):
+    client = verified_client(manager_a)
+    listing = client.get("/api/v1/brands/")
+    assert listing.status_code == 200
+    assert [b["slug"] for b in listing.json()["results"]] == [brand_a.slug]
+    assert client.get(f"/api/v1/brands/{brand_b.slug}/").status_code == 404
+    assert client.get(f"/api/v1/brands/{brand_a.slug}/").status_code == 200
