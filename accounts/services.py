@@ -8,6 +8,7 @@ from accounts.models import APIKey, StaffBrandAccess, User
 from audit.services import audit_record
 from campaigns.models import Brand
 from core.errors import ApplicationError, Conflict
+from integrations.email import email_send
 
 
 def api_key_create(*, brand: Brand, name: str, created_by: User | None = None) -> tuple[APIKey, str]:
@@ -70,4 +71,10 @@ def two_factor_reset(*, user: User, actor: User) -> int:
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
         audit_record(action="staff.two_factor_reset", target=user, actor=actor, after={"devices_removed": removed})
+        email_send(
+            to=[user.email],
+            template="two_factor_reset",
+            context={"name": user.get_short_name(), "actor": str(actor)},
+            language=user.preferred_language,
+        )
     return removed

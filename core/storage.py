@@ -4,8 +4,15 @@ public URL, and handed out only by views that checked permissions first."""
 import mimetypes
 from typing import Any
 
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Local private files: no URL at all (FileSystemStorage would fall back to MEDIA_URL)."""
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("This file is private and not accessible via a URL; serve it through a view.")
 
 
 def private_storage() -> Storage:
