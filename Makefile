@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 PYTEST_ARGS ?=
 
-.PHONY: run test install messages migrate seed lint format typecheck migrations-check ci-checks worker beat clean
+.PHONY: run test install messages migrate seed lint format typecheck migrations-check ci-checks lock clean
 
 run: install messages migrate seed ## set up, migrate, load demo data and serve with a worker and Beat
 	@./scripts/run_dev.sh

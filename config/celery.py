@@ -4,7 +4,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Same default as wsgi/asgi: a worker started without settings must not run with DEBUG on.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("mgm")
 app.config_from_object("django.conf:settings", namespace="CELERY")

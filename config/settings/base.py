@@ -15,6 +15,8 @@ django_stubs_ext.monkeypatch()
 
 # --- Core -----------------------------------------------------------------------------------
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me-0123456789abcdefghijklmnop")
+# Old keys still accepted for signatures (sessions, reset links) while rotating SECRET_KEY.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -111,6 +113,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind pgbouncer in transaction mode server-side cursors break; turn them off there.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
 else:
     # SQLite: wait for the writer instead of failing at once when the worker and web overlap.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -164,6 +168,47 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit-verify-chain": {
         "task": "audit.tasks.audit_verify_chain_task",
         "schedule": crontab(minute=15, hour=3),
+    },
+    # orders: nightly reconciliation per brand (hourly check of each brand's local hour), the
+    # daily check that VTEX still has our hook, and a sweep of notifications left pending.
+    "orders-reconcile-dispatch": {
+        "task": "orders.tasks.reconcile_dispatch_task",
+        "schedule": crontab(minute=20),
+    },
+    "orders-hook-config-ensure": {
+        "task": "orders.tasks.hook_config_ensure_task",
+        "schedule": crontab(minute=40, hour=5),
+    },
+    "orders-hook-events-retry": {
+        "task": "orders.tasks.hook_events_retry_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    # campaigns/codes: statuses follow dates, tiers follow confirmed sales, failed code syncs retry.
+    "campaigns-status-by-dates": {
+        "task": "campaigns.tasks.campaign_status_sync_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "campaigns-tiers-reevaluate": {
+        "task": "campaigns.tasks.campaign_tiers_reevaluate_task",
+        "schedule": crontab(minute=30, hour=4),
+    },
+    "codes-sync-due": {
+        "task": "codes.tasks.codes_sync_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    # payments: hourly, each brand's biweekly cutoff once its period ended in its time zone.
+    "payments-payout-cutoff-dispatch": {
+        "task": "payments.tasks.payout_cutoff_dispatch_task",
+        "schedule": crontab(minute=7),
+    },
+    # tracking: buffered clicks into the database; fraud rules over many clicks and orders.
+    "tracking-clicks-drain": {
+        "task": "tracking.tasks.clicks_drain_task",
+        "schedule": timedelta(seconds=10),
+    },
+    "tracking-fraud-scan": {
+        "task": "tracking.tasks.fraud_scan_task",
+        "schedule": crontab(minute=25),
     },
 }
 
@@ -285,6 +330,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="MGM <no-reply@mgm.local>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Operators who receive mail_admins alerts (a broken audit chain, say): "Name <a@b>,c@d".
+ADMINS = [addr.strip() for addr in env.list("DJANGO_ADMINS", default=[]) if addr.strip()]
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -341,6 +388,21 @@ SPECTACULAR_SETTINGS = {
 VTEX_API_BASE_URL = env("VTEX_API_BASE_URL", default="")
 VTEX_CONNECT_TIMEOUT = env.float("VTEX_CONNECT_TIMEOUT", default=3.05)
 VTEX_READ_TIMEOUT = env.float("VTEX_READ_TIMEOUT", default=20.0)
+# Attempts per call on connection errors/5xx, backoff base and cap (seconds, with jitter), and
+# the longest total wait for 429 Retry-After before giving the call back to the caller.
+VTEX_MAX_ATTEMPTS = env.int("VTEX_MAX_ATTEMPTS", default=4)
+VTEX_BACKOFF_BASE_SECONDS = env.float("VTEX_BACKOFF_BASE_SECONDS", default=0.5)
+VTEX_BACKOFF_MAX_SECONDS = env.float("VTEX_BACKOFF_MAX_SECONDS", default=30.0)
+VTEX_RETRY_AFTER_MAX_WAIT = env.float("VTEX_RETRY_AFTER_MAX_WAIT", default=120.0)
+# Our own per-account budget, shared by all workers through Redis (integrations/vtex/ratelimit.py).
+VTEX_RATE_LIMIT_REQUESTS = env.int("VTEX_RATE_LIMIT_REQUESTS", default=50)
+VTEX_RATE_LIMIT_WINDOW_SECONDS = env.float("VTEX_RATE_LIMIT_WINDOW_SECONDS", default=1.0)
+# Code → VTEX coupon sync: attempts before managers are alerted, and the retry backoff.
+CODES_SYNC_MAX_ATTEMPTS = env.int("CODES_SYNC_MAX_ATTEMPTS", default=6)
+CODES_SYNC_BACKOFF_SECONDS = env.int("CODES_SYNC_BACKOFF_SECONDS", default=60)
+CODES_SYNC_BACKOFF_MAX_SECONDS = env.int("CODES_SYNC_BACKOFF_MAX_SECONDS", default=3600)
+# After a hook token rotation the previous token keeps working this long.
+BRAND_HOOK_TOKEN_GRACE_HOURS = env.int("BRAND_HOOK_TOKEN_GRACE_HOURS", default=72)
 
 # --- Logging and observability --------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -1,7 +1,9 @@
 """Production: everything secret or host-specific must come from the environment."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, LOGGING, env
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.base import LOGGING, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -12,7 +14,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 # HTTPS everywhere: https://docs.djangoproject.com/en/6.0/howto/deployment/checklist/
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probed over the internal network
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -24,6 +26,8 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+if not REDIS_URL:
+    # Without Redis, tasks would run inside web requests and Beat would write to a local folder:
+    # fine for a demo, never for production.
+    raise ImproperlyConfigured("Production needs REDIS_URL (cache, broker and rate limits).")
 LOGGING["handlers"]["console"]["formatter"] = "json"  # type: ignore[index]
