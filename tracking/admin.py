@@ -1,0 +1,253 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Max, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin_mixins import BrandScopedAdminMixin
+from core.admin_exports import export_csv, export_xlsx
+from core.errors import ApplicationError
+from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
+
+
+class _ReadOnly(BrandScopedAdminMixin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LinkForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Link
+        fields = ["campaign", "influencer", "destination_url", "label", "slug"]
+
+    slug = forms.SlugField(required=False, max_length=40, help_text=_("Leave empty for a generated one."))
+
+
+@admin.register(Link)
+class LinkAdmin(BrandScopedAdminMixin):
+    form = LinkForm
+    list_display = ["slug", "influencer", "campaign", "destination_url", "is_active", "created_at"]
+    list_filter = ["is_active", "brand", "campaign"]
+    search_fields = ["slug", "label", "destination_url", "influencer__display_name"]
+    list_select_related = ["influencer", "campaign", "brand"]
+    autocomplete_fields = ["campaign", "influencer"]
+    readonly_fields = ["qr_code"]
+    actions = [export_csv, export_xlsx, "deactivate"]
+    export_fields = ["id", "slug", "brand__slug", "campaign__slug", "influencer__display_name", "destination_url"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["campaign", "influencer", "destination_url", "label", "slug"]
+        return ["destination_url", "label", "qr_code"]
+
+    @admin.display(description=_("QR code"))
+    def qr_code(self, obj: Link) -> str:
+        from tracking.selectors import link_public_url
+        from tracking.services import link_qr_svg
+
+        url = link_public_url(slug=obj.slug)
+        return format_html("<div>{}</div><code>{}</code>", mark_safe(link_qr_svg(url=url)), url)  # noqa: S308
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from tracking.services import link_create, link_update
+
+        try:
+            if change:
+                link_update(link=obj, destination_url=obj.destination_url, label=obj.label, actor=request.user)
+            else:
+                self.check_brand_allowed(request, obj.campaign)
+                created = link_create(
+                    campaign=obj.campaign,
+                    influencer=obj.influencer,
+                    destination_url=obj.destination_url,
+                    label=obj.label,
+                    slug=form.cleaned_data.get("slug") or "",
+                    actor=request.user,
+                )
+                obj.pk, obj.slug = created.pk, created.slug
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            raise
+
+    def check_brand_allowed(self, request: HttpRequest, obj: Any) -> None:
+        from django.core.exceptions import PermissionDenied
+
+        from accounts.scoping import brand_ids_for_user
+
+        allowed = brand_ids_for_user(request.user)
+        brand_id = getattr(obj, "brand_id", None)
+        if allowed is not None and brand_id not in allowed:
+            raise PermissionDenied
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # clicks point at links: deactivate instead
+
+    @admin.action(description=_("Deactivate selected links"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Link]) -> None:
+        from tracking.services import link_deactivate
+
+        for link in queryset:
+            link_deactivate(link=link, actor=request.user)
+        messages.success(request, _("Links deactivated."))
+
+
+@admin.register(AttributionPolicy)
+class AttributionPolicyAdmin(BrandScopedAdminMixin):
+    brand_field = "campaign__brand"
+    list_display = ["campaign", "precedence", "click_model", "window_days", "cross_device", "binding_days"]
+    list_filter = ["precedence", "click_model", "cross_device"]
+    search_fields = ["campaign__name"]
+    autocomplete_fields = ["campaign"]
+    list_select_related = ["campaign__brand"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from tracking.services import attribution_policy_save
+
+        self.check_brand_allowed(request, obj)
+        attribution_policy_save(policy=obj, actor=request.user)
+
+
+@admin.register(Click)
+class ClickAdmin(_ReadOnly):
+    list_display = ["click_id", "occurred_at", "influencer", "campaign", "is_valid", "screen_reason", "referrer_host"]
+    list_filter = ["is_valid", "screen_reason", "brand", "campaign"]
+    search_fields = ["click_id", "visitor_id", "link__slug", "influencer__display_name"]
+    list_select_related = ["influencer", "campaign"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "click_id",
+        "occurred_at",
+        "link__slug",
+        "influencer_id",
+        "campaign_id",
+        "is_valid",
+        "screen_reason",
+    ]
+
+
+@admin.register(Conversion)
+class ConversionAdmin(_ReadOnly):
+    list_display = ["order_ref", "brand", "source", "visitor_id", "click_id", "occurred_at"]
+    list_filter = ["source", "brand"]
+    search_fields = ["order_ref", "visitor_id", "click_id"]
+    actions = [export_csv, export_xlsx]
+
+
+@admin.register(CustomerBinding)
+class CustomerBindingAdmin(_ReadOnly):
+    list_display = ["influencer", "campaign", "order_ref", "bound_at", "expires_at"]
+    list_filter = ["brand", "campaign"]
+    search_fields = ["order_ref", "influencer__display_name"]
+    list_select_related = ["influencer", "campaign"]
+    actions = [export_csv, export_xlsx]
+
+
+@admin.register(InfluencerRisk)
+class InfluencerRiskAdmin(_ReadOnly):
+    list_display = ["influencer", "brand", "score", "open_flags", "updated_at"]
+    list_filter = ["brand"]
+    search_fields = ["influencer__display_name"]
+    list_select_related = ["influencer", "brand"]
+    actions = [export_csv, export_xlsx]
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (FraudFlag.Status.RELEASED, _("Release: pay the commission")),
+            (FraudFlag.Status.REJECTED, _("Reject: reverse the commission")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), min_length=5)
+
+
+@admin.register(FraudFlag)
+class FraudFlagAdmin(_ReadOnly):
+    """The review queue: open flags grouped per influencer with their evidence; a manager
+    releases or rejects with a reason (audited)."""
+
+    list_display = ["influencer", "rule", "subject_ref", "severity", "status", "created_at", "resolved_by"]
+    list_filter = ["status", "rule", "subject", "brand"]
+    search_fields = ["subject_ref", "influencer__display_name"]
+    list_select_related = ["influencer", "resolved_by"]
+    readonly_fields = ["evidence"]
+    actions = [export_csv, export_xlsx, "resolve"]
+    export_fields = ["id", "brand__slug", "influencer__display_name", "rule", "subject_ref", "status", "created_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("tracking.change_fraudflag"))
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("review/", self.admin_site.admin_view(self.review_view), name="tracking_fraudflag_review"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        extra = {"review_url": reverse("admin:tracking_fraudflag_review"), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def review_view(self, request: HttpRequest) -> HttpResponse:
+        from tracking.fraud import fraud_flag_resolve
+
+        open_flags = self.get_queryset(request).filter(status=FraudFlag.Status.OPEN)
+        form = ResolveForm(request.POST or None)
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                return HttpResponse(status=403)
+            ids = [int(i) for i in request.POST.getlist("flag") if i.isdigit()]
+            if form.is_valid() and ids:
+                done = 0
+                for flag in open_flags.filter(pk__in=ids):
+                    try:
+                        fraud_flag_resolve(
+                            flag_id=flag.pk,
+                            decision=form.cleaned_data["decision"],
+                            actor=request.user,
+                            reason=form.cleaned_data["reason"],
+                        )
+                        done += 1
+                    except ApplicationError as exc:
+                        messages.error(request, str(exc))
+                messages.success(request, _("%(n)d flags resolved.") % {"n": done})
+                return redirect("admin:tracking_fraudflag_review")
+            if not ids:
+                messages.error(request, _("Select at least one flag."))
+        groups = (
+            open_flags.values("influencer_id", "influencer__display_name", "brand__name")
+            .annotate(n=Count("id"), top=Max("severity"))
+            .order_by("-top", "-n")
+        )
+        by_influencer: dict[int, list[FraudFlag]] = {}
+        for flag in open_flags.order_by("-severity", "-created_at"):
+            by_influencer.setdefault(flag.influencer_id, []).append(flag)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Fraud review queue"),
+            "groups": [{**g, "flags": by_influencer.get(g["influencer_id"], [])} for g in groups],
+            "form": form,
+            "opts": self.model._meta,
+            "can_resolve": self.has_change_permission(request),
+        }
+        return TemplateResponse(request, "tracking/admin/review_queue.html", context)
+
+    @admin.action(description=_("Release or reject selected flags…"))
+    def resolve(self, request: HttpRequest, queryset: QuerySet[FraudFlag]) -> Any:
+        return redirect("admin:tracking_fraudflag_review")

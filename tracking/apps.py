@@ -1,5 +1,37 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class TrackingConfig(AppConfig):
     name = "tracking"
+
+    def ready(self) -> None:
+        # Cache invalidation only (no domain logic): a change to what a cached link entry holds
+        # drops the entries after commit, so the redirect never serves a stale decision for long.
+        from django.apps import apps
+
+        for label, field in (
+            ("campaigns.Campaign", "campaign"),
+            ("campaigns.Brand", "brand"),
+            ("affiliates.Influencer", "influencer"),
+            ("affiliates.Membership", None),
+            ("tracking.AttributionPolicy", None),
+        ):
+            model = apps.get_model(label)
+            post_save.connect(_invalidate_receiver(field), sender=model, weak=False, dispatch_uid=f"trk-cache-{label}")
+
+
+def _invalidate_receiver(field: str | None) -> Any:
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        from tracking.link_cache import link_cache_invalidate_on_commit
+
+        if field is not None:
+            link_cache_invalidate_on_commit(**{field: instance})
+        elif sender._meta.label == "affiliates.Membership":
+            link_cache_invalidate_on_commit(influencer=instance.influencer_id, brand=instance.brand_id)
+        else:
+            link_cache_invalidate_on_commit(campaign=instance.campaign_id)
+
+    return receiver

@@ -1,0 +1,232 @@
+"""Forms of the join page, the portal and the back-office decisions. Each form declares exactly
+the fields a person may send: anything else in the request is ignored (no mass assignment)."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from affiliates.documents import DOCUMENT_TYPES, DocumentInvalid, document_validate
+from affiliates.models import APPLICANT_COUNTRY_CHOICES, Influencer, PayoutAccount
+from affiliates.portal_selectors import DEFAULT_PERIOD, PERIOD_CHOICES
+from affiliates.uploads import kyc_file_inspect, kyc_max_bytes
+from campaigns.models import Campaign
+from core.errors import ApplicationError
+
+_FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
+
+
+def _document_type_choices() -> list[Any]:
+    """Grouped by country, so the select reads well without JavaScript."""
+    countries = dict(APPLICANT_COUNTRY_CHOICES)
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for doc in DOCUMENT_TYPES:
+        groups.setdefault(doc.country, []).append((doc.code, doc.label))
+    return [("", "—"), *[(countries.get(code, code), choices) for code, choices in sorted(groups.items())]]
+
+
+class KycFileField(forms.FileField):
+    """A PDF, JPEG or PNG under the size limit, judged by its content."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            _("PDF, JPEG or PNG, up to %(size)s MB.") % {"size": kyc_max_bytes() // (1024 * 1024)},
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", _FILE_ACCEPT)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                kyc_file_inspect(upload)
+            except ApplicationError as exc:
+                raise ValidationError(str(exc.message), code="upload_invalid") from exc
+        return upload
+
+
+class _ConsentMixin(forms.Form):
+    terms_policy = forms.IntegerField(widget=forms.HiddenInput)
+    privacy_policy = forms.IntegerField(widget=forms.HiddenInput)
+    accept_terms = forms.BooleanField(
+        label=_("I have read and accept the terms and conditions"),
+        error_messages={"required": _("Accept the terms and conditions to apply.")},
+    )
+    accept_privacy = forms.BooleanField(
+        label=_("I have read and accept the privacy policy"),
+        error_messages={"required": _("Accept the privacy policy to apply.")},
+    )
+
+
+class _ApplicationBase(_ConsentMixin):
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(),
+        required=False,
+        label=_("Campaign you want to join"),
+        empty_label=_("Any campaign"),
+    )
+    identity_document = KycFileField(label=_("Identity document (photo or scan)"))
+    other_document = KycFileField(label=_("Tax registration or other document (optional)"), required=False)
+
+    def __init__(self, *args: Any, campaigns: QuerySet[Campaign], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns  # type: ignore[attr-defined]
+        if not campaigns.exists():
+            del self.fields["campaign"]
+
+
+class JoinForm(_ApplicationBase):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    country = forms.ChoiceField(label=_("Country"), choices=[("", "—"), *APPLICANT_COUNTRY_CHOICES])
+    document_type = forms.ChoiceField(label=_("Document type"), choices=_document_type_choices)
+    document_number = forms.CharField(label=_("Document number"), max_length=30)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    instagram = forms.CharField(label=_("Instagram"), max_length=60, required=False)
+    tiktok = forms.CharField(label=_("TikTok"), max_length=60, required=False)
+    youtube = forms.CharField(label=_("YouTube"), max_length=60, required=False)
+    audience_size = forms.IntegerField(
+        label=_("Total audience (followers across your networks)"), min_value=0, max_value=2_000_000_000
+    )
+
+    field_order = [
+        "full_name",
+        "email",
+        "password1",
+        "password2",
+        "country",
+        "document_type",
+        "document_number",
+        "phone",
+        "instagram",
+        "tiktok",
+        "youtube",
+        "audience_size",
+        "campaign",
+        "identity_document",
+        "other_document",
+        "accept_terms",
+        "accept_privacy",
+    ]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        country, doc_type, number = data.get("country"), data.get("document_type"), data.get("document_number")
+        if country and doc_type and number:
+            try:
+                data["document_number"] = document_validate(country=country, document_type=doc_type, number=number)
+            except DocumentInvalid as exc:
+                self.add_error("document_number", str(exc.message))
+        if not any(data.get(k) for k in ("instagram", "tiktok", "youtube")):
+            self.add_error("instagram", _("Enter at least one social network handle."))
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2:
+            if password1 != password2:
+                self.add_error("password2", _("The two passwords do not match."))
+            else:
+                try:
+                    validate_password(
+                        password1, user=User(email=data.get("email") or "", full_name=data.get("full_name") or "")
+                    )
+                except ValidationError as exc:
+                    self.add_error("password1", exc)
+        return data
+
+
+class JoinExistingForm(_ApplicationBase):
+    """A signed-in influencer applying to one more brand."""
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, initial=DEFAULT_PERIOD, required=False)
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Name to show"), max_length=120)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=24)
+    instagram = forms.CharField(label=_("Instagram"), max_length=60, required=False)
+    tiktok = forms.CharField(label=_("TikTok"), max_length=60, required=False)
+    youtube = forms.CharField(label=_("YouTube"), max_length=60, required=False)
+    audience_size = forms.IntegerField(label=_("Total audience"), min_value=0, max_value=2_000_000_000)
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    @classmethod
+    def initial_for(cls, influencer: Influencer) -> dict[str, Any]:
+        return {
+            "display_name": influencer.display_name,
+            "phone": influencer.phone,
+            "instagram": influencer.instagram,
+            "tiktok": influencer.tiktok,
+            "youtube": influencer.youtube,
+            "audience_size": influencer.audience_size,
+            "preferred_language": influencer.user.preferred_language,
+        }
+
+
+class PayoutForm(forms.Form):
+    account_holder = forms.CharField(label=_("Account holder"), max_length=200)
+    holder_document_type = forms.ChoiceField(
+        label=_("Holder's document type"), choices=_document_type_choices, required=False
+    )
+    holder_document_number = forms.CharField(label=_("Holder's document number"), max_length=30, required=False)
+    bank_name = forms.CharField(label=_("Bank or wallet"), max_length=120)
+    bank_code = forms.CharField(label=_("Bank code (optional)"), max_length=20, required=False)
+    account_type = forms.ChoiceField(label=_("Account type"), choices=PayoutAccount.AccountType.choices)
+    account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    key_type = forms.ChoiceField(
+        label=_("Transfer key type"),
+        choices=PayoutAccount.KeyType.choices,
+        required=False,
+        help_text=_("PIX in Brazil, CLABE in Mexico, CBU/CVU in Argentina, CCI in Peru."),
+    )
+    transfer_key = forms.CharField(
+        label=_("Transfer key"), max_length=80, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (the influencer receives it by email)"),
+        min_length=3,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ApproveForm(forms.Form):
+    campaigns = forms.ModelMultipleChoiceField(
+        queryset=Campaign.objects.none(),
+        required=False,
+        label=_("Campaigns to assign"),
+        help_text=_("A discount code is issued for each campaign."),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, campaigns: QuerySet[Campaign], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaigns"].queryset = campaigns  # type: ignore[attr-defined]

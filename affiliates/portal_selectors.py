@@ -1,0 +1,237 @@
+"""Reads behind the influencer portal, always for one membership (one influencer with one
+brand), so a page can only ever show the signed-in person's own data.
+
+Orders, clicks, links and the ledger arrive with later issues (orders, tracking, payments).
+Each has its own clearly named function here returning the empty answer of the right shape;
+those issues replace the bodies, and the pages, which already render the empty states, do not
+change.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from affiliates.models import Membership
+
+# --- Periods --------------------------------------------------------------------------------
+
+PERIOD_CHOICES: list[tuple[str, Promise]] = [
+    ("7d", _("Last 7 days")),
+    ("30d", _("Last 30 days")),
+    ("90d", _("Last 90 days")),
+    ("month", _("This month")),
+]
+DEFAULT_PERIOD = "30d"
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: Promise | str
+    start: date  # inclusive, in the brand's time zone
+    end: date  # inclusive
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+    def bounds(self, tz: Any) -> tuple[datetime, datetime]:
+        """[start, end) as aware datetimes, for filtering timestamps."""
+        start = datetime.combine(self.start, datetime.min.time(), tzinfo=tz)
+        return start, datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
+def period_resolve(*, key: str | None, tz: Any, today: date | None = None) -> Period:
+    """The period a person picked, or the default for anything unknown."""
+    labels = dict(PERIOD_CHOICES)
+    if key not in labels:
+        key = DEFAULT_PERIOD
+    assert key is not None
+    today = today or timezone.localtime(timezone.now(), tz).date()
+    start = today.replace(day=1) if key == "month" else today - timedelta(days=int(key.rstrip("d")) - 1)
+    return Period(key=key, label=labels[key], start=start, end=today)
+
+
+# --- Shapes the pages render ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommissionTotals:
+    """Commission money by state, in the brand's minor units."""
+
+    estimated_cents: int = 0
+    confirmed_cents: int = 0
+    available_cents: int = 0
+    paid_cents: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.estimated_cents or self.confirmed_cents or self.available_cents or self.paid_cents)
+
+
+@dataclass(frozen=True)
+class DailyPoint:
+    day: date
+    clicks: int = 0
+    orders: int = 0
+    sales_cents: int = 0
+    commission_cents: int = 0
+
+
+@dataclass(frozen=True)
+class PortalOrder:
+    """An attributed order as the influencer may see it: the customer is masked."""
+
+    reference: str
+    placed_at: datetime
+    status: str
+    customer_masked: str
+    sales_cents: int
+    commission_cents: int
+    commission_state: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class PortalEarning:
+    """One line of the influencer's earnings statement (a ledger movement)."""
+
+    occurred_at: datetime
+    description: str
+    state: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    pk: int
+    url: str
+    label: str
+    clicks: int = 0
+
+
+@dataclass(frozen=True)
+class PortalCode:
+    pk: int
+    code: str
+    campaign: str
+    status: str
+    is_active: bool
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    currency: str
+    clicks: int
+    orders: int
+    sales_cents: int
+    commissions: CommissionTotals
+    series: list[DailyPoint] = field(default_factory=list)
+
+    @property
+    def has_activity(self) -> bool:
+        return bool(self.clicks or self.orders or self.sales_cents or not self.commissions.is_empty)
+
+
+# --- Masking (used by the orders page) ------------------------------------------------------
+
+
+def mask_name(value: str) -> str:
+    """ "María Gómez" → "M**** G****": enough to recognise an order, not to identify a person."""
+    parts = [p for p in (value or "").split() if p]
+    return " ".join(p[0] + "*" * max(3, len(p) - 1) for p in parts) or "—"
+
+
+def mask_email(value: str) -> str:
+    """ "maria.gomez@example.com" → "m***@e******.com"."""
+    if "@" not in (value or ""):
+        return "—"
+    local, domain = value.split("@", 1)
+    host, _dot, tld = domain.rpartition(".")
+    masked_host = (host[:1] + "*" * max(3, len(host) - 1)) if host else ""
+    return f"{local[:1]}***@{masked_host}.{tld}" if host else f"{local[:1]}***@{domain}"
+
+
+# --- The seams: one function per source -----------------------------------------------------
+
+
+def portal_click_count(*, membership: Membership, period: Period) -> int:
+    """Clicks on the influencer's links for this brand in the period (tracking context)."""
+    return 0
+
+
+def portal_order_totals(*, membership: Membership, period: Period) -> tuple[int, int]:
+    """(attributed orders, their commissionable sales in cents) in the period (orders context)."""
+    return 0, 0
+
+
+def portal_commission_totals(*, membership: Membership, period: Period | None = None) -> CommissionTotals:
+    """Commission money by state; with a period, commissions of orders placed in it
+    (commissions and payments contexts)."""
+    return CommissionTotals()
+
+
+def portal_daily_series(*, membership: Membership, period: Period) -> list[DailyPoint]:
+    """One point per day of the period, days without activity included (for the chart)."""
+    return [DailyPoint(day=day) for day in period.days]
+
+
+def portal_order_list(*, membership: Membership, period: Period | None = None) -> list[PortalOrder]:
+    """The influencer's attributed orders with this brand, newest first, customer masked."""
+    return []
+
+
+def portal_earning_list(*, membership: Membership) -> list[PortalEarning]:
+    """The influencer's statement with this brand: accruals, confirmations, payouts, newest first."""
+    return []
+
+
+def portal_link_list(*, membership: Membership) -> list[PortalLink]:
+    """The influencer's tracked links with this brand (tracking context)."""
+    return []
+
+
+def portal_code_list(*, membership: Membership) -> list[PortalCode]:
+    """The influencer's discount codes with this brand (codes context)."""
+    from codes.selectors import code_list_for_influencer
+
+    codes = code_list_for_influencer(influencer=membership.influencer, brand=membership.brand)
+    return [_portal_code(code) for code in codes]
+
+
+def portal_code_get(*, membership: Membership, pk: int) -> PortalCode | None:
+    """One of the influencer's codes with this brand; None for anybody else's."""
+    from codes.selectors import code_list_for_influencer
+
+    code = code_list_for_influencer(influencer=membership.influencer, brand=membership.brand).filter(pk=pk).first()
+    return _portal_code(code) if code is not None else None
+
+
+def _portal_code(code: Any) -> PortalCode:
+    from codes.models import Code
+
+    return PortalCode(
+        pk=code.pk,
+        code=code.text,
+        campaign=code.campaign.name,
+        status=str(code.get_status_display()),
+        is_active=code.status == Code.Status.ACTIVE,
+    )
+
+
+def portal_dashboard(*, membership: Membership, period: Period) -> Dashboard:
+    orders, sales = portal_order_totals(membership=membership, period=period)
+    return Dashboard(
+        period=period,
+        currency=membership.brand.currency,
+        clicks=portal_click_count(membership=membership, period=period),
+        orders=orders,
+        sales_cents=sales,
+        commissions=portal_commission_totals(membership=membership, period=period),
+        series=portal_daily_series(membership=membership, period=period),
+    )

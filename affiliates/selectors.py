@@ -1,0 +1,97 @@
+"""Reads for the affiliates context: policies in force, memberships a person may see, pending
+applications for a manager, KYC documents an authorised staff member may open."""
+
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.scoping import brand_ids_for_user, scope_queryset
+from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyDocument
+from campaigns.models import Brand, Campaign
+
+
+def policy_current(*, brand: Brand, kind: str) -> PolicyDocument | None:
+    """The version of a brand's policy in force now: the latest one already published."""
+    return (
+        PolicyDocument.objects.filter(brand=brand, kind=kind, published_at__lte=timezone.now())
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+
+
+def policy_current_pair(*, brand: Brand) -> tuple[PolicyDocument | None, PolicyDocument | None]:
+    return (
+        policy_current(brand=brand, kind=PolicyDocument.Kind.TERMS),
+        policy_current(brand=brand, kind=PolicyDocument.Kind.PRIVACY),
+    )
+
+
+def brand_for_join(*, slug: str) -> Brand | None:
+    return Brand.objects.filter(slug=slug, is_active=True).first()
+
+
+def campaign_list_open_for_application(*, brand: Brand) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(
+        brand=brand, is_template=False, status__in=[Campaign.Status.ACTIVE, Campaign.Status.SCHEDULED]
+    ).order_by("name")
+
+
+def influencer_for_user(*, user: Any) -> Influencer | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Influencer.objects.filter(user_id=user.pk).first()
+
+
+def membership_list_for_user(*, user: Any) -> QuerySet[Membership]:
+    """Memberships of the signed-in influencer, blocked ones excluded: a blocked person has no
+    portal with that brand."""
+    return (
+        Membership.objects.filter(influencer__user_id=user.pk)
+        .exclude(status=Membership.Status.BLOCKED)
+        .select_related("brand", "influencer")
+        .order_by("brand__name")
+    )
+
+
+def membership_for_portal(*, user: Any, brand_slug: str) -> Membership | None:
+    return membership_list_for_user(user=user).filter(brand__slug=brand_slug).first()
+
+
+def membership_list_for_staff(*, user: Any) -> QuerySet[Membership]:
+    return scope_queryset(Membership.objects.all(), brand_ids_for_user(user), brand_field="brand")
+
+
+def application_pending_count(*, user: Any) -> int:
+    return membership_list_for_staff(user=user).filter(status=Membership.Status.PENDING).count()
+
+
+def kyc_document_for_staff(*, user: Any, pk: int) -> KYCDocument | None:
+    """A KYC document the staff member may open: their brand's, and they may view KYC documents."""
+    if not (getattr(user, "is_staff", False) and user.is_active and user.has_perm("affiliates.view_kycdocument")):
+        return None
+    queryset = scope_queryset(
+        KYCDocument.objects.select_related("membership__brand", "membership__influencer"),
+        brand_ids_for_user(user),
+        brand_field="membership__brand",
+    )
+    return queryset.filter(pk=pk).first()
+
+
+def payout_account_get(*, influencer: Influencer) -> PayoutAccount | None:
+    return PayoutAccount.objects.filter(influencer=influencer).first()
+
+
+def manager_recipients(*, brand: Brand) -> list[User]:
+    """Active staff of the brand who may decide on applications (change_membership)."""
+    permission = Permission.objects.filter(content_type__app_label="affiliates", codename="change_membership").first()
+    if permission is None:
+        return []
+    return list(
+        User.objects.filter(is_active=True, is_staff=True, brand_access__brand=brand)
+        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
+        .distinct()
+        .order_by("email")
+    )

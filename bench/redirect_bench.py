@@ -1,0 +1,186 @@
+"""Redirect benchmark (issue #7). One run, same machine: nginx answering a 302 (ceiling), a
+bare Django view returning a redirect (floor, same middleware), and `/r/<slug>` with screening
+and durable recording (Redis stream). Then a throttled run of `/r/` at half its peak to read p99,
+a drain, and the check valid clicks stored == valid clicks served.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm_bench REDIS_URL=redis://127.0.0.1:6379/9 \
+        .venv/bin/python bench/redirect_bench.py [--duration 10] [--connections 16]
+
+Needs nginx, wrk and granian (apt-get install nginx wrk).
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_redirect"
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+DJANGO_PORT, NGINX_PORT = 18081, 18080
+
+
+def prepare() -> str:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from affiliates.models import Membership
+    from campaigns.models import Brand
+    from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, MembershipFactory
+    from tracking.buffer import click_buffer
+    from tracking.models import Click, Link
+    from tracking.services import link_create
+
+    brand = Brand.objects.filter(slug="bench").first() or BrandFactory(slug="bench", vtex_account="bench")
+    link = Link.objects.filter(slug="bench-link").first()
+    if link is None:
+        campaign = CampaignFactory(brand=brand, slug="bench")
+        membership = MembershipFactory(brand=brand, influencer=InfluencerFactory(), status=Membership.Status.APPROVED)
+        link = link_create(campaign=campaign, influencer=membership.influencer, slug="bench-link")
+    buffer = click_buffer()
+    buffer.drain()
+    Click.objects.filter(link=link).delete()
+    return link.slug
+
+
+def wrk(path: str, port: int, duration: int, connections: int, delay_ms: float = 0) -> dict[str, float]:
+    env = {**os.environ, "WRK_PATH": path, "WRK_DELAY_MS": str(delay_ms)}
+    run = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench/redirect_bench.lua"),
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if run.returncode:
+        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
+    out = run.stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    valid = re.search(r"VALID_SERVED (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": latency("50%"),
+        "p99": latency("99%"),
+        "requests": total,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "valid": int(valid.group(1)) if valid else 0,
+    }
+
+
+def wait_for(port: int, path: str) -> None:
+    import http.client
+
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answers on port {port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    slug = prepare()
+    nginx = subprocess.Popen(["nginx", "-c", str(ROOT / "bench/nginx_redirect.conf")])
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(DJANGO_PORT),
+            "--workers",
+            str(args.workers),
+            "--blocking-threads",
+            "1",
+            "--no-ws",
+            "--log-level",
+            "warning",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env={**os.environ},
+    )
+    try:
+        wait_for(NGINX_PORT, "/")
+        wait_for(DJANGO_PORT, "/bench/bare")
+        wrk(f"/r/{slug}", DJANGO_PORT, 2, args.connections)  # warm-up (cache, connections)
+        from tracking.buffer import click_buffer
+
+        click_buffer().drain()
+        from tracking.models import Click
+
+        Click.objects.all().delete()
+        ceiling = wrk("/", NGINX_PORT, args.duration, args.connections)
+        floor = wrk("/bench/bare", DJANGO_PORT, args.duration, args.connections)
+        tracked = wrk(f"/r/{slug}", DJANGO_PORT, args.duration, args.connections)
+        half_rate = tracked["rps"] / 2
+        delay_ms = args.connections * 1000 / half_rate
+        half = wrk(f"/r/{slug}", DJANGO_PORT, args.duration, args.connections, delay_ms=delay_ms)
+    finally:
+        server.terminate()
+        nginx.terminate()
+        server.wait(10)
+        nginx.wait(10)
+    report = click_buffer().drain(max_batches=10_000)
+    stored_valid = Click.objects.filter(is_valid=True).count()
+    served_valid = int(tracked["valid"] + half["valid"])
+    print(f"{'target':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, row in (
+        ("nginx 302 (ceiling)", ceiling),
+        ("bare Django redirect (floor)", floor),
+        ("/r/<slug> full load", tracked),
+        ("/r/<slug> at half load", half),
+    ):
+        print(f"{name:<28}{row['rps']:>10.0f}{row['p50']:>10.2f}{row['p99']:>10.2f}{row['errors']:>8}")
+    print(
+        f"/r/ vs bare Django: {tracked['rps'] / floor['rps']:.0%} (goal ≥ 70%); p99 at half load "
+        f"{half['p99']:.2f} ms (goal ≤ 10 ms)"
+    )
+    print(
+        f"drained {report.stored}; valid clicks served {served_valid}, stored {stored_valid}: "
+        f"{'OK' if served_valid == stored_valid else 'MISMATCH'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from affiliates.models import KYCDocument
+from affiliates.services import ApplicantProfile, KycUpload, influencer_apply
+from tests.affiliates.factories import png_bytes, policies_for, upload
+from tests.factories import CampaignFactory
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path: Any, monkeypatch: Any) -> None:
+    """Each test writes KYC files to its own folder, so "nothing stored" can be checked. The
+    model field holds its storage instance since import (callable storage), so patch it."""
+    from django.core.files.storage import FileSystemStorage
+
+    (tmp_path / "private").mkdir()
+    storage = FileSystemStorage(location=str(tmp_path / "private"), base_url=None)
+    monkeypatch.setattr(KYCDocument._meta.get_field("file"), "storage", storage)
+
+
+@pytest.fixture
+def private_dir(tmp_path: Any) -> Any:
+    return tmp_path / "private"
+
+
+def stored_files(private_dir: Any) -> list[Any]:
+    return [p for p in private_dir.rglob("*") if p.is_file()]
+
+
+@pytest.fixture
+def policies_a(brand_a: Any) -> Any:
+    return policies_for(brand_a)
+
+
+@pytest.fixture
+def policies_b(brand_b: Any) -> Any:
+    return policies_for(brand_b)
+
+
+@pytest.fixture
+def campaign_a(brand_a: Any) -> Any:
+    return CampaignFactory(brand=brand_a, name="Verano", slug="verano", utm_source="mgm", utm_campaign="verano")
+
+
+@pytest.fixture
+def applicant(brand_a: Any, policies_a: Any, campaign_a: Any) -> Any:
+    """A pending application to brand A, as the join page makes it."""
+
+    def make(email: str = "ana@example.com", document: str = "1020304050", **kwargs: Any) -> Any:
+        terms, privacy = policies_a
+        return influencer_apply(
+            brand=kwargs.get("brand", brand_a),
+            email=email,
+            password="una-clave-larga-2026",
+            profile=ApplicantProfile(
+                full_name=kwargs.get("full_name", "Ana Torres"),
+                country="CO",
+                document_type="CO_CC",
+                document_number=document,
+                phone="+57 300 123 4567",
+                instagram=kwargs.get("instagram", "anatorres"),
+                audience_size=kwargs.get("audience_size", 15000),
+            ),
+            documents=[KycUpload(kind=KYCDocument.Kind.IDENTITY, file=upload("cedula.png", png_bytes()))],
+            terms=terms,
+            privacy=privacy,
+            campaign=kwargs.get("campaign", campaign_a),
+            language=kwargs.get("language", settings.LANGUAGE_CODE),
+        )
+
+    return make

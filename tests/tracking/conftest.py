@@ -1,0 +1,45 @@
+from typing import Any
+
+import pytest
+
+from tests.factories import CampaignFactory
+
+
+@pytest.fixture(autouse=True)
+def _tracking_settings(settings: Any, tmp_path: Any, request: Any) -> None:
+    settings.TRACKING_SPOOL_DIR = str(tmp_path / "spool")
+    settings.TRACKING_LINK_L1_SECONDS = 0
+    settings.TRACKING_STREAM_KEY = f"test:clicks:{request.node.name}:{tmp_path.name}"
+    if not request.node.get_closest_marker("redis"):
+        settings.TRACKING_BUFFER = "spool"
+
+
+@pytest.fixture
+def campaign_a(brand_a: Any) -> Any:
+    return CampaignFactory(brand=brand_a, slug="summer", attribution_window_days=30)
+
+
+@pytest.fixture
+def link_a(campaign_a: Any, influencer_a: Any) -> Any:
+    from tracking.services import link_create
+
+    return link_create(
+        campaign=campaign_a, influencer=influencer_a, destination_url="https://www.acme.example/shoes?color=red"
+    )
+
+
+def drain_all() -> int:
+    from tracking.buffer import SpoolClickBuffer, click_buffer
+
+    buffer = click_buffer()
+    if isinstance(buffer, SpoolClickBuffer):
+        return buffer.drain(include_open=True).stored
+    return buffer.drain().stored
+
+
+BROWSER = {
+    "HTTP_USER_AGENT": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "HTTP_ACCEPT_LANGUAGE": "es-CO,es;q=0.9",
+    "HTTP_SEC_FETCH_MODE": "navigate",
+    "HTTP_SEC_FETCH_DEST": "document",
+}

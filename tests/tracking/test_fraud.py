@@ -1,0 +1,136 @@
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from audit.models import AuditEvent
+from orders.models import Order
+from tracking import fraud_rules as rules
+from tracking.fraud import fraud_flag_resolve, fraud_hold_active, fraud_screen_order
+from tracking.hashing import customer_hashes
+from tracking.models import FraudFlag, InfluencerRisk
+
+T0 = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+
+
+def test_rule_self_referral() -> None:
+    mine = customer_hashes(email="me@x.com", document="123.456.789-00")
+    assert rules.rule_self_referral(customer_hashes=customer_hashes(email="ME@x.com"), influencer_hashes=mine)
+    assert rules.rule_self_referral(customer_hashes=customer_hashes(email="you@x.com"), influencer_hashes=mine) is None
+
+
+def test_rule_click_flood() -> None:
+    assert rules.rule_click_flood(clicks_by_ip={"a": 80}, invalid=0, total=80)
+    assert rules.rule_click_flood(clicks_by_ip={"a": 10, "b": 10}, invalid=15, total=20)
+    assert rules.rule_click_flood(clicks_by_ip={"a": 10, "b": 10}, invalid=2, total=20) is None
+
+
+def test_rule_coupon_leak() -> None:
+    uses = [(T0 - timedelta(hours=i), True, False) for i in range(10)]
+    assert rules.rule_coupon_leak(uses=uses, now=T0)
+    assert rules.rule_coupon_leak(uses=uses[:9], now=T0) is None
+    assert rules.rule_coupon_leak(uses=[(t, new, True) for t, new, _ in uses], now=T0) is None
+
+
+def test_rule_coupon_site() -> None:
+    assert rules.rule_coupon_site(referrer_host="www.cuponation.com.br")
+    assert rules.rule_coupon_site(referrer_host="instagram.com") is None
+
+
+def test_rule_fast_conversion() -> None:
+    assert rules.rule_fast_conversion(clicked_at=T0, placed_at=T0 + timedelta(seconds=5))
+    assert rules.rule_fast_conversion(clicked_at=T0, placed_at=T0 + timedelta(minutes=9)) is None
+
+
+def test_rule_conversion_outlier() -> None:
+    peers = [0.01, 0.012, 0.011, 0.009, 0.01]
+    assert rules.rule_conversion_outlier(rate=0.4, history=[0.01, 0.011, 0.012], peers=peers)
+    assert rules.rule_conversion_outlier(rate=0.011, history=[0.01, 0.011, 0.012], peers=peers) is None
+
+
+def test_rule_shared_payout() -> None:
+    assert rules.rule_shared_payout(account_hash="h", other_influencers=[7])
+    assert rules.rule_shared_payout(account_hash="h", other_influencers=[]) is None
+
+
+def _order(brand: Any, influencer: Any, *, email: str, ref: str = "9001-01", coupon: str = "") -> Order:
+    return Order.objects.create(
+        brand=brand,
+        vtex_order_id=ref,
+        created_in_vtex_at=T0,
+        coupon=coupon,
+        attribution_source="coupon",
+        influencer=influencer,
+        snapshot={"clientProfileData": {"email": email, "document": "555666777"}},
+    )
+
+
+@pytest.mark.django_db
+def test_self_referral_is_held_then_released_by_a_manager(brand_a: Any, influencer_a: Any, manager_a: Any) -> None:
+    order = _order(brand_a, influencer_a, email=influencer_a.user.email)
+
+    flags = fraud_screen_order(order=order)
+
+    assert [f.rule for f in flags] == ["self_referral"]
+    assert fraud_hold_active(commission_ref=order.vtex_order_id)
+    assert InfluencerRisk.objects.get(influencer=influencer_a).score > 0
+    fraud_flag_resolve(flag_id=flags[0].pk, decision="released", actor=manager_a, reason="Bought a gift, verified.")
+    assert not fraud_hold_active(commission_ref=order.vtex_order_id)
+    assert AuditEvent.objects.filter(action="tracking.fraud_flag_released").exists()
+
+
+@pytest.mark.django_db
+def test_rejected_flag_keeps_the_commission_held(brand_a: Any, influencer_a: Any, manager_a: Any) -> None:
+    order = _order(brand_a, influencer_a, email=influencer_a.user.email)
+    flag = fraud_screen_order(order=order)[0]
+    fraud_flag_resolve(flag_id=flag.pk, decision="rejected", actor=manager_a, reason="Own purchase.")
+    assert fraud_hold_active(commission_ref=order.vtex_order_id)
+    flag.refresh_from_db()
+    assert flag.status == "rejected"
+    assert flag.resolution_reason == "Own purchase."
+
+
+@pytest.mark.django_db
+def test_resolve_without_reason_changes_nothing(brand_a: Any, influencer_a: Any, manager_a: Any) -> None:
+    from tracking.fraud import FlagResolveRefused
+
+    flag = fraud_screen_order(order=_order(brand_a, influencer_a, email=influencer_a.user.email))[0]
+    with pytest.raises(FlagResolveRefused):
+        fraud_flag_resolve(flag_id=flag.pk, decision="released", actor=manager_a, reason="")
+    flag.refresh_from_db()
+    assert flag.status == "open"
+    assert flag.resolved_at is None
+
+
+@pytest.mark.django_db
+def test_an_ordinary_customer_raises_no_flag(brand_a: Any, influencer_a: Any) -> None:
+    order = _order(brand_a, influencer_a, email="someone.else@example.com")
+    assert fraud_screen_order(order=order) == []
+    assert not fraud_hold_active(commission_ref=order.vtex_order_id)
+    assert not FraudFlag.objects.exists()
+
+
+@pytest.mark.django_db
+def test_screening_twice_records_one_flag(brand_a: Any, influencer_a: Any) -> None:
+    order = _order(brand_a, influencer_a, email=influencer_a.user.email)
+    fraud_screen_order(order=order)
+    fraud_screen_order(order=order)
+    assert FraudFlag.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_review_queue_groups_flags_and_rejects_with_reason(
+    brand_a: Any, influencer_a: Any, superuser: Any, verified_client: Any
+) -> None:
+    flag = fraud_screen_order(order=_order(brand_a, influencer_a, email=influencer_a.user.email))[0]
+    client = verified_client(superuser)
+    page = client.get("/admin/tracking/fraudflag/review/")
+    assert page.status_code == 200
+    assert influencer_a.display_name in page.content.decode()
+    response = client.post(
+        "/admin/tracking/fraudflag/review/", {"flag": [flag.pk], "decision": "rejected", "reason": "Self purchase."}
+    )
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert flag.status == "rejected"
+    assert flag.resolved_by == superuser

@@ -1,0 +1,322 @@
+"""The click buffer: the redirect appends a click here and returns; a worker drains it into
+PostgreSQL in batches. Two backends, chosen by whether Redis is configured:
+
+- `RedisClickBuffer` (production): one Lua call per click does the dedupe and flood counters
+  and `XADD`s the click to a stream, atomically, in one round trip. The drain worker reads with
+  `XREADGROUP` in a consumer group, inserts a batch with `bulk_create(ignore_conflicts=True)` on
+  the unique `click_id`, then `XACK`s and `XDEL`s it. A worker killed between the read and the
+  ack leaves its entries pending; the next drain re-claims entries idle longer than
+  `TRACKING_CLAIM_IDLE_MS` with `XAUTOCLAIM`, and the unique click id makes the re-insert a
+  no-op. Nothing is acknowledged before it is committed, so no click is lost.
+- `SpoolClickBuffer` (no Redis: demo and tests): each process appends JSON lines to a file per
+  minute under `TRACKING_SPOOL_DIR`; dedupe and flood counters use the Django cache. The drain
+  processes closed files (older minutes) and deletes a file only after its rows committed; a
+  drain killed midway leaves the file, which the next drain inserts again (idempotent). It
+  survives a process crash (the kernel has the bytes) but not a power cut (no fsync), and
+  counters are per process with the local-memory cache: it is a fallback, not the production
+  path.
+"""
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from tracking.conf import tracking_settings
+
+logger = logging.getLogger(__name__)
+
+# Fields of a buffered click, in the order they are written.
+FIELDS = (
+    "click_id",
+    "link",
+    "brand",
+    "campaign",
+    "influencer",
+    "ts",
+    "visitor",
+    "ip_hash",
+    "ip_prefix",
+    "fp",
+    "ua",
+    "lang",
+    "ref",
+)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """The counters the buffer checks atomically with the append."""
+
+    reason: str  # "" or a reason found from the request alone
+    dedupe_key: str  # the visitor on this link
+    flood_key: str
+    dedupe_alt_key: str = ""  # the fingerprint on this link (browsers that drop cookies)
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    read: int = 0
+    stored: int = 0
+    reclaimed: int = 0
+
+
+class ClickBuffer(Protocol):
+    def push(self, record: dict[str, str], *, screen: Screen) -> str: ...
+
+    def drain(self, *, consumer: str | None = None, max_batches: int = 100) -> DrainReport: ...
+
+
+def clicks_store(records: Iterable[dict[str, Any]]) -> int:
+    """Insert buffered clicks; those already stored (same click id) are skipped. Clicks whose
+    link no longer exists are dropped with a warning, so one bad record cannot block a batch."""
+    from tracking.models import Click, Link
+
+    rows = list(records)
+    if not rows:
+        return 0
+    link_ids = {int(r["link"]) for r in rows}
+    known = set(Link.objects.filter(pk__in=link_ids).values_list("pk", flat=True))
+    clicks = []
+    for r in rows:
+        if int(r["link"]) not in known:
+            logger.warning("dropping click %s of unknown link %s", r.get("click_id"), r.get("link"))
+            continue
+        reason = r.get("reason", "")
+        clicks.append(
+            Click(
+                click_id=r["click_id"],
+                link_id=int(r["link"]),
+                brand_id=int(r["brand"]),
+                campaign_id=int(r["campaign"]),
+                influencer_id=int(r["influencer"]),
+                occurred_at=datetime.fromtimestamp(float(r["ts"]), tz=UTC),
+                visitor_id=r.get("visitor", "")[:32],
+                is_valid=not reason,
+                screen_reason=reason,
+                ip_hash=r.get("ip_hash", "")[:32],
+                ip_prefix=r.get("ip_prefix", "")[:50],
+                fingerprint=r.get("fp", "")[:32],
+                user_agent=r.get("ua", "")[:300],
+                accept_language=r.get("lang", "")[:40],
+                referrer_host=r.get("ref", "")[:255],
+            )
+        )
+    with transaction.atomic():
+        Click.objects.bulk_create(clicks, batch_size=1000, ignore_conflicts=True)
+    return len(clicks)
+
+
+def default_consumer() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+_PUSH_LUA = """
+local reason = ARGV[1]
+local n = redis.call('INCR', KEYS[3])
+if n == 1 then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4])) end
+if reason == '' then
+  local fresh = redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[2]))
+  local fresh_alt = redis.call('SET', KEYS[4], '1', 'NX', 'EX', tonumber(ARGV[2]))
+  if not fresh or not fresh_alt then
+    reason = 'duplicate'
+  elseif n > tonumber(ARGV[3]) then
+    reason = 'flood'
+  end
+end
+local fields = {'reason', reason}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('XADD', KEYS[1], '*', unpack(fields))
+return reason
+"""
+
+
+class RedisClickBuffer:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._push = self.client.register_script(_PUSH_LUA)
+        self._group_ready: set[str] = set()
+
+    def push(self, record: dict[str, str], *, screen: Screen) -> str:
+        conf = tracking_settings()
+        args: list[str | int] = [screen.reason, conf.dedupe_seconds, conf.flood_limit, conf.flood_seconds]
+        for name in FIELDS:
+            args.extend((name, record.get(name, "")))
+        return str(
+            self._push(
+                keys=[
+                    conf.stream_key,
+                    screen.dedupe_key,
+                    screen.flood_key,
+                    screen.dedupe_alt_key or screen.dedupe_key + ":fp",
+                ],
+                args=args,
+            )
+        )
+
+    def _ensure_group(self, stream: str, group: str) -> None:
+        if stream in self._group_ready:
+            return
+        import redis
+
+        try:
+            self.client.xgroup_create(stream, group, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready.add(stream)
+
+    def _store_and_ack(self, stream: str, group: str, messages: list[Any]) -> int:
+        ids = [mid for mid, _ in messages]
+        records = [fields for _, fields in messages if fields]
+        stored = clicks_store(records)
+        # Acknowledge only after the rows committed: a crash before this line leaves the
+        # entries pending, to be re-claimed and re-inserted (a no-op for stored click ids).
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xack(stream, group, *ids)
+        pipe.xdel(stream, *ids)
+        pipe.execute()
+        return stored
+
+    def drain(self, *, consumer: str | None = None, max_batches: int = 100) -> DrainReport:
+        conf = tracking_settings()
+        stream, group, consumer = conf.stream_key, conf.stream_group, consumer or default_consumer()
+        self._ensure_group(stream, group)
+        read = stored = reclaimed = 0
+        # 1. Entries another (dead or stuck) consumer read but never acknowledged.
+        start = "0-0"
+        for _ in range(max_batches):
+            start, messages, *_ = self.client.xautoclaim(
+                stream, group, consumer, min_idle_time=conf.claim_idle_ms, start_id=start, count=conf.drain_batch
+            )
+            if messages:
+                reclaimed += len(messages)
+                read += len(messages)
+                stored += self._store_and_ack(stream, group, messages)
+            if start == "0-0":
+                break
+        # 2. New entries.
+        for _ in range(max_batches):
+            response: Any = self.client.xreadgroup(group, consumer, {stream: ">"}, count=conf.drain_batch)
+            if not response:
+                break
+            messages = response[0][1]
+            if not messages:
+                break
+            read += len(messages)
+            stored += self._store_and_ack(stream, group, messages)
+        return DrainReport(read=read, stored=stored, reclaimed=reclaimed)
+
+    def pending(self) -> int:
+        conf = tracking_settings()
+        self._ensure_group(conf.stream_key, conf.stream_group)
+        return int(self.client.xlen(conf.stream_key))
+
+
+# --- Spool files (no Redis) -----------------------------------------------------------------
+
+
+class SpoolClickBuffer:
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._handle: Any = None
+        self._minute = -1
+
+    def _file_for(self, minute: int) -> Path:
+        return self.directory / f"clicks-{minute:010d}-{os.getpid()}.jsonl"
+
+    def push(self, record: dict[str, str], *, screen: Screen) -> str:
+        conf = tracking_settings()
+        reason = screen.reason
+        flood = _cache_incr(screen.flood_key, conf.flood_seconds)
+        if not reason:
+            fresh = cache.add(screen.dedupe_key, 1, conf.dedupe_seconds)
+            fresh_alt = cache.add(screen.dedupe_alt_key or screen.dedupe_key + ":fp", 1, conf.dedupe_seconds)
+            if not (fresh and fresh_alt):
+                reason = "duplicate"
+            elif flood > conf.flood_limit:
+                reason = "flood"
+        line = json.dumps({**record, "reason": reason}, separators=(",", ":")) + "\n"
+        minute = int(time.time() // 60)
+        with self._lock:
+            if self._handle is None or minute != self._minute or not os.path.exists(self._handle.name):
+                if self._handle is not None:
+                    self._handle.close()
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._handle = open(self._file_for(minute), "a", encoding="utf-8")  # noqa: SIM115
+                self._minute = minute
+            self._handle.write(line)
+            self._handle.flush()
+        return reason
+
+    def drain(self, *, consumer: str | None = None, max_batches: int = 100, include_open: bool = False) -> DrainReport:
+        """Insert closed spool files (all files with `include_open`, for tests and one-process
+        setups) and delete each once its rows committed."""
+        if not self.directory.exists():
+            return DrainReport()
+        current = int(time.time() // 60)
+        read = stored = 0
+        for path in sorted(self.directory.glob("clicks-*.jsonl"))[: max_batches or None]:
+            minute = int(path.name.split("-")[1])
+            # A file is closed once its minute is over; one more minute of grace covers a writer
+            # that picked the name just before the minute turned.
+            if minute >= current - 1 and not include_open:
+                continue
+            with self._lock:
+                if self._handle is not None and self._handle.name == str(path):
+                    self._handle.close()
+                    self._handle = None
+            records = []
+            with path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError:
+                        logger.warning("skipping a torn line in %s", path.name)
+            read += len(records)
+            stored += clicks_store(records)
+            path.unlink()
+        return DrainReport(read=read, stored=stored)
+
+
+def _cache_incr(key: str, ttl: int) -> int:
+    if cache.add(key, 1, ttl):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, ttl)
+        return 1
+
+
+_buffer: ClickBuffer | None = None
+_buffer_config: tuple[str, str, str] | None = None
+
+
+def click_buffer() -> ClickBuffer:
+    """The process's buffer, Redis when `REDIS_URL` is set (unless `TRACKING_BUFFER="spool"`)."""
+    global _buffer, _buffer_config
+    conf = tracking_settings()
+    url = getattr(settings, "REDIS_URL", "") or ""
+    mode = getattr(settings, "TRACKING_BUFFER", "redis" if url else "spool")
+    config = (mode, url, conf.spool_dir)
+    if _buffer is None or config != _buffer_config:
+        _buffer = RedisClickBuffer(url) if mode == "redis" else SpoolClickBuffer(conf.spool_dir)
+        _buffer_config = config
+    return _buffer

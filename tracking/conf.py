@@ -1,0 +1,52 @@
+"""Tracking settings, each with a default; override any of them in Django settings."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    cookie_name: str
+    cookie_secure: bool
+    dedupe_seconds: int
+    flood_limit: int
+    flood_seconds: int
+    fingerprint_minutes: int
+    link_cache_seconds: int
+    link_l1_seconds: float
+    missing_cache_seconds: int
+    stream_key: str
+    stream_group: str
+    claim_idle_ms: int
+    drain_batch: int
+    spool_dir: str
+    expose_validity: bool
+    utm_source: str
+    utm_medium: str
+    hash_key: str
+
+
+def tracking_settings() -> TrackingSettings:
+    """Read at call time so tests can override settings."""
+    get = getattr
+    return TrackingSettings(
+        cookie_name=get(settings, "TRACKING_COOKIE_NAME", "mgm_vid"),
+        cookie_secure=get(settings, "TRACKING_COOKIE_SECURE", True),
+        dedupe_seconds=get(settings, "TRACKING_DEDUPE_SECONDS", 30),
+        flood_limit=get(settings, "TRACKING_FLOOD_LIMIT", 60),
+        flood_seconds=get(settings, "TRACKING_FLOOD_SECONDS", 60),
+        fingerprint_minutes=get(settings, "TRACKING_FINGERPRINT_MINUTES", 60),
+        link_cache_seconds=get(settings, "TRACKING_LINK_CACHE_SECONDS", 24 * 3600),
+        link_l1_seconds=get(settings, "TRACKING_LINK_L1_SECONDS", 5),
+        missing_cache_seconds=get(settings, "TRACKING_MISSING_CACHE_SECONDS", 60),
+        stream_key=get(settings, "TRACKING_STREAM_KEY", "mgm:clicks"),
+        stream_group=get(settings, "TRACKING_STREAM_GROUP", "click-drain"),
+        claim_idle_ms=get(settings, "TRACKING_CLAIM_IDLE_MS", 60_000),
+        drain_batch=get(settings, "TRACKING_DRAIN_BATCH", 1000),
+        spool_dir=str(get(settings, "TRACKING_SPOOL_DIR", settings.BASE_DIR / "var" / "click-spool")),
+        expose_validity=get(settings, "TRACKING_EXPOSE_VALIDITY", False),
+        utm_source=get(settings, "TRACKING_UTM_SOURCE", "mgm-link"),
+        utm_medium=get(settings, "TRACKING_UTM_MEDIUM", "influencer"),
+        hash_key=get(settings, "TRACKING_HASH_KEY", "") or settings.SECRET_KEY,
+    )

@@ -1,0 +1,91 @@
+"""Where a link may send people, and the UTMs it adds. Pure functions.
+
+A destination is accepted only when it is an absolute http(s) URL whose hostname is exactly one
+of the brand's `store_domains`: no userinfo, no backslashes, no control characters (CR/LF
+injection), no explicit port other than the scheme's, no look-alike hosts (`shop.example.evil`
+or `shop.example.` do not match `shop.example`). The redirect never takes a host from the
+request: it only appends query parameters to the stored destination.
+"""
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f\\]")
+_HOST_RE = re.compile(r"^[a-z0-9.-]+$")
+#: Query keys we own on the destination; any such key already in the stored URL is replaced.
+TRACKING_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utmi_cp", "utmi_pc", "utmi_p")
+
+
+class DestinationRefused(ApplicationError):
+    default_code = "destination_refused"
+
+
+def normalize_host(host: str) -> str:
+    return (host or "").strip().lower()
+
+
+def allowed_hosts(store_domains: Iterable[str]) -> frozenset[str]:
+    return frozenset(h for h in (normalize_host(str(d)) for d in store_domains or []) if _HOST_RE.match(h))
+
+
+def destination_check(url: str, *, hosts: Iterable[str]) -> str:
+    """Return `url` when it may be a link's destination; raise `DestinationRefused` otherwise."""
+    allowed = allowed_hosts(hosts)
+    if not isinstance(url, str) or not url or len(url) > 1000:
+        raise DestinationRefused(_("Enter the full address of a page of the store, up to 1000 characters."))
+    if _CONTROL.search(url):
+        raise DestinationRefused(_("The address has spaces, backslashes or control characters; remove them."))
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise DestinationRefused(_("That address cannot be read; copy it again from the store.")) from exc
+    if parts.scheme not in ("http", "https"):
+        raise DestinationRefused(_("The address must start with https:// (or http://)."))
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise DestinationRefused(_("The address must not contain a user name or password."))
+    if port is not None and port != (443 if parts.scheme == "https" else 80):
+        raise DestinationRefused(_("The address must not name a port."))
+    host = normalize_host(parts.hostname or "")
+    if not host or host not in allowed:
+        raise DestinationRefused(
+            _("%(host)s is not one of the brand's store domains (%(allowed)s).")
+            % {"host": host or "?", "allowed": ", ".join(sorted(allowed)) or _("none configured")}
+        )
+    return url
+
+
+def is_safe_destination(url: str, *, hosts: Iterable[str]) -> bool:
+    try:
+        destination_check(url, hosts=hosts)
+    except DestinationRefused:
+        return False
+    return True
+
+
+def destination_with_params(url: str, params: dict[str, str]) -> str:
+    """`url` with `params` in its query; keys we own are replaced, the rest kept in order."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in TRACKING_KEYS]
+    query = urlencode([*kept, *params.items()])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+
+
+def tracking_params(
+    *, utm_source: str, utm_medium: str, campaign_slug: str, click_id: str, influencer_ref: str
+) -> dict[str, str]:
+    """The UTMs VTEX copies into the order's `marketingData` (docs/tracking.md):
+    utm_source/utm_medium/utm_campaign → utmSource/utmMedium/utmCampaign,
+    utmi_cp → utmiCampaign (the click id), utmi_pc → utmiPart (signed influencer reference)."""
+    return {
+        "utm_source": utm_source,
+        "utm_medium": utm_medium,
+        "utm_campaign": campaign_slug,
+        "utmi_cp": click_id,
+        "utmi_pc": influencer_ref,
+    }

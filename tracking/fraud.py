@@ -1,0 +1,385 @@
+"""Fraud screening and the review queue. Rules live in `tracking.fraud_rules` (pure); this
+module gathers their inputs, records `FraudFlag`s (idempotent per rule and subject), keeps each
+influencer's risk score, and resolves flags.
+
+Holding: `fraud_hold_active(commission_ref=...)` is True while an order flag of the
+commission's order is open or was rejected, or while an open "shared payout account" flag
+exists for its influencer. Commissions stay on hold, never silently dropped; a manager releases
+or rejects from the admin review queue (`fraud_flag_resolve`).
+"""
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from core.errors import ApplicationError, Conflict
+from tracking import fraud_rules as rules
+from tracking.hashing import customer_hashes
+from tracking.models import Click, FraudFlag, InfluencerRisk, OrderSignal
+from tracking.touchpoints import order_customer_hashes, order_placed_at
+
+logger = logging.getLogger(__name__)
+
+Rule, Subject, Status = FraudFlag.Rule, FraudFlag.Subject, FraudFlag.Status
+SEVERITY = {
+    Rule.SELF_REFERRAL: 90,
+    Rule.SHARED_PAYOUT: 80,
+    Rule.COUPON_LEAK: 60,
+    Rule.COUPON_SITE: 50,
+    Rule.FAST_CONVERSION: 60,
+    Rule.CLICK_FLOOD: 40,
+    Rule.CONVERSION_OUTLIER: 50,
+}
+#: Influencer-level rules that hold every commission of the influencer while open.
+HOLDS_ALL = {Rule.SHARED_PAYOUT}
+
+
+def influencer_hashes(influencer: Any) -> list[str]:
+    email = getattr(getattr(influencer, "user", None), "email", "")
+    return customer_hashes(email=email, document=getattr(influencer, "document_number", ""))
+
+
+def fraud_flag_record(
+    *, brand_id: int, influencer_id: int, rule: str, subject: str, subject_ref: str, evidence: dict[str, Any]
+) -> FraudFlag:
+    """Record a finding once per (brand, rule, subject, subject_ref); later findings of the same
+    subject update the evidence of an open flag. Audited on creation."""
+    with transaction.atomic():
+        flag = (
+            FraudFlag.objects.select_for_update()
+            .filter(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
+            .first()
+        )
+        if flag is not None:
+            if flag.status == Status.OPEN and flag.evidence != evidence:
+                flag.evidence = evidence
+                flag.save(update_fields=["evidence", "updated_at"])
+            return flag
+        try:
+            with transaction.atomic():
+                flag = FraudFlag.objects.create(
+                    brand_id=brand_id,
+                    influencer_id=influencer_id,
+                    rule=rule,
+                    subject=subject,
+                    subject_ref=subject_ref[:100],
+                    severity=SEVERITY.get(Rule(rule), 50),
+                    evidence=evidence,
+                )
+        except IntegrityError:  # a concurrent screen recorded it first
+            return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
+        audit_record(
+            action="tracking.fraud_flagged",
+            target=flag,
+            brand_id=brand_id,
+            after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
+        )
+        influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id)
+    return flag
+
+
+def influencer_risk_recompute(*, brand_id: int, influencer_id: int) -> InfluencerRisk:
+    """Risk 0–100: open flags count fully, rejected ones (confirmed fraud, last 180 days) half
+    again, each weighted by its severity; capped at 100."""
+    since = timezone.now() - timedelta(days=180)
+    flags = FraudFlag.objects.filter(brand_id=brand_id, influencer_id=influencer_id).filter(
+        Q(status=Status.OPEN) | Q(status=Status.REJECTED, resolved_at__gte=since)
+    )
+    score = 0.0
+    open_count = 0
+    for severity, status in flags.values_list("severity", "status"):
+        weight = 1.0 if status == Status.OPEN else 1.5
+        open_count += status == Status.OPEN
+        score += severity * weight * 0.5
+    risk, _created = InfluencerRisk.objects.update_or_create(
+        brand_id=brand_id,
+        influencer_id=influencer_id,
+        defaults={"score": min(100, round(score)), "open_flags": open_count},
+    )
+    return risk
+
+
+def _order_click(order: Any) -> Click | None:
+    """The click the attribution decision chose or considered last, from its touchpoints."""
+    pks = [tp.get("click_id") for tp in (getattr(order, "attribution_touchpoints", None) or []) if isinstance(tp, dict)]
+    pks_int: list[int] = [pk for pk in pks if isinstance(pk, int)]
+    if not pks_int:
+        return None
+    return Click.objects.filter(pk__in=pks_int, influencer_id=order.influencer_id).order_by("-occurred_at").first()
+
+
+def fraud_screen_order(*, order: Any) -> list[FraudFlag]:
+    """Screen an attributed order (self-referral, coupon site, coupon leak, click-to-order time)
+    and record what it learnt for rules over many orders. Call after attribution, in or out of
+    the order's transaction; returns the flags that concern this order (new or existing)."""
+    if not getattr(order, "influencer_id", None):
+        return []
+    brand_id, influencer_id, ref = order.brand_id, order.influencer_id, order.vtex_order_id
+    placed_at = order_placed_at(order)
+    hashes = order_customer_hashes(order)
+    click = _order_click(order)
+    findings: list[tuple[str, dict[str, Any]]] = []
+
+    evidence = rules.rule_self_referral(customer_hashes=hashes, influencer_hashes=influencer_hashes(order.influencer))
+    if evidence:
+        findings.append((Rule.SELF_REFERRAL, evidence))
+    if click is not None:
+        evidence = rules.rule_fast_conversion(clicked_at=click.occurred_at, placed_at=placed_at)
+        if evidence:
+            findings.append((Rule.FAST_CONVERSION, {**evidence, "click": click.click_id}))
+        evidence = rules.rule_coupon_site(referrer_host=click.referrer_host)
+        if evidence:
+            findings.append((Rule.COUPON_SITE, {**evidence, "click": click.click_id}))
+
+    coupon = (getattr(order, "coupon", "") or "").strip().upper()
+    customer_hash = hashes[0] if hashes else ""
+    is_new = not (
+        customer_hash
+        and OrderSignal.objects.filter(brand_id=brand_id, customer_hash=customer_hash, placed_at__lt=placed_at)
+        .exclude(order_ref=ref)
+        .exists()
+    )
+    OrderSignal.objects.update_or_create(
+        brand_id=brand_id,
+        order_ref=ref,
+        defaults={
+            "influencer_id": influencer_id,
+            "coupon": coupon,
+            "customer_hash": customer_hash,
+            "is_new_customer": is_new,
+            "had_click": click is not None,
+            "placed_at": placed_at,
+        },
+    )
+    if coupon and click is None:
+        uses = list(
+            OrderSignal.objects.filter(brand_id=brand_id, coupon=coupon, placed_at__gte=placed_at - timedelta(days=1))
+            .filter(placed_at__lte=placed_at)
+            .values_list("placed_at", "is_new_customer", "had_click")
+        )
+        evidence = rules.rule_coupon_leak(uses=uses, now=placed_at)
+        if evidence:
+            findings.append((Rule.COUPON_LEAK, {**evidence, "coupon": coupon}))
+
+    flags = [
+        fraud_flag_record(
+            brand_id=brand_id,
+            influencer_id=influencer_id,
+            rule=rule,
+            subject=Subject.ORDER,
+            subject_ref=ref,
+            evidence=evidence,
+        )
+        for rule, evidence in findings
+    ]
+    existing = FraudFlag.objects.filter(brand_id=brand_id, subject=Subject.ORDER, subject_ref=ref).exclude(
+        pk__in=[f.pk for f in flags]
+    )
+    return flags + list(existing)
+
+
+def _order_of_commission(commission_ref: str) -> tuple[int, int, str] | None:
+    """(brand_id, influencer_id, vtex_order_id) of "commission:<pk>" (or "commission:<pk>:adj:<n>")."""
+    parts = commission_ref.split(":")
+    if len(parts) < 2 or parts[0] != "commission" or not parts[1].isdigit():
+        return None
+    try:
+        from commissions.models import Commission
+    except ImportError:
+        return None
+    row = (
+        Commission.objects.filter(pk=int(parts[1]))
+        .values_list("brand_id", "influencer_id", "order__vtex_order_id")
+        .first()
+    )
+    return row
+
+
+def fraud_hold_active(*, commission_ref: str) -> bool:
+    """Whether a commission must stay on hold. `commission_ref` is the commission's ledger ref
+    ("commission:<pk>") or a VTEX order id."""
+    found = _order_of_commission(commission_ref)
+    held = Q(status__in=[Status.OPEN, Status.REJECTED], subject=Subject.ORDER)
+    if found is None:
+        return FraudFlag.objects.filter(held, subject_ref=commission_ref).exists()
+    brand_id, influencer_id, order_ref = found
+    return FraudFlag.objects.filter(
+        Q(held, brand_id=brand_id, subject_ref=order_ref)
+        | Q(brand_id=brand_id, influencer_id=influencer_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
+    ).exists()
+
+
+class FlagResolveRefused(ApplicationError):
+    default_code = "flag_resolve_refused"
+
+
+def fraud_flag_resolve(*, flag_id: int, decision: str, actor: Any, reason: str) -> FraudFlag:
+    """Release (pay the commission) or reject (reverse it) a flag. A reason is required; the
+    move is audited, and the commissions service is told after commit when it offers the hook
+    (`commissions.services.commission_fraud_release` / `commission_fraud_reject`)."""
+    if decision not in (Status.RELEASED, Status.REJECTED):
+        raise FlagResolveRefused(_("Choose release or reject."))
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise FlagResolveRefused(_("Write the reason for the decision (at least 5 characters)."))
+    with transaction.atomic():
+        flag = FraudFlag.objects.select_for_update().get(pk=flag_id)
+        if flag.status == decision:
+            return flag
+        if decision not in FraudFlag.ALLOWED_TRANSITIONS[flag.status]:
+            raise Conflict(_("This flag was already %(status)s.") % {"status": flag.get_status_display()})
+        before = {"status": flag.status}
+        flag.status = decision
+        flag.resolved_at = timezone.now()
+        flag.resolved_by = actor if getattr(actor, "pk", None) else None
+        flag.resolution_reason = reason
+        flag.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_reason", "updated_at"])
+        audit_record(
+            action=f"tracking.fraud_flag_{decision}",
+            target=flag,
+            actor=actor,
+            brand_id=flag.brand_id,
+            before=before,
+            after={"status": decision, "reason": reason},
+        )
+        influencer_risk_recompute(brand_id=flag.brand_id, influencer_id=flag.influencer_id)
+        transaction.on_commit(lambda: _commissions_notify(flag=flag, decision=decision, reason=reason, actor=actor))
+    return flag
+
+
+def _commissions_notify(*, flag: FraudFlag, decision: str, reason: str, actor: Any) -> None:
+    try:
+        from commissions import services as commission_services
+    except ImportError:
+        return
+    name = "commission_fraud_release" if decision == Status.RELEASED else "commission_fraud_reject"
+    hook = getattr(commission_services, name, None)
+    if hook is None:
+        logger.info("commissions.services.%s is not available; the hold check alone applies", name)
+        return
+    hook(brand_id=flag.brand_id, order_ref=flag.subject_ref, reason=reason, actor=actor)
+
+
+# --- Rules over many records, run by Celery Beat --------------------------------------------
+
+
+def fraud_scan_clicks(*, since: datetime, until: datetime) -> list[FraudFlag]:
+    """Click floods and bots per influencer and day."""
+    clicks = Click.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
+    per_ip: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    for brand_id, influencer_id, ip, n in clicks.values_list("brand_id", "influencer_id", "ip_hash").annotate(
+        n=Count("id")
+    ):
+        per_ip[(brand_id, influencer_id)][ip] += n
+    totals = clicks.values("brand_id", "influencer_id").annotate(
+        total=Count("id"), invalid=Count("id", filter=Q(is_valid=False))
+    )
+    flags = []
+    for row in totals:
+        key = (row["brand_id"], row["influencer_id"])
+        evidence = rules.rule_click_flood(clicks_by_ip=dict(per_ip[key]), invalid=row["invalid"], total=row["total"])
+        if evidence:
+            flags.append(
+                fraud_flag_record(
+                    brand_id=key[0],
+                    influencer_id=key[1],
+                    rule=Rule.CLICK_FLOOD,
+                    subject=Subject.CLICK,
+                    subject_ref=f"clicks:{key[1]}:{since.date().isoformat()}",
+                    evidence={**evidence, "since": since.isoformat(), "until": until.isoformat()},
+                )
+            )
+    return flags
+
+
+def fraud_scan_conversion_rates(*, now: datetime, days: int = 30, months_of_history: int = 3) -> list[FraudFlag]:
+    """Conversion rate (attributed orders / valid clicks) over the last `days`, against the
+    influencer's previous periods and the brand's other influencers."""
+
+    def rates(start: datetime, end: datetime) -> dict[tuple[int, int], float]:
+        clicks = {
+            (r["brand_id"], r["influencer_id"]): r["n"]
+            for r in Click.objects.filter(is_valid=True, occurred_at__gte=start, occurred_at__lt=end)
+            .values("brand_id", "influencer_id")
+            .annotate(n=Count("id"))
+        }
+        orders = {
+            (r["brand_id"], r["influencer_id"]): r["n"]
+            for r in OrderSignal.objects.filter(placed_at__gte=start, placed_at__lt=end, had_click=True)
+            .values("brand_id", "influencer_id")
+            .annotate(n=Count("id"))
+        }
+        return {k: orders.get(k, 0) / n for k, n in clicks.items() if n >= 20}
+
+    period = timedelta(days=days)
+    current = rates(now - period, now)
+    history: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for i in range(1, months_of_history + 1):
+        for key, rate in rates(now - period * (i + 1), now - period * i).items():
+            history[key].append(rate)
+    flags = []
+    for (brand_id, influencer_id), rate in current.items():
+        peers = [r for (b, i), r in current.items() if b == brand_id and i != influencer_id]
+        evidence = rules.rule_conversion_outlier(rate=rate, history=history[(brand_id, influencer_id)], peers=peers)
+        if evidence:
+            flags.append(
+                fraud_flag_record(
+                    brand_id=brand_id,
+                    influencer_id=influencer_id,
+                    rule=Rule.CONVERSION_OUTLIER,
+                    subject=Subject.INFLUENCER,
+                    subject_ref=f"cr:{influencer_id}:{now.date().isoformat()}",
+                    evidence=evidence,
+                )
+            )
+    return flags
+
+
+def payout_account_fingerprint(account: Any) -> str:
+    """A hash of what identifies where money goes (bank + account number, or transfer key)."""
+    number = "".join(ch for ch in (account.account_number or "") if ch.isalnum())
+    key = (account.transfer_key or "").strip().lower()
+    if not number and not key:
+        return ""
+    raw = f"{account.bank_code}|{number}" if number else f"key|{key}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def fraud_scan_payout_accounts() -> list[FraudFlag]:
+    """The same payout account on two influencers: flag both, with every brand they share."""
+    try:
+        from affiliates.models import Membership, PayoutAccount
+    except ImportError:
+        return []
+    groups: dict[str, list[int]] = defaultdict(list)
+    for account in PayoutAccount.objects.all():
+        fingerprint = payout_account_fingerprint(account)
+        if fingerprint:
+            groups[fingerprint].append(account.influencer_id)
+    flags = []
+    for fingerprint, influencer_ids in groups.items():
+        if len(influencer_ids) < 2:
+            continue
+        for membership in Membership.objects.filter(influencer_id__in=influencer_ids):
+            others = [i for i in influencer_ids if i != membership.influencer_id]
+            evidence = rules.rule_shared_payout(account_hash=fingerprint, other_influencers=others)
+            if evidence:
+                flags.append(
+                    fraud_flag_record(
+                        brand_id=membership.brand_id,
+                        influencer_id=membership.influencer_id,
+                        rule=Rule.SHARED_PAYOUT,
+                        subject=Subject.INFLUENCER,
+                        subject_ref=f"payout:{membership.influencer_id}:{fingerprint[:16]}",
+                        evidence=evidence,
+                    )
+                )
+    return flags

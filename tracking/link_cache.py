@@ -1,0 +1,137 @@
+"""The redirect's view of a link, kept in the cache so `/r/<slug>` answers without a query.
+
+An entry is a small dict built by `_entry_for` from the link, its campaign and the influencer's
+membership with the brand. Keys carry a schema version (`trk:link:v<N>:<slug>`) so a deploy that
+changes the entry's shape never reads old entries. Unknown slugs are cached too, briefly, so a
+flood of made-up slugs does not reach the database.
+
+Invalidation: every service that changes a link deletes its key (and warms it again); a change
+to a campaign, a membership, an influencer or a brand calls `link_cache_invalidate_for`
+(wired to their `post_save` in `tracking.apps`, after commit, and callable by other apps).
+"""
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+from tracking.conf import tracking_settings
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_MISSING = {"missing": True}
+# A per-process copy of hot entries for `TRACKING_LINK_L1_SECONDS` (default 5 s), so the
+# redirect does one Redis round trip (the click) instead of two. Other processes see an
+# invalidation at most that late; this process at once.
+_l1: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+
+def link_cache_key(slug: str) -> str:
+    return f"trk:link:v{SCHEMA_VERSION}:{slug}"
+
+
+def _entry_for(link: Any) -> dict[str, Any]:
+    from affiliates.models import Membership
+    from campaigns.models import Campaign
+
+    campaign = link.campaign
+    approved = Membership.objects.filter(
+        influencer_id=link.influencer_id, brand_id=link.brand_id, status=Membership.Status.APPROVED
+    ).exists()
+    running = campaign.status == Campaign.Status.ACTIVE and link.brand.is_active
+    return {
+        "id": link.pk,
+        "slug": link.slug,
+        "brand": link.brand_id,
+        "campaign": link.campaign_id,
+        "campaign_slug": campaign.slug,
+        "influencer": link.influencer_id,
+        "dest": link.destination_url,
+        "hosts": list(link.brand.store_domains or []),
+        "window_days": _window_days(campaign),
+        # Tracking stops (the shopper still reaches the store, untracked) when the campaign is
+        # not running, has ended, or the influencer is no longer approved with the brand.
+        "track": bool(running and approved),
+        "ends": campaign.ends_at.timestamp() if campaign.ends_at else None,
+        "active": link.is_active,
+    }
+
+
+def _window_days(campaign: Any) -> int:
+    from tracking.selectors import attribution_policy_for
+
+    return attribution_policy_for(campaign).window_days
+
+
+def link_entry_load(slug: str) -> dict[str, Any] | None:
+    """Read the link from the database and cache it (or cache that it does not exist)."""
+    from tracking.models import Link
+
+    settings = tracking_settings()
+    link = Link.objects.select_related("campaign", "brand").filter(slug=slug).first()
+    if link is None or not link.is_active:
+        cache.set(link_cache_key(slug), _MISSING, settings.missing_cache_seconds)
+        return None
+    entry = _entry_for(link)
+    cache.set(link_cache_key(slug), entry, settings.link_cache_seconds)
+    return entry
+
+
+def link_entry_get(slug: str) -> dict[str, Any] | None:
+    """The cached entry, or None for an unknown or inactive slug. Queries the database only on
+    a cache miss."""
+    ttl = tracking_settings().link_l1_seconds
+    now = time.monotonic()
+    if ttl:
+        hit = _l1.get(slug)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    entry = cache.get(link_cache_key(slug))
+    if entry is None:
+        entry = link_entry_load(slug)
+    elif entry.get("missing"):
+        entry = None
+    if ttl:
+        if len(_l1) > 10_000:
+            _l1.clear()
+        _l1[slug] = (now + ttl, entry)
+    return entry
+
+
+def link_entry_tracks(entry: dict[str, Any], *, now: datetime) -> bool:
+    ends = entry.get("ends")
+    return bool(entry["track"]) and (ends is None or now.timestamp() < ends)
+
+
+def link_cache_invalidate(*, slugs: list[str]) -> None:
+    for slug in slugs:
+        _l1.pop(slug, None)
+    if slugs:
+        cache.delete_many([link_cache_key(s) for s in slugs])
+
+
+def link_cache_invalidate_for(*, influencer: Any = None, campaign: Any = None, brand: Any = None) -> int:
+    """Drop the cached entries of every link of an influencer, a campaign or a brand (any
+    combination narrows the set). Call after the change commits; returns how many were dropped."""
+    from tracking.models import Link
+
+    links = Link.objects.all()
+    if influencer is not None:
+        links = links.filter(influencer=influencer)
+    if campaign is not None:
+        links = links.filter(campaign=campaign)
+    if brand is not None:
+        links = links.filter(brand=brand)
+    if influencer is None and campaign is None and brand is None:
+        return 0
+    slugs = list(links.values_list("slug", flat=True))
+    link_cache_invalidate(slugs=slugs)
+    return len(slugs)
+
+
+def link_cache_invalidate_on_commit(**filters: Any) -> None:
+    transaction.on_commit(lambda: link_cache_invalidate_for(**filters))

@@ -1,0 +1,234 @@
+"""Writes of the tracking context: links, conversions, customer bindings, policies."""
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from core.errors import ApplicationError, NotFound
+from tracking.destinations import DestinationRefused, destination_check
+from tracking.hashing import is_click_id, is_visitor_id
+from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
+from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DestinationRefused",
+    "attribution_policy_save",
+    "conversion_record",
+    "customer_binding_record",
+    "link_cache_invalidate_for",
+    "link_create",
+    "link_deactivate",
+    "link_qr_svg",
+    "link_update",
+]
+
+_SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: people retype links
+
+
+class LinkRefused(ApplicationError):
+    default_code = "link_refused"
+
+
+def _new_slug(length: int = 7) -> str:
+    return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(length))
+
+
+def _check_parties(*, campaign: Any, influencer: Any) -> None:
+    from affiliates.models import Membership
+
+    if campaign.is_template:
+        raise LinkRefused(_("Templates never run; create the link on a campaign."))
+    if not Membership.objects.filter(
+        influencer=influencer, brand_id=campaign.brand_id, status=Membership.Status.APPROVED
+    ).exists():
+        raise LinkRefused(
+            _("%(who)s is not an approved influencer of %(brand)s.") % {"who": influencer, "brand": campaign.brand}
+        )
+
+
+def link_create(
+    *, campaign: Any, influencer: Any, destination_url: str = "", label: str = "", slug: str = "", actor: Any = None
+) -> Link:
+    """A tracked link of `influencer` in `campaign` to a page of the brand's store (the home
+    page, the first store domain, when `destination_url` is empty). Warms the cache."""
+    brand = campaign.brand
+    if not destination_url:
+        domains = list(brand.store_domains or [])
+        if not domains:
+            raise LinkRefused(_("The brand has no store domains yet; a manager adds them on the brand."))
+        destination_url = f"https://{domains[0]}/"
+    destination_check(destination_url, hosts=brand.store_domains)
+    _check_parties(campaign=campaign, influencer=influencer)
+    for _attempt in range(5):
+        candidate = slug or _new_slug()
+        try:
+            with transaction.atomic():
+                link = Link.objects.create(
+                    brand=brand,
+                    campaign=campaign,
+                    influencer=influencer,
+                    slug=candidate,
+                    destination_url=destination_url,
+                    label=label[:120],
+                )
+                audit_record(
+                    action="tracking.link_created",
+                    target=link,
+                    actor=actor,
+                    brand_id=brand.pk,
+                    after={"slug": link.slug, "destination": destination_url, "influencer": influencer.pk},
+                )
+        except IntegrityError as exc:
+            if slug:
+                raise LinkRefused(_("The slug %(slug)s is taken; choose another.") % {"slug": slug}) from exc
+            continue
+        transaction.on_commit(partial(_cache_refresh, link.slug))
+        return link
+    raise LinkRefused(_("Could not find a free short link; try again."))
+
+
+def _cache_refresh(slug: str) -> None:
+    link_cache_invalidate(slugs=[slug])
+    link_entry_load(slug)
+
+
+def link_update(*, link: Link, destination_url: str | None = None, label: str | None = None, actor: Any = None) -> Link:
+    with transaction.atomic():
+        locked = Link.objects.select_for_update().select_related("brand").get(pk=link.pk)
+        before = {"destination": locked.destination_url, "label": locked.label}
+        if destination_url is not None:
+            locked.destination_url = destination_check(destination_url, hosts=locked.brand.store_domains)
+        if label is not None:
+            locked.label = label[:120]
+        locked.save(update_fields=["destination_url", "label", "updated_at"])
+        audit_record(
+            action="tracking.link_updated",
+            target=locked,
+            actor=actor,
+            brand_id=locked.brand_id,
+            before=before,
+            after={"destination": locked.destination_url, "label": locked.label},
+        )
+    transaction.on_commit(lambda: link_cache_invalidate(slugs=[locked.slug]))
+    return locked
+
+
+def link_deactivate(*, link: Link, actor: Any = None) -> Link:
+    """Turn a link off: `/r/<slug>` answers 404 from then on. Idempotent."""
+    with transaction.atomic():
+        locked = Link.objects.select_for_update().get(pk=link.pk)
+        if locked.is_active:
+            locked.is_active = False
+            locked.save(update_fields=["is_active", "updated_at"])
+            audit_record(action="tracking.link_deactivated", target=locked, actor=actor, brand_id=locked.brand_id)
+    transaction.on_commit(lambda: link_cache_invalidate(slugs=[locked.slug]))
+    return locked
+
+
+def link_qr_svg(*, url: str, scale: int = 4) -> str:
+    """An SVG QR code of `url` (segno; error correction M), to inline in the portal."""
+    import segno
+
+    return str(segno.make(url, error="m", micro=False).svg_inline(scale=scale, border=2))
+
+
+def attribution_policy_save(*, policy: AttributionPolicy, actor: Any = None) -> AttributionPolicy:
+    """Save a campaign's attribution policy (admin form), audited; refreshes its links' cache."""
+    policy.full_clean()
+    with transaction.atomic():
+        policy.save()
+        audit_record(
+            action="tracking.attribution_policy_saved",
+            target=policy,
+            actor=actor,
+            brand_id=policy.campaign.brand_id,
+            after={
+                "precedence": policy.precedence,
+                "click_model": policy.click_model,
+                "window_days": policy.window_days,
+                "cross_device": policy.cross_device,
+                "binding_days": policy.binding_days,
+            },
+        )
+    transaction.on_commit(lambda: link_cache_invalidate_for(campaign=policy.campaign))
+    return policy
+
+
+class ConversionRefused(ApplicationError):
+    default_code = "conversion_refused"
+
+
+def conversion_record(
+    *,
+    brand: Any,
+    order_ref: str,
+    source: str,
+    visitor_id: str = "",
+    click_id: str = "",
+    fingerprint: str = "",
+    at: datetime | None = None,
+) -> Conversion:
+    """Link a VTEX order (id or order group) to a visitor, a click or, as the last fallback, a
+    fingerprint. Idempotent: the same signal twice is one row."""
+    order_ref = (order_ref or "").strip()[:64]
+    if not order_ref or not all(c.isalnum() or c in "-_" for c in order_ref):
+        raise ConversionRefused(_("Send the VTEX order id or order group (letters, digits and hyphens)."))
+    visitor_id = visitor_id if is_visitor_id(visitor_id) else ""
+    click_id = click_id.strip().upper() if is_click_id(click_id.strip().upper()) else ""
+    if not (visitor_id or click_id or fingerprint):
+        raise ConversionRefused(_("Send a visitor id or a click id with the order."))
+    conversion, _created = Conversion.objects.get_or_create(
+        brand=brand,
+        order_ref=order_ref,
+        visitor_id=visitor_id,
+        click_id=click_id,
+        source=source,
+        defaults={"fingerprint": fingerprint[:32], "occurred_at": at or timezone.now()},
+    )
+    return conversion
+
+
+def customer_binding_record(
+    *, campaign: Any, influencer: Any, customer_hashes: list[str], order_ref: str, at: datetime | None = None
+) -> list[CustomerBinding]:
+    """Bind a customer to the influencer an order was attributed to, when the campaign's policy
+    enables cross-device binding. The first binding wins; later orders do not move it. Call
+    after the attribution decision commits."""
+    from tracking.selectors import attribution_policy_for
+
+    policy = attribution_policy_for(campaign)
+    if not policy.cross_device or not customer_hashes:
+        return []
+    at = at or timezone.now()
+    expires = at + timedelta(days=policy.binding_days) if policy.binding_days else campaign.ends_at
+    bindings = []
+    for customer_hash in customer_hashes:
+        binding, _created = CustomerBinding.objects.get_or_create(
+            campaign=campaign,
+            customer_hash=customer_hash,
+            defaults={
+                "brand_id": campaign.brand_id,
+                "influencer": influencer,
+                "order_ref": order_ref[:64],
+                "bound_at": at,
+                "expires_at": expires,
+            },
+        )
+        bindings.append(binding)
+    return bindings
+
+
+def link_get_for_influencer(*, influencer: Any, pk: int) -> Link:
+    link = Link.objects.filter(influencer=influencer, pk=pk).first()
+    if link is None:
+        raise NotFound(_("That link does not exist."))
+    return link
