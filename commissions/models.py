@@ -1,1 +1,129 @@
+"""Commission records: one per (order line, influencer), computed by the rule engine
+(commissions.engine) and kept in step with the VTEX order by commissions.services.
 
+`amount_cents` is the gross commission on the line as sold; `reversed_cents` what returns,
+removals and cancellations took back; `adjustment_cents` what managers added or removed by hand.
+The ledger (payments) holds the money; `ledger_*` fields remember what this record already
+posted there, so every sync posts only the difference, once.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+class LedgerStage(models.TextChoices):
+    NONE = "none", _("Not posted")
+    ESTIMATED = "estimated", _("Accrued as estimated")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class Commission(TimeStampedModel):
+    BRAND_FIELD = "brand"
+
+    class State(models.TextChoices):
+        ESTIMATED = "estimated", _("Estimated")
+        CONFIRMED = "confirmed", _("Confirmed")
+        PARTIALLY_REVERSED = "partially_reversed", _("Partially reversed")
+        REVERSED = "reversed", _("Reversed")
+
+    brand = models.ForeignKey(
+        "campaigns.Brand", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("brand")
+    )
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="commissions")
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="commissions")
+    influencer = models.ForeignKey(
+        "affiliates.Influencer", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("influencer")
+    )
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="commissions")
+    variant = models.ForeignKey(
+        "campaigns.CampaignVariant", on_delete=models.PROTECT, null=True, blank=True, related_name="commissions"
+    )
+    code = models.ForeignKey("codes.Code", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.ESTIMATED, db_index=True)
+    quantity = models.PositiveIntegerField(_("units"))
+    base_cents = models.BigIntegerField(_("base (cents)"))
+    rate = models.DecimalField(_("effective rate"), max_digits=9, decimal_places=6, null=True, blank=True)
+    amount_cents = models.BigIntegerField(_("gross commission (cents)"))
+    units_reversed = models.PositiveIntegerField(_("units taken back"), default=0)
+    reversed_cents = models.BigIntegerField(_("reversed (cents)"), default=0)
+    adjustment_cents = models.BigIntegerField(_("manual adjustments (cents)"), default=0)
+    rule_id = models.BigIntegerField(_("rule id"), null=True, blank=True)
+    rule_name = models.CharField(_("rule"), max_length=160, blank=True)
+    explanation = models.JSONField(_("explanation"), default=dict)
+    estimated_at = models.DateTimeField(_("estimated at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+
+    ledger_stage = models.CharField(
+        _("ledger stage"), max_length=10, choices=LedgerStage.choices, default=LedgerStage.NONE
+    )
+    ledger_posted_cents = models.BigIntegerField(_("net posted to the ledger (cents)"), default=0)
+    ledger_reversal_seq = models.PositiveIntegerField(_("ledger reversals"), default=0)
+
+    class Meta:
+        verbose_name = _("commission")
+        verbose_name_plural = _("commissions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "influencer"], name="uniq_commission_per_line_influencer"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0)
+                & Q(reversed_cents__gte=0)
+                & Q(reversed_cents__lte=models.F("amount_cents"))
+                & Q(base_cents__gte=0)
+                & Q(ledger_posted_cents__gte=0),
+                name="commission_amounts_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["brand", "state"], name="commission_brand_state_idx"),
+            models.Index(fields=["influencer", "state"], name="commission_influencer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ledger_ref} {self.state} {self.net_cents}"
+
+    @property
+    def ledger_ref(self) -> str:
+        return f"commission:{self.pk}"
+
+    @property
+    def net_cents(self) -> int:
+        return max(0, self.amount_cents - self.reversed_cents + self.adjustment_cents)
+
+
+class CommissionAdjustment(models.Model):
+    """A manager's correction of one commission, with the reason. Positive adjustments are
+    posted to the ledger under their own reference; negative ones reverse the commission."""
+
+    BRAND_FIELD = "commission__brand"
+
+    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="adjustments")
+    amount_cents = models.BigIntegerField(_("amount (cents)"), help_text=_("Positive adds, negative takes back."))
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    ledger_stage = models.CharField(max_length=10, choices=LedgerStage.choices, default=LedgerStage.NONE)
+    ledger_posted_cents = models.BigIntegerField(default=0)
+    ledger_reversal_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("commission adjustment")
+        verbose_name_plural = _("commission adjustments")
+        ordering = ["commission", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_cents=0), name="adjustment_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents:+d} ({self.reason[:40]})"
+
+    @property
+    def ledger_ref(self) -> str:
+        return f"commission:{self.commission_id}:adj:{self.pk}"

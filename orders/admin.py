@@ -1,0 +1,220 @@
+"""Back office for orders: orders with lines, status history, returns and attribution; raw
+VTEX notifications; hook registrations; reconciliation runs with progress and discrepancies.
+Reprocessing goes through orders.services; every list is scoped to the staff member's brands."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.admin_mixins import BrandScopedAdminMixin
+from core.admin_exports import export_csv, export_xlsx
+from core.errors import ApplicationError
+from core.money import format_minor
+from orders.models import (
+    Discrepancy,
+    HookEvent,
+    HookRegistration,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    ReconciliationRun,
+    ReturnInvoice,
+)
+from orders.services import hook_event_reprocess, order_reprocess
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderLineInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+    model = OrderLine
+    extra = 0
+    fields = [
+        "item_index",
+        "sku_id",
+        "name",
+        "quantity",
+        "total_cents",
+        "coupon_discount_cents",
+        "is_gift",
+        "returned_quantity",
+        "removed_quantity",
+    ]
+    readonly_fields = fields  # type: ignore[assignment]
+
+
+class StatusChangeInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+    model = OrderStatusChange
+    extra = 0
+    fields = ["from_status", "to_status", "vtex_changed_at", "observed_at", "source"]
+    readonly_fields = fields  # type: ignore[assignment]
+
+
+class ReturnInvoiceInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+    model = ReturnInvoice
+    extra = 0
+    fields = ["invoice_number", "value_cents", "issued_at", "items"]
+    readonly_fields = fields  # type: ignore[assignment]
+
+
+@admin.register(Order)
+class OrderAdmin(_ReadOnly, BrandScopedAdminMixin):
+    list_display = [
+        "vtex_order_id",
+        "brand",
+        "status",
+        "value",
+        "attribution_source",
+        "influencer",
+        "campaign",
+        "coupon",
+        "created_in_vtex_at",
+    ]
+    list_filter = ["brand", "status", "attribution_source", "campaign"]
+    search_fields = ["vtex_order_id", "order_group", "coupon", "influencer__display_name"]
+    list_select_related = ["brand", "influencer", "campaign"]
+    date_hierarchy = "created_in_vtex_at"
+    readonly_fields = [f.name for f in Order._meta.fields]
+    inlines = [OrderLineInline, StatusChangeInline, ReturnInvoiceInline]
+    actions = ["reprocess", export_csv, export_xlsx]
+    export_fields = [
+        "vtex_order_id",
+        "brand__slug",
+        "status",
+        "value_cents",
+        "currency",
+        "attribution_source",
+        "attribution_rule",
+        "influencer__display_name",
+        "campaign__name",
+        "coupon",
+        "created_in_vtex_at",
+        "invoiced_at",
+        "canceled_at",
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Read-only fields, but managers open the page and run actions.
+        return bool(request.user.has_perm("orders.view_order"))
+
+    @admin.display(description=gettext_lazy("value"), ordering="value_cents")
+    def value(self, obj: Order) -> str:
+        return format_minor(obj.value_cents, obj.currency or obj.brand.currency)
+
+    @admin.action(description=gettext_lazy("Fetch again from VTEX and reprocess"))
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        done = 0
+        for order in queryset.order_by("pk")[:200]:
+            try:
+                order_reprocess(order_id=order.pk, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{order.vtex_order_id}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)s order(s) reprocessed.") % {"n": done}, messages.SUCCESS)
+
+
+@admin.register(HookEvent)
+class HookEventAdmin(_ReadOnly, BrandScopedAdminMixin):
+    list_display = ["vtex_order_id", "brand", "state", "domain", "status", "attempts", "received_at", "processed_at"]
+    list_filter = ["brand", "status", "state", "domain"]
+    search_fields = ["vtex_order_id"]
+    list_select_related = ["brand"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in HookEvent._meta.fields]
+    actions = ["reprocess", export_csv]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("orders.view_hookevent"))
+
+    @admin.action(description=gettext_lazy("Reprocess the notification (fetches the order)"))
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[HookEvent]) -> None:
+        done = 0
+        for event in queryset.order_by("pk")[:200]:
+            try:
+                hook_event_reprocess(event_id=event.pk, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{event.vtex_order_id}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)s notification(s) reprocessed.") % {"n": done}, messages.SUCCESS)
+
+
+@admin.register(HookRegistration)
+class HookRegistrationAdmin(_ReadOnly, BrandScopedAdminMixin):
+    list_display = ["brand", "url", "configured_at", "last_checked_at", "last_check_result", "restored_count"]
+    list_filter = ["last_check_result"]
+    readonly_fields = [f.name for f in HookRegistration._meta.fields]
+
+
+class DiscrepancyInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+    model = Discrepancy
+    extra = 0
+    fields = ["vtex_order_id", "kind", "resolved", "ours", "theirs", "note"]
+    readonly_fields = fields  # type: ignore[assignment]
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(_ReadOnly, BrandScopedAdminMixin):
+    list_display = [
+        "brand",
+        "day",
+        "trigger",
+        "status",
+        "progress",
+        "listed",
+        "missing",
+        "mismatched",
+        "orphaned",
+        "unresolved",
+        "started_at",
+    ]
+    list_filter = ["brand", "status", "trigger"]
+    date_hierarchy = "day"
+    readonly_fields = [f.name for f in ReconciliationRun._meta.fields] + ["progress"]
+    inlines = [DiscrepancyInline]
+    actions = [export_csv]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("orders.view_reconciliationrun"))
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, obj: ReconciliationRun) -> str:
+        if not obj.progress_total:
+            return "—" if obj.status != ReconciliationRun.Status.RUNNING else _("listing…")
+        percent = round(100 * obj.progress_done / obj.progress_total)
+        return (
+            format_html(
+                '<progress max="{}" value="{}"></progress> {}/{}',
+                obj.progress_total,
+                obj.progress_done,
+                obj.progress_done,
+                obj.progress_total,
+            )
+            if obj.status == ReconciliationRun.Status.RUNNING
+            else f"{percent}%"
+        )
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(_ReadOnly, BrandScopedAdminMixin):
+    brand_field = "run__brand"
+    list_display = ["vtex_order_id", "run", "kind", "resolved", "note"]
+    list_filter = ["kind", "resolved", "run__brand"]
+    search_fields = ["vtex_order_id"]
+    list_select_related = ["run", "run__brand"]
+    actions = [export_csv, export_xlsx]
+    export_fields = ["run__brand__slug", "run__day", "vtex_order_id", "kind", "resolved", "note"]

@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrdersConfig(AppConfig):
     name = "orders"
+    verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        # Tier evaluation reads confirmed performance from the commission records.
+        from commissions.performance import performance_source_set
+        from commissions.selectors import commission_performance
+
+        performance_source_set(commission_performance)

@@ -1,0 +1,8 @@
+"""Prometheus metrics of the orders flow (scraped at /metrics)."""
+
+from prometheus_client import Counter, Histogram
+
+HOOK_EVENTS_TOTAL = Counter("mgm_vtex_hook_events_total", "VTEX order notifications by outcome", ["outcome"])
+HOOK_REJECTED_TOTAL = Counter("mgm_vtex_hook_rejected_total", "VTEX order notifications refused, by reason", ["reason"])
+ORDER_SYNCS_TOTAL = Counter("mgm_order_syncs_total", "Order reconciliations by result", ["result"])
+ORDER_SYNC_SECONDS = Histogram("mgm_order_sync_seconds", "Time to reconcile one order (database part)")

@@ -1,0 +1,113 @@
+"""Daily reconciliation against List orders, on the fake VTEX."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from commissions.models import Commission
+from orders.models import Discrepancy, Order, ReconciliationRun
+from orders.reconciliation import day_window, reconciliation_due_brands, reconciliation_run
+from orders.services import order_apply
+from tests.orders.conftest import order_doc
+
+pytestmark = pytest.mark.django_db
+DAY = date(2024, 2, 4)  # the sample's creation day in Bogotá (20:09 UTC = 15:09 local)
+
+
+def test_it_finds_a_missed_cancel_and_a_missed_order(setup: dict[str, Any], fake_oms: Any) -> None:
+    brand = setup["brand"]
+    order_apply(brand=brand, data=order_doc(), source="t")  # we saw the approval…
+    fake_oms.add_order(order_doc(status="canceled", last_change="2024-02-04T20:31:58+00:00"))  # …not the cancel
+    fake_oms.add_order(order_doc(order_id="9999-01", creation="2024-02-04T22:00:00+00:00"))  # never notified
+
+    run = reconciliation_run(brand=brand, day=DAY)
+    assert run is not None
+    assert (run.status, run.listed, run.missing, run.mismatched, run.unresolved) == ("done", 2, 1, 1, 0)
+    assert Order.objects.get(vtex_order_id="1415461749731-01").status == "canceled"
+    assert set(Commission.objects.filter(order__vtex_order_id="1415461749731-01").values_list("state", flat=True)) == {
+        "reversed"
+    }
+    assert Commission.objects.filter(order__vtex_order_id="9999-01").count() == 3
+    kinds = set(Discrepancy.objects.filter(run=run).values_list("vtex_order_id", "kind"))
+    assert kinds == {("1415461749731-01", "status"), ("9999-01", "missing")}
+
+    # Twice: the second run finds nothing and changes nothing.
+    before = list(Commission.objects.order_by("pk").values_list("pk", "state", "ledger_posted_cents", "updated_at"))
+    fake_oms.reset_log()
+    second = reconciliation_run(brand=brand, day=DAY)
+    assert second is not None
+    assert (second.missing, second.mismatched, second.unresolved, second.fetched) == (0, 0, 0, 0)
+    assert not Discrepancy.objects.filter(run=second).exists()
+    assert (
+        list(Commission.objects.order_by("pk").values_list("pk", "state", "ledger_posted_cents", "updated_at"))
+        == before
+    )
+    assert not fake_oms.requests_to("/api/oms/pvt/orders/1")
+
+
+def test_it_applies_missed_returns_listed_with_input_invoices(setup: dict[str, Any], fake_oms: Any) -> None:
+    brand = setup["brand"]
+    order_apply(brand=brand, data=order_doc(status="invoiced", last_change="2024-02-05T10:00:00+00:00"), source="t")
+    fake_oms.add_order(
+        order_doc(
+            status="invoiced", last_change="2024-02-20T10:00:00+00:00", returns=[{"number": "R1", "items": [(1, 1)]}]
+        )
+    )
+    run = reconciliation_run(brand=brand, day=DAY)
+    assert run is not None
+    assert Commission.objects.get(line__item_index=1).state == "reversed"
+    assert Discrepancy.objects.filter(run=run, kind="return", resolved=True).count() == 1
+
+
+def test_an_order_vtex_does_not_know_is_reported_and_managers_are_emailed(
+    setup: dict[str, Any], fake_oms: Any, manager_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    order_apply(brand=setup["brand"], data=order_doc(order_id="ghost-01"), source="t")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = reconciliation_run(brand=setup["brand"], day=DAY)
+    assert run is not None
+    assert (run.orphaned, run.unresolved) == (1, 1)
+    assert Discrepancy.objects.get(run=run).kind == "orphan"
+    assert len(mail.outbox) == 1
+    assert manager_a.email in mail.outbox[0].to
+
+
+def test_a_window_over_30_pages_is_split(setup: dict[str, Any], fake_oms: Any) -> None:
+    from integrations.vtex.client import VTEXClient
+    from orders import reconciliation
+
+    start, end = day_window(brand=setup["brand"], day=DAY)
+    for i in range(7):
+        fake_oms.add_order(order_doc(order_id=f"{i}-01", creation=f"2024-02-04T{10 + i}:00:00+00:00"))
+    original = reconciliation.WINDOW_CAPACITY
+    reconciliation.WINDOW_CAPACITY = 3
+    try:
+        ids = [
+            s.order_id
+            for s in reconciliation.orders_list_window(
+                client=VTEXClient.for_brand(setup["brand"]), start=start, end=end
+            )
+        ]
+    finally:
+        reconciliation.WINDOW_CAPACITY = original
+    assert sorted(ids) == sorted(f"{i}-01" for i in range(7))
+
+
+def test_the_scheduled_run_happens_once_per_brand_and_day(setup: dict[str, Any], fake_oms: Any) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2024, 2, 5, 8, 20, tzinfo=UTC)  # 03:20 in Bogotá
+    assert reconciliation_due_brands(now=now) == [(setup["brand"].pk, DAY)]
+    assert reconciliation_run(brand=setup["brand"], day=DAY, trigger="schedule") is not None
+    assert reconciliation_run(brand=setup["brand"], day=DAY, trigger="schedule") is None
+    assert reconciliation_due_brands(now=now) == []
+
+
+def test_the_command_reconciles_a_day(setup: dict[str, Any], fake_oms: Any, capsys: Any) -> None:
+    fake_oms.add_order(order_doc())
+    call_command("vtex_reconcile", "--brand", "acme", "--date", "2024-02-04")
+    assert "missing 1" in capsys.readouterr().out
+    assert ReconciliationRun.objects.count() == 1
