@@ -27,6 +27,7 @@ def compute_hash(*, prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 HASHED_FIELDS = (
+    "seq",
     "created_at",
     "actor_id",
     "actor_repr",

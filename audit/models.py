@@ -5,8 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditEvent(models.Model):
     """One administrative or financial action. Append-only: on PostgreSQL a trigger refuses
-    UPDATE and DELETE, and each row carries a hash over its content and the previous row's
-    hash, so `manage.py audit_verify` can prove nothing was changed or removed."""
+    DELETE and any change of content. Rows are written unsealed, in the same transaction as the
+    change they record, without any lock; the sealer (`audit_chain_seal`, run by Beat every
+    minute and before every verification) then gives each committed row its place in the chain
+    (`seq`) and a hash over its content and the previous row's hash, the only update the trigger
+    allows, once. `manage.py audit_verify` proves nothing sealed was changed or removed."""
 
     BRAND_FIELD = "brand"
 
@@ -40,8 +43,9 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("audit event")

@@ -6,17 +6,32 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
 from audit.models import AuditEvent
-from audit.services import audit_chain_verify, audit_record
+from audit.services import audit_chain_seal, audit_chain_verify, audit_record
 
 pytestmark = pytest.mark.django_db
 
 
 def _record_some(brand, n=5):
-    return [audit_record(action="test.action", target=brand, brand_id=brand.pk, after={"n": i}) for i in range(n)]
+    events = [audit_record(action="test.action", target=brand, brand_id=brand.pk, after={"n": i}) for i in range(n)]
+    audit_chain_seal()
+    for event in events:
+        event.refresh_from_db()
+    return events
+
+
+def test_events_are_written_unsealed_and_sealed_in_order(brand_a):
+    event = audit_record(action="test.action", target=brand_a, brand_id=brand_a.pk)
+    assert (event.seq, event.hash) == (None, None)
+    assert audit_chain_seal() == 1
+    event.refresh_from_db()
+    assert event.seq == 1
+    assert len(event.hash) == 64
+    assert audit_chain_seal() == 0  # nothing left to seal
 
 
 def test_events_form_an_intact_chain(brand_a, capsys):
     events = _record_some(brand_a)
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == "0" * 64
     assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
     assert audit_chain_verify().ok
@@ -85,9 +100,20 @@ def test_database_refuses_update_and_delete(brand_a):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(action="tampered")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(hash="0" * 64)  # resealing a sealed row
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
     event.refresh_from_db()
     assert event.action == "test.action"
+
+
+@pytest.mark.postgres
+def test_database_refuses_content_changes_before_sealing(brand_a):
+    event = audit_record(action="test.action", target=brand_a, brand_id=brand_a.pk)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="tampered", seq=99, hash="f" * 64)
+    assert audit_chain_seal() == 1
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.action"
 
 
 @pytest.mark.postgres

@@ -20,4 +20,6 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Audit chain broken at event {report.broken_at}: {report.reason}. Checked {report.checked} before it."
             )
+        if report.unsealed:
+            self.stderr.write(f"{report.unsealed} events were written over 10 minutes ago and are not sealed yet.")
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))
