@@ -1,23 +1,88 @@
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_mixins import BrandScopedAdminMixin
-from campaigns.models import Brand, Campaign
+from campaigns.forms import (
+    BrandAdminForm,
+    CampaignAdminForm,
+    CampaignEligibilityForm,
+    CampaignFromTemplateForm,
+    CommissionRuleForm,
+    VariantInlineFormSet,
+)
+from campaigns.models import (
+    Brand,
+    Campaign,
+    CampaignAssignment,
+    CampaignEligibility,
+    CampaignVariant,
+    CommissionRule,
+    CommissionTier,
+)
 from core.admin_exports import export_csv, export_xlsx
+from core.errors import ApplicationError
+
+
+def _run(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, items: Any, call: Any, done: str) -> None:
+    """Run a service per selected row; report successes and each refusal with its reason."""
+    ok = 0
+    for item in items:
+        try:
+            call(item)
+            ok += 1
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{item}: {exc}", messages.ERROR)
+    if ok:
+        modeladmin.message_user(request, f"{done}: {ok}", messages.SUCCESS)
 
 
 @admin.register(Brand)
 class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
+    form = BrandAdminForm
     brand_field = "pk"
-    list_display = ["name", "slug", "vtex_account", "country", "currency", "is_active"]
-    list_filter = ["is_active", "country", "currency"]
+    list_display = [
+        "name",
+        "slug",
+        "vtex_account",
+        "vtex_environment",
+        "country",
+        "currency",
+        "credentials",
+        "is_active",
+    ]
+    list_filter = ["is_active", "country", "currency", "vtex_environment"]
     search_fields = ["name", "slug", "vtex_account"]
     prepopulated_fields = {"slug": ("name",)}
-    exclude = ["vtex_app_key", "vtex_app_token", "hook_token"]
-    actions = [export_csv, export_xlsx]
+    readonly_fields = ["hook_token_status"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "is_active"]}),
+        (
+            _("VTEX"),
+            {
+                "fields": [
+                    "vtex_account",
+                    "vtex_environment",
+                    "new_vtex_app_key",
+                    "new_vtex_app_token",
+                    "hook_token_status",
+                ]
+            },
+        ),
+        (_("Locale"), {"fields": ["currency", "country", "time_zone"]}),
+        (_("Portal"), {"fields": ["store_domains", "logo", "primary_color", "secondary_color"]}),
+        (_("Payouts"), {"fields": ["min_withdrawal_cents", "default_hold_days"]}),
+    ]
+    actions = ["rotate_hook_token", export_csv, export_xlsx]
     export_fields = ["id", "slug", "name", "vtex_account", "country", "currency", "time_zone", "is_active"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -26,15 +91,390 @@ class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[mis
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @admin.display(description=_("VTEX credentials"), boolean=True)
+    def credentials(self, obj: Brand) -> bool:
+        return bool(obj.vtex_app_key and obj.vtex_app_token)
+
+    @admin.display(description=_("hook token"))
+    def hook_token_status(self, obj: Brand) -> str:
+        if not obj.pk:
+            return str(_("Generated when the brand is saved."))
+        text = str(_("Set (never shown)."))
+        if obj.hook_token_rotated_at:
+            text += " " + str(_("Rotated %(when)s.")) % {"when": timezone.localtime(obj.hook_token_rotated_at, obj.tz)}
+        if obj.previous_hook_token_expires_at and obj.previous_hook_token_expires_at > timezone.now():
+            text += " " + str(_("The previous token works until %(when)s.")) % {
+                "when": timezone.localtime(obj.previous_hook_token_expires_at, obj.tz)
+            }
+        return text
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from campaigns.services import brand_save
+
+        self.check_brand_allowed(request, obj)
+        brand_save(
+            brand=obj,
+            changed_fields=form.changed_data,
+            app_key=form.cleaned_data.get("new_vtex_app_key") or None,
+            app_token=form.cleaned_data.get("new_vtex_app_token") or None,
+            actor=request.user,
+        )
+
+    @admin.action(description=_("Rotate the hook token (the old one works for a grace period)"), permissions=["change"])
+    def rotate_hook_token(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
+        from campaigns.services import brand_rotate_hook_token
+
+        _run(self, request, queryset, lambda b: brand_rotate_hook_token(brand=b, actor=request.user), str(_("Rotated")))
+
+
+class CampaignVariantInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CampaignVariant
+    formset = VariantInlineFormSet
+    extra = 0
+    fields = ["key", "name", "weight", "discount_percent"]
+
+
+class CampaignEligibilityInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CampaignEligibility
+    form = CampaignEligibilityForm
+    extra = 0
+
+
+class CommissionRuleInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CommissionRule
+    form = CommissionRuleForm
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "variant" and field is not None:
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            campaign_id = int(object_id) if object_id and str(object_id).isdigit() else 0
+            field.queryset = CampaignVariant.objects.filter(campaign_id=campaign_id)  # type: ignore[attr-defined]
+        return field
+
+
+class CommissionTierInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CommissionTier
+    extra = 0
+    fields = ["name", "threshold", "bonus_percent"]
+
 
 @admin.register(Campaign)
 class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
-    list_display = ["name", "brand", "status", "starts_at", "ends_at", "attribution_window_days", "is_template"]
-    list_filter = ["brand", "status", "is_template"]
-    search_fields = ["name", "slug"]
+    form = CampaignAdminForm
+    list_display = [
+        "name",
+        "brand",
+        "status",
+        "starts_at_local",
+        "ends_at_local",
+        "attribution_window_days",
+        "is_template",
+        "participants",
+    ]
+    list_filter = ["brand", "status", "is_template", "open_to_all"]
+    search_fields = ["name", "slug", "utm_source", "utm_campaign"]
     list_select_related = ["brand"]
     autocomplete_fields = ["brand"]
     prepopulated_fields = {"slug": ("name",)}
     date_hierarchy = "starts_at"
-    actions = [export_csv, export_xlsx]
-    export_fields = ["id", "brand__slug", "name", "status", "starts_at", "ends_at", "attribution_window_days"]
+    readonly_fields = ["status", "status_changed_at", "template"]
+    inlines = [CampaignVariantInline, CampaignEligibilityInline, CommissionRuleInline, CommissionTierInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "brand",
+                    "name",
+                    "slug",
+                    "description",
+                    "status",
+                    "status_changed_at",
+                    "is_template",
+                    "template",
+                ]
+            },
+        ),
+        (_("Dates (brand time zone)"), {"fields": ["starts_at", "ends_at"]}),
+        (_("Attribution and payouts"), {"fields": ["attribution_window_days", "hold_days", "order_cap_cents"]}),
+        (
+            _("VTEX promotion and codes"),
+            {
+                "fields": [
+                    "utm_source",
+                    "utm_campaign",
+                    "vtex_promotion_id",
+                    "discount_percent",
+                    "code_max_usage",
+                    "code_max_items_per_client",
+                    "open_to_all",
+                ]
+            },
+        ),
+        (_("Tiers"), {"fields": ["tier_metric", "tier_period"]}),
+    ]
+    actions = [
+        "make_scheduled",
+        "make_active",
+        "make_paused",
+        "make_ended",
+        "reevaluate_tiers",
+        "create_from_template",
+        "issue_codes",
+        export_csv,
+        export_xlsx,
+    ]
+    export_fields = [
+        "id",
+        "brand__slug",
+        "name",
+        "status",
+        "starts_at",
+        "ends_at",
+        "attribution_window_days",
+        "hold_days",
+        "utm_source",
+        "utm_campaign",
+    ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("starts"), ordering="starts_at")
+    def starts_at_local(self, obj: Campaign) -> str:
+        return timezone.localtime(obj.starts_at, obj.brand.tz).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description=_("ends"), ordering="ends_at")
+    def ends_at_local(self, obj: Campaign) -> str:
+        return timezone.localtime(obj.ends_at, obj.brand.tz).strftime("%Y-%m-%d %H:%M") if obj.ends_at else "—"
+
+    @admin.display(description=_("participants"))
+    def participants(self, obj: Campaign) -> int:
+        return obj.assignments.filter(is_active=True).count()
+
+    def _brand_for(self, request: HttpRequest, object_id: str | None) -> Brand | None:
+        """The brand whose time zone the form's dates are in: the campaign's, or the one chosen in
+        the form being posted."""
+        if object_id:
+            campaign = self.get_queryset(request).filter(pk=object_id).select_related("brand").first()
+            if campaign is not None:
+                return campaign.brand
+        brand_id = request.POST.get("brand") or request.GET.get("brand")
+        if brand_id and str(brand_id).isdigit():
+            return Brand.objects.filter(pk=brand_id).first()
+        return None
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        brand = self._brand_for(request, object_id)
+        if brand is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with timezone.override(brand.tz):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from campaigns.services import campaign_save
+
+        self.check_brand_allowed(request, obj)
+        campaign_save(campaign=obj, actor=request.user, changed_fields=form.changed_data)
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str, done: str) -> None:
+        from campaigns.services import campaign_status_change
+
+        _run(
+            self,
+            request,
+            queryset.select_related("brand"),
+            lambda c: campaign_status_change(campaign=c, to_status=status, actor=request.user),
+            done,
+        )
+
+    @admin.action(description=_("Schedule (starts by itself on its start date)"), permissions=["change"])
+    def make_scheduled(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._move(request, queryset, Campaign.Status.SCHEDULED, str(_("Scheduled")))
+
+    @admin.action(description=_("Activate now / resume"), permissions=["change"])
+    def make_active(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._move(request, queryset, Campaign.Status.ACTIVE, str(_("Active")))
+
+    @admin.action(description=_("Pause (codes are archived in VTEX until resumed)"), permissions=["change"])
+    def make_paused(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._move(request, queryset, Campaign.Status.PAUSED, str(_("Paused")))
+
+    @admin.action(description=_("End (codes are archived in VTEX; cannot be undone)"), permissions=["change"])
+    def make_ended(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._move(request, queryset, Campaign.Status.ENDED, str(_("Ended")))
+
+    @admin.action(description=_("Re-evaluate tiers now"), permissions=["change"])
+    def reevaluate_tiers(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        from campaigns.services import campaign_tiers_reevaluate
+
+        _run(
+            self,
+            request,
+            queryset.select_related("brand"),
+            lambda c: campaign_tiers_reevaluate(campaign=c, actor=request.user),
+            str(_("Tiers re-evaluated")),
+        )
+
+    @admin.action(description=_("Issue codes for every participant"), permissions=["change"])
+    def issue_codes(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        from codes.services import codes_issue_for_influencer
+
+        def issue(campaign: Campaign) -> None:
+            for assignment in campaign.assignments.filter(is_active=True).select_related("influencer"):
+                codes_issue_for_influencer(
+                    brand=campaign.brand, influencer=assignment.influencer, campaigns=[campaign], actor=request.user
+                )
+
+        _run(self, request, queryset.select_related("brand"), issue, str(_("Codes issued for campaigns")))
+
+    @admin.action(description=_("Create a campaign from this template"), permissions=["add"])
+    def create_from_template(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+        templates = list(queryset.filter(is_template=True)[:2])
+        if len(templates) != 1:
+            self.message_user(request, _("Select exactly one template."), messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:campaigns_campaign_from_template", args=[templates[0].pk]))
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:template_id>/from-template/",
+                self.admin_site.admin_view(self.from_template_view),
+                name="campaigns_campaign_from_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def from_template_view(self, request: HttpRequest, template_id: int) -> HttpResponse:
+        from campaigns.services import campaign_create_from_template
+
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        template = get_object_or_404(
+            self.get_queryset(request).select_related("brand"), pk=template_id, is_template=True
+        )
+        with timezone.override(template.brand.tz):
+            form = CampaignFromTemplateForm(request.POST or None)
+            if request.method == "POST" and form.is_valid():
+                try:
+                    campaign = campaign_create_from_template(
+                        template=template,
+                        name=form.cleaned_data["name"],
+                        slug=form.cleaned_data["slug"] or None,
+                        starts_at=form.cleaned_data["starts_at"],
+                        ends_at=form.cleaned_data["ends_at"],
+                        actor=request.user,
+                    )
+                except ApplicationError as exc:
+                    for field, errors in exc.extra.get("errors", {"__all__": [str(exc)]}).items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    self.message_user(request, _("Campaign created from the template; review it and schedule it."))
+                    return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("New campaign from %(template)s") % {"template": template.name},
+                "template_campaign": template,
+                "form": form,
+                "media": self.media + form.media,
+            }
+            response = TemplateResponse(request, "admin/campaigns/campaign/from_template.html", context)
+            response.render()
+            return response
+
+
+@admin.register(CampaignAssignment)
+class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
+    brand_field = "campaign__brand"
+    list_display = ["influencer", "campaign", "variant", "tier", "tier_metric_value", "is_active", "assigned_at"]
+    list_filter = ["campaign__brand", "campaign", "variant__key", "tier", "is_active"]
+    search_fields = ["influencer__display_name", "influencer__handle", "influencer__user__email", "campaign__name"]
+    list_select_related = ["influencer", "campaign", "campaign__brand", "variant", "tier"]
+    raw_id_fields = ["influencer"]
+    actions = ["unassign", "issue_codes", export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "campaign__brand__slug",
+        "campaign__name",
+        "influencer__display_name",
+        "variant__key",
+        "tier__name",
+        "tier_metric_value",
+        "is_active",
+        "assigned_at",
+    ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["campaign", "influencer"]
+        return [
+            "campaign",
+            "influencer",
+            "variant",
+            "tier",
+            "tier_metric_value",
+            "tier_evaluated_at",
+            "is_active",
+            "assigned_at",
+            "unassigned_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from campaigns.services import campaign_assign_influencer
+
+        self.check_brand_allowed(request, obj)
+        if change:
+            return
+        assignment = campaign_assign_influencer(campaign=obj.campaign, influencer=obj.influencer, actor=request.user)
+        obj.pk = assignment.pk
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description=_("Take out of the campaign (archives the code)"), permissions=["change"])
+    def unassign(self, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
+        from campaigns.services import campaign_unassign_influencer
+
+        _run(
+            self,
+            request,
+            queryset.select_related("campaign", "influencer"),
+            lambda a: campaign_unassign_influencer(campaign=a.campaign, influencer=a.influencer, actor=request.user),
+            str(_("Taken out")),
+        )
+
+    @admin.action(description=_("Issue their codes"), permissions=["change"])
+    def issue_codes(self, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
+        from codes.services import codes_issue_for_influencer
+
+        items = list(queryset.filter(is_active=True).select_related("campaign__brand", "influencer"))
+        _run(
+            self,
+            request,
+            items,
+            lambda a: codes_issue_for_influencer(
+                brand=a.campaign.brand, influencer=a.influencer, campaigns=[a.campaign], actor=request.user
+            ),
+            ngettext("Code issued", "Codes issued", len(items)),
+        )

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -6,6 +7,7 @@ from django.utils import timezone
 from campaigns.models import Brand, Campaign
 
 DEMO_BRAND_SLUG = "demo"
+TEMPLATE_SLUG = "plantilla-temporada"
 
 
 def seed(*, out: Any) -> None:
@@ -33,7 +35,51 @@ def seed(*, out: Any) -> None:
             "hold_days": 15,
             "utm_source": "mgm",
             "utm_campaign": "lanzamiento",
+            "discount_percent": Decimal(10),
+            "open_to_all": True,
         },
     )
+    if not campaign.open_to_all:  # databases seeded before campaigns had this flag
+        Campaign.objects.filter(pk=campaign.pk).update(open_to_all=True)
+    _seed_rules_and_tiers(campaign, rules=[("Todo el catálogo", "all", [], Decimal(10))])
+    template, _ = Campaign.objects.get_or_create(
+        brand=brand,
+        slug=TEMPLATE_SLUG,
+        defaults={
+            "name": "Plantilla: temporada",
+            "status": Campaign.Status.DRAFT,
+            "is_template": True,
+            "starts_at": timezone.now(),
+            "attribution_window_days": 14,
+            "hold_days": 15,
+            "utm_source": "mgm",
+            "utm_campaign": "temporada",
+            "discount_percent": Decimal(15),
+        },
+    )
+    _seed_rules_and_tiers(
+        template,
+        rules=[("SKUs destacados", "sku", ["18", "25"], Decimal(12)), ("Resto del catálogo", "all", [], Decimal(8))],
+    )
     out.write(f"  brand {brand.slug} (VTEX account {brand.vtex_account}){' created' if created else ''}")
-    out.write(f"  campaign {campaign.name} [{campaign.status}]")
+    out.write(f"  campaign {campaign.name} [{campaign.status}], 10% on every SKU, tiers Plata / Oro")
+    out.write(f"  template {template.name}: SKU rules and two tiers")
+
+
+def _seed_rules_and_tiers(campaign: Campaign, *, rules: list[tuple[str, str, list[str], Decimal]]) -> None:
+    from campaigns.services import campaign_rule_add, campaign_tier_add
+
+    if not campaign.rules.exists():
+        for priority, (name, dimension, ids, rate) in enumerate(rules, start=1):
+            campaign_rule_add(
+                campaign=campaign,
+                name=name,
+                kind="percentage",
+                rate_percent=rate,
+                dimension=dimension,
+                ids=ids,
+                priority=priority * 10,
+            )
+    if not campaign.tiers.exists():
+        campaign_tier_add(campaign=campaign, name="Plata", threshold=2_000_000_00, bonus_percent=Decimal(2))
+        campaign_tier_add(campaign=campaign, name="Oro", threshold=5_000_000_00, bonus_percent=Decimal(5))

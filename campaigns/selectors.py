@@ -1,10 +1,21 @@
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from accounts.scoping import scope_queryset
-from campaigns.models import Brand
+from campaigns.models import (
+    Brand,
+    Campaign,
+    CampaignAssignment,
+    CampaignEligibility,
+    CampaignVariant,
+    CommissionRule,
+    CommissionTier,
+)
+from commissions.engine import Dimension, EligibilitySpec, RuleKind, RuleSpec, TierSpec
 
 
 def brand_list(*, brand_ids: set[int] | None) -> QuerySet[Brand]:
@@ -25,3 +36,91 @@ def brand_public_list() -> list[dict[str, Any]]:
             join_url = ""
         brands.append({"name": brand.name, "slug": brand.slug, "join_url": join_url})
     return brands
+
+
+# --- Campaigns and the inputs of the commission engine --------------------------------------
+
+
+def campaign_list_running(*, brand: Brand) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(brand=brand, is_template=False, status=Campaign.Status.ACTIVE).order_by("pk")
+
+
+def campaign_assignment_get(*, campaign: Campaign, influencer_id: int) -> CampaignAssignment | None:
+    return (
+        CampaignAssignment.objects.select_related("variant", "tier")
+        .filter(campaign=campaign, influencer_id=influencer_id)
+        .first()
+    )
+
+
+def campaign_rule_specs(*, campaign: Campaign, variant: CampaignVariant | None = None) -> list[RuleSpec]:
+    """The rules that apply to an influencer in `variant`: the campaign's common rules plus that
+    variant's own, as engine specs (rates as fractions)."""
+    rules = CommissionRule.objects.filter(campaign=campaign).filter(
+        Q(variant__isnull=True) | Q(variant=variant) if variant is not None else Q(variant__isnull=True)
+    )
+    return [
+        RuleSpec(
+            rule_id=rule.pk,
+            name=rule.name,
+            kind=RuleKind(rule.kind),
+            priority=rule.priority,
+            rate=(rule.rate_percent / 100) if rule.rate_percent is not None else Decimal(0),
+            amount_cents=rule.amount_cents or 0,
+            dimension=Dimension(rule.dimension),
+            ids=frozenset(rule.ids),
+            cap_per_line_cents=rule.cap_per_line_cents,
+            cap_per_order_cents=rule.cap_per_order_cents,
+        )
+        for rule in rules.order_by("priority", "pk")
+    ]
+
+
+def campaign_tier_specs(*, campaign: Campaign) -> list[TierSpec]:
+    return [
+        TierSpec(tier_id=tier.pk, name=tier.name, threshold=tier.threshold, bonus_rate=tier.bonus_percent / 100)
+        for tier in CommissionTier.objects.filter(campaign=campaign).order_by("threshold")
+    ]
+
+
+def campaign_eligibility_spec(*, campaign: Campaign) -> EligibilitySpec:
+    include: dict[Dimension, frozenset[str]] = {}
+    exclude: dict[Dimension, frozenset[str]] = {}
+    for row in CampaignEligibility.objects.filter(campaign=campaign):
+        target = include if row.mode == CampaignEligibility.Mode.INCLUDE else exclude
+        target[Dimension(row.dimension)] = frozenset(row.ids)
+    return EligibilitySpec(include=include, exclude=exclude)
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """Everything `commissions.engine.commission_compute` needs for one influencer's order in a
+    campaign, with the variant to record on the commission."""
+
+    rules: list[RuleSpec]
+    tier: TierSpec | None
+    eligibility: EligibilitySpec
+    order_cap_cents: int | None
+    variant_id: int | None
+    variant_key: str | None
+
+
+def campaign_engine_inputs(*, campaign: Campaign, influencer_id: int) -> EngineInputs:
+    assignment = campaign_assignment_get(campaign=campaign, influencer_id=influencer_id)
+    variant = assignment.variant if assignment is not None else None
+    tier = None
+    if assignment is not None and assignment.tier is not None:
+        tier = TierSpec(
+            tier_id=assignment.tier.pk,
+            name=assignment.tier.name,
+            threshold=assignment.tier.threshold,
+            bonus_rate=assignment.tier.bonus_percent / 100,
+        )
+    return EngineInputs(
+        rules=campaign_rule_specs(campaign=campaign, variant=variant),
+        tier=tier,
+        eligibility=campaign_eligibility_spec(campaign=campaign),
+        order_cap_cents=campaign.order_cap_cents,
+        variant_id=variant.pk if variant is not None else None,
+        variant_key=variant.key if variant is not None else None,
+    )

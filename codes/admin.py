@@ -1,0 +1,167 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin_mixins import BrandScopedAdminMixin
+from codes.forms import CodeAddForm, CodeChangeForm
+from codes.models import Code
+from core.admin_exports import export_csv, export_xlsx
+from core.errors import ApplicationError
+
+
+@admin.register(Code)
+class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
+    list_display = [
+        "text",
+        "influencer",
+        "campaign",
+        "variant",
+        "status",
+        "sync_status",
+        "sync_attempts",
+        "short_error",
+        "last_synced_at",
+        "usage_count",
+    ]
+    list_filter = ["brand", "campaign", "status", "sync_status", "vtex_state", "origin", "variant__key"]
+    search_fields = ["text", "influencer__display_name", "influencer__handle", "influencer__user__email"]
+    list_select_related = ["influencer", "campaign", "campaign__brand", "variant", "brand"]
+    raw_id_fields = ["influencer"]
+    actions = ["sync_again", "refresh_usage", "archive", "unarchive", export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "brand__slug",
+        "text",
+        "campaign__name",
+        "influencer__display_name",
+        "variant__key",
+        "status",
+        "discount_percent",
+        "max_usage",
+        "sync_status",
+        "sync_attempts",
+        "last_synced_at",
+        "last_sync_error",
+        "usage_count",
+    ]
+    change_readonly = [
+        "text",
+        "brand",
+        "campaign",
+        "influencer",
+        "variant",
+        "origin",
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "manually_archived",
+        "vtex_state",
+        "sync_status",
+        "sync_attempts",
+        "next_sync_at",
+        "last_sync_attempt_at",
+        "last_synced_at",
+        "last_sync_error",
+        "usage_count",
+        "usage_checked_at",
+    ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # VTEX coupons cannot be deleted either; archive instead
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        kwargs["form"] = CodeChangeForm if obj is not None else CodeAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["campaign", "influencer", "text"]
+        return [*self.change_readonly[:10], *CodeChangeForm.Meta.fields, *self.change_readonly[10:]]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else list(self.change_readonly)
+
+    @admin.display(description=_("last sync error"))
+    def short_error(self, obj: Code) -> str:
+        return Truncator(obj.last_sync_error).chars(80)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from codes.services import code_create, code_update_settings
+
+        if change:
+            self.check_brand_allowed(request, obj)
+            code_update_settings(
+                code=obj,
+                discount_percent=form.cleaned_data["discount_percent"],
+                max_usage=form.cleaned_data["max_usage"],
+                max_items_per_client=form.cleaned_data["max_items_per_client"],
+                expiration_interval_per_use=form.cleaned_data["expiration_interval_per_use"],
+                actor=request.user,
+            )
+            return
+        campaign = form.cleaned_data["campaign"]
+        self.check_brand_allowed(request, campaign)
+        code = code_create(
+            campaign=campaign,
+            influencer=form.cleaned_data["influencer"],
+            text=form.cleaned_data.get("text") or None,
+            actor=request.user,
+        )
+        obj.pk = code.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        pass  # no inlines or many-to-many; the service saved everything
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        obj = Code.objects.get(pk=obj.pk)
+        return super().log_addition(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
+        return super().response_add(request, Code.objects.get(pk=obj.pk), post_url_continue)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Code], call: Any, done: Any) -> None:
+        ok = 0
+        for code in queryset.select_related("campaign", "brand"):
+            try:
+                call(code)
+                ok += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{code}: {exc}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{done}: {ok}", messages.SUCCESS)
+
+    @admin.action(description=_("Sync again with VTEX"), permissions=["change"])
+    def sync_again(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
+        from codes.services import code_sync_request
+
+        self._each(request, queryset, lambda c: code_sync_request(code=c, actor=request.user), _("Sync queued"))
+
+    @admin.action(description=_("Refresh uses from VTEX"), permissions=["view"])
+    def refresh_usage(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
+        from codes.tasks import code_usage_refresh_task
+
+        self._each(request, queryset, lambda c: code_usage_refresh_task.delay(code_id=c.pk), _("Refresh queued"))
+
+    @admin.action(description=_("Archive (stays archived until brought back)"), permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
+        from codes.services import code_archive
+
+        self._each(request, queryset, lambda c: code_archive(code=c, actor=request.user), _("Archived"))
+
+    @admin.action(description=_("Bring back (if campaign and influencer allow)"), permissions=["change"])
+    def unarchive(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
+        from codes.services import code_unarchive
+
+        self._each(request, queryset, lambda c: code_unarchive(code=c, actor=request.user), _("Brought back"))

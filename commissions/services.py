@@ -360,6 +360,9 @@ def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, act
         confirmed = commission.ledger_stage == LedgerStage.CONFIRMED or order_commission_stage(order) == State.CONFIRMED
         _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=timezone.now())
         commission.save()
+        from reports.rollups import rollup_refresh_on_commit
+
+        rollup_refresh_on_commit(points=[(commission.brand_id, order.created_in_vtex_at)])
         audit_record(
             action="commission.adjusted",
             target=commission,

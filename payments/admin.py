@@ -1,0 +1,632 @@
+"""Finance's back office: the withdrawal queue (approve, reject, pay, fail), payout batches with
+cutoff progress and the bank file, withholding rules and payout settings; the ledger itself is
+read-only. Every screen is scoped to the staff member's brands; every mutation is a service."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.admin_mixins import BrandScopedAdminMixin
+from core.admin_exports import export_csv, export_xlsx
+from core.errors import ApplicationError
+from core.money import format_minor
+from core.storage import private_file_response
+from payments.forms import MarkFailedForm, MarkPaidForm, RejectForm
+from payments.models import (
+    BankExport,
+    CommissionPosition,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PayoutBatch,
+    PayoutSettings,
+    Withdrawal,
+    WithdrawalApproval,
+    WithdrawalWithholding,
+    WithholdingRule,
+)
+from payments.services import (
+    bank_export_build,
+    withdrawal_approve,
+    withdrawal_mark_failed,
+    withdrawal_mark_paid,
+    withdrawal_reject,
+)
+from payments.services.settings import payout_settings_save, withholding_rule_save
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _money(cents: int | None, currency: str) -> str:
+    return format_minor(int(cents or 0), currency)
+
+
+# --- Ledger (read-only) ---------------------------------------------------------------------
+
+
+class LedgerEntryInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = LedgerEntry
+    fields = ["account", "side", "amount_cents"]
+    readonly_fields = ["account", "side", "amount_cents"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    list_display = [
+        "id",
+        "occurred_at",
+        "brand",
+        "influencer",
+        "kind",
+        "reference",
+        "commission_ref",
+        "withdrawal",
+        "batch",
+    ]
+    list_filter = ["kind", "brand", ("occurred_at", admin.DateFieldListFilter)]
+    search_fields = ["reference", "commission_ref", "influencer__display_name", "memo"]
+    list_select_related = ["brand", "influencer"]
+    date_hierarchy = "occurred_at"
+    inlines = [LedgerEntryInline]
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "occurred_at",
+        "brand__slug",
+        "influencer_id",
+        "kind",
+        "reference",
+        "commission_ref",
+        "withdrawal_id",
+        "batch_id",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    brand_field = "account__brand"
+    list_display = ["id", "transaction", "account", "side", "amount_cents"]
+    list_filter = ["side", "account__kind", "account__brand", "transaction__kind"]
+    search_fields = ["transaction__reference", "transaction__commission_ref", "account__influencer__display_name"]
+    list_select_related = ["transaction", "account"]
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "transaction_id",
+        "transaction__kind",
+        "transaction__reference",
+        "account_id",
+        "account__kind",
+        "side",
+        "amount_cents",
+    ]
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    list_display = ["id", "brand", "influencer", "kind", "currency", "balance"]
+    list_filter = ["kind", "brand"]
+    search_fields = ["influencer__display_name", "influencer__user__email"]
+    list_select_related = ["brand", "influencer"]
+    actions = [export_csv]
+    export_fields = ["id", "brand__slug", "influencer_id", "kind", "currency"]
+
+    @admin.display(description=gettext_lazy("balance (sum of entries)"))
+    def balance(self, obj: LedgerAccount) -> str:
+        from payments.services.ledger import account_balance
+
+        return _money(account_balance(obj), obj.currency)
+
+
+@admin.register(CommissionPosition)
+class CommissionPositionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    list_display = [
+        "commission_ref",
+        "brand",
+        "influencer",
+        "estimated_cents",
+        "held_cents",
+        "hold_until",
+        "released_cents",
+        "reversed_cents",
+        "clawed_back_cents",
+    ]
+    list_filter = ["brand", ("hold_until", admin.DateFieldListFilter), ("released_at", admin.EmptyFieldListFilter)]
+    search_fields = ["commission_ref", "influencer__display_name"]
+    list_select_related = ["brand", "influencer"]
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "commission_ref",
+        "brand__slug",
+        "influencer_id",
+        "estimated_cents",
+        "held_cents",
+        "hold_until",
+        "released_cents",
+        "reversed_cents",
+        "clawed_back_cents",
+    ]
+
+
+# --- Withdrawals: the finance queue ---------------------------------------------------------
+
+
+class WithdrawalApprovalInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = WithdrawalApproval
+    fields = ["approver", "created_at"]
+    readonly_fields = ["approver", "created_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class WithdrawalWithholdingInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = WithdrawalWithholding
+    fields = ["name", "rate", "base_cents", "amount_cents"]
+    readonly_fields = ["name", "rate", "base_cents", "amount_cents"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class NeedsSecondApprovalFilter(admin.SimpleListFilter):
+    title = gettext_lazy("approvals")
+    parameter_name = "approvals"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("waiting_second", _("Waiting for a second approval")), ("two", _("Needs two approvals"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "two":
+            return queryset.filter(approvals_required=2)
+        if self.value() == "waiting_second":
+            return queryset.filter(status="requested", approvals_required=2).annotate(n=Count("approvals")).filter(n=1)
+        return queryset
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(BrandScopedAdminMixin):
+    change_list_template = "admin/payments/withdrawal/change_list.html"
+    change_form_template = "admin/payments/withdrawal/change_form.html"
+    list_display = [
+        "__str__",
+        "influencer",
+        "brand",
+        "amount",
+        "withholding",
+        "net",
+        "status",
+        "approvals_display",
+        "automatic",
+        "batch",
+        "requested_at",
+    ]
+    list_filter = [
+        "status",
+        "brand",
+        NeedsSecondApprovalFilter,
+        "automatic",
+        "batch",
+        ("requested_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["=id", "influencer__display_name", "influencer__user__email", "transfer_reference"]
+    list_select_related = ["brand", "influencer", "batch"]
+    date_hierarchy = "requested_at"
+    inlines = [WithdrawalApprovalInline, WithdrawalWithholdingInline]
+    actions = ["approve_selected", export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "brand__slug",
+        "influencer_id",
+        "influencer__display_name",
+        "currency",
+        "amount_cents",
+        "withholding_cents",
+        "net_cents",
+        "status",
+        "automatic",
+        "batch_id",
+        "requested_at",
+        "approved_at",
+        "paid_at",
+        "transfer_reference",
+        "rejection_reason",
+        "failure_reason",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).annotate(approval_count=Count("approvals"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount_cents")
+    def amount(self, obj: Withdrawal) -> str:
+        return _money(obj.amount_cents, obj.currency)
+
+    @admin.display(description=gettext_lazy("withheld"))
+    def withholding(self, obj: Withdrawal) -> str:
+        return _money(obj.withholding_cents, obj.currency)
+
+    @admin.display(description=gettext_lazy("net"))
+    def net(self, obj: Withdrawal) -> str:
+        return _money(obj.net_cents, obj.currency)
+
+    @admin.display(description=gettext_lazy("approvals"))
+    def approvals_display(self, obj: Any) -> str:
+        return f"{getattr(obj, 'approval_count', 0)}/{obj.approvals_required}"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            rows = (
+                context["cl"]
+                .queryset.order_by()
+                .values("currency", "status")
+                .annotate(n=Count("id"), total=Sum("amount_cents"), withheld=Sum("withholding_cents"))
+            )
+            context["totals"] = [
+                {
+                    "currency": r["currency"],
+                    "status": Withdrawal.Status(r["status"]).label,
+                    "count": r["n"],
+                    "total": _money(r["total"], r["currency"]),
+                    "net": _money((r["total"] or 0) - (r["withheld"] or 0), r["currency"]),
+                }
+                for r in sorted(rows, key=lambda r: (r["currency"], r["status"]))
+            ]
+        return response
+
+    @admin.action(description=gettext_lazy("Approve selected withdrawals"), permissions=["approve"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        approved, pending, refused = 0, 0, []
+        for withdrawal in queryset.order_by("pk"):
+            try:
+                result = withdrawal_approve(withdrawal=withdrawal, approver=request.user)
+            except ApplicationError as exc:
+                refused.append(f"{withdrawal}: {exc}")
+                continue
+            if result.status == Withdrawal.Status.APPROVED:
+                approved += 1
+            else:
+                pending += 1
+        if approved:
+            self.message_user(request, _("%(n)s withdrawal(s) approved.") % {"n": approved}, messages.SUCCESS)
+        if pending:
+            self.message_user(
+                request, _("%(n)s withdrawal(s) now wait for a second approval by someone else.") % {"n": pending}
+            )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("payments.approve_withdrawal"))
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(self.approve_view), name="payments_withdrawal_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="payments_withdrawal_reject"),
+            path("<int:pk>/pay/", view(self.pay_view), name="payments_withdrawal_pay"),
+            path("<int:pk>/fail/", view(self.fail_view), name="payments_withdrawal_fail"),
+            path("<int:pk>/proof/", view(self.proof_view), name="payments_withdrawal_proof"),
+            *super().get_urls(),
+        ]
+
+    def _get(self, request: HttpRequest, pk: int, permission: str) -> Withdrawal:
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    def _back(self, obj: Withdrawal) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:payments_withdrawal_change", args=[obj.pk]))
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = self._get(request, pk, "payments.approve_withdrawal")
+        if request.method != "POST":
+            return self._back(obj)
+        try:
+            obj = withdrawal_approve(withdrawal=obj, approver=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request, _("%(w)s: %(status)s.") % {"w": obj, "status": obj.get_status_display()}, messages.SUCCESS
+            )
+        return self._back(obj)
+
+    def _form_view(
+        self, request: HttpRequest, pk: int, *, permission: str, form_class: type[forms.Form], title: str, act: Any
+    ) -> HttpResponse:
+        obj = self._get(request, pk, permission)
+        form = form_class(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                obj = act(obj, form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request, _("%(w)s: %(status)s.") % {"w": obj, "status": obj.get_status_display()}, messages.SUCCESS
+                )
+                return self._back(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "title": title,
+            "form": form,
+            "amount": _money(obj.amount_cents, obj.currency),
+            "net": _money(obj.net_cents, obj.currency),
+        }
+        return TemplateResponse(
+            request, "payments/admin/withdrawal_form.html", context, status=400 if form.errors else 200
+        )
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._form_view(
+            request,
+            pk,
+            permission="payments.approve_withdrawal",
+            form_class=RejectForm,
+            title=_("Reject withdrawal"),
+            act=lambda obj, data: withdrawal_reject(withdrawal=obj, actor=request.user, reason=data["reason"]),
+        )
+
+    def pay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._form_view(
+            request,
+            pk,
+            permission="payments.pay_withdrawal",
+            form_class=MarkPaidForm,
+            title=_("Mark withdrawal paid"),
+            act=lambda obj, data: withdrawal_mark_paid(
+                withdrawal=obj, actor=request.user, transfer_reference=data["transfer_reference"], proof=data["proof"]
+            ),
+        )
+
+    def fail_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._form_view(
+            request,
+            pk,
+            permission="payments.pay_withdrawal",
+            form_class=MarkFailedForm,
+            title=_("Transfer failed"),
+            act=lambda obj, data: withdrawal_mark_failed(withdrawal=obj, actor=request.user, reason=data["reason"]),
+        )
+
+    def proof_view(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        obj = self._get(request, pk, "payments.view_withdrawal")
+        if not obj.proof:
+            raise Http404
+        return private_file_response(obj.proof)
+
+
+# --- Payout batches -------------------------------------------------------------------------
+
+
+class BatchWithdrawalInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Withdrawal
+    fields = ["influencer", "amount_cents", "withholding_cents", "status", "automatic", "requested_at"]
+    readonly_fields = ["influencer", "amount_cents", "withholding_cents", "status", "automatic", "requested_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PayoutBatch)
+class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    change_form_template = "admin/payments/payoutbatch/change_form.html"
+    list_display = [
+        "__str__",
+        "brand",
+        "period_start",
+        "period_end",
+        "status",
+        "progress",
+        "stage",
+        "released",
+        "withdrawal_count",
+        "withdrawal_total",
+        "runs",
+        "finished_at",
+    ]
+    list_filter = ["status", "brand", ("period_start", admin.DateFieldListFilter)]
+    search_fields = ["brand__name", "brand__slug"]
+    list_select_related = ["brand"]
+    inlines = [BatchWithdrawalInline]
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "brand__slug",
+        "period_start",
+        "period_end",
+        "status",
+        "released_count",
+        "released_cents",
+        "progress_done",
+        "progress_total",
+        "runs",
+        "finished_at",
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_withdrawals=Count("withdrawals"), total_withdrawals=Sum("withdrawals__amount_cents"))
+        )
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, obj: PayoutBatch) -> str:
+        if not obj.progress_total:
+            return "—" if obj.status != PayoutBatch.Status.READY else "100%"
+        percent = 100 * obj.progress_done // obj.progress_total
+        return format_html(
+            '<progress max="100" value="{}"></progress> {}/{}', percent, obj.progress_done, obj.progress_total
+        )
+
+    @admin.display(description=gettext_lazy("released"), ordering="released_cents")
+    def released(self, obj: PayoutBatch) -> str:
+        return _money(obj.released_cents, obj.brand.currency)
+
+    @admin.display(description=gettext_lazy("withdrawals"), ordering="n_withdrawals")
+    def withdrawal_count(self, obj: Any) -> int:
+        return int(getattr(obj, "n_withdrawals", 0))
+
+    @admin.display(description=gettext_lazy("withdrawals total"))
+    def withdrawal_total(self, obj: Any) -> str:
+        return _money(getattr(obj, "total_withdrawals", 0), obj.brand.currency)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/bank-file/",
+                self.admin_site.admin_view(self.bank_file_view),
+                name="payments_payoutbatch_bank_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def bank_file_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = self.get_queryset(request).filter(pk=pk).first()
+        if batch is None:
+            raise Http404
+        if request.method != "POST":
+            return render(
+                request,
+                "payments/admin/bank_file_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "original": batch,
+                    "title": _("Export the bank file"),
+                },
+            )
+        try:
+            filename, content = bank_export_build(batch=batch, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:payments_payoutbatch_change", args=[batch.pk]))
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+@admin.register(BankExport)
+class BankExportAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    brand_field = "batch__brand"
+    list_display = ["id", "batch", "created_by", "created_at", "rows", "total_cents", "sha256"]
+    list_filter = ["batch__brand", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["sha256", "created_by__email"]
+    list_select_related = ["batch", "created_by"]
+
+
+# --- Configuration --------------------------------------------------------------------------
+
+
+@admin.register(WithholdingRule)
+class WithholdingRuleAdmin(BrandScopedAdminMixin):
+    list_display = [
+        "name",
+        "brand",
+        "country",
+        "fiscal_regime",
+        "rate",
+        "base",
+        "threshold_cents",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["brand", "country", "fiscal_regime", "base"]
+    search_fields = ["name", "fiscal_regime"]
+    list_select_related = ["brand"]
+    autocomplete_fields = ["brand"]
+    actions = [export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "brand__slug",
+        "name",
+        "country",
+        "fiscal_regime",
+        "rate",
+        "base",
+        "threshold_cents",
+        "effective_from",
+        "effective_to",
+    ]
+
+    def save_model(self, request: HttpRequest, obj: WithholdingRule, form: Any, change: bool) -> None:  # type: ignore[override]
+        self.check_brand_allowed(request, obj)
+        withholding_rule_save(rule=obj, actor=request.user, changed=list(form.changed_data))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # end a rule with "effective to"; past payouts keep their frozen copy
+
+
+@admin.register(PayoutSettings)
+class PayoutSettingsAdmin(BrandScopedAdminMixin):
+    list_display = ["brand", "automatic_payouts", "second_approval_threshold_cents"]
+    list_filter = ["automatic_payouts"]
+    search_fields = ["brand__name"]
+    list_select_related = ["brand"]
+    autocomplete_fields = ["brand"]
+
+    def save_model(self, request: HttpRequest, obj: PayoutSettings, form: Any, change: bool) -> None:  # type: ignore[override]
+        self.check_brand_allowed(request, obj)
+        payout_settings_save(settings_row=obj, actor=request.user, changed=list(form.changed_data))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -165,6 +165,10 @@ else:
 # The periodic schedule lives in code; django-celery-beat's DatabaseScheduler copies it into
 # the database at start, where operators can pause an entry from the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "audit-seal-chain": {
+        "task": "audit.tasks.audit_seal_task",
+        "schedule": timedelta(minutes=1),
+    },
     "audit-verify-chain": {
         "task": "audit.tasks.audit_verify_chain_task",
         "schedule": crontab(minute=15, hour=3),

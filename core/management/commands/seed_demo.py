@@ -10,6 +10,9 @@ SEEDERS = [
     "campaigns.demo",
     "accounts.demo",
     "affiliates.demo",
+    "codes.demo",
+    "payments.demo",
+    "tracking.demo",
 ]
 
 

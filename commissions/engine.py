@@ -1,0 +1,359 @@
+"""The commission rule engine: pure functions over frozen dataclasses, no database.
+
+Given an order's lines, a campaign's rules, its eligibility filter and the influencer's tier, it
+returns one `LineCommission` per line with the explanation a person needs to check it. The rules
+are written down in docs/commissions.md; this module is their only implementation.
+
+Money is integer minor units (cents). Rates are Decimal fractions (0.10 is 10 %). The only place a
+fractional amount becomes cents is `core.money.round_minor` (banker's rounding), called once per
+line on `base × rate`. Caps are distributed in whole cents (largest remainder), so the sum of the
+lines always equals the order total, exactly.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+
+from core.money import round_minor
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+class Dimension(StrEnum):
+    """What a rule or an eligibility filter looks at on a line."""
+
+    ALL = "all"
+    SKU = "sku"
+    PRODUCT = "product"
+    CATEGORY = "category"
+    BRAND = "brand"
+    COLLECTION = "collection"
+
+
+class RuleKind(StrEnum):
+    PERCENTAGE = "percentage"  # rate × line base
+    FIXED_PER_UNIT = "fixed_per_unit"  # amount × quantity, never above the line base
+
+
+class TierMetric(StrEnum):
+    SALES = "sales"  # confirmed sales in cents
+    ORDERS = "orders"  # confirmed orders
+
+
+class TierPeriod(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    CAMPAIGN = "campaign"
+
+
+class CapKind(StrEnum):
+    LINE = "line"  # the rule's cap per line
+    RULE_ORDER = "rule_order"  # the rule's cap per order
+    ORDER = "order"  # the campaign's cap per order
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    """One order line. `base_cents` is the line total after discounts (selling price × quantity,
+    VTEX's `priceDefinition.total`), excluding shipping and tax."""
+
+    line_id: str
+    sku_id: str
+    quantity: int
+    base_cents: int
+    product_id: str = ""
+    category_ids: frozenset[str] = frozenset()
+    brand_id: str = ""
+    collection_ids: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.quantity < 0 or self.base_cents < 0:
+            raise ValueError(f"line {self.line_id}: quantity and base must not be negative")
+
+    def values(self, dimension: Dimension) -> frozenset[str]:
+        match dimension:
+            case Dimension.SKU:
+                return frozenset({self.sku_id})
+            case Dimension.PRODUCT:
+                return frozenset({self.product_id}) if self.product_id else frozenset()
+            case Dimension.CATEGORY:
+                return self.category_ids
+            case Dimension.BRAND:
+                return frozenset({self.brand_id}) if self.brand_id else frozenset()
+            case Dimension.COLLECTION:
+                return self.collection_ids
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A commission rule. Lower `priority` numbers are tried first; ties go to the lower
+    `rule_id`. `rate` is a fraction for PERCENTAGE rules; `amount_cents` is per unit for
+    FIXED_PER_UNIT rules."""
+
+    rule_id: int
+    name: str
+    kind: RuleKind
+    priority: int = 100
+    rate: Decimal = ZERO
+    amount_cents: int = 0
+    dimension: Dimension = Dimension.ALL
+    ids: frozenset[str] = frozenset()
+    cap_per_line_cents: int | None = None
+    cap_per_order_cents: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == RuleKind.PERCENTAGE and not ZERO <= self.rate <= ONE:
+            raise ValueError(f"rule {self.rule_id}: a rate is a fraction between 0 and 1")
+        if self.amount_cents < 0:
+            raise ValueError(f"rule {self.rule_id}: the amount must not be negative")
+        for cap in (self.cap_per_line_cents, self.cap_per_order_cents):
+            if cap is not None and cap < 0:
+                raise ValueError(f"rule {self.rule_id}: caps must not be negative")
+
+    def matches(self, line: OrderLineInput) -> bool:
+        if self.dimension == Dimension.ALL:
+            return True
+        return bool(self.ids & line.values(self.dimension))
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A performance tier: reached when the influencer's metric in the tier period is at least
+    `threshold`; adds `bonus_rate` (a fraction: 0.02 is two percentage points) to PERCENTAGE
+    rules. FIXED_PER_UNIT rules are not raised by tiers."""
+
+    tier_id: int
+    name: str
+    threshold: int
+    bonus_rate: Decimal
+
+    def __post_init__(self) -> None:
+        if self.threshold < 0 or self.bonus_rate < 0:
+            raise ValueError(f"tier {self.tier_id}: threshold and bonus must not be negative")
+
+
+@dataclass(frozen=True)
+class EligibilitySpec:
+    """Which lines a campaign pays on. A line is eligible when it matches at least one include
+    list (or there are none) and matches no exclude list."""
+
+    include: Mapping[Dimension, frozenset[str]] = field(default_factory=dict)
+    exclude: Mapping[Dimension, frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, line: OrderLineInput) -> bool:
+        includes = {dim: ids for dim, ids in self.include.items() if ids}
+        if includes and not any(line.values(dim) & ids for dim, ids in includes.items()):
+            return False
+        return not any(line.values(dim) & ids for dim, ids in self.exclude.items() if ids)
+
+
+@dataclass(frozen=True)
+class LineCommission:
+    line_id: str
+    amount_cents: int
+    base_cents: int
+    eligible: bool
+    rule_id: int | None = None
+    rule_name: str = ""
+    kind: RuleKind | None = None
+    rate: Decimal | None = None  # effective rate (rule + tier bonus) for PERCENTAGE rules
+    tier_id: int | None = None
+    uncapped_cents: int = 0
+    caps_applied: tuple[CapKind, ...] = ()
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class OrderCommission:
+    lines: tuple[LineCommission, ...]
+    total_cents: int
+
+    def by_line(self) -> dict[str, LineCommission]:
+        return {line.line_id: line for line in self.lines}
+
+
+# --- Rule matching and computation ----------------------------------------------------------
+
+
+def rules_ordered(rules: Iterable[RuleSpec]) -> list[RuleSpec]:
+    return sorted(rules, key=lambda rule: (rule.priority, rule.rule_id))
+
+
+def rule_match(line: OrderLineInput, rules: Sequence[RuleSpec]) -> RuleSpec | None:
+    """The first rule (by priority) whose scope covers the line."""
+    for rule in rules_ordered(rules):
+        if rule.matches(line):
+            return rule
+    return None
+
+
+def effective_rate(rule: RuleSpec, tier: TierSpec | None) -> Decimal:
+    bonus = tier.bonus_rate if tier is not None else ZERO
+    return min(ONE, rule.rate + bonus)
+
+
+def commission_compute(
+    *,
+    lines: Sequence[OrderLineInput],
+    rules: Sequence[RuleSpec],
+    tier: TierSpec | None = None,
+    eligibility: EligibilitySpec | None = None,
+    order_cap_cents: int | None = None,
+) -> OrderCommission:
+    """Commission for each line of one order, in the order the lines were given."""
+    if order_cap_cents is not None and order_cap_cents < 0:
+        raise ValueError("the order cap must not be negative")
+    ordered_rules = rules_ordered(rules)
+    if len({rule.rule_id for rule in ordered_rules}) != len(ordered_rules):
+        raise ValueError("rule ids must be unique: they decide ties in priority")
+    amounts: dict[str, int] = {}
+    drafts: dict[str, dict[str, object]] = {}
+    for line in lines:
+        if line.line_id in drafts:
+            raise ValueError(f"line ids must be unique; {line.line_id} repeats")
+        if eligibility is not None and not eligibility.allows(line):
+            drafts[line.line_id] = {"eligible": False, "explanation": "not eligible for this campaign"}
+            amounts[line.line_id] = 0
+            continue
+        rule = next((r for r in ordered_rules if r.matches(line)), None)
+        if rule is None:
+            drafts[line.line_id] = {"eligible": True, "explanation": "no rule covers this line"}
+            amounts[line.line_id] = 0
+            continue
+        caps: list[CapKind] = []
+        if rule.kind == RuleKind.PERCENTAGE:
+            rate = effective_rate(rule, tier)
+            # The one rounding point: a fractional number of cents becomes whole cents here.
+            raw = round_minor(Decimal(line.base_cents) * rate)
+            how = f"{_percent(rate)} of {line.base_cents}"
+            if tier is not None and tier.bonus_rate:
+                how += f" (rule {_percent(rule.rate)} + tier {tier.name} {_percent(tier.bonus_rate)})"
+        else:
+            rate = None
+            raw = min(rule.amount_cents * line.quantity, line.base_cents)
+            how = f"{rule.amount_cents} × {line.quantity} units"
+            if rule.amount_cents * line.quantity > line.base_cents:
+                how += f", limited to the line value {line.base_cents}"
+        amount = raw
+        if rule.cap_per_line_cents is not None and amount > rule.cap_per_line_cents:
+            amount = rule.cap_per_line_cents
+            caps.append(CapKind.LINE)
+        amounts[line.line_id] = amount
+        drafts[line.line_id] = {
+            "eligible": True,
+            "rule": rule,
+            "rate": rate,
+            "uncapped": raw,
+            "caps": caps,
+            "explanation": f"rule '{rule.name}': {how} = {raw}",
+        }
+
+    # Per-rule order caps, then the campaign's order cap, each spread over the affected lines.
+    for rule in ordered_rules:
+        if rule.cap_per_order_cents is None:
+            continue
+        ids = [line.line_id for line in lines if drafts[line.line_id].get("rule") is rule]
+        if _cap(amounts, ids, rule.cap_per_order_cents):
+            for line_id in ids:
+                _caps(drafts[line_id]).append(CapKind.RULE_ORDER)
+    if order_cap_cents is not None:
+        ids = [line.line_id for line in lines if amounts[line.line_id] > 0]
+        if _cap(amounts, ids, order_cap_cents):
+            for line_id in ids:
+                _caps(drafts[line_id]).append(CapKind.ORDER)
+
+    results = []
+    for line in lines:
+        draft = drafts[line.line_id]
+        rule_spec = draft.get("rule")
+        amount = amounts[line.line_id]
+        applied = tuple(_caps(draft))
+        explanation = str(draft["explanation"])
+        if applied:
+            explanation += f"; capped ({', '.join(applied)}) to {amount}"
+        results.append(
+            LineCommission(
+                line_id=line.line_id,
+                amount_cents=amount,
+                base_cents=line.base_cents,
+                eligible=bool(draft["eligible"]),
+                rule_id=rule_spec.rule_id if isinstance(rule_spec, RuleSpec) else None,
+                rule_name=rule_spec.name if isinstance(rule_spec, RuleSpec) else "",
+                kind=rule_spec.kind if isinstance(rule_spec, RuleSpec) else None,
+                rate=draft.get("rate"),  # type: ignore[arg-type]
+                tier_id=tier.tier_id
+                if tier is not None and isinstance(rule_spec, RuleSpec) and rule_spec.kind == RuleKind.PERCENTAGE
+                else None,
+                uncapped_cents=int(draft.get("uncapped", 0)),  # type: ignore[call-overload]
+                caps_applied=applied,
+                explanation=explanation,
+            )
+        )
+    return OrderCommission(lines=tuple(results), total_cents=sum(r.amount_cents for r in results))
+
+
+def _caps(draft: dict[str, object]) -> list[CapKind]:
+    caps = draft.setdefault("caps", [])
+    assert isinstance(caps, list)
+    return caps
+
+
+def _cap(amounts: dict[str, int], line_ids: list[str], cap: int) -> bool:
+    """Scale the amounts of `line_ids` down so they sum to `cap`, in whole cents: each line gets
+    the floor of its proportional share, and the cents left over go one by one to the lines with
+    the largest remainders (ties: the earlier line). Returns whether anything changed."""
+    total = sum(amounts[i] for i in line_ids)
+    if total <= cap:
+        return False
+    shares = []
+    for position, line_id in enumerate(line_ids):
+        numerator = amounts[line_id] * cap
+        shares.append((line_id, numerator // total, numerator % total, position))
+    leftover = cap - sum(share for _id, share, _rem, _pos in shares)
+    bonus = {line_id for line_id, _s, _r, _p in sorted(shares, key=lambda s: (-s[2], s[3]))[:leftover]}
+    for line_id, share, _rem, _pos in shares:
+        amounts[line_id] = share + (1 if line_id in bonus else 0)
+    return True
+
+
+def _percent(rate: Decimal) -> str:
+    value = (rate * 100).normalize()
+    return f"{value:f}%"
+
+
+# --- Tiers ----------------------------------------------------------------------------------
+
+
+def tier_select(*, value: int, tiers: Iterable[TierSpec]) -> TierSpec | None:
+    """The highest tier whose threshold `value` reaches (None: below every tier)."""
+    reached = [tier for tier in tiers if value >= tier.threshold]
+    if not reached:
+        return None
+    return max(reached, key=lambda tier: (tier.threshold, tier.tier_id))
+
+
+def tier_period_bounds(
+    *, period: TierPeriod, at: datetime, tz: tzinfo, campaign_start: datetime
+) -> tuple[datetime, datetime]:
+    """[start, end) of the tier period containing `at`, in the brand's time zone: the calendar
+    month, the calendar quarter, or the whole campaign (from its start until `at`)."""
+    if at.tzinfo is None or campaign_start.tzinfo is None:
+        raise ValueError("tier periods need aware datetimes")
+    local = at.astimezone(tz)
+    if period == TierPeriod.CAMPAIGN:
+        return campaign_start, at
+    if period == TierPeriod.MONTH:
+        first = date(local.year, local.month, 1)
+        months = 1
+    else:
+        first = date(local.year, 3 * ((local.month - 1) // 3) + 1, 1)
+        months = 3
+    year, month = divmod(first.month - 1 + months, 12)
+    following = date(first.year + year, month + 1, 1)
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(following, time.min, tzinfo=tz)
+    return start, end

@@ -1,0 +1,127 @@
+"""Our own per-account request budget for VTEX, shared by every worker.
+
+VTEX limits "per IP, per account, per route" without publishing most numbers (Get order: 6000
+requests per minute per account). We stay under a configured budget per account so a burst from
+one brand (a reconciliation, a mass code sync) slows itself down instead of collecting 429s that
+would also hurt the brand's other integrations.
+
+Algorithm: a fixed window that starts with the first request. `INCR` a counter per account; the
+first increment sets the window's expiry; while the counter is over the budget, wait for the
+window to expire. With Redis (settings.REDIS_URL) the counter is shared by every process; without
+it (demo, tests) it is per process. If Redis cannot be reached we fall back to the local counter
+rather than stopping every VTEX call: the limit is a courtesy, VTEX's 429 is the real guard.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Atomic INCR + set expiry on the first hit + report the time left in the window.
+_LUA_ACQUIRE = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {current, ttl}
+"""
+
+
+class RateLimiter(Protocol):
+    def acquire(self, account: str) -> float:
+        """Block until a request for `account` fits the budget; return the seconds waited."""
+        ...
+
+
+class LocalRateLimiter:
+    """Per-process fixed window: fine for the demo and for tests, not shared between workers."""
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}  # account -> (window end, count)
+
+    def acquire(self, account: str) -> float:
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                end, count = self._windows.get(account, (0.0, 0))
+                if now >= end:
+                    end, count = now + self.window, 0
+                if count < self.limit:
+                    self._windows[account] = (end, count + 1)
+                    return waited
+                pause = end - now
+            self._sleep(pause)
+            waited += pause
+
+
+class RedisRateLimiter:
+    """Fixed window in Redis, shared by every worker that uses the same REDIS_URL."""
+
+    def __init__(self, *, url: str, limit: int, window: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        import redis
+
+        self.limit = limit
+        self.window_ms = max(1, int(window * 1000))
+        self._sleep = sleep
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self._script = self._redis.register_script(_LUA_ACQUIRE)
+        self._fallback = LocalRateLimiter(limit=limit, window=window, sleep=sleep)
+
+    def key(self, account: str) -> str:
+        return f"mgm:vtex:ratelimit:{account}"
+
+    def acquire(self, account: str) -> float:
+        import redis
+
+        waited = 0.0
+        while True:
+            try:
+                count, ttl_ms = self._script(keys=[self.key(account)], args=[self.window_ms])
+            except redis.RedisError as exc:
+                logger.warning("VTEX rate limiter: Redis unavailable (%s); using the per-process limit", exc)
+                return waited + self._fallback.acquire(account)
+            if int(count) <= self.limit:
+                return waited
+            pause = max(int(ttl_ms), 1) / 1000
+            self._sleep(pause)
+            waited += pause
+
+
+@cache
+def _limiter(url: str, limit: int, window: float) -> RateLimiter:
+    if url:
+        return RedisRateLimiter(url=url, limit=limit, window=window)
+    return LocalRateLimiter(limit=limit, window=window)
+
+
+def rate_limiter() -> RateLimiter:
+    """The limiter for the current settings (one instance per configuration and process)."""
+    return _limiter(
+        settings.REDIS_URL,
+        int(getattr(settings, "VTEX_RATE_LIMIT_REQUESTS", 50)),
+        float(getattr(settings, "VTEX_RATE_LIMIT_WINDOW_SECONDS", 1.0)),
+    )

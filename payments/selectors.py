@@ -1,0 +1,310 @@
+"""Reads of the payments context: balances (always summed from entries), lists for the portal,
+admin and API, the payout statement, and `ledger_verify`, which checks the invariants."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+
+from accounts.scoping import scope_queryset
+from payments.models import (
+    INFLUENCER_ACCOUNT_KINDS,
+    AccountKind,
+    CommissionPosition,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PayoutBatch,
+    Withdrawal,
+    WithdrawalWithholding,
+)
+from payments.services.cutoff import payout_period_for, period_bounds
+
+_SIGNED = Case(
+    When(side=LedgerEntry.Side.CREDIT, then=F("amount_cents")),
+    default=F("amount_cents") * Value(-1),
+    output_field=BigIntegerField(),
+)
+
+
+def balances_for(*, brand: Any, influencer: Any, until: datetime | None = None) -> dict[str, int]:
+    """Balance per stage for one influencer and brand (optionally as of `until`, exclusive)."""
+    entries = LedgerEntry.objects.filter(account__brand=brand, account__influencer=influencer)
+    if until is not None:
+        entries = entries.filter(transaction__occurred_at__lt=until)
+    result = dict.fromkeys(INFLUENCER_ACCOUNT_KINDS, 0)
+    for row in entries.values("account__kind").annotate(total=Sum(_SIGNED)).order_by():
+        result[row["account__kind"]] = int(row["total"] or 0)
+    return result
+
+
+@dataclass
+class BalanceRow:
+    brand_id: int
+    brand_slug: str
+    currency: str
+    influencer_id: int
+    influencer_name: str
+    balances: dict[str, int] = field(default_factory=dict)
+
+
+def balance_list(
+    *, brand_ids: set[int] | None, brand_slug: str | None = None, influencer_id: int | None = None
+) -> list[BalanceRow]:
+    """Balances per (brand, influencer), one aggregate query over the entries."""
+    entries = scope_queryset(
+        LedgerEntry.objects.filter(account__influencer__isnull=False), brand_ids, brand_field="account__brand"
+    )
+    if brand_slug:
+        entries = entries.filter(account__brand__slug=brand_slug)
+    if influencer_id:
+        entries = entries.filter(account__influencer_id=influencer_id)
+    rows = (
+        entries.values(
+            "account__brand_id",
+            "account__brand__slug",
+            "account__currency",
+            "account__influencer_id",
+            "account__influencer__display_name",
+            "account__kind",
+        )
+        .annotate(total=Sum(_SIGNED))
+        .order_by("account__brand_id", "account__influencer_id")
+    )
+    result: dict[tuple[int, int], BalanceRow] = {}
+    for row in rows:
+        key = (row["account__brand_id"], row["account__influencer_id"])
+        item = result.get(key)
+        if item is None:
+            item = result[key] = BalanceRow(
+                brand_id=key[0],
+                brand_slug=row["account__brand__slug"],
+                currency=row["account__currency"],
+                influencer_id=key[1],
+                influencer_name=row["account__influencer__display_name"],
+                balances=dict.fromkeys(INFLUENCER_ACCOUNT_KINDS, 0),
+            )
+        item.balances[row["account__kind"]] = int(row["total"] or 0)
+    return list(result.values())
+
+
+def ledger_entry_list(*, brand_ids: set[int] | None) -> QuerySet[LedgerEntry]:
+    return scope_queryset(
+        LedgerEntry.objects.select_related("transaction", "account", "account__brand"),
+        brand_ids,
+        brand_field="account__brand",
+    ).order_by("-id")
+
+
+def withdrawal_list(*, brand_ids: set[int] | None) -> QuerySet[Withdrawal]:
+    return scope_queryset(
+        Withdrawal.objects.select_related("brand", "influencer", "batch"), brand_ids, brand_field="brand"
+    ).order_by("-requested_at", "-id")
+
+
+def payout_batch_list(*, brand_ids: set[int] | None) -> QuerySet[PayoutBatch]:
+    return scope_queryset(
+        PayoutBatch.objects.select_related("brand").annotate(
+            withdrawal_count=Count("withdrawals"), withdrawal_total_cents=Sum("withdrawals__amount_cents")
+        ),
+        brand_ids,
+        brand_field="brand",
+    ).order_by("-period_start", "brand_id")
+
+
+# --- Portal ---------------------------------------------------------------------------------
+
+
+def influencer_brands(*, influencer: Any) -> list[Any]:
+    from campaigns.models import Brand
+
+    return list(Brand.objects.filter(memberships__influencer=influencer).order_by("name").distinct())
+
+
+def influencer_withdrawals(*, influencer: Any) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(influencer=influencer).select_related("brand").order_by("-requested_at", "-id")
+
+
+@dataclass
+class StatementLine:
+    occurred_at: datetime
+    kind: str
+    label: str
+    reference: str
+    changes: dict[str, int]
+    amount: int = 0
+
+
+@dataclass
+class Statement:
+    brand: Any
+    influencer: Any
+    period_start: date
+    period_end: date
+    opening: dict[str, int]
+    closing: dict[str, int]
+    lines: list[StatementLine]
+    totals: dict[str, int]
+    payouts: list[Withdrawal]
+    withholdings: list[tuple[str, int]]
+
+    @property
+    def currency(self) -> str:
+        return str(self.brand.currency)
+
+    @property
+    def paid_gross(self) -> int:
+        return sum(w.amount_cents for w in self.payouts)
+
+    @property
+    def withheld(self) -> int:
+        return sum(w.withholding_cents for w in self.payouts)
+
+    @property
+    def paid_net(self) -> int:
+        return sum(w.net_cents for w in self.payouts)
+
+
+def statement_periods(*, influencer: Any, brand: Any, limit: int = 24) -> list[tuple[date, date]]:
+    """Biweekly periods, newest first, in which the influencer had ledger activity."""
+    tz = brand.tz
+    stamps = (
+        LedgerTransaction.objects.filter(brand=brand, influencer=influencer)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)[:5000]
+    )
+    periods: list[tuple[date, date]] = []
+    for stamp in stamps:
+        period = payout_period_for(timezone.localtime(stamp, tz).date())
+        if period not in periods:
+            periods.append(period)
+            if len(periods) >= limit:
+                break
+    return periods
+
+
+def statement_build(*, influencer: Any, brand: Any, period_start: date) -> Statement:
+    """What happened to the influencer's money with `brand` in one biweekly period."""
+    start, end = payout_period_for(period_start)
+    since, until = period_bounds(brand=brand, period_start=start)
+    entries = (
+        LedgerEntry.objects.filter(
+            account__brand=brand,
+            account__influencer=influencer,
+            transaction__occurred_at__gte=since,
+            transaction__occurred_at__lt=until,
+        )
+        .select_related("transaction", "account")
+        .order_by("transaction__occurred_at", "transaction_id", "id")
+    )
+    by_txn: dict[int, StatementLine] = {}
+    totals: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        txn = entry.transaction
+        line = by_txn.get(txn.pk)
+        if line is None:
+            line = by_txn[txn.pk] = StatementLine(
+                occurred_at=txn.occurred_at,
+                kind=txn.kind,
+                label=str(txn.get_kind_display()),
+                reference=txn.commission_ref or txn.reference,
+                changes=dict.fromkeys(INFLUENCER_ACCOUNT_KINDS, 0),
+            )
+        line.changes[entry.account.kind] += entry.signed_cents
+    # A transaction's size is its debits (= its credits), brand legs included.
+    debits = (
+        LedgerEntry.objects.filter(transaction_id__in=list(by_txn), side=LedgerEntry.Side.DEBIT)
+        .values("transaction_id")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    for debit in debits:
+        line = by_txn[debit["transaction_id"]]
+        line.amount = int(debit["total"] or 0)
+        totals[line.kind] += line.amount
+    payouts = list(
+        Withdrawal.objects.filter(
+            brand=brand, influencer=influencer, status=Withdrawal.Status.PAID, paid_at__gte=since, paid_at__lt=until
+        )
+        .prefetch_related("withholdings")
+        .order_by("paid_at")
+    )
+    withholdings: dict[str, int] = defaultdict(int)
+    for withheld in WithdrawalWithholding.objects.filter(withdrawal__in=payouts).order_by("id"):
+        withholdings[f"{withheld.name} ({withheld.rate.normalize():f}%)"] += withheld.amount_cents
+    return Statement(
+        brand=brand,
+        influencer=influencer,
+        period_start=start,
+        period_end=end,
+        opening=balances_for(brand=brand, influencer=influencer, until=since),
+        closing=balances_for(brand=brand, influencer=influencer, until=until),
+        lines=list(by_txn.values()),
+        totals=dict(totals),
+        payouts=payouts,
+        withholdings=list(withholdings.items()),
+    )
+
+
+# --- Invariants -----------------------------------------------------------------------------
+
+
+def ledger_verify(*, brand: Any = None) -> list[str]:
+    """Every invariant of the ledger, as a list of human-readable problems (empty = healthy):
+    each transaction balances and has two legs or more; per influencer, the estimated and
+    on-hold balances equal the commission positions, the reserved balance equals the open
+    withdrawals, and the paid and withholding balances equal the paid withdrawals."""
+    problems: list[str] = []
+    txns = LedgerTransaction.objects.all()
+    positions = CommissionPosition.objects.all()
+    withdrawals = Withdrawal.objects.all()
+    accounts = LedgerAccount.objects.filter(influencer__isnull=False)
+    if brand is not None:
+        txns, positions = txns.filter(brand=brand), positions.filter(brand=brand)
+        withdrawals, accounts = withdrawals.filter(brand=brand), accounts.filter(brand=brand)
+    unbalanced = (
+        txns.annotate(
+            net=Sum(
+                Case(
+                    When(entries__side=LedgerEntry.Side.CREDIT, then=F("entries__amount_cents")),
+                    default=F("entries__amount_cents") * Value(-1),
+                    output_field=BigIntegerField(),
+                )
+            ),
+            legs=Count("entries"),
+        )
+        .filter(Q(net__isnull=True) | ~Q(net=0) | Q(legs__lt=2))
+        .values_list("pk", "net", "legs")
+    )
+    for pk, net, legs in unbalanced:
+        problems.append(f"transaction {pk} does not balance (net {net}, {legs} legs)")
+
+    expected: dict[tuple[int, int, str], int] = defaultdict(int)
+    for pos in positions.values("brand_id", "influencer_id").annotate(e=Sum("estimated_cents"), h=Sum("held_cents")):
+        expected[(pos["brand_id"], pos["influencer_id"], AccountKind.ESTIMATED)] += int(pos["e"] or 0)
+        expected[(pos["brand_id"], pos["influencer_id"], AccountKind.HOLD)] += int(pos["h"] or 0)
+    for w in withdrawals.values("brand_id", "influencer_id", "status", "amount_cents", "withholding_cents"):
+        owner = (w["brand_id"], w["influencer_id"])
+        if w["status"] in Withdrawal.OPEN_STATUSES:
+            expected[(*owner, AccountKind.RESERVED)] += w["amount_cents"]
+        elif w["status"] == Withdrawal.Status.PAID:
+            expected[(*owner, AccountKind.PAID)] += w["amount_cents"] - w["withholding_cents"]
+            expected[(*owner, AccountKind.WITHHOLDING)] += w["withholding_cents"]
+    actual: dict[tuple[int, int, str], int] = defaultdict(int)
+    entries = LedgerEntry.objects.filter(account__in=accounts)
+    for row in (
+        entries.values("account__brand_id", "account__influencer_id", "account__kind")
+        .annotate(t=Sum(_SIGNED))
+        .order_by()
+    ):
+        actual[(row["account__brand_id"], row["account__influencer_id"], row["account__kind"])] = int(row["t"] or 0)
+    checked = (AccountKind.ESTIMATED, AccountKind.HOLD, AccountKind.RESERVED, AccountKind.PAID, AccountKind.WITHHOLDING)
+    for key in set(expected) | {k for k in actual if k[2] in checked}:
+        if expected.get(key, 0) != actual.get(key, 0):
+            problems.append(
+                f"brand {key[0]} influencer {key[1]} {key[2]}: entries {actual.get(key, 0)} ≠ expected {expected.get(key, 0)}"
+            )
+    return sorted(problems)

@@ -1,0 +1,547 @@
+"""Withdrawals: request (reserve at once), finance approval with four eyes, rejection, payment
+with proof, failure; and the per-batch bank file, the only place bank data is decrypted."""
+
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scoping import brand_ids_for_user
+from audit.services import audit_record
+from core.errors import ApplicationError, Conflict, PermissionRefused
+from core.exports import csv_bytes
+from core.money import format_minor, parse_major, round_minor
+from integrations.email import email_send
+from payments import payout_accounts
+from payments.models import (
+    AccountKind,
+    BankExport,
+    LedgerTransaction,
+    PayoutBatch,
+    PayoutSettings,
+    Withdrawal,
+    WithdrawalApproval,
+    WithdrawalWithholding,
+    WithholdingRule,
+)
+from payments.services.ledger import C, D, Posting, account_balance, accounts_lock, post
+
+Status = Withdrawal.Status
+Kind = LedgerTransaction.Kind
+PROOF_EXTENSIONS = (".pdf", ".png", ".jpg", ".jpeg")
+PROOF_MAX_BYTES = 10 * 1024 * 1024
+
+
+def payout_settings_for(*, brand: Any) -> PayoutSettings:
+    settings_row, _created = PayoutSettings.objects.get_or_create(brand=brand)
+    return settings_row
+
+
+# --- Amounts --------------------------------------------------------------------------------
+
+
+def withdrawal_amount_parse(*, value: Any, brand: Any, currency: str | None = None) -> int:
+    """What a person typed (major units, "1500.50") → cents, or a message they can act on."""
+    if currency and currency.strip().upper() != brand.currency:
+        raise ApplicationError(
+            _("Withdrawals from %(brand)s are in %(currency)s; you asked for %(other)s.")
+            % {"brand": brand.name, "currency": brand.currency, "other": currency},
+            code="currency_mismatch",
+        )
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+        raise ApplicationError(_("Enter an amount, or choose to withdraw everything available."), code="required")
+    if isinstance(value, float):
+        value = repr(value)
+    if not isinstance(value, str | int | Decimal):
+        raise ApplicationError(_("Enter an amount as a number, for example 1500.00."), code="not_a_number")
+    cents = parse_major(value, currency=brand.currency)
+    if cents <= 0:
+        raise ApplicationError(_("The amount must be greater than zero."), code="not_positive")
+    return cents
+
+
+# --- Request --------------------------------------------------------------------------------
+
+
+def _email_status(withdrawal: Withdrawal) -> None:
+    user = withdrawal.influencer.user
+    email_send(
+        to=[user.email],
+        template="withdrawal_status",
+        language=getattr(user, "preferred_language", None),
+        context={
+            "name": withdrawal.influencer.display_name,
+            "brand": withdrawal.brand.name,
+            "withdrawal": str(withdrawal),
+            "status": withdrawal.status,
+            "status_label": str(withdrawal.get_status_display()),
+            "amount": format_minor(withdrawal.amount_cents, withdrawal.currency),
+            "withholding": format_minor(withdrawal.withholding_cents, withdrawal.currency),
+            "net": format_minor(withdrawal.net_cents, withdrawal.currency),
+            "reason": withdrawal.rejection_reason or withdrawal.failure_reason,
+            "transfer_reference": withdrawal.transfer_reference,
+            "path": "/portal/withdrawals/",
+        },
+    )
+
+
+def withdrawal_request_create(
+    *,
+    influencer: Any,
+    brand: Any,
+    amount: Any = None,
+    currency: str | None = None,
+    all_available: bool = False,
+    requested_by: Any,
+) -> Withdrawal:
+    """Ask to be paid `amount` (major units as typed) or everything available. Reserves the
+    amount at once (Dr available, Cr reserved) under the influencer's account locks, so
+    concurrent requests can never overdraw the balance."""
+    cents = None if all_available else withdrawal_amount_parse(value=amount, brand=brand, currency=currency)
+    if all_available and currency and currency.strip().upper() != brand.currency:
+        withdrawal_amount_parse(value="1", brand=brand, currency=currency)
+    if not payout_accounts.kyc_approved_for(influencer=influencer, brand=brand):
+        raise ApplicationError(
+            _("Your identity verification with %(brand)s is not approved yet; withdrawals open once it is.")
+            % {"brand": brand.name},
+            code="kyc_required",
+        )
+    label = payout_accounts.payout_accounts_on_file(influencer_ids=[influencer.pk], brand_id=brand.pk).get(
+        influencer.pk
+    )
+    if label is None:
+        raise ApplicationError(
+            _("Add your bank or payout details to your profile before asking for a withdrawal."),
+            code="payout_data_required",
+        )
+    options = payout_settings_for(brand=brand)
+    with transaction.atomic():
+        accounts = accounts_lock(brand=brand, influencer_ids=[influencer.pk])
+        available = account_balance(accounts[(influencer.pk, AccountKind.AVAILABLE)])
+        if available < 0:
+            raise ApplicationError(
+                _(
+                    "Your available balance is %(balance)s because a returned order was taken back after a payout. "
+                    "Withdrawals resume once new commissions bring it above zero."
+                )
+                % {"balance": format_minor(available, brand.currency)},
+                code="balance_negative",
+            )
+        if available == 0:
+            raise ApplicationError(_("You have no available balance to withdraw yet."), code="nothing_available")
+        if cents is None:
+            cents = available
+        if cents > available:
+            raise ApplicationError(
+                _("You asked for %(amount)s but only %(available)s is available.")
+                % {"amount": format_minor(cents, brand.currency), "available": format_minor(available, brand.currency)},
+                code="above_available",
+            )
+        if cents < brand.min_withdrawal_cents:
+            raise ApplicationError(
+                _("The minimum withdrawal for %(brand)s is %(minimum)s.")
+                % {"brand": brand.name, "minimum": format_minor(brand.min_withdrawal_cents, brand.currency)},
+                code="below_minimum",
+            )
+        threshold = options.second_approval_threshold_cents
+        withdrawal = Withdrawal.objects.create(
+            brand=brand,
+            influencer=influencer,
+            amount_cents=cents,
+            currency=brand.currency,
+            requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+            requested_at=timezone.now(),
+            approvals_required=2 if threshold is not None and cents > threshold else 1,
+            payout_account_label=label[:160],
+        )
+        post(
+            brand=brand,
+            posting=Posting(
+                kind=Kind.WITHDRAWAL_RESERVE,
+                reference=f"W-{withdrawal.pk}",
+                influencer_id=influencer.pk,
+                withdrawal_id=withdrawal.pk,
+                occurred_at=withdrawal.requested_at,
+                lines=[
+                    (accounts[(influencer.pk, AccountKind.AVAILABLE)], D, cents),
+                    (accounts[(influencer.pk, AccountKind.RESERVED)], C, cents),
+                ],
+            ),
+        )
+        audit_record(
+            action="withdrawal.requested",
+            target=withdrawal,
+            actor=requested_by,
+            brand_id=brand.pk,
+            after={
+                "amount_cents": cents,
+                "available_before": available,
+                "approvals_required": withdrawal.approvals_required,
+            },
+        )
+        _email_status(withdrawal)
+    return withdrawal
+
+
+# --- Finance decisions ----------------------------------------------------------------------
+
+
+def _check_finance(user: Any, withdrawal: Withdrawal, permission: str) -> None:
+    if not (user and user.is_authenticated and user.is_active and user.has_perm(permission)):
+        raise PermissionRefused(_("Only finance staff may do this."))
+    allowed = brand_ids_for_user(user)
+    if allowed is not None and withdrawal.brand_id not in allowed:
+        raise PermissionRefused(_("Only finance staff may do this."))
+    if user.pk in (withdrawal.requested_by_id, withdrawal.influencer.user_id):
+        raise PermissionRefused(
+            _("Four eyes: you requested this withdrawal (or it is yours), so someone else must decide on it.")
+        )
+
+
+def _lock(withdrawal: Withdrawal) -> Withdrawal:
+    return Withdrawal.objects.select_for_update().select_related("brand", "influencer__user").get(pk=withdrawal.pk)
+
+
+def _refuse_move(withdrawal: Withdrawal, target: str) -> None:
+    if target not in Withdrawal.ALLOWED_TRANSITIONS[withdrawal.status]:
+        raise Conflict(
+            _("Withdrawal %(w)s is %(status)s; it cannot become %(target)s.")
+            % {"w": withdrawal, "status": withdrawal.get_status_display(), "target": Status(target).label}
+        )
+
+
+def withholdings_compute(*, withdrawal: Withdrawal, on: date) -> list[WithdrawalWithholding]:
+    """The withholdings the brand's rules take from this payout (unsaved). One place does the
+    arithmetic and rounding (banker's rounding, per rule); the total never exceeds the amount."""
+    influencer = withdrawal.influencer
+    regime = str(getattr(influencer, "fiscal_regime", "") or "")
+    rules = (
+        WithholdingRule.objects.filter(brand_id=withdrawal.brand_id, country=influencer.country, effective_from__lte=on)
+        .filter(fiscal_regime__in=["", regime])
+        .exclude(effective_to__lt=on)
+        .order_by("pk")
+    )
+    rows: list[WithdrawalWithholding] = []
+    remaining = withdrawal.amount_cents
+    for rule in rules:
+        amount = withdrawal.amount_cents
+        if rule.base == WithholdingRule.Base.GROSS:
+            base = amount if amount >= rule.threshold_cents else 0
+        else:
+            base = max(amount - rule.threshold_cents, 0)
+        withheld = min(round_minor(Decimal(base) * rule.rate / Decimal(100)), remaining)
+        if base <= 0 or withheld <= 0:
+            continue
+        remaining -= withheld
+        rows.append(
+            WithdrawalWithholding(
+                withdrawal=withdrawal, rule=rule, name=rule.name, rate=rule.rate, base_cents=base, amount_cents=withheld
+            )
+        )
+    return rows
+
+
+def withdrawal_approve(*, withdrawal: Withdrawal, approver: Any) -> Withdrawal:
+    """Record `approver`'s approval. The withdrawal becomes approved with the required number of
+    approvals from different people (two above the brand's threshold); its withholdings are
+    computed then, so the bank file carries the net amount. Repeating is harmless."""
+    _check_finance(approver, withdrawal, "payments.approve_withdrawal")
+    with transaction.atomic():
+        withdrawal = _lock(withdrawal)
+        already = withdrawal.approvals.filter(approver=approver).exists()
+        if withdrawal.status == Status.APPROVED or (already and withdrawal.status == Status.REQUESTED):
+            return withdrawal
+        _refuse_move(withdrawal, Status.APPROVED)
+        WithdrawalApproval.objects.create(withdrawal=withdrawal, approver=approver)
+        count = withdrawal.approvals.count()
+        if count < withdrawal.approvals_required:
+            audit_record(
+                action="withdrawal.approval_recorded",
+                target=withdrawal,
+                actor=approver,
+                brand_id=withdrawal.brand_id,
+                after={"approvals": count, "required": withdrawal.approvals_required},
+            )
+            return withdrawal
+        now = timezone.now()
+        rows = withholdings_compute(withdrawal=withdrawal, on=timezone.localtime(now, withdrawal.brand.tz).date())
+        WithdrawalWithholding.objects.bulk_create(rows)
+        withdrawal.withholding_cents = sum(r.amount_cents for r in rows)
+        withdrawal.status = Status.APPROVED
+        withdrawal.approved_at = now
+        withdrawal.save(update_fields=["status", "approved_at", "withholding_cents", "updated_at"])
+        audit_record(
+            action="withdrawal.approved",
+            target=withdrawal,
+            actor=approver,
+            brand_id=withdrawal.brand_id,
+            before={"status": Status.REQUESTED},
+            after={"status": Status.APPROVED, "approvals": count, "withholding_cents": withdrawal.withholding_cents},
+        )
+        _email_status(withdrawal)
+    return withdrawal
+
+
+def _return_funds(withdrawal: Withdrawal, *, occurred_at: datetime) -> None:
+    accounts = accounts_lock(brand=withdrawal.brand, influencer_ids=[withdrawal.influencer_id])
+    post(
+        brand=withdrawal.brand,
+        posting=Posting(
+            kind=Kind.WITHDRAWAL_RETURN,
+            reference=f"W-{withdrawal.pk}",
+            influencer_id=withdrawal.influencer_id,
+            withdrawal_id=withdrawal.pk,
+            occurred_at=occurred_at,
+            lines=[
+                (accounts[(withdrawal.influencer_id, AccountKind.RESERVED)], D, withdrawal.amount_cents),
+                (accounts[(withdrawal.influencer_id, AccountKind.AVAILABLE)], C, withdrawal.amount_cents),
+            ],
+        ),
+    )
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Give a reason; the influencer receives it by email."), code="reason_required")
+    return reason[:2000]
+
+
+def withdrawal_reject(*, withdrawal: Withdrawal, actor: Any, reason: str) -> Withdrawal:
+    """Refuse a requested or approved (not yet paid) withdrawal; its money goes back to
+    available."""
+    reason = _reason(reason)
+    _check_finance(actor, withdrawal, "payments.approve_withdrawal")
+    with transaction.atomic():
+        withdrawal = _lock(withdrawal)
+        if withdrawal.status == Status.REJECTED:
+            return withdrawal
+        _refuse_move(withdrawal, Status.REJECTED)
+        before = withdrawal.status
+        now = timezone.now()
+        _return_funds(withdrawal, occurred_at=now)
+        withdrawal.status = Status.REJECTED
+        withdrawal.rejected_at = now
+        withdrawal.rejected_by = actor
+        withdrawal.rejection_reason = reason
+        withdrawal.save(update_fields=["status", "rejected_at", "rejected_by", "rejection_reason", "updated_at"])
+        audit_record(
+            action="withdrawal.rejected",
+            target=withdrawal,
+            actor=actor,
+            brand_id=withdrawal.brand_id,
+            before={"status": before},
+            after={"status": Status.REJECTED, "reason": reason},
+        )
+        _email_status(withdrawal)
+    return withdrawal
+
+
+def withdrawal_mark_failed(*, withdrawal: Withdrawal, actor: Any, reason: str) -> Withdrawal:
+    """The bank refused an approved transfer; the money goes back to available."""
+    reason = _reason(reason)
+    _check_finance(actor, withdrawal, "payments.pay_withdrawal")
+    with transaction.atomic():
+        withdrawal = _lock(withdrawal)
+        if withdrawal.status == Status.FAILED:
+            return withdrawal
+        _refuse_move(withdrawal, Status.FAILED)
+        now = timezone.now()
+        _return_funds(withdrawal, occurred_at=now)
+        withdrawal.status = Status.FAILED
+        withdrawal.failed_at = now
+        withdrawal.failure_reason = reason
+        withdrawal.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
+        audit_record(
+            action="withdrawal.failed",
+            target=withdrawal,
+            actor=actor,
+            brand_id=withdrawal.brand_id,
+            before={"status": Status.APPROVED},
+            after={"status": Status.FAILED, "reason": reason},
+        )
+        _email_status(withdrawal)
+    return withdrawal
+
+
+def _check_proof(proof: UploadedFile | None) -> UploadedFile:
+    if proof is None:
+        raise ApplicationError(_("Attach the proof of transfer (PDF or image)."), code="proof_required")
+    name = (proof.name or "").lower()
+    if not name.endswith(PROOF_EXTENSIONS):
+        raise ApplicationError(_("The proof must be a PDF, PNG or JPEG file."), code="proof_type")
+    if proof.size is not None and proof.size > PROOF_MAX_BYTES:
+        raise ApplicationError(_("The proof file is larger than 10 MB."), code="proof_too_large")
+    return proof
+
+
+def withdrawal_mark_paid(
+    *, withdrawal: Withdrawal, actor: Any, transfer_reference: str, proof: UploadedFile | None
+) -> Withdrawal:
+    """Record the transfer of an approved withdrawal: Dr reserved (amount), Cr paid (net), Cr
+    withholding payable (withheld). Paid is final: the row can no longer change."""
+    reference = (transfer_reference or "").strip()
+    if not reference:
+        raise ApplicationError(_("Enter the bank's transfer reference."), code="reference_required")
+    proof = _check_proof(proof)
+    _check_finance(actor, withdrawal, "payments.pay_withdrawal")
+    with transaction.atomic():
+        withdrawal = _lock(withdrawal)
+        if withdrawal.status == Status.PAID:
+            return withdrawal
+        _refuse_move(withdrawal, Status.PAID)
+        now = timezone.now()
+        accounts = accounts_lock(brand=withdrawal.brand, influencer_ids=[withdrawal.influencer_id])
+        inf = withdrawal.influencer_id
+        post(
+            brand=withdrawal.brand,
+            posting=Posting(
+                kind=Kind.PAYOUT,
+                reference=f"W-{withdrawal.pk}",
+                influencer_id=inf,
+                withdrawal_id=withdrawal.pk,
+                batch_id=withdrawal.batch_id,
+                occurred_at=now,
+                memo=reference[:120],
+                lines=[
+                    (accounts[(inf, AccountKind.RESERVED)], D, withdrawal.amount_cents),
+                    (accounts[(inf, AccountKind.PAID)], C, withdrawal.net_cents),
+                    (accounts[(inf, AccountKind.WITHHOLDING)], C, withdrawal.withholding_cents),
+                ],
+            ),
+        )
+        withdrawal.proof.save(f"W-{withdrawal.pk}-{proof.name}", proof, save=False)
+        withdrawal.status = Status.PAID
+        withdrawal.paid_at = now
+        withdrawal.paid_by = actor
+        withdrawal.transfer_reference = reference[:120]
+        withdrawal.save(update_fields=["status", "paid_at", "paid_by", "transfer_reference", "proof", "updated_at"])
+        audit_record(
+            action="withdrawal.paid",
+            target=withdrawal,
+            actor=actor,
+            brand_id=withdrawal.brand_id,
+            before={"status": Status.APPROVED},
+            after={
+                "status": Status.PAID,
+                "transfer_reference": withdrawal.transfer_reference,
+                "net_cents": withdrawal.net_cents,
+                "withholding_cents": withdrawal.withholding_cents,
+                "proof": withdrawal.proof.name,
+            },
+        )
+        _email_status(withdrawal)
+    return withdrawal
+
+
+# --- Bank file ------------------------------------------------------------------------------
+
+BANK_FILE_COLUMNS = [
+    "batch_id",
+    "period_start",
+    "period_end",
+    "withdrawal_id",
+    "payment_reference",
+    "beneficiary_name",
+    "document_type",
+    "document_number",
+    "bank_code",
+    "bank_name",
+    "account_type",
+    "account_number",
+    "transfer_key_type",
+    "transfer_key",
+    "currency",
+    "gross_amount",
+    "withholding_amount",
+    "net_amount",
+]
+
+
+def _major(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def bank_export_build(*, batch: PayoutBatch, actor: Any) -> tuple[str, bytes]:
+    """The CSV the bank imports for a batch's approved withdrawals (layout in docs/ledger.md).
+    Decrypts payout data — the only place that does — and audits who did it and for which
+    withdrawals (never the data itself)."""
+    if not (actor and actor.is_authenticated and actor.is_active and actor.has_perm("payments.export_payoutbatch")):
+        raise PermissionRefused(_("Only finance staff may export bank files."))
+    allowed = brand_ids_for_user(actor)
+    if allowed is not None and batch.brand_id not in allowed:
+        raise PermissionRefused(_("Only finance staff may export bank files."))
+    withdrawals = list(
+        Withdrawal.objects.filter(batch=batch, status=Status.APPROVED).select_related("influencer").order_by("pk")
+    )
+    if not withdrawals:
+        raise ApplicationError(_("This batch has no approved withdrawals to pay."), code="nothing_to_export")
+    with transaction.atomic():
+        data = payout_accounts.payout_accounts_decrypt(
+            influencer_ids=[w.influencer_id for w in withdrawals], brand_id=batch.brand_id
+        )
+        missing = [str(w) for w in withdrawals if w.influencer_id not in data]
+        if missing:
+            raise ApplicationError(
+                _("Payout data is missing for %(list)s; reject those withdrawals or ask for the data first.")
+                % {"list": ", ".join(missing)},
+                code="payout_data_missing",
+            )
+        rows = []
+        for w in withdrawals:
+            account = data[w.influencer_id]
+            rows.append(
+                [
+                    batch.pk,
+                    batch.period_start.isoformat(),
+                    batch.period_end.isoformat(),
+                    w.pk,
+                    f"MGM-{w.pk}",
+                    account.holder_name,
+                    account.document_type,
+                    account.document_number,
+                    account.bank_code,
+                    account.bank_name,
+                    account.account_type,
+                    account.account_number,
+                    account.transfer_key_type,
+                    account.transfer_key,
+                    w.currency,
+                    _major(w.amount_cents),
+                    _major(w.withholding_cents),
+                    _major(w.net_cents),
+                ]
+            )
+        content = csv_bytes(BANK_FILE_COLUMNS, rows)
+        del data, rows
+        total = sum(w.net_cents for w in withdrawals)
+        export = BankExport.objects.create(
+            batch=batch,
+            created_by=actor,
+            rows=len(withdrawals),
+            total_cents=total,
+            withdrawal_ids=[w.pk for w in withdrawals],
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        audit_record(
+            action="payout_batch.bank_file_exported",
+            target=batch,
+            actor=actor,
+            brand_id=batch.brand_id,
+            after={
+                "export": export.pk,
+                "withdrawals": export.withdrawal_ids,
+                "rows": export.rows,
+                "net_total_cents": total,
+                "sha256": export.sha256,
+                "bank_data_decrypted": True,
+            },
+        )
+    return f"bank-{batch.brand.slug}-{batch.period_start:%Y%m%d}-{export.pk}.csv", content

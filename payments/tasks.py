@@ -1,0 +1,48 @@
+"""Celery entry points: take ids, call one service, safe to retry."""
+
+import logging
+from datetime import date
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="payments.tasks.payout_cutoff_dispatch_task")
+def payout_cutoff_dispatch_task() -> list[list[object]]:
+    """Hourly: queue the cutoff of every brand whose latest biweekly period ended and is not
+    closed yet (each brand's own time zone decides when that is)."""
+    from payments.services import payout_cutoff_dispatch
+
+    due = payout_cutoff_dispatch()
+    for brand_id, period_start in due:
+        payout_cutoff_task.delay(brand_id=brand_id, period_start=period_start.isoformat())
+    return [[brand_id, start.isoformat()] for brand_id, start in due]
+
+
+@shared_task(name="payments.tasks.payout_cutoff_task", acks_late=True)
+def payout_cutoff_task(*, brand_id: int, period_start: str) -> int | None:
+    from campaigns.models import Brand
+    from core.errors import Conflict
+    from payments.services import payout_cutoff_run
+
+    brand = Brand.objects.get(pk=brand_id)
+    try:
+        batch = payout_cutoff_run(brand=brand, period_start=date.fromisoformat(period_start), wait=False)
+    except Conflict:
+        logger.info("cutoff for brand %s already running; skipped", brand.slug)
+        return None
+    return batch.pk
+
+
+@shared_task(name="payments.tasks.withdrawals_notify_task")
+def withdrawals_notify_task(*, withdrawal_ids: list[int]) -> int:
+    """Email the influencers whose automatic withdrawals the cutoff created."""
+    from payments.models import Withdrawal
+    from payments.services.withdrawals import _email_status
+
+    count = 0
+    for withdrawal in Withdrawal.objects.filter(pk__in=withdrawal_ids).select_related("brand", "influencer__user"):
+        _email_status(withdrawal)
+        count += 1
+    return count

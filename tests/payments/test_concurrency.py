@@ -1,0 +1,125 @@
+"""Real concurrent PostgreSQL connections (threads, each with its own connection)."""
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from audit.models import AuditEvent
+from core.errors import ApplicationError
+from payments.models import AccountKind, LedgerEntry, PayoutBatch, PayoutSettings, Withdrawal, WithdrawalApproval
+from payments.selectors import balances_for, ledger_verify
+from payments.services import (
+    ledger_commission_accrue,
+    ledger_commission_confirm,
+    payout_cutoff_run,
+    withdrawal_approve,
+    withdrawal_request_create,
+)
+from tests.factories import InfluencerFactory, MembershipFactory
+from tests.payments.conftest import give_payout_account
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(n: int, work: Callable[[int], Any]) -> list[tuple[str, Any]]:
+    barrier = threading.Barrier(n)
+    results: list[tuple[str, Any]] = []
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcome: tuple[str, Any] = ("ok", work(index))
+        except ApplicationError as exc:
+            outcome = ("refused", exc.code)
+        except Exception as exc:
+            outcome = ("error", repr(exc))
+        finally:
+            connections.close_all()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _running_balances_never_negative(account_id: int) -> bool:
+    running = 0
+    for side, amount in (
+        LedgerEntry.objects.filter(account_id=account_id).order_by("id").values_list("side", "amount_cents")
+    ):
+        running += amount if side == "C" else -amount
+        if running < 0:
+            return False
+    return True
+
+
+def test_fifty_concurrent_withdrawals_of_60_percent_one_succeeds(brand_a, funded):
+    results = _race(
+        50,
+        lambda i: (
+            withdrawal_request_create(influencer=funded, brand=brand_a, amount="600.00", requested_by=funded.user).pk
+        ),
+    )
+    assert [r for r in results if r[0] == "error"] == []
+    assert len([r for r in results if r[0] == "ok"]) == 1
+    assert {r[1] for r in results if r[0] == "refused"} == {"above_available"}
+    balances = balances_for(brand=brand_a, influencer=funded)
+    assert balances[AccountKind.AVAILABLE] == 400_00
+    assert balances[AccountKind.RESERVED] == 600_00
+    assert Withdrawal.objects.count() == 1
+    available = LedgerEntry.objects.filter(account__kind="available", account__influencer=funded).first().account_id
+    assert _running_balances_never_negative(available)
+    assert ledger_verify() == []
+
+
+def test_two_finance_users_approving_at_once_have_one_effect(brand_a, funded, finance_a, finance_a2):
+    withdrawal = withdrawal_request_create(influencer=funded, brand=brand_a, amount="100", requested_by=funded.user)
+    approvers = [finance_a, finance_a2]
+    results = _race(2, lambda i: withdrawal_approve(withdrawal=withdrawal, approver=approvers[i]).status)
+    assert [r for r in results if r[0] != "ok"] == []
+    assert Withdrawal.objects.get(pk=withdrawal.pk).status == Withdrawal.Status.APPROVED
+    assert WithdrawalApproval.objects.filter(withdrawal=withdrawal).count() == 1
+    assert AuditEvent.objects.filter(action="withdrawal.approved", target_id=str(withdrawal.pk)).count() == 1
+
+
+def test_concurrent_cutoff_runs_build_one_batch(brand_a):
+    brand_a.min_withdrawal_cents = 100
+    brand_a.save(update_fields=["min_withdrawal_cents"])
+    PayoutSettings.objects.create(brand=brand_a, automatic_payouts=True)
+    hold = datetime(2026, 3, 5, tzinfo=UTC)
+    for index in range(6):
+        person = MembershipFactory(brand=brand_a, influencer=InfluencerFactory()).influencer
+        give_payout_account(person)
+        ledger_commission_accrue(
+            brand=brand_a,
+            influencer=person,
+            commission_ref=f"r{index}",
+            amount_cents=5_000,
+            occurred_at=hold - timedelta(days=20),
+        )
+        ledger_commission_confirm(
+            brand=brand_a,
+            influencer=person,
+            commission_ref=f"r{index}",
+            hold_until=hold,
+            occurred_at=hold - timedelta(days=10),
+        )
+    now = datetime(2026, 3, 16, 6, tzinfo=UTC)
+    results = _race(
+        3, lambda i: payout_cutoff_run(brand=brand_a, period_start=date(2026, 3, 1), now=now, chunk_size=2).pk
+    )
+    assert [r for r in results if r[0] != "ok"] == []
+    assert len({r[1] for r in results}) == 1
+    assert PayoutBatch.objects.count() == 1
+    assert Withdrawal.objects.filter(automatic=True).count() == 6
+    assert LedgerEntry.objects.filter(transaction__kind="release").count() == 12
+    assert ledger_verify() == []
