@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 PYTEST_ARGS ?=
+# Two workers (pytest-xdist): every machine we run on has two cores; each worker has its own
+# test database. `make test PYTEST_WORKERS=0` runs in one process (easier to debug).
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test install messages migrate seed lint format typecheck migrations-check ci-checks lock clean
 
@@ -12,7 +15,7 @@ run: install messages migrate seed ## set up, migrate, load demo data and serve 
 	@./scripts/run_dev.sh
 
 test: install messages ## the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

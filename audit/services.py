@@ -66,7 +66,8 @@ def audit_chain_seal(*, batch_size: int = 1000) -> int:
             if not batch:
                 return sealed
             last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
-            seq, prev = last if last else (0, GENESIS)
+            seq: int = last[0] or 0 if last else 0
+            prev: str = last[1] or GENESIS if last else GENESIS
             for event in batch:
                 seq += 1
                 event.seq = seq

@@ -1,5 +1,7 @@
 """`/api/v1/`: each context adds its own `api_urls.py` here."""
 
+from typing import Any
+
 from django.conf import settings
 from django.urls import include, path
 from django.utils.csp import CSP
@@ -11,7 +13,7 @@ app_name = "api"
 
 # The schema describes the API, it holds no data: anyone may read it and its docs page.
 # Swagger UI sets inline styles, so its page (only) allows them; scripts stay 'self' + nonce.
-_docs_csp = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
+_docs_csp: dict[str, Any] = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
@@ -25,4 +27,5 @@ urlpatterns = [
     path("", include("campaigns.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("reports.api_urls")),
 ]

@@ -1,8 +1,8 @@
 """Production: everything secret or host-specific must come from the environment."""
 
-from config.settings.base import *  # noqa: F403
 from django.core.exceptions import ImproperlyConfigured
 
+from config.settings.base import *  # noqa: F403
 from config.settings.base import LOGGING, REDIS_URL, env
 
 DEBUG = False

@@ -30,9 +30,14 @@ def test_two_factor_reset_emails_the_person_in_their_language(manager_a, superus
 
 def test_no_email_leaves_when_the_transaction_rolls_back(manager_a, superuser, django_capture_on_commit_callbacks):
     TOTPDevice.objects.create(user=manager_a, name="phone", confirmed=True)
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        two_factor_reset(user=manager_a, actor=superuser)
-        raise RuntimeError("boom")
+
+    def reset_then_fail() -> None:
+        with transaction.atomic():
+            two_factor_reset(user=manager_a, actor=superuser)
+            raise RuntimeError("boom")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        reset_then_fail()
     assert mail.outbox == []
     assert TOTPDevice.objects.filter(user=manager_a).exists()
 
