@@ -160,30 +160,118 @@ def mask_email(value: str) -> str:
 # --- The seams: one function per source -----------------------------------------------------
 
 
+def _rollups(membership: Membership, period: Period) -> Any:
+    from reports.models import DailyRollup
+
+    return DailyRollup.objects.filter(
+        brand_id=membership.brand_id,
+        influencer_id=membership.influencer_id,
+        day__gte=period.start,
+        day__lte=period.end,
+    )
+
+
 def portal_click_count(*, membership: Membership, period: Period) -> int:
-    """Clicks on the influencer's links for this brand in the period (tracking context)."""
-    return 0
+    """Valid clicks on the influencer's links for this brand in the period (from the rollups)."""
+    from django.db.models import Sum
+
+    return int(_rollups(membership, period).aggregate(n=Sum("clicks_valid"))["n"] or 0)
 
 
 def portal_order_totals(*, membership: Membership, period: Period) -> tuple[int, int]:
-    """(attributed orders, their commissionable sales in cents) in the period (orders context)."""
-    return 0, 0
+    """(attributed orders, their value in cents) placed in the period, canceled ones left out
+    (from the rollups)."""
+    from django.db.models import Sum
+
+    totals = _rollups(membership, period).aggregate(n=Sum("orders"), sales=Sum("revenue_cents"))
+    return int(totals["n"] or 0), int(totals["sales"] or 0)
 
 
 def portal_commission_totals(*, membership: Membership, period: Period | None = None) -> CommissionTotals:
-    """Commission money by state; with a period, commissions of orders placed in it
-    (commissions and payments contexts)."""
-    return CommissionTotals()
+    """Commission money by state; with a period, commissions of orders placed in it. Available
+    and paid are the ledger balances now (money is not tied to one order once released)."""
+    from orders.selectors import commission_totals_for_influencer
+    from payments.selectors import balances_for
+
+    brand, influencer = membership.brand, membership.influencer
+    totals = commission_totals_for_influencer(
+        influencer=influencer,
+        brand=brand,
+        date_from=period.start if period else None,
+        date_to=period.end if period else None,
+    )
+    balances = balances_for(brand=brand, influencer=influencer)
+    return CommissionTotals(
+        estimated_cents=totals.get("estimated", 0),
+        confirmed_cents=totals.get("confirmed", 0) + totals.get("partially_reversed", 0),
+        available_cents=balances.get("available", 0),
+        paid_cents=balances.get("paid", 0),
+    )
 
 
 def portal_daily_series(*, membership: Membership, period: Period) -> list[DailyPoint]:
     """One point per day of the period, days without activity included (for the chart)."""
-    return [DailyPoint(day=day) for day in period.days]
+    from django.db.models import Sum
+
+    rows = {
+        row["day"]: row
+        for row in _rollups(membership, period)
+        .values("day")
+        .annotate(
+            clicks=Sum("clicks_valid"),
+            orders=Sum("orders"),
+            sales=Sum("revenue_cents"),
+            est=Sum("commission_estimated_cents"),
+            conf=Sum("commission_confirmed_cents"),
+        )
+        .order_by()
+    }
+    points = []
+    for day in period.days:
+        row = rows.get(day)
+        if row is None:
+            points.append(DailyPoint(day=day))
+            continue
+        points.append(
+            DailyPoint(
+                day=day,
+                clicks=int(row["clicks"] or 0),
+                orders=int(row["orders"] or 0),
+                sales_cents=int(row["sales"] or 0),
+                commission_cents=int((row["est"] or 0) + (row["conf"] or 0)),
+            )
+        )
+    return points
 
 
 def portal_order_list(*, membership: Membership, period: Period | None = None) -> list[PortalOrder]:
     """The influencer's attributed orders with this brand, newest first, customer masked."""
-    return []
+    from orders.selectors import order_list_for_influencer
+
+    orders = order_list_for_influencer(
+        influencer=membership.influencer,
+        brand=membership.brand,
+        date_from=period.start if period else None,
+        date_to=period.end if period else None,
+    )[:200]
+    out = []
+    for order in orders:
+        commissions = list(order.commissions.all())
+        profile = (order.snapshot or {}).get("clientProfileData") or {}
+        name = " ".join(str(profile.get(k) or "") for k in ("firstName", "lastName")).strip()
+        out.append(
+            PortalOrder(
+                reference=order.vtex_order_id,
+                placed_at=order.created_in_vtex_at or order.created_at,
+                status=order.status,
+                customer_masked=mask_name(name),
+                sales_cents=sum(c.base_cents for c in commissions),
+                commission_cents=sum(c.net_cents for c in commissions),
+                commission_state=str(commissions[0].get_state_display()) if commissions else "",
+                code=order.code.text if order.code else "",
+            )
+        )
+    return out
 
 
 def portal_earning_list(*, membership: Membership) -> list[PortalEarning]:
@@ -193,7 +281,12 @@ def portal_earning_list(*, membership: Membership) -> list[PortalEarning]:
 
 def portal_link_list(*, membership: Membership) -> list[PortalLink]:
     """The influencer's tracked links with this brand (tracking context)."""
-    return []
+    from tracking.selectors import link_list_for_influencer, link_public_url
+
+    return [
+        PortalLink(pk=link.pk, url=link_public_url(slug=link.slug), label=link.label, clicks=link.valid_clicks)  # type: ignore[attr-defined]
+        for link in link_list_for_influencer(influencer=membership.influencer, brand=membership.brand)
+    ]
 
 
 def portal_code_list(*, membership: Membership) -> list[PortalCode]:

@@ -1,9 +1,10 @@
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,3 +28,30 @@ class MGMAdminSite(admin.AdminSite):
             # Signed in, but not staff: the back office is not for them.
             return redirect("home")
         return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The back office's first page is the dashboard of the reports context."""
+        from reports.views import dashboard_context
+
+        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        from reports.views import export_download, live_panel_view
+
+        return [
+            path("reports/live/", self.admin_view(live_panel_view), name="reports_live"),
+            path("reports/download/<str:token>/", self.admin_view(export_download), name="reports_download"),
+            *super().get_urls(),
+        ]
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Every list that offers an export offers it as CSV, XLSX and JSON."""
+        from core.admin_exports import EXPORT_ACTIONS
+
+        super().register(model_or_iterable, admin_class, **options)
+        models = model_or_iterable if isinstance(model_or_iterable, list | tuple) else [model_or_iterable]
+        for model in models:
+            model_admin = self._registry.get(model)
+            actions = list(getattr(model_admin, "actions", None) or [])
+            if model_admin is not None and any(a in EXPORT_ACTIONS for a in actions):
+                model_admin.actions = actions + [a for a in EXPORT_ACTIONS if a not in actions]

@@ -1,9 +1,13 @@
 """Exports people open in spreadsheets. CSV follows RFC 4180, UTF-8 with a BOM (Excel), and
-neutralises cells a spreadsheet would run as a formula (CSV injection)."""
+neutralises cells a spreadsheet would run as a formula (CSV injection). JSON is for programs: a
+list of objects keyed by the header, values as they are (nothing to neutralise there)."""
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -63,3 +67,54 @@ def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append([str(h) for h in header])
+    for row in rows:
+        sheet.append([csv_safe(cell) if isinstance(cell, str) else cell for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def json_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    keys = [str(h) for h in header]
+    records = [dict(zip(keys, row, strict=False)) for row in rows]
+    return json.dumps(records, ensure_ascii=False, default=_json_default, indent=1).encode("utf-8")
+
+
+def json_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
+    response = HttpResponse(json_bytes(header, rows), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+EXPORT_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json; charset=utf-8",
+}
+
+
+def export_bytes(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """The whole file in one of the export formats ("csv", "xlsx", "json")."""
+    if fmt == "xlsx":
+        return xlsx_bytes(header, rows)
+    if fmt == "json":
+        return json_bytes(header, rows)
+    if fmt == "csv":
+        return csv_bytes(header, rows)
+    raise ValueError(f"unknown export format {fmt!r}")

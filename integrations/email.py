@@ -36,8 +36,18 @@ def email_render(*, template: str, context: dict[str, Any], language: str) -> tu
     return subject, text, html
 
 
-def email_deliver(*, to: list[str], template: str, context: dict[str, Any], language: str) -> None:
+def email_deliver(
+    *,
+    to: list[str],
+    template: str,
+    context: dict[str, Any],
+    language: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
+    """Render and send now (in the worker). `attachments` are (filename, content, mimetype)."""
     subject, text, html = email_render(template=template, context=context, language=language)
     message = EmailMultiAlternatives(subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=to)
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
     message.send()

@@ -114,7 +114,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Behind pgbouncer in transaction mode server-side cursors break; turn them off there.
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 else:
     # SQLite: wait for the writer instead of failing at once when the worker and web overlap.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -214,7 +216,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "tracking.tasks.fraud_scan_task",
         "schedule": crontab(minute=25),
     },
+    # reports: scheduled reports (due per brand time zone) and a nightly refresh of recent rollups.
+    "reports-scheduled-dispatch": {
+        "task": "reports.tasks.scheduled_reports_dispatch_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "reports-rollups-refresh-recent": {
+        "task": "reports.tasks.rollups_refresh_recent_task",
+        "schedule": crontab(minute=50, hour=2),
+    },
 }
+# Export download links (reports.exports) stop working after this many seconds.
+REPORTS_EXPORT_LINK_SECONDS = env.int("REPORTS_EXPORT_LINK_SECONDS", default=24 * 3600)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -391,6 +404,8 @@ SPECTACULAR_SETTINGS = {
 # When set, replaces https://{account}.{environment}.com.br for every VTEX call (local fakes).
 VTEX_API_BASE_URL = env("VTEX_API_BASE_URL", default="")
 VTEX_CONNECT_TIMEOUT = env.float("VTEX_CONNECT_TIMEOUT", default=3.05)
+# Store hook notifications without waiting for PostgreSQL's WAL flush (docs/orders.md).
+VTEX_HOOK_ASYNC_COMMIT = env.bool("VTEX_HOOK_ASYNC_COMMIT", default=True)
 VTEX_READ_TIMEOUT = env.float("VTEX_READ_TIMEOUT", default=20.0)
 # Attempts per call on connection errors/5xx, backoff base and cap (seconds, with jitter), and
 # the longest total wait for 429 Retry-After before giving the call back to the caller.

@@ -4,6 +4,9 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import BASE_DIR, DATABASES, env
 
 DEBUG = False
+# Tests read English unless they say otherwise (tests that check the Spanish default or the
+# translations set the language explicitly).
+LANGUAGE_CODE = "en"
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

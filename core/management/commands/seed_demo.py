@@ -13,6 +13,7 @@ SEEDERS = [
     "codes.demo",
     "payments.demo",
     "tracking.demo",
+    "reports.demo",  # last: rebuilds the dashboards' rollups from what the others created
 ]
 
 

@@ -1,0 +1,87 @@
+"""`/api/v1/reports/`: the report builder's query for BI clients. POST a spec as JSON, or GET
+with query parameters (lists comma-separated, filters as `filter_<name>=1,2`). An API key sees
+its brand; staff pass `brand` (one of theirs)."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scoping import brand_ids_for_request
+from reports.builder import DIMENSIONS, FILTERS, METRICS, report_run, spec_from_input
+
+
+class ReportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    brand = serializers.IntegerField(required=False, help_text="Brand id (staff only; API keys use their brand).")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    dimensions = serializers.ListField(child=serializers.ChoiceField(choices=list(DIMENSIONS)), required=False)
+    metrics = serializers.ListField(child=serializers.ChoiceField(choices=list(METRICS)), required=False)
+    filters = serializers.DictField(child=serializers.ListField(), required=False, help_text=", ".join(FILTERS))
+    sort = serializers.CharField(required=False)
+    descending = serializers.BooleanField(required=False, default=True)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=5000)
+    attribution = serializers.CharField(required=False)
+
+
+class ReportResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    columns = serializers.ListField(child=serializers.DictField())
+    rows = serializers.ListField(child=serializers.DictField())
+    truncated = serializers.BooleanField()
+
+
+class ReportQueryAPI(APIView):
+    throttle_scope = "api"
+
+    def _brand_id(self, request: Request, requested: Any) -> int:
+        allowed = brand_ids_for_request(request)
+        if allowed is not None and len(allowed) == 1 and requested in (None, ""):
+            return next(iter(allowed))
+        try:
+            brand_id = int(requested)
+        except (TypeError, ValueError):
+            raise NotFound("Pass brand=<id>.") from None
+        if allowed is not None and brand_id not in allowed:
+            raise NotFound("No such brand.")
+        return brand_id
+
+    def _run(self, request: Request, data: dict[str, Any]) -> Response:
+        brand_id = self._brand_id(request, data.get("brand"))
+        spec = spec_from_input(data=data, brand_id=brand_id)
+        result = report_run(spec=spec)
+        return Response(
+            {
+                "spec": spec.as_json(),
+                "columns": [{"key": k, "label": label, "kind": kind} for k, label, kind in result.columns],
+                "rows": result.rows,
+                "truncated": result.truncated,
+            }
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("brand", int),
+            OpenApiParameter("date_from", str),
+            OpenApiParameter("date_to", str),
+            OpenApiParameter("dimensions", str, description=", ".join(DIMENSIONS)),
+            OpenApiParameter("metrics", str, description=", ".join(METRICS)),
+            OpenApiParameter("sort", str),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("attribution", str),
+        ],
+        responses=ReportResultSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        data: dict[str, Any] = {key: params.get(key) for key in params if not key.startswith("filter_")}
+        data["filters"] = {key[7:]: params.get(key) for key in params if key.startswith("filter_")}
+        return self._run(request, data)
+
+    @extend_schema(request=ReportQuerySerializer, responses=ReportResultSerializer)
+    def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        return self._run(request, dict(data))

@@ -1,0 +1,390 @@
+"""Daily rollups: the facts of one brand and day (brand time zone) summed per campaign,
+influencer, variant and country.
+
+How they stay current: the services that record facts (the click drain, the order sync, a
+commission adjustment) call `rollup_refresh_on_commit` with the moments they touched; once their
+transaction commits, the affected (brand, day) pairs, and only those, are recomputed from the
+source tables under a per-day row lock. `rollups_rebuild` runs the very same computation over a
+date range, so a rebuild equals what the incremental path produced; `tests/reports` checks it.
+
+Changes made by contexts that do not call us (the payout cutoff releasing held money) reach the
+rollups through `rollups_refresh_recent`, which Celery Beat runs nightly over the last days.
+See docs/reports.md.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from reports.models import DailyRollup, LineRollup, RollupDay
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[date, int, int, int | None, str]  # day, campaign, influencer, variant, country
+COUNTERS = [
+    "clicks_valid",
+    "clicks_screened",
+    "unique_visitors",
+    "orders",
+    "revenue_cents",
+    "returned_orders",
+    "returned_cents",
+    "commission_estimated_cents",
+    "commission_confirmed_cents",
+    "commission_reversed_cents",
+    "commission_paid_cents",
+]
+
+
+def brand_day_bounds(*, tz: Any, start: date, end: date) -> tuple[datetime, datetime]:
+    """Inclusive local days [start, end] → half-open aware datetimes."""
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days grouped into (first, last) runs, so a refresh queries ranges."""
+    ordered = sorted(set(days))
+    runs: list[tuple[date, date]] = []
+    for day in ordered:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _compute(
+    *, brand: Any, start: date, end: date
+) -> tuple[dict[Key, dict[str, int]], dict[tuple[int, int], int | None]]:
+    """The rollup rows of [start, end] computed from clicks, orders, returns and commissions."""
+    from affiliates.models import Influencer
+    from campaigns.models import CampaignAssignment
+    from commissions.models import Commission
+    from orders.models import Order, ReturnInvoice
+    from payments.models import CommissionPosition
+    from tracking.models import Click
+
+    tz = brand.tz
+    since, until = brand_day_bounds(tz=tz, start=start, end=end)
+    rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    variants: dict[tuple[int, int], int | None] = {}
+    tiers: dict[tuple[int, int], int | None] = {}
+    for a, i, v, t in CampaignAssignment.objects.filter(campaign__brand=brand).values_list(
+        "campaign_id", "influencer_id", "variant_id", "tier_id"
+    ):
+        variants[(a, i)] = v
+        tiers[(a, i)] = t
+    countries: dict[int, str] = {}
+
+    def country_of(influencer_id: int) -> str:
+        if influencer_id not in countries:
+            countries[influencer_id] = (
+                Influencer.objects.filter(pk=influencer_id).values_list("country", flat=True).first() or ""
+            )
+        return countries[influencer_id]
+
+    def key(day: date, campaign_id: int, influencer_id: int, variant_id: int | None = None) -> Key:
+        if variant_id is None:
+            variant_id = variants.get((campaign_id, influencer_id))
+        return (day, campaign_id, influencer_id, variant_id, country_of(influencer_id))
+
+    clicks = (
+        Click.objects.filter(brand=brand, occurred_at__gte=since, occurred_at__lt=until)
+        .annotate(local_day=TruncDate("occurred_at", tzinfo=tz))
+        .values("local_day", "campaign_id", "influencer_id")
+        .annotate(
+            valid=Count("id", filter=Q(is_valid=True)),
+            screened=Count("id", filter=Q(is_valid=False)),
+            visitors=Count("visitor_id", filter=Q(is_valid=True), distinct=True),
+        )
+        .order_by()
+    )
+    for c in clicks:
+        row = rows[key(c["local_day"], c["campaign_id"], c["influencer_id"])]
+        row["clicks_valid"] += c["valid"]
+        row["clicks_screened"] += c["screened"]
+        row["unique_visitors"] += c["visitors"]
+
+    attributed = Order.objects.filter(
+        brand=brand,
+        created_in_vtex_at__gte=since,
+        created_in_vtex_at__lt=until,
+        influencer__isnull=False,
+        campaign__isnull=False,
+    ).exclude(attribution_source=Order.AttributionSource.NONE)
+    orders = (
+        attributed.exclude(status="canceled")
+        .annotate(local_day=TruncDate("created_in_vtex_at", tzinfo=tz))
+        .values("local_day", "campaign_id", "influencer_id", "code__variant_id")
+        .annotate(n=Count("id"), revenue=Sum("value_cents"))
+        .order_by()
+    )
+    for o in orders:
+        row = rows[key(o["local_day"], o["campaign_id"], o["influencer_id"], o["code__variant_id"])]
+        row["orders"] += o["n"]
+        row["revenue_cents"] += o["revenue"] or 0
+
+    returns = (
+        ReturnInvoice.objects.filter(order__in=attributed)
+        .annotate(local_day=TruncDate("order__created_in_vtex_at", tzinfo=tz))
+        .values("local_day", "order__campaign_id", "order__influencer_id", "order__code__variant_id")
+        .annotate(n=Count("order_id", distinct=True), value=Sum("value_cents"))
+        .order_by()
+    )
+    for r in returns:
+        row = rows[
+            key(r["local_day"], r["order__campaign_id"], r["order__influencer_id"], r["order__code__variant_id"])
+        ]
+        row["returned_orders"] += r["n"]
+        row["returned_cents"] += r["value"] or 0
+
+    commissions = list(
+        Commission.objects.filter(
+            brand=brand, order__created_in_vtex_at__gte=since, order__created_in_vtex_at__lt=until
+        ).values_list(
+            "pk",
+            "order__created_in_vtex_at",
+            "campaign_id",
+            "influencer_id",
+            "variant_id",
+            "state",
+            "amount_cents",
+            "reversed_cents",
+            "adjustment_cents",
+        )
+    )
+    released: dict[str, int] = {}
+    refs = [f"commission:{c[0]}" for c in commissions]
+    for chunk_start in range(0, len(refs), 2000):
+        released.update(
+            CommissionPosition.objects.filter(
+                brand=brand, commission_ref__in=refs[chunk_start : chunk_start + 2000]
+            ).values_list("commission_ref", "released_cents")
+        )
+    confirmed_states = {Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED}
+    for pk, placed_at, campaign_id, influencer_id, variant_id, state, amount, back, adjusted in commissions:
+        day = timezone.localtime(placed_at, tz).date()
+        row = rows[key(day, campaign_id, influencer_id, variant_id)]
+        net = max(0, amount - back + adjusted)
+        if state == Commission.State.ESTIMATED:
+            row["commission_estimated_cents"] += net
+        elif state in confirmed_states:
+            row["commission_confirmed_cents"] += net
+        row["commission_reversed_cents"] += back
+        row["commission_paid_cents"] += released.get(f"commission:{pk}", 0)
+    return {k: v for k, v in rows.items() if any(v.values())}, tiers
+
+
+LINE_COUNTERS = [
+    "orders",
+    "units",
+    "revenue_cents",
+    "returned_units",
+    "commission_estimated_cents",
+    "commission_confirmed_cents",
+]
+
+
+def _compute_lines(*, brand: Any, start: date, end: date) -> dict[tuple[date, int, int, str, str], dict[str, int]]:
+    """Attributed, not canceled order lines of [start, end] per SKU and category."""
+    from commissions.models import Commission
+    from orders.models import Order, OrderLine
+
+    tz = brand.tz
+    since, until = brand_day_bounds(tz=tz, start=start, end=end)
+    lines = (
+        OrderLine.objects.filter(
+            order__brand=brand,
+            order__created_in_vtex_at__gte=since,
+            order__created_in_vtex_at__lt=until,
+            order__influencer__isnull=False,
+            order__campaign__isnull=False,
+            is_gift=False,
+        )
+        .exclude(order__attribution_source=Order.AttributionSource.NONE)
+        .exclude(order__status="canceled")
+        .values_list(
+            "pk",
+            "order_id",
+            "order__created_in_vtex_at",
+            "order__campaign_id",
+            "order__influencer_id",
+            "sku_id",
+            "category_ids",
+            "quantity",
+            "total_cents",
+            "returned_quantity",
+            "removed_quantity",
+        )
+    )
+    money: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    confirmed_states = {Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED}
+    for line_id, state, amount, back, adjusted in Commission.objects.filter(
+        brand=brand, order__created_in_vtex_at__gte=since, order__created_in_vtex_at__lt=until
+    ).values_list("line_id", "state", "amount_cents", "reversed_cents", "adjustment_cents"):
+        est, conf = money[line_id]
+        net = max(0, amount - back + adjusted)
+        if state == Commission.State.ESTIMATED:
+            est += net
+        elif state in confirmed_states:
+            conf += net
+        money[line_id] = (est, conf)
+    rows: dict[tuple[date, int, int, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(LINE_COUNTERS, 0))
+    seen_orders: set[tuple[tuple[date, int, int, str, str], int]] = set()
+    for pk, order_id, placed, campaign_id, influencer_id, sku, categories, qty, total, returned, removed in lines:
+        category = str(categories[-1]) if categories else ""
+        key = (timezone.localtime(placed, tz).date(), campaign_id, influencer_id, sku, category[:40])
+        row = rows[key]
+        if (key, order_id) not in seen_orders:
+            seen_orders.add((key, order_id))
+            row["orders"] += 1
+        row["units"] += qty
+        row["revenue_cents"] += total
+        row["returned_units"] += min(qty, returned + removed)
+        est, conf = money.get(pk, (0, 0))
+        row["commission_estimated_cents"] += est
+        row["commission_confirmed_cents"] += conf
+    return dict(rows)
+
+
+def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
+    """Recompute the rollups of these days of the brand from the source tables. Returns the
+    number of rows written. Serialised per (brand, day) by the RollupDay row lock."""
+    from campaigns.models import Brand
+
+    brand = Brand.objects.get(pk=brand_id)
+    written = 0
+    for start, end in _runs(days):
+        with transaction.atomic():
+            run_days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+            now = timezone.now()
+            for day in run_days:
+                RollupDay.objects.get_or_create(brand=brand, day=day, defaults={"refreshed_at": now})
+            # Lock the days first (pk order, no deadlocks), then read the facts: a refresh that
+            # waited on the lock sees everything committed before it got it.
+            list(
+                RollupDay.objects.select_for_update()
+                .filter(brand=brand, day__gte=start, day__lte=end)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            computed, tiers = _compute(brand=brand, start=start, end=end)
+            lines = _compute_lines(brand=brand, start=start, end=end)
+            DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
+            LineRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
+            DailyRollup.objects.bulk_create(
+                [
+                    DailyRollup(
+                        brand=brand,
+                        day=day,
+                        campaign_id=campaign_id,
+                        influencer_id=influencer_id,
+                        variant_id=variant_id,
+                        tier_id=tiers.get((campaign_id, influencer_id)),
+                        country=country,
+                        **values,
+                    )
+                    for (day, campaign_id, influencer_id, variant_id, country), values in computed.items()
+                ],
+                batch_size=1000,
+            )
+            LineRollup.objects.bulk_create(
+                [
+                    LineRollup(
+                        brand=brand,
+                        day=day,
+                        campaign_id=campaign_id,
+                        influencer_id=influencer_id,
+                        sku_id=sku_id,
+                        category_id=category_id,
+                        **values,
+                    )
+                    for (day, campaign_id, influencer_id, sku_id, category_id), values in lines.items()
+                ],
+                batch_size=1000,
+            )
+            RollupDay.objects.filter(brand=brand, day__gte=start, day__lte=end).update(refreshed_at=now)
+            written += len(computed)
+    return written
+
+
+def _days_by_brand(points: Iterable[tuple[int, datetime | None]]) -> dict[int, set[date]]:
+    from campaigns.models import Brand
+
+    by_brand: dict[int, set[datetime]] = defaultdict(set)
+    for brand_id, moment in points:
+        if brand_id and moment is not None:
+            by_brand[brand_id].add(moment)
+    if not by_brand:
+        return {}
+    zones = {b.pk: b.tz for b in Brand.objects.filter(pk__in=by_brand)}
+    return {
+        brand_id: {timezone.localtime(m, zones[brand_id]).date() for m in moments}
+        for brand_id, moments in by_brand.items()
+        if brand_id in zones
+    }
+
+
+def _refresh_quietly(by_brand: dict[int, set[date]]) -> None:
+    for brand_id, days in by_brand.items():
+        try:
+            rollup_refresh(brand_id=brand_id, days=days)
+        except Exception:  # the fact is recorded; the nightly refresh heals the rollup
+            logger.exception("rollup refresh failed for brand %s days %s", brand_id, sorted(days))
+
+
+def rollup_refresh_on_commit(*, points: Iterable[tuple[int, datetime | None]]) -> None:
+    """Called by the services that record facts, inside their transaction, with (brand id,
+    moment) pairs they touched: after commit, those brands' local days are recomputed. A
+    failure is logged, never raised into the caller (its facts are already committed)."""
+    by_brand = _days_by_brand(points)
+    if by_brand:
+        transaction.on_commit(partial(_refresh_quietly, by_brand))
+
+
+def rollups_rebuild(
+    *,
+    brand: Any,
+    date_from: date,
+    date_to: date,
+    chunk_days: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Recompute every day of [date_from, date_to] for the brand, a chunk of days at a time."""
+    total = (date_to - date_from).days + 1
+    done = 0
+    written = 0
+    day = date_from
+    while day <= date_to:
+        last = min(day + timedelta(days=chunk_days - 1), date_to)
+        written += rollup_refresh(
+            brand_id=brand.pk, days=[day + timedelta(days=i) for i in range((last - day).days + 1)]
+        )
+        done += (last - day).days + 1
+        if progress is not None:
+            progress(done, total)
+        day = last + timedelta(days=1)
+    return written
+
+
+def rollups_refresh_recent(*, days: int = 45, today: date | None = None) -> int:
+    """Recompute the last `days` days of every active brand (nightly): picks up what contexts
+    that do not notify us changed, such as money released by the payout cutoff."""
+    from campaigns.models import Brand
+
+    written = 0
+    for brand in Brand.objects.filter(is_active=True):
+        end = today or timezone.localtime(timezone.now(), brand.tz).date()
+        written += rollups_rebuild(brand=brand, date_from=end - timedelta(days=days - 1), date_to=end)
+    return written

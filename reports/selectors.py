@@ -1,0 +1,306 @@
+"""Reads behind the back-office dashboard (managers and finance): KPIs for a period against the
+previous one, the daily series, top influencers and campaigns, the funnel, the work queues and
+the last-60-minutes panel. Everything is for one brand the staff member may see: money of
+different brands (currencies) is never added up."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import brand_ids_for_user, scope_queryset
+from reports.models import DailyRollup, ExportJob, SavedReport
+
+PERIODS = {"7": 7, "30": 30, "90": 90}
+DEFAULT_PERIOD = "30"
+
+
+@dataclass(frozen=True)
+class KPI:
+    key: str
+    label: Promise
+    value: int | float | None
+    previous: int | float | None
+    kind: str  # "count", "money", "rate"
+
+    @property
+    def change_percent(self) -> int | None:
+        if self.value is None or not self.previous:
+            return None
+        return round(100 * (self.value - self.previous) / self.previous)
+
+
+@dataclass(frozen=True)
+class Counter:
+    key: str
+    label: Promise
+    count: int
+    url: str
+
+
+@dataclass
+class DashboardData:
+    brand: Any
+    brands: list[Any]
+    period_key: str
+    start: date
+    end: date
+    kpis: list[KPI]
+    series: list[Any]
+    top_influencers: list[dict[str, Any]]
+    top_campaigns: list[dict[str, Any]]
+    funnel: list[tuple[Any, int, int]]  # label, value, percent of the first step
+    counters: list[Counter] = field(default_factory=list)
+
+
+def dashboard_brands(*, user: Any) -> list[Any]:
+    from campaigns.models import Brand
+
+    return list(scope_queryset(Brand.objects.filter(is_active=True), brand_ids_for_user(user), brand_field="pk"))
+
+
+def dashboard_brand_pick(*, user: Any, brand_id: Any) -> Any | None:
+    """The brand asked for if the user may see it, else their first one."""
+    brands = dashboard_brands(user=user)
+    for brand in brands:
+        if str(brand.pk) == str(brand_id):
+            return brand
+    return brands[0] if brands else None
+
+
+def _totals(qs: QuerySet[DailyRollup]) -> dict[str, int]:
+    row = qs.aggregate(
+        clicks=Sum("clicks_valid"),
+        screened=Sum("clicks_screened"),
+        visitors=Sum("unique_visitors"),
+        orders=Sum("orders"),
+        revenue=Sum("revenue_cents"),
+        returned=Sum("returned_orders"),
+        est=Sum("commission_estimated_cents"),
+        conf=Sum("commission_confirmed_cents"),
+    )
+    return {key: int(value or 0) for key, value in row.items()}
+
+
+def _kpis(now: dict[str, int], before: dict[str, int]) -> list[KPI]:
+    def rate(t: dict[str, int]) -> float | None:
+        return round(t["orders"] / t["clicks"], 4) if t["clicks"] else None
+
+    def aov(t: dict[str, int]) -> int | None:
+        return t["revenue"] // t["orders"] if t["orders"] else None
+
+    return [
+        KPI("revenue", _("Revenue"), now["revenue"], before["revenue"], "money"),
+        KPI("orders", _("Orders"), now["orders"], before["orders"], "count"),
+        KPI("clicks", _("Valid clicks"), now["clicks"], before["clicks"], "count"),
+        KPI("conversion_rate", _("Conversion rate"), rate(now), rate(before), "rate"),
+        KPI("average_order_value", _("Average order value"), aov(now), aov(before), "money"),
+        KPI("commissions", _("Commissions"), now["est"] + now["conf"], before["est"] + before["conf"], "money"),
+    ]
+
+
+def counters_for(*, user: Any, brand: Any) -> list[Counter]:
+    """Queues waiting for someone, as links to the filtered admin lists."""
+    from affiliates.models import Membership
+    from codes.models import Code
+    from payments.models import Withdrawal
+    from tracking.models import FraudFlag
+
+    specs = [
+        (
+            "pending_applications",
+            _("Applications to review"),
+            "affiliates.view_membership",
+            Membership.objects.filter(brand=brand, status=Membership.Status.PENDING),
+            "admin:affiliates_membership_changelist",
+            "status__exact=pending",
+        ),
+        (
+            "withdrawals_requested",
+            _("Withdrawals to approve"),
+            "payments.view_withdrawal",
+            Withdrawal.objects.filter(brand=brand, status=Withdrawal.Status.REQUESTED),
+            "admin:payments_withdrawal_changelist",
+            "status__exact=requested",
+        ),
+        (
+            "fraud_open",
+            _("Fraud flags to review"),
+            "tracking.view_fraudflag",
+            FraudFlag.objects.filter(brand=brand, status=FraudFlag.Status.OPEN),
+            "admin:tracking_fraudflag_changelist",
+            "status__exact=open",
+        ),
+        (
+            "code_sync_failed",
+            _("Codes VTEX refused"),
+            "codes.view_code",
+            Code.objects.filter(brand=brand, sync_status=Code.SyncStatus.FAILED),
+            "admin:codes_code_changelist",
+            "sync_status__exact=failed",
+        ),
+    ]
+    counters = []
+    for key, label, perm, qs, url_name, query in specs:
+        if not user.has_perm(perm):
+            continue
+        counters.append(Counter(key, label, qs.count(), f"{reverse(url_name)}?{query}"))
+    return counters
+
+
+def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: date | None = None) -> DashboardData:
+    from affiliates.portal_selectors import DailyPoint
+
+    key = period_key if period_key in PERIODS else DEFAULT_PERIOD
+    days = PERIODS[key]
+    end = today or timezone.localtime(timezone.now(), brand.tz).date()
+    start = end - timedelta(days=days - 1)
+    previous_start, previous_end = start - timedelta(days=days), start - timedelta(days=1)
+    base = DailyRollup.objects.filter(brand=brand)
+    current = base.filter(day__gte=start, day__lte=end)
+    totals = _totals(current)
+    before = _totals(base.filter(day__gte=previous_start, day__lte=previous_end))
+
+    by_day = {
+        row["day"]: row
+        for row in current.values("day")
+        .annotate(
+            clicks=Sum("clicks_valid"),
+            orders=Sum("orders"),
+            sales=Sum("revenue_cents"),
+            est=Sum("commission_estimated_cents"),
+            conf=Sum("commission_confirmed_cents"),
+        )
+        .order_by()
+    }
+    series = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        row: dict[str, Any] = dict(by_day.get(day) or {})
+        series.append(
+            DailyPoint(
+                day=day,
+                clicks=int(row.get("clicks") or 0),
+                orders=int(row.get("orders") or 0),
+                sales_cents=int(row.get("sales") or 0),
+                commission_cents=int((row.get("est") or 0) + (row.get("conf") or 0)),
+            )
+        )
+
+    def top(field_id: str, field_name: str) -> list[dict[str, Any]]:
+        rows = (
+            current.values(field_id, field_name)
+            .annotate(
+                revenue=Sum("revenue_cents"),
+                orders=Sum("orders"),
+                clicks=Sum("clicks_valid"),
+                commissions=Sum("commission_estimated_cents") + Sum("commission_confirmed_cents"),
+            )
+            .filter(Q(revenue__gt=0) | Q(clicks__gt=0))
+            .order_by("-revenue", "-clicks", field_id)[:5]
+        )
+        return [
+            {
+                "id": r[field_id],
+                "name": r[field_name],
+                "revenue": r["revenue"] or 0,
+                "orders": r["orders"] or 0,
+                "clicks": r["clicks"] or 0,
+                "commissions": r["commissions"] or 0,
+            }
+            for r in rows
+        ]
+
+    all_clicks = totals["clicks"] + totals["screened"]
+    steps = [
+        (_("All clicks"), all_clicks),
+        (_("Valid clicks"), totals["clicks"]),
+        (_("Unique visitors"), totals["visitors"]),
+        (_("Orders"), totals["orders"]),
+        (_("Orders kept (not returned)"), max(0, totals["orders"] - totals["returned"])),
+    ]
+    first = steps[0][1] or 1
+    funnel = [(label, value, round(100 * value / first)) for label, value in steps]
+    return DashboardData(
+        brand=brand,
+        brands=dashboard_brands(user=user),
+        period_key=key,
+        start=start,
+        end=end,
+        kpis=_kpis(totals, before),
+        series=series,
+        top_influencers=top("influencer_id", "influencer__display_name"),
+        top_campaigns=top("campaign_id", "campaign__name"),
+        funnel=funnel,
+        counters=counters_for(user=user, brand=brand),
+    )
+
+
+@dataclass(frozen=True)
+class LivePanel:
+    since: Any
+    clicks: int
+    screened: int
+    orders: int
+    revenue_cents: int
+    commissions_cents: int
+    currency: str
+
+
+def live_panel(*, brand: Any, now: Any = None) -> LivePanel:
+    """The last 60 minutes from the source tables (rollups are per day)."""
+    from commissions.models import Commission
+    from orders.models import Order
+    from tracking.models import Click
+
+    now = now or timezone.now()
+    since = now - timedelta(minutes=60)
+    clicks = Click.objects.filter(brand=brand, occurred_at__gte=since).aggregate(
+        valid=Count("id", filter=Q(is_valid=True)), screened=Count("id", filter=Q(is_valid=False))
+    )
+    orders = (
+        Order.objects.filter(brand=brand, created_in_vtex_at__gte=since)
+        .exclude(attribution_source=Order.AttributionSource.NONE)
+        .exclude(status="canceled")
+        .aggregate(n=Count("id"), value=Sum("value_cents"))
+    )
+    commissions = Commission.objects.filter(brand=brand, created_at__gte=since).aggregate(v=Sum("amount_cents"))
+    return LivePanel(
+        since=since,
+        clicks=clicks["valid"] or 0,
+        screened=clicks["screened"] or 0,
+        orders=orders["n"] or 0,
+        revenue_cents=orders["value"] or 0,
+        commissions_cents=commissions["v"] or 0,
+        currency=brand.currency,
+    )
+
+
+# --- Saved reports and exports ------------------------------------------------------------------
+
+
+def saved_report_list(*, user: Any) -> QuerySet[SavedReport]:
+    """Reports the staff member owns, plus those shared within their brands."""
+    qs = scope_queryset(
+        SavedReport.objects.select_related("brand", "owner"), brand_ids_for_user(user), brand_field="brand"
+    )
+    if user.is_superuser:
+        return qs
+    return qs.filter(Q(owner=user) | Q(is_shared=True))
+
+
+def saved_report_get(*, user: Any, pk: Any) -> SavedReport | None:
+    try:
+        return saved_report_list(user=user).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def export_job_list(*, user: Any) -> QuerySet[ExportJob]:
+    """A person sees their own export jobs only (files may hold data of a narrower query)."""
+    return ExportJob.objects.filter(requested_by=user)
