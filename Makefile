@@ -48,7 +48,7 @@ typecheck: install
 	$(BIN)/mypy .
 
 migrations-check: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL="sqlite://:memory:" $(BIN)/python manage.py makemigrations --check --dry-run
 
 ci-checks: lint typecheck migrations-check
 

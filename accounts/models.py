@@ -44,9 +44,9 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
-    preferred_language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
-    )
+    # A literal, not settings.LANGUAGE_CODE: a model default must not change with the environment
+    # (tests read English), or every environment would want its own migration.
+    preferred_language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="es")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
