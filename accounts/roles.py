@@ -42,6 +42,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "ledgeraccount": ("view",),
             "commissionposition": ("view",),
         },
+        "tracking": {
+            "link": ("view", "add", "change"),
+            "fraudflag": ("view", "change"),  # change = release/reject in the review queue
+            "attributionpolicy": ("view", "change"),
+            "click": ("view",),
+            "conversion": ("view",),
+            "customerbinding": ("view",),
+            "influencerrisk": ("view",),
+        },
     },
     FINANCE: {
         "campaigns": {
@@ -67,6 +76,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "commissionposition": ("view",),
             "bankexport": ("view",),
         },
+        "tracking": {
+            "link": ("view",),
+            "fraudflag": ("view",),
+            "attributionpolicy": ("view",),
+            "click": ("view",),
+            "conversion": ("view",),
+        },
     },
     BRAND_VIEWER: {
         "campaigns": {
@@ -80,8 +96,43 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         },
         "codes": {"code": ("view",)},
         "affiliates": {"influencer": ("view",), "membership": ("view",)},
+        "tracking": {
+            "link": ("view",),
+            "fraudflag": ("view",),
+            "attributionpolicy": ("view",),
+            "click": ("view",),
+            "conversion": ("view",),
+        },
     },
 }
+
+# orders and commissions: everyone reads them; managers reprocess orders and notifications and
+# adjust commissions (with a reason, audited).
+_ORDERS_READ = {
+    "order": ("view",),
+    "orderline": ("view",),
+    "orderstatuschange": ("view",),
+    "returninvoice": ("view",),
+    "hookevent": ("view",),
+    "hookregistration": ("view",),
+    "reconciliationrun": ("view",),
+    "discrepancy": ("view",),
+}
+for _role in (MANAGER, FINANCE, BRAND_VIEWER):
+    ROLE_PERMISSIONS[_role]["orders"] = dict(_ORDERS_READ)
+    ROLE_PERMISSIONS[_role]["commissions"] = {"commission": ("view",), "commissionadjustment": ("view",)}
+ROLE_PERMISSIONS[MANAGER]["commissions"] = {
+    "commission": ("view", "change"),
+    "commissionadjustment": ("view", "add"),
+}
+
+# reports: managers and finance build, save, share and schedule reports.
+for _role in (MANAGER, FINANCE):
+    ROLE_PERMISSIONS[_role]["reports"] = {
+        "savedreport": ("view", "add", "change", "delete"),
+        "scheduledreport": ("view", "add", "change"),
+        "reportdelivery": ("view",),
+    }
 
 
 def _permissions_for(spec: dict[str, dict[str, tuple[str, ...]]]) -> list[Permission]:

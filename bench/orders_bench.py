@@ -118,7 +118,38 @@ def bench_hook(n: int) -> dict[str, Any]:
     return results
 
 
-def bench_e2e(n: int, workers: int) -> dict[str, Any]:
+def _defer_rollups() -> list[tuple[int, Any]]:
+    """Replace the per-commit rollup refresh (reports.rollups) by a recorder, to measure the
+    order flow with the refresh coalesced (run once at the end, timed on its own)."""
+    import orders.services
+    import reports.rollups
+
+    recorded: list[tuple[int, Any]] = []
+
+    def record(*, points: Any) -> None:
+        recorded.extend(points)
+
+    reports.rollups.rollup_refresh_on_commit = record  # type: ignore[assignment]
+    orders.services.rollup_refresh_on_commit = record  # type: ignore[attr-defined]
+    return recorded
+
+
+def _process_chunk(event_ids: list[int], threads: int) -> None:
+    """One worker process (forked after setup, like a Celery prefork child) processing its share
+    of the notifications with `threads` threads."""
+    from django.db import connections
+
+    from orders.services import hook_event_process
+
+    def run(event_id: int) -> None:
+        hook_event_process(event_id=event_id)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(run, event_ids))
+    connections.close_all()
+
+
+def bench_e2e(n: int, workers: int, *, defer_rollups: bool = False, processes: int = 1) -> dict[str, Any]:
     from decimal import Decimal
 
     from django.db import connections
@@ -128,7 +159,7 @@ def bench_e2e(n: int, workers: int) -> dict[str, Any]:
     from codes.models import Code
     from orders.models import HookEvent
     from orders.services import hook_event_process
-    from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory
+    from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, UserFactory
     from tests.fake_vtex import FakeVTEX, load_sample
 
     class SlowVTEX(FakeVTEX):
@@ -137,10 +168,11 @@ def bench_e2e(n: int, workers: int) -> dict[str, Any]:
             return super().route(method, path, query, body)
 
     stamp = int(time.time())
-    brand = BrandFactory(slug=f"e2e-{stamp}", vtex_account=f"e2e{stamp}")
+    # The sample orders are in BRL: a brand in another currency would skip the commissions.
+    brand = BrandFactory(slug=f"e2e-{stamp}", vtex_account=f"e2e{stamp}", currency="BRL")
     campaign = CampaignFactory(brand=brand)
     CommissionRule.objects.create(campaign=campaign, name="10%", kind="percentage", rate_percent=Decimal(10))
-    influencers = [InfluencerFactory() for _ in range(20)]
+    influencers = [InfluencerFactory(user=UserFactory(email=f"e2e{stamp}-{i}@bench.example")) for i in range(20)]
     for i, influencer in enumerate(influencers):
         Code.objects.create(brand=brand, campaign=campaign, influencer=influencer, text=f"E2E{stamp}C{i}")
     fake = SlowVTEX().start()
@@ -165,6 +197,7 @@ def bench_e2e(n: int, workers: int) -> dict[str, Any]:
             )
         )
     ids = [e.pk for e in HookEvent.objects.bulk_create(events)]
+    deferred = _defer_rollups() if defer_rollups else None
 
     def work(event_id: int) -> None:
         try:
@@ -180,19 +213,37 @@ def bench_e2e(n: int, workers: int) -> dict[str, Any]:
             work(event_id)
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=workers, initializer=lambda: None) as pool:
-            list(pool.map(run, ids))
+        if processes > 1:
+            import multiprocessing
+
+            connections.close_all()  # each forked process opens its own
+            chunks = [ids[i::processes] for i in range(processes)]
+            with multiprocessing.get_context("fork").Pool(processes) as procs:
+                procs.starmap(_process_chunk, [(chunk, max(1, workers // processes)) for chunk in chunks])
+        else:
+            with ThreadPoolExecutor(max_workers=workers, initializer=lambda: None) as pool:
+                list(pool.map(run, ids))
         elapsed = time.perf_counter() - started
     fake.stop()
     connections.close_all()
     processed = HookEvent.objects.filter(pk__in=ids, status="processed").count()
-    return {
+    result: dict[str, Any] = {
         "orders": n,
         "processed": processed,
         "workers": workers,
+        "processes": processes,
         "seconds": round(elapsed, 2),
         "orders_per_s": round(n / elapsed),
+        "rollups": "deferred" if deferred is not None else "per commit",
     }
+    if deferred is not None:
+        from reports.rollups import _days_by_brand, rollup_refresh
+
+        started = time.perf_counter()
+        for brand_id, days in _days_by_brand(deferred).items():
+            rollup_refresh(brand_id=brand_id, days=days)
+        result["coalesced_rollup_refresh_s"] = round(time.perf_counter() - started, 2)
+    return result
 
 
 def bench_reprocess(n: int) -> dict[str, Any]:
@@ -251,6 +302,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--stored", type=int, default=100_000)
     parser.add_argument("--only", choices=["hook", "e2e", "reprocess"])
+    parser.add_argument("--processes", type=int, default=1, help="forked worker processes sharing --workers threads")
+    parser.add_argument("--defer-rollups", action="store_true", help="coalesce the rollup refresh (see _defer_rollups)")
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -259,7 +312,12 @@ def main() -> None:
     if args.only in (None, "hook"):
         print("hook:", json.dumps(bench_hook(args.hooks)))
     if args.only in (None, "e2e"):
-        print("e2e:", json.dumps(bench_e2e(args.orders, args.workers)))
+        print(
+            "e2e:",
+            json.dumps(
+                bench_e2e(args.orders, args.workers, defer_rollups=args.defer_rollups, processes=args.processes)
+            ),
+        )
     if args.only in (None, "reprocess"):
         print("reprocess:", json.dumps(bench_reprocess(args.stored)))
 

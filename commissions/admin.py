@@ -48,12 +48,13 @@ class CommissionAdmin(BrandScopedAdminMixin):
         "influencer",
         "campaign",
         "state",
+        "fraud_review",
         "base",
         "net",
         "rule_name",
         "created_at",
     ]
-    list_filter = ["state", "brand", "campaign", "ledger_stage"]
+    list_filter = ["state", "fraud_review", "brand", "campaign", "ledger_stage"]
     search_fields = ["order__vtex_order_id", "influencer__display_name", "code__text"]
     list_select_related = ["order", "line", "influencer", "campaign", "brand"]
     date_hierarchy = "created_at"
@@ -74,6 +75,7 @@ class CommissionAdmin(BrandScopedAdminMixin):
         "amount_cents",
         "reversed_cents",
         "adjustment_cents",
+        "fraud_review",
         "rule_name",
         "created_at",
     ]

@@ -21,6 +21,15 @@ class LedgerStage(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
 
 
+class FraudReview(models.TextChoices):
+    """Where a commission stands with tracking's fraud review (docs/commissions.md, "Fraud hold")."""
+
+    CLEAR = "clear", _("No open fraud flag")
+    HELD = "held", _("On hold: fraud review")
+    RELEASED = "released", _("Released after review")
+    REJECTED = "rejected", _("Rejected as fraud")
+
+
 class Commission(TimeStampedModel):
     BRAND_FIELD = "brand"
 
@@ -64,6 +73,14 @@ class Commission(TimeStampedModel):
     ledger_posted_cents = models.BigIntegerField(_("net posted to the ledger (cents)"), default=0)
     ledger_reversal_seq = models.PositiveIntegerField(_("ledger reversals"), default=0)
 
+    # Fraud hold: while HELD the commission is posted at most as estimated (its confirmation
+    # waits), REJECTED is final (reversed, never posted again); see docs/commissions.md.
+    fraud_review = models.CharField(
+        _("fraud review"), max_length=10, choices=FraudReview.choices, default=FraudReview.CLEAR, db_index=True
+    )
+    fraud_reviewed_at = models.DateTimeField(_("fraud review decided at"), null=True, blank=True)
+    fraud_reason = models.CharField(_("fraud review reason"), max_length=500, blank=True)
+
     class Meta:
         verbose_name = _("commission")
         verbose_name_plural = _("commissions")
@@ -94,6 +111,10 @@ class Commission(TimeStampedModel):
     @property
     def net_cents(self) -> int:
         return max(0, self.amount_cents - self.reversed_cents + self.adjustment_cents)
+
+    @property
+    def is_fraud_held(self) -> bool:
+        return self.fraud_review == FraudReview.HELD
 
 
 class CommissionAdjustment(models.Model):

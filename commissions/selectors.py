@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Count, F, QuerySet, Sum
 
 from accounts.scoping import scope_queryset
-from commissions.models import Commission
+from commissions.models import Commission, FraudReview
 from commissions.performance import Performance
 
 CONFIRMED_STATES = (Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED)
@@ -42,3 +42,17 @@ def commission_performance(
         )
     )
     return {row["influencer_id"]: Performance(sales_cents=int(row["sales"] or 0), orders=row["orders"]) for row in rows}
+
+
+def commission_held_by_order(*, brand_ids: set[int], order_refs: set[str]) -> dict[tuple[int, str], int]:
+    """Net cents of the commissions on fraud hold per (brand id, VTEX order id), for the
+    review queue."""
+    if not brand_ids or not order_refs:
+        return {}
+    held: dict[tuple[int, str], int] = {}
+    for commission in Commission.objects.filter(
+        brand_id__in=brand_ids, order__vtex_order_id__in=order_refs, fraud_review=FraudReview.HELD
+    ).select_related("order"):
+        key = (commission.brand_id, commission.order.vtex_order_id)
+        held[key] = held.get(key, 0) + commission.net_cents
+    return held

@@ -7,6 +7,7 @@ already posted, under stable references, so any number of syncs of the same VTEX
 exactly once. The states and the base rule are in docs/orders.md.
 """
 
+import contextvars
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,10 +19,15 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from commissions.engine import OrderLineInput, commission_compute
-from commissions.models import Commission, CommissionAdjustment, LedgerStage
+from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
 from core.errors import ApplicationError, NotFound
 from core.money import round_minor
-from payments.services import ledger_commission_accrue, ledger_commission_confirm, ledger_commission_reverse
+from payments.services import (
+    ledger_commission_accrue,
+    ledger_commission_accrue_many,
+    ledger_commission_confirm,
+    ledger_commission_reverse,
+)
 
 if TYPE_CHECKING:
     from orders.models import Order, OrderLine
@@ -71,11 +77,29 @@ def _engine_lines(lines: Sequence["OrderLine"]) -> list[OrderLineInput]:
     ]
 
 
+# Accruals collected during one order sync, posted in one go per (brand, influencer) before it
+# returns: an order's lines otherwise cost a dozen ledger round trips each.
+_accruals: contextvars.ContextVar[dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] | None] = (
+    contextvars.ContextVar("commission_accruals", default=None)
+)
+
+
 def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
     """Make the order's commissions match the order as VTEX reports it now.
 
     Precondition: called inside a transaction holding `select_for_update` on the order, after
     its lines and attribution were written. Returns counts for logs and benchmarks."""
+    token = _accruals.set({})
+    try:
+        counts = _commissions_sync_for_order(order=order, now=now)
+        for brand, influencer, items in (_accruals.get() or {}).values():
+            ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
+    finally:
+        _accruals.reset(token)
+    return counts
+
+
+def _commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
     from campaigns.models import Campaign
     from campaigns.selectors import campaign_engine_inputs
 
@@ -90,7 +114,9 @@ def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -
         .prefetch_related("adjustments")
     }
     counts = {"created": 0, "changed": 0, "postings": 0}
+    campaign: Campaign | None = None
     wanted: set[tuple[int, int]] = set()
+    holds: dict[int, bool] = {}
 
     if order.influencer_id is not None and order.campaign_id is not None and lines:
         influencer_id: int = order.influencer_id
@@ -113,6 +139,7 @@ def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -
                 order_cap_cents=inputs.order_cap_cents,
             )
             computed = result.by_line()
+        rejected = next((c for c in mine.values() if c and c.fraud_review == FraudReview.REJECTED), None)
         for line in lines:
             wanted.add((line.pk, influencer_id))
             commission = mine[line.pk]
@@ -133,26 +160,73 @@ def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -
                     estimated_at=now,
                 )
                 _apply_calc(commission, calc)
+                if rejected is not None:
+                    # A line that appears after the order was rejected as fraud is rejected too.
+                    commission.fraud_review = FraudReview.REJECTED
+                    commission.fraud_reviewed_at = rejected.fraud_reviewed_at
+                    commission.fraud_reason = rejected.fraud_reason
                 counts["created"] += 1
-            elif calc is not None and commission.ledger_stage != LedgerStage.CONFIRMED:
+            elif (
+                calc is not None
+                and commission.ledger_stage != LedgerStage.CONFIRMED
+                and commission.fraud_review != FraudReview.REJECTED
+            ):
                 # Until confirmation the estimate follows the rules and the order as they are now.
                 commission.quantity = line.quantity
                 commission.base_cents = calc.base_cents
                 commission.amount_cents = calc.amount_cents
                 commission.variant_id = variant_id
                 _apply_calc(commission, calc)
+            _share_related(commission, order=order, campaign=campaign)
             counts["postings"] += _commission_converge(
-                commission=commission, line=line, order_stage=stage, order=order, now=now, counts=counts
+                commission=commission,
+                line=line,
+                order_stage=stage,
+                order=order,
+                now=now,
+                counts=counts,
+                holds=holds,
             )
 
     # Commissions of an influencer the order is no longer attributed to: take them back.
     for key, commission in existing.items():
         if key in wanted:
             continue
+        _share_related(commission, order=order, campaign=campaign)
         counts["postings"] += _commission_converge(
-            commission=commission, line=None, order_stage=State.REVERSED, order=order, now=now, counts=counts
+            commission=commission,
+            line=None,
+            order_stage=State.REVERSED,
+            order=order,
+            now=now,
+            counts=counts,
+            holds=holds,
         )
     return counts
+
+
+def _share_related(commission: Commission, *, order: "Order", campaign: Any) -> None:
+    """Hand the commission the brand, campaign and influencer the order sync already loaded,
+    so the ledger postings do not select them again for every line."""
+    if commission.brand_id == order.brand_id and "brand" in order._state.fields_cache:
+        commission.brand = order.brand
+    if campaign is not None and commission.campaign_id == campaign.pk:
+        commission.campaign = campaign
+    if commission.influencer_id == order.influencer_id and order.influencer_id is not None:
+        influencer = order.influencer  # one query per order, cached on the order
+        if influencer is not None:
+            commission.influencer = influencer
+
+
+def _fraud_hold_active(commission: Commission, holds: dict[int, bool]) -> bool:
+    """Whether tracking holds this commission (an open or rejected flag on its order, or an
+    open influencer-level flag). The answer depends only on (brand, influencer, order), so it
+    is asked once per influencer of the order; `holds` caches it for one sync."""
+    if commission.influencer_id not in holds:
+        from tracking.fraud import fraud_hold_active
+
+        holds[commission.influencer_id] = fraud_hold_active(commission_ref=commission.ledger_ref)
+    return holds[commission.influencer_id]
 
 
 def _apply_calc(commission: Commission, calc: Any) -> None:
@@ -182,10 +256,38 @@ def _commission_converge(
     order: "Order",
     now: datetime,
     counts: dict[str, int],
+    holds: dict[int, bool],
 ) -> int:
-    """Set state and reversed amount from the order, save if changed, post the ledger delta."""
-    before = (commission.state, commission.reversed_cents, commission.amount_cents, commission.ledger_posted_cents)
-    confirmed = order_stage == State.CONFIRMED or commission.ledger_stage == LedgerStage.CONFIRMED
+    """Set state and reversed amount from the order, save if changed, post the ledger delta.
+
+    Fraud: a REJECTED commission is final (reversed when rejected; nothing here touches it
+    again). A HELD one follows the order but is posted at most as *estimated*: its
+    confirmation waits for the release, so nothing of it reaches *hold* or the cutoff."""
+    if commission.fraud_review == FraudReview.REJECTED:
+        if commission.pk is None:
+            commission.state = State.REVERSED
+            commission.units_reversed = commission.quantity
+            commission.reversed_cents = commission.amount_cents
+            commission.reversed_at = now
+            commission.save(force_insert=True)
+        return 0
+    before = (
+        commission.state,
+        commission.reversed_cents,
+        commission.amount_cents,
+        commission.ledger_posted_cents,
+        commission.fraud_review,
+    )
+    is_new = commission.pk is None
+    if is_new:
+        commission.save(force_insert=True)
+    if _fraud_hold_active(commission, holds):
+        commission.fraud_review = FraudReview.HELD
+    elif commission.fraud_review == FraudReview.HELD:
+        # Every flag that held it was released (normally through commission_fraud_release).
+        commission.fraud_review = FraudReview.RELEASED
+    held = commission.fraud_review == FraudReview.HELD
+    confirmed = (order_stage == State.CONFIRMED and not held) or commission.ledger_stage == LedgerStage.CONFIRMED
     if order_stage == State.REVERSED or line is None:
         units = commission.quantity
     else:
@@ -203,11 +305,14 @@ def _commission_converge(
     if state == State.REVERSED and commission.reversed_at is None:
         commission.reversed_at = now
     commission.state = state
-    is_new = commission.pk is None
-    if is_new:
-        commission.save(force_insert=True)
     postings = _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=now)
-    after = (commission.state, commission.reversed_cents, commission.amount_cents, commission.ledger_posted_cents)
+    after = (
+        commission.state,
+        commission.reversed_cents,
+        commission.amount_cents,
+        commission.ledger_posted_cents,
+        commission.fraud_review,
+    )
     if is_new or after != before or postings:
         commission.save()
         if not is_new:
@@ -224,11 +329,22 @@ def _commission_converge(
                     "order_status": order.status,
                 },
             )
+        if before[4] != commission.fraud_review:
+            audit_record(
+                action="commission.fraud_held" if held else "commission.fraud_hold_lifted",
+                target=commission,
+                brand_id=commission.brand_id,
+                before={"fraud_review": before[4]},
+                after={"fraud_review": commission.fraud_review, "order_status": order.status},
+            )
     return postings
 
 
-def _ledger_sync(*, commission: Commission, order: "Order", confirmed: bool, now: datetime) -> int:
-    """Post to the ledger what separates it from this commission (and its positive adjustments)."""
+def _ledger_sync(
+    *, commission: Commission, order: "Order", confirmed: bool, now: datetime, reversal_label: str = "r"
+) -> int:
+    """Post to the ledger what separates it from this commission (and its positive adjustments).
+    Reversals are referenced `<reversal_label><n>` (`r1`, `r2`, …; `fraud1` for a rejection)."""
     target = LedgerStage.CONFIRMED if confirmed else LedgerStage.ESTIMATED
     reversed_all = commission.state == State.REVERSED and order.status in CANCELED_STATUSES
     adjustments = list(commission.adjustments.all()) if commission.pk and commission.adjustment_cents else []
@@ -243,6 +359,7 @@ def _ledger_sync(*, commission: Commission, order: "Order", confirmed: bool, now
         target=target,
         hold_until=hold_until,
         now=now,
+        reversal_label=reversal_label,
     )
     for adj in adjustments:
         if adj.amount_cents <= 0:
@@ -255,6 +372,7 @@ def _ledger_sync(*, commission: Commission, order: "Order", confirmed: bool, now
             target=target,
             hold_until=hold_until,
             now=now,
+            reversal_label=reversal_label,
         )
         if n:
             adj.save(update_fields=["ledger_stage", "ledger_posted_cents", "ledger_reversal_seq"])
@@ -271,6 +389,7 @@ def _ledger_converge(
     target: str,
     hold_until: datetime,
     now: datetime,
+    reversal_label: str = "r",
 ) -> int:
     """Move the ledger position `ref` from what `tracker` says was posted to `desired` at stage
     `target`. Accruals and confirmations are idempotent by `ref`, reversals by (`ref`, r<n>);
@@ -286,6 +405,9 @@ def _ledger_converge(
             ledger_commission_confirm(
                 brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
             )
+        elif (batch := _accruals.get()) is not None:
+            # Within an order sync: posted together at the end (commissions_sync_for_order).
+            batch.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, desired))
         else:
             ledger_commission_accrue(brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired)
         tracker.ledger_stage = target
@@ -306,7 +428,7 @@ def _ledger_converge(
             brand=brand,
             influencer=influencer,
             commission_ref=ref,
-            reversal_ref=f"r{tracker.ledger_reversal_seq}",
+            reversal_ref=f"{reversal_label}{tracker.ledger_reversal_seq}",
             amount_cents=posted - desired,
         )
         tracker.ledger_posted_cents = desired
@@ -357,7 +479,9 @@ def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, act
             created_by=actor if getattr(actor, "pk", None) else None,
         )
         commission.adjustment_cents += amount_cents
-        confirmed = commission.ledger_stage == LedgerStage.CONFIRMED or order_commission_stage(order) == State.CONFIRMED
+        confirmed = commission.ledger_stage == LedgerStage.CONFIRMED or (
+            order_commission_stage(order) == State.CONFIRMED and not commission.is_fraud_held
+        )
         _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=timezone.now())
         commission.save()
         from reports.rollups import rollup_refresh_on_commit
@@ -377,3 +501,137 @@ def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, act
             },
         )
     return adjustment
+
+
+# --- Fraud review (tracking's review queue calls these after a flag is resolved) -------------
+
+
+class FraudDecisionInvalid(ApplicationError):
+    default_code = "fraud_decision_invalid"
+
+
+def _fraud_decision_lock(*, brand_id: int, order_ref: str, reason: str) -> tuple["Order | None", list[Commission]]:
+    """Lock the order (brand-scoped) and then its commissions, in the order sync's lock order.
+    Call inside a transaction. (None, []) when the brand has no such order: influencer-level
+    flags carry a period key, not an order id, and concern no commission here."""
+    from orders.models import Order
+
+    if not (reason or "").strip():
+        raise FraudDecisionInvalid(_("Say why the fraud flag was decided."), code="reason_required")
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("brand")
+        .filter(brand_id=brand_id, vtex_order_id=(order_ref or "")[:64])
+        .first()
+    )
+    if order is None:
+        return None, []
+    commissions = list(
+        Commission.objects.select_for_update(of=("self",))
+        .filter(order=order)
+        .select_related("brand", "influencer", "campaign")
+        .prefetch_related("adjustments")
+        .order_by("pk")
+    )
+    return order, commissions
+
+
+def commission_fraud_release(*, brand_id: int, order_ref: str, reason: str, actor: Any = None) -> list[Commission]:
+    """A manager released a fraud flag of the order: lift the hold of its commissions and post
+    what the order's current state implies (its confirmation, when VTEX already invoiced it).
+
+    Brand-scoped, audited, idempotent; a commission another open flag still holds stays held,
+    and a rejected one stays rejected. Returns the commissions released now."""
+    from reports.rollups import rollup_refresh_on_commit
+
+    now = timezone.now()
+    with transaction.atomic():
+        order, commissions = _fraud_decision_lock(brand_id=brand_id, order_ref=order_ref, reason=reason)
+        if order is None:
+            return []
+        held = [c for c in commissions if c.fraud_review == FraudReview.HELD]
+        if not held:
+            return []
+        for commission in held:
+            commission.fraud_review = FraudReview.RELEASED
+            commission.fraud_reviewed_at = now
+            commission.fraud_reason = reason.strip()[:500]
+            commission.save(update_fields=["fraud_review", "fraud_reviewed_at", "fraud_reason", "updated_at"])
+        # Re-derives the hold from tracking's flags (another open flag puts it back on hold)
+        # and posts the difference to the ledger, exactly as an order sync would.
+        commissions_sync_for_order(order=order, now=now)
+        released = list(
+            Commission.objects.filter(pk__in=[c.pk for c in held], fraud_review=FraudReview.RELEASED).order_by("pk")
+        )
+        for commission in released:
+            audit_record(
+                action="commission.fraud_released",
+                target=commission,
+                actor=actor,
+                brand_id=commission.brand_id,
+                before={"fraud_review": FraudReview.HELD},
+                after={
+                    "fraud_review": commission.fraud_review,
+                    "state": commission.state,
+                    "ledger_stage": commission.ledger_stage,
+                    "reason": reason,
+                },
+            )
+        if released:
+            rollup_refresh_on_commit(points=[(order.brand_id, order.created_in_vtex_at)])
+    return released
+
+
+def commission_fraud_reject(*, brand_id: int, order_ref: str, reason: str, actor: Any = None) -> list[Commission]:
+    """A manager rejected a fraud flag of the order: reverse its commissions through the ledger
+    (whatever was posted, a clawback once released) and mark them rejected, which is final: a
+    later order sync never posts them again. Brand-scoped, audited, idempotent. Returns the
+    commissions rejected now."""
+    from reports.rollups import rollup_refresh_on_commit
+
+    now = timezone.now()
+    rejected: list[Commission] = []
+    with transaction.atomic():
+        order, commissions = _fraud_decision_lock(brand_id=brand_id, order_ref=order_ref, reason=reason)
+        if order is None:
+            return []
+        for commission in commissions:
+            if commission.fraud_review == FraudReview.REJECTED:
+                continue
+            before = {
+                "fraud_review": commission.fraud_review,
+                "state": commission.state,
+                "ledger_posted_cents": commission.ledger_posted_cents,
+            }
+            commission.fraud_review = FraudReview.REJECTED
+            commission.fraud_reviewed_at = now
+            commission.fraud_reason = reason.strip()[:500]
+            commission.state = State.REVERSED
+            commission.units_reversed = commission.quantity
+            commission.reversed_cents = commission.amount_cents
+            commission.reversed_at = commission.reversed_at or now
+            _ledger_sync(
+                commission=commission,
+                order=order,
+                confirmed=commission.ledger_stage == LedgerStage.CONFIRMED,
+                now=now,
+                reversal_label="fraud",
+            )
+            commission.save()
+            audit_record(
+                action="commission.fraud_rejected",
+                target=commission,
+                actor=actor,
+                brand_id=commission.brand_id,
+                before=before,
+                after={
+                    "fraud_review": commission.fraud_review,
+                    "state": commission.state,
+                    "ledger_posted_cents": commission.ledger_posted_cents,
+                    "reason": reason,
+                },
+            )
+            rejected.append(commission)
+        if rejected:
+            rollup_refresh_on_commit(points=[(order.brand_id, order.created_in_vtex_at)])
+    return rejected

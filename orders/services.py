@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,9 +31,10 @@ from core.errors import ApplicationError, NotFound
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError
 from orders.attribution import attribution_decide
-from orders.metrics import HOOK_EVENTS_TOTAL, ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL
+from orders.metrics import HOOK_EVENTS_TOTAL, ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import HookEvent, Order, OrderLine, OrderStatusChange, ReturnInvoice
 from orders.parsing import HookNotification, OrderData, order_parse, snapshot_hash
+from reports.rollups import rollup_refresh_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -128,19 +130,56 @@ def hook_event_record(
         payload=dict(payload),
         received_at=received_at or timezone.now(),
     )
-    # One INSERT in autocommit (no BEGIN/SAVEPOINT round trips) when nobody opened a
-    # transaction around us; a savepoint otherwise, so a duplicate cannot break the caller's.
-    wrapper = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
-        with wrapper:
-            event.save(force_insert=True)
-    except IntegrityError:
-        HOOK_EVENTS_TOTAL.labels("duplicate").inc()
-        return None
+    async_commit = (
+        settings.VTEX_HOOK_ASYNC_COMMIT and connection.vendor == "postgresql" and not connection.in_atomic_block
+    )
+    if async_commit:
+        if not _hook_event_insert_async(event):
+            HOOK_EVENTS_TOTAL.labels("duplicate").inc()
+            return None
+    else:
+        # A savepoint when someone opened a transaction around us, so a duplicate cannot
+        # break theirs; otherwise the INSERT is its own transaction.
+        wrapper = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        try:
+            with wrapper:
+                event.save(force_insert=True)
+        except IntegrityError:
+            HOOK_EVENTS_TOTAL.labels("duplicate").inc()
+            return None
     event_id = event.pk
     transaction.on_commit(lambda: order_sync_task.delay(event_id=event_id))
     HOOK_EVENTS_TOTAL.labels("stored").inc()
     return event
+
+
+def _hook_event_insert_async(event: HookEvent) -> bool:
+    """INSERT the event as one autocommit statement (one round trip instead of BEGIN, SET
+    LOCAL, INSERT, COMMIT) that does not wait for the WAL flush: `set_config(...,
+    is_local => true)` in RETURNING turns `synchronous_commit` off for this statement's own
+    transaction, which PostgreSQL reads when it commits. A notification only says "this order
+    changed", VTEX keeps the truth, and the nightly reconciliation heals the rare event a
+    database crash in the next ~200 ms could lose (docs/orders.md). ON CONFLICT DO NOTHING
+    makes a duplicate return no row: False. Precondition: PostgreSQL, no transaction open."""
+    from django.db.models.constants import OnConflict
+    from django.db.models.sql import InsertQuery
+
+    meta = HookEvent._meta
+    fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+    query = InsertQuery(HookEvent, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [event])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql}, set_config('synchronous_commit', 'off', true)", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True
 
 
 def hook_event_process(*, event_id: int) -> SyncResult | None:
@@ -212,7 +251,9 @@ def order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: bo
         _lines_write(order=order, parsed=parsed)
         _returns_write(order=order, parsed=parsed)
         _attribution_write(order=order, now=now)
+        _tracking_after_attribution(order=order)
         counts = commissions_sync_for_order(order=order, now=now)
+        rollup_refresh_on_commit(points=[(brand.pk, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
     return SyncResult(order_id=order.pk, changed=True, reason="applied", commissions=counts)
 
@@ -358,6 +399,42 @@ def _attribution_write(*, order: Order, now: datetime) -> None:
             "attributed_at",
         ]
     )
+
+
+def _tracking_after_attribution(*, order: Order) -> None:
+    """Tell tracking about the decision: bind the customer to the influencer (cross-device;
+    `customer_binding_record` applies the campaign's policy) and screen the order for fraud.
+
+    Both run in the order's transaction, before its commissions: a flag commits together with
+    the order and holds its commissions from their first posting, and a rolled-back sync
+    leaves neither. Each runs in a savepoint: an unexpected error in a rule is logged and
+    counted and rolls back only that step, never the order sync (the next applied sync of the
+    order screens it again; recording a flag is idempotent)."""
+    if order.influencer_id is None:
+        return
+    from tracking import fraud as tracking_fraud
+    from tracking import services as tracking_services
+    from tracking.touchpoints import order_customer_hashes
+
+    if order.campaign_id is not None:
+        try:
+            with transaction.atomic():
+                tracking_services.customer_binding_record(
+                    campaign=order.campaign,
+                    influencer=order.influencer,
+                    customer_hashes=order_customer_hashes(order),
+                    order_ref=order.vtex_order_id,
+                    at=order.created_in_vtex_at,
+                )
+        except Exception:
+            TRACKING_STEP_FAILURES_TOTAL.labels("customer_binding").inc()
+            logger.exception("customer binding failed for order %s", order.vtex_order_id)
+    try:
+        with transaction.atomic():
+            tracking_fraud.fraud_screen_order(order=order)
+    except Exception:
+        TRACKING_STEP_FAILURES_TOTAL.labels("fraud_screen").inc()
+        logger.exception("fraud screening failed for order %s; the order sync goes on", order.vtex_order_id)
 
 
 # --- Reprocessing ------------------------------------------------------------------------------

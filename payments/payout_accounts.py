@@ -91,6 +91,20 @@ def _queryset(model: type[Model], influencer_ids: list[int], brand_id: int) -> A
     return queryset.order_by(*order, "pk")
 
 
+def _with_destination(model: type[Model], queryset: Any) -> Any:
+    """Rows that say where to send money: an account number or a transfer key (PIX, CLABE, CBU,
+    CCI) — either is enough. Only emptiness is tested (an empty value is stored empty, not
+    encrypted), so nothing is decrypted."""
+    names = _field_names(model)
+    columns = [c for c in (_pick(names, _ACCOUNT_NUMBER), _pick(names, _KEY)) if c]
+    if not columns:
+        return queryset
+    condition = Q(pk__in=[])
+    for column in columns:
+        condition |= Q(**{f"{column}__isnull": False}) & ~Q(**{column: ""})
+    return queryset.filter(condition)
+
+
 def payout_accounts_on_file(*, influencer_ids: Iterable[int], brand_id: int) -> dict[int, str]:
     """Influencers with payout data on file → a masked label. Reads only unencrypted columns,
     so nothing is decrypted here."""
@@ -112,7 +126,9 @@ def payout_accounts_on_file(*, influencer_ids: Iterable[int], brand_id: int) -> 
     ]
     last4 = _pick(plain, _LAST4)
     found: dict[int, str] = {}
-    for row in _queryset(model, ids, brand_id).values("influencer_id", *columns, *([last4] if last4 else [])):
+    for row in _with_destination(model, _queryset(model, ids, brand_id)).values(
+        "influencer_id", *columns, *([last4] if last4 else [])
+    ):
         parts = [str(row[c]) for c in columns if row.get(c)]
         if last4 and row.get(last4):
             parts.append(f"•••• {str(row[last4])[-4:]}")

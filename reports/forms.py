@@ -12,8 +12,9 @@ class ReportBuilderForm(forms.Form):
     (the API sends the same shape as JSON)."""
 
     brand = forms.ChoiceField(label=_("Brand"))
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    # <input type="date"> only takes ISO dates: a localised "23/10/2026" would show an empty field.
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     dimensions = forms.MultipleChoiceField(
         label=_("Group by"),
         choices=[(k, d.label) for k, d in DIMENSIONS.items()],

@@ -16,13 +16,22 @@ from core.models import TimeStampedModel
 class DailyRollup(models.Model):
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
+    # No single-column indexes on brand, campaign and influencer: the composite indexes below
+    # lead with each of them. With both, PostgreSQL tends to pick the brand_id index and filter
+    # every day of the brand (rows are physically grouped by brand after a rebuild).
+    brand = models.ForeignKey(
+        "campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
+    )
     day = models.DateField(_("day (brand time zone)"))
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign")
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"), db_index=False
     )
     influencer = models.ForeignKey(
-        "affiliates.Influencer", on_delete=models.CASCADE, related_name="+", verbose_name=_("influencer")
+        "affiliates.Influencer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("influencer"),
+        db_index=False,
     )
     variant = models.ForeignKey(
         "campaigns.CampaignVariant",
@@ -89,7 +98,10 @@ class LineRollup(models.Model):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
+    # The unique key leads with (brand, day): no separate brand index (see DailyRollup).
+    brand = models.ForeignKey(
+        "campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
+    )
     day = models.DateField(_("day (brand time zone)"))
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign")

@@ -85,7 +85,9 @@ def _compute(
     ):
         variants[(a, i)] = v
         tiers[(a, i)] = t
-    countries: dict[int, str] = {}
+    countries: dict[int, str] = dict(
+        Influencer.objects.filter(memberships__brand=brand).values_list("pk", "country").order_by()
+    )
 
     def country_of(influencer_id: int) -> str:
         if influencer_id not in countries:

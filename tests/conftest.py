@@ -41,6 +41,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise() -> Any:
+    # A request handled in an earlier test leaves its language active in this thread; messages
+    # built outside a request (services, validators) would then depend on test order.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache() -> Any:
     from django.core.cache import cache
 

@@ -21,6 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     full_name = factory.Faker("name")
+    preferred_language = "en"  # tests read English; language tests set their own
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

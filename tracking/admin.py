@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_mixins import BrandScopedAdminMixin
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
+from core.money import format_minor
 from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
 
 
@@ -166,6 +167,14 @@ class InfluencerRiskAdmin(_ReadOnly):
     actions = [export_csv, export_xlsx]
 
 
+def _held_commissions(flags: list[FraudFlag]) -> dict[tuple[int, str], int]:
+    """Commission cents on fraud hold per (brand, order) of these flags (commissions context)."""
+    from commissions.selectors import commission_held_by_order
+
+    orders = [f for f in flags if f.subject == FraudFlag.Subject.ORDER]
+    return commission_held_by_order(brand_ids={f.brand_id for f in orders}, order_refs={f.subject_ref for f in orders})
+
+
 class ResolveForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
@@ -236,7 +245,11 @@ class FraudFlagAdmin(_ReadOnly):
             .order_by("-top", "-n")
         )
         by_influencer: dict[int, list[FraudFlag]] = {}
-        for flag in open_flags.order_by("-severity", "-created_at"):
+        flags = list(open_flags.select_related("brand").order_by("-severity", "-created_at"))
+        held = _held_commissions(flags)
+        for flag in flags:
+            cents = held.get((flag.brand_id, flag.subject_ref)) if flag.subject == FraudFlag.Subject.ORDER else None
+            flag.held_label = format_minor(cents, flag.brand.currency) if cents is not None else ""  # type: ignore[attr-defined]
             by_influencer.setdefault(flag.influencer_id, []).append(flag)
         context = {
             **self.admin_site.each_context(request),

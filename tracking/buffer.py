@@ -86,6 +86,10 @@ def clicks_store(records: Iterable[dict[str, Any]]) -> int:
     rows = list(records)
     if not rows:
         return 0
+    readable = [r for r in rows if str(r.get("link", "")).isdigit()]
+    if len(readable) < len(rows):
+        logger.warning("dropping %d click records without a link id", len(rows) - len(readable))
+        rows = readable
     link_ids = {int(r["link"]) for r in rows}
     known = set(Link.objects.filter(pk__in=link_ids).values_list("pk", flat=True))
     clicks = []
@@ -115,6 +119,9 @@ def clicks_store(records: Iterable[dict[str, Any]]) -> int:
         )
     with transaction.atomic():
         Click.objects.bulk_create(clicks, batch_size=1000, ignore_conflicts=True)
+        from reports.rollups import rollup_refresh_on_commit
+
+        rollup_refresh_on_commit(points={(c.brand_id, c.occurred_at) for c in clicks})
     return len(clicks)
 
 
@@ -137,11 +144,24 @@ if reason == '' then
     reason = 'flood'
   end
 end
-local fields = {'reason', reason}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('XADD', KEYS[1], '*', unpack(fields))
+redis.call('XADD', KEYS[1], '*', 'reason', reason, 'c', ARGV[5])
 return reason
 """
+
+
+def _stream_record(fields: dict[str, str]) -> dict[str, str]:
+    """A stream entry as a click record: `reason` plus the click packed as one JSON field `c`
+    (one argument instead of 26 to pack, send and parse per click), or, for entries written
+    before that change, one stream field per click field."""
+    packed = fields.get("c")
+    if packed is None:
+        return fields
+    try:
+        record = json.loads(packed)
+    except ValueError:
+        logger.warning("skipping an unreadable click entry")
+        return {}
+    return {**record, "reason": fields.get("reason", "")} if isinstance(record, dict) else {}
 
 
 class RedisClickBuffer:
@@ -154,9 +174,8 @@ class RedisClickBuffer:
 
     def push(self, record: dict[str, str], *, screen: Screen) -> str:
         conf = tracking_settings()
-        args: list[str | int] = [screen.reason, conf.dedupe_seconds, conf.flood_limit, conf.flood_seconds]
-        for name in FIELDS:
-            args.extend((name, record.get(name, "")))
+        packed = json.dumps({name: record.get(name, "") for name in FIELDS}, separators=(",", ":"))
+        args: list[str | int] = [screen.reason, conf.dedupe_seconds, conf.flood_limit, conf.flood_seconds, packed]
         return str(
             self._push(
                 keys=[
@@ -183,7 +202,7 @@ class RedisClickBuffer:
 
     def _store_and_ack(self, stream: str, group: str, messages: list[Any]) -> int:
         ids = [mid for mid, _ in messages]
-        records = [fields for _, fields in messages if fields]
+        records = [record for _, fields in messages if fields and (record := _stream_record(fields))]
         stored = clicks_store(records)
         # Acknowledge only after the rows committed: a crash before this line leaves the
         # entries pending, to be re-claimed and re-inserted (a no-op for stored click ids).

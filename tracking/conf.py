@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,30 @@ class TrackingSettings:
     hash_key: str
 
 
+_cached: TrackingSettings | None = None
+
+
+def _reset(*, setting: str = "", **kwargs: object) -> None:
+    global _cached
+    if setting.startswith("TRACKING_") or setting in ("SECRET_KEY", "BASE_DIR"):
+        _cached = None
+
+
+# `override_settings` (tests) sends `setting_changed`; settings do not change otherwise.
+setting_changed.connect(_reset, dispatch_uid="tracking.conf.reset")
+
+
 def tracking_settings() -> TrackingSettings:
-    """Read at call time so tests can override settings."""
+    """The tracking settings, read once per process (the redirect calls this several times
+    per request, and 18 lazy-settings lookups cost more than its Redis round trip) and read
+    again after `override_settings` changes one of them."""
+    global _cached
+    if _cached is None:
+        _cached = _load()
+    return _cached
+
+
+def _load() -> TrackingSettings:
     get = getattr
     return TrackingSettings(
         cookie_name=get(settings, "TRACKING_COOKIE_NAME", "mgm_vid"),

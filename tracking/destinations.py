@@ -7,6 +7,7 @@ or `shop.example.` do not match `shop.example`). The redirect never takes a host
 request: it only appends query parameters to the stored destination.
 """
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -70,10 +71,30 @@ def is_safe_destination(url: str, *, hosts: Iterable[str]) -> bool:
 
 def destination_with_params(url: str, params: dict[str, str]) -> str:
     """`url` with `params` in its query; keys we own are replaced, the rest kept in order."""
+    scheme, netloc, path, fragment, kept = _destination_parts(url)
+    added = urlencode(params)
+    query = f"{kept}&{added}" if kept and added else kept or added
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+@functools.lru_cache(maxsize=4096)
+def _destination_parts(url: str) -> tuple[str, str, str, str, str]:
+    # The redirect builds every click's target from one of a few thousand destinations: parse
+    # each once per process (the kept query already encoded).
     parts = urlsplit(url)
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in TRACKING_KEYS]
-    query = urlencode([*kept, *params.items()])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+    return parts.scheme, parts.netloc, parts.path or "/", parts.fragment, urlencode(kept)
+
+
+@functools.lru_cache(maxsize=4096)
+def destination_host_allowed(url: str, store_domains: tuple[str, ...]) -> bool:
+    """Whether the destination's host is still one of the brand's store domains (memoized:
+    the redirect asks on every click)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return host in allowed_hosts(store_domains)
 
 
 def tracking_params(

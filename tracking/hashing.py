@@ -7,6 +7,7 @@
 - IPs, customer emails and documents are only kept as keyed hashes (privacy).
 """
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -21,11 +22,19 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_INDEX = {c: i for i, c in enumerate(_CROCKFORD)}
 _ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _VISITOR_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+_IPV4_RE = re.compile(
+    r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
+)
 _REF_RE = re.compile(r"^([0-9]{1,12})\.([0-9]{1,12})\.([0-9a-f]{12})$")
 
 
 def _key(purpose: str) -> bytes:
-    return hashlib.sha256(f"mgm-tracking:{purpose}:{tracking_settings().hash_key}".encode()).digest()
+    return _derived_key(purpose, tracking_settings().hash_key)
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_key(purpose: str, hash_key: str) -> bytes:
+    return hashlib.sha256(f"mgm-tracking:{purpose}:{hash_key}".encode()).digest()
 
 
 def keyed_hash(value: str, *, purpose: str, length: int = 32) -> str:
@@ -85,6 +94,8 @@ def ip_prefix(ip: str | None) -> str:
     """The /24 (IPv4) or /48 (IPv6) network of an address: coarse enough to not identify."""
     if not ip:
         return ""
+    if _IPV4_RE.match(ip):  # the hot path (the redirect): no ipaddress objects
+        return ip.rsplit(".", 1)[0] + ".0/24"
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from core.request_context import client_ip
 from tracking.buffer import Screen, click_buffer
 from tracking.conf import tracking_settings
-from tracking.destinations import allowed_hosts, destination_with_params, tracking_params
+from tracking.destinations import allowed_hosts, destination_host_allowed, destination_with_params, tracking_params
 from tracking.hashing import (
     fingerprint,
     influencer_ref,
@@ -55,7 +55,7 @@ def redirect(request: HttpRequest, slug: str) -> HttpResponse:
     if entry is None:
         return _not_found()
     destination = entry["dest"]
-    if urlsplit_host(destination) not in allowed_hosts(entry["hosts"]):
+    if not destination_host_allowed(destination, tuple(entry["hosts"])):
         # The brand removed the host from its allowlist after the link was made.
         return _not_found()
     now = time.time()

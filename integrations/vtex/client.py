@@ -1,6 +1,6 @@
 """The one client for every VTEX call.
 
-Policy (see docs/decisions/vtex-client-and-coupon-sync.md):
+Policy (see docs/decisions/0017-vtex-client-and-coupon-sync.md):
 - Base URL: settings.VTEX_API_BASE_URL when set (local fakes), else
   https://{account}.{environment}.com.br. Auth with X-VTEX-API-AppKey / X-VTEX-API-AppToken.
 - Connect and read timeouts on every request.

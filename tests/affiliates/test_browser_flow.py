@@ -5,7 +5,6 @@ Screenshots of each step go to test-artifacts/browser/ (not committed)."""
 
 import base64
 import io
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -55,8 +54,10 @@ def sign_in(page: Any, base: str, email: str, password: str, next_path: str = ""
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_apply_verify_approve_and_see_the_code(live_server, chromium_path, fake_vtex, tmp_path):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+def test_apply_verify_approve_and_see_the_code(live_server, chromium_path, fake_vtex, tmp_path, monkeypatch):
+    # Sync Playwright runs an event loop in this thread; scoped to this test so the variable
+    # does not leak into later tests (check --deploy refuses it).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import expect, sync_playwright
 
     # The demo data of `make run` that this flow needs (brand, campaign, staff, policies).

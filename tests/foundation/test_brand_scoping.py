@@ -84,3 +84,12 @@ def test_api_staff_session_is_scoped(verified_client, manager_a, brand_a, brand_
     assert [b["slug"] for b in listing.json()["results"]] == [brand_a.slug]
     assert client.get(f"/api/v1/brands/{brand_b.slug}/").status_code == 404
     assert client.get(f"/api/v1/brands/{brand_a.slug}/").status_code == 200
+
+
+def test_roles_grant_what_each_role_works_with(manager_a, finance_a):
+    assert manager_a.has_perm("commissions.change_commission")
+    assert manager_a.has_perm("orders.view_order")
+    assert manager_a.has_perm("tracking.change_fraudflag")
+    assert not manager_a.has_perm("payments.change_withdrawal")
+    assert finance_a.has_perm("orders.view_order")
+    assert not finance_a.has_perm("commissions.change_commission")

@@ -28,6 +28,7 @@ def test_production_settings_pass_check_deploy():
         "DATABASE_URL": "sqlite:////tmp/mgm-check-deploy.sqlite3",
         "REDIS_URL": "redis://127.0.0.1:6379/15",  # read by settings; check does not connect
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a test-process setting, never a deployment one
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

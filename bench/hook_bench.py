@@ -1,0 +1,188 @@
+"""VTEX hook benchmark over real HTTP. One granian server (same workers and threads for both
+targets, same middleware stack) answering a bare Django view (floor) and
+`POST /api/v1/webhooks/vtex/<slug>/orders/` (stores the raw event in PostgreSQL, publishes
+`order_sync_task` to the Redis broker on commit); wrk posts a distinct notification per request
+(bench/hook_bench.lua). Then the hook at half its peak rate for p99, and the check that every
+answered notification was stored and queued once.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm_perf_hook REDIS_URL=redis://127.0.0.1:6379/14 \
+        .venv/bin/python bench/hook_bench.py [--duration 10] [--connections 16] [--workers 1] [--blocking-threads 1]
+
+The broker database in REDIS_URL must be one nobody consumes: the bench fills its queue and
+deletes it at the end. Needs wrk and granian.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_hook"
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_perf_hook")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+PORT = 18083
+
+
+def prepare() -> tuple[str, str, str]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from campaigns.models import Brand
+    from tests.factories import BrandFactory
+
+    brand: Brand = Brand.objects.filter(slug="hookbench").first() or BrandFactory(  # type: ignore[assignment]
+        slug="hookbench", vtex_account="hookbench"
+    )
+    return brand.slug, brand.vtex_account, str(brand.hook_token)
+
+
+def wrk(path: str, duration: int, connections: int, env: dict[str, str], delay_ms: float = 0) -> dict[str, float]:
+    run = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench/hook_bench.lua"),
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "WRK_PATH": path, "WRK_DELAY_MS": str(delay_ms)},
+        check=False,
+    )
+    if run.returncode:
+        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
+    out = run.stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": latency("50%"),
+        "p99": latency("99%"),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def wait_for(path: str) -> None:
+    import http.client
+
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+            connection.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answers on port {PORT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--blocking-threads", type=int, default=1)
+    args = parser.parse_args()
+    slug, account, token = prepare()
+    import redis
+    from django.conf import settings
+
+    from config.celery import app
+    from orders.models import HookEvent
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = app.conf.task_default_queue or "celery"
+    broker.delete(queue)
+    run_id = str(int(time.time()))
+    hook_path = f"/api/v1/webhooks/vtex/{slug}/orders/"
+    env = {"WRK_RUN": run_id, "WRK_ACCOUNT": account, "WRK_TOKEN": token}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--workers",
+            str(args.workers),
+            "--blocking-threads",
+            str(args.blocking_threads),
+            "--no-ws",
+            "--log-level",
+            "warning",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env={**os.environ},
+    )
+    try:
+        wait_for("/bench/bare-hook/")
+        wrk("/bench/bare-hook/", 2, args.connections, {**env, "WRK_RUN": run_id + "w"})
+        wrk(hook_path, 2, args.connections, {**env, "WRK_RUN": run_id + "w"})  # warm-up
+        loads = [os.getloadavg()[0]]
+        floor = wrk("/bench/bare-hook/", args.duration, args.connections, env)
+        loads.append(os.getloadavg()[0])
+        hook = wrk(hook_path, args.duration, args.connections, env)
+        loads.append(os.getloadavg()[0])
+        delay_ms = args.connections * 1000 / (hook["rps"] / 2)
+        half = wrk(hook_path, args.duration, args.connections, {**env, "WRK_RUN": run_id + "h"}, delay_ms=delay_ms)
+        loads.append(os.getloadavg()[0])
+    finally:
+        # Let the requests wrk abandoned at the end of the last run finish (stored and queued)
+        # before stopping the server: a worker stopped between the commit and the publish
+        # leaves its event pending, for the Beat sweep to queue again.
+        time.sleep(1)
+        server.terminate()
+        server.wait(10)
+    prefix = f"H{run_id}"
+    stored = HookEvent.objects.filter(vtex_order_id__startswith=f"{prefix}-").count()
+    stored_half = HookEvent.objects.filter(vtex_order_id__startswith=f"{prefix}h-").count()
+    stored_warm = HookEvent.objects.filter(vtex_order_id__startswith=f"{prefix}w-").count()
+    queued = int(broker.llen(queue))
+    broker.delete(queue)
+    print(
+        f"granian: {args.workers} worker(s) x {args.blocking_threads} blocking thread(s), {args.connections} connections"
+    )
+    print(f"load average (1 min) before/after each run: {', '.join(f'{x:.2f}' for x in loads)}")
+    print(f"{'target':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, row in (("bare Django POST (floor)", floor), ("hook, full load", hook), ("hook, half load", half)):
+        print(f"{name:<30}{row['rps']:>10.0f}{row['p50']:>10.2f}{row['p99']:>10.2f}{row['errors']:>8}")
+    print(
+        f"hook vs bare: {hook['rps'] / floor['rps']:.0%} (goal ≥ 50%); p99 full load {hook['p99']:.2f} ms, "
+        f"half load {half['p99']:.2f} ms (goal ≤ 50 ms)"
+    )
+    answered = int(hook["requests"] - hook["errors"] + half["requests"] - half["errors"])
+    total = stored + stored_half + stored_warm
+    print(
+        f"stored {stored + stored_half} (wrk saw {answered} answers; in-flight ones at the end of a run are stored "
+        f"too); celery messages queued {queued} for {total} events stored: {'OK' if queued == total else 'MISMATCH'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
