@@ -346,13 +346,53 @@ def _refresh_quietly(by_brand: dict[int, set[date]]) -> None:
             logger.exception("rollup refresh failed for brand %s days %s", brand_id, sorted(days))
 
 
+def _pending_key(brand_id: int, day: date) -> str:
+    return f"reports:rollup-pending:{brand_id}:{day.isoformat()}"
+
+
 def rollup_refresh_on_commit(*, points: Iterable[tuple[int, datetime | None]]) -> None:
     """Called by the services that record facts, inside their transaction, with (brand id,
     moment) pairs they touched: after commit, those brands' local days are recomputed. A
     failure is logged, never raised into the caller (its facts are already committed)."""
     by_brand = _days_by_brand(points)
     if by_brand:
-        transaction.on_commit(partial(_refresh_quietly, by_brand))
+        transaction.on_commit(partial(_schedule_refresh, by_brand))
+
+
+def _schedule_refresh(by_brand: dict[int, set[date]]) -> None:
+    """Debounce: a busy day (hundreds of orders a minute) is recomputed once per
+    ROLLUP_REFRESH_DELAY_SECONDS, not once per fact. The first fact marks the (brand, day)
+    pending and queues a refresh that runs after the delay; later facts see the mark and add
+    nothing. The task clears the mark *before* it reads, so a fact committed while it runs
+    queues the next refresh: nothing is missed. Without a broker (tests, demo) tasks run at
+    once, which is the old behaviour."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from reports.tasks import rollups_refresh_days_task
+
+    delay = settings.ROLLUP_REFRESH_DELAY_SECONDS
+    for brand_id, days in by_brand.items():
+        # The mark outlives a lost task by a little; the nightly refresh heals the rest.
+        due = sorted(day for day in days if cache.add(_pending_key(brand_id, day), 1, timeout=delay * 12 + 60))
+        if not due:
+            continue
+        try:
+            rollups_refresh_days_task.apply_async(
+                kwargs={"brand_id": brand_id, "days": [day.isoformat() for day in due]}, countdown=delay
+            )
+        except Exception:  # the broker is down: refresh here rather than lose the update
+            logger.exception("could not queue the rollup refresh; refreshing in-process")
+            cache.delete_many([_pending_key(brand_id, day) for day in due])
+            _refresh_quietly({brand_id: set(due)})
+
+
+def rollups_refresh_days(*, brand_id: int, days: list[date]) -> int:
+    """The queued half of the debounce: clear the marks, then recompute the days."""
+    from django.core.cache import cache
+
+    cache.delete_many([_pending_key(brand_id, day) for day in days])
+    return rollup_refresh(brand_id=brand_id, days=days)
 
 
 def rollups_rebuild(

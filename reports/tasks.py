@@ -34,3 +34,12 @@ def rollups_refresh_recent_task() -> int:
     from reports.rollups import rollups_refresh_recent
 
     return rollups_refresh_recent()
+
+
+@shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=10, max_retries=5)
+def rollups_refresh_days_task(*, brand_id: int, days: list[str]) -> int:
+    from datetime import date
+
+    from reports.rollups import rollups_refresh_days
+
+    return rollups_refresh_days(brand_id=brand_id, days=[date.fromisoformat(day) for day in days])

@@ -226,6 +226,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=50, hour=2),
     },
 }
+# Rollups of a busy (brand, day) are recomputed at most once per this many seconds.
+ROLLUP_REFRESH_DELAY_SECONDS = env.int("ROLLUP_REFRESH_DELAY_SECONDS", default=5)
 # Export download links (reports.exports) stop working after this many seconds.
 REPORTS_EXPORT_LINK_SECONDS = env.int("REPORTS_EXPORT_LINK_SECONDS", default=24 * 3600)
 

@@ -88,3 +88,29 @@ def test_spool_loses_no_click_when_the_worker_dies(link_a: Any, monkeypatch: pyt
 
     assert Click.objects.count() == 12
     assert Click.objects.filter(is_valid=True).count() == 12
+
+
+@pytest.mark.redis
+def test_redis_drain_reads_entries_written_before_the_packed_format(link_a: Any, settings: Any) -> None:
+    settings.TRACKING_BUFFER = "redis"
+    buffer = click_buffer()
+    assert isinstance(buffer, RedisClickBuffer)
+    buffer.client.delete(settings.TRACKING_STREAM_KEY)
+    legacy = {
+        "reason": "",
+        "click_id": "01HQ0000000000000000000001",
+        "link": str(link_a.pk),
+        "brand": str(link_a.brand_id),
+        "campaign": str(link_a.campaign_id),
+        "influencer": str(link_a.influencer_id),
+        "ts": "1707076512.5",
+        "visitor": "legacyvisitor0000000",
+    }
+    buffer.client.xadd(settings.TRACKING_STREAM_KEY, legacy)  # one stream field per click field
+    buffer.client.xadd(settings.TRACKING_STREAM_KEY, {"reason": "", "c": '{"link": "not-a-number"}'})
+    _clicks(link_a, 1)  # the packed format
+    report = buffer.drain(consumer="t")
+    assert report.read == 3
+    assert Click.objects.count() == 2  # the unreadable entry is dropped, not blocking the batch
+    assert Click.objects.filter(click_id=legacy["click_id"], visitor_id="legacyvisitor0000000", is_valid=True).exists()
+    assert buffer.pending() == 0
