@@ -10,21 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from affiliates.documents import DOCUMENT_TYPE_CHOICES
+from campaigns.models import COUNTRY_CHOICES
 from core.crypto import EncryptedTextField
 from core.models import TimeStampedModel
 from core.storage import private_storage
 
-# Countries people can apply from: where the fiscal document types are known.
-APPLICANT_COUNTRY_CHOICES = [
-    ("AR", _("Argentina")),
-    ("BR", _("Brazil")),
-    ("CL", _("Chile")),
-    ("CO", _("Colombia")),
-    ("EC", _("Ecuador")),
-    ("MX", _("Mexico")),
-    ("PE", _("Peru")),
-    ("UY", _("Uruguay")),
-]
+# Countries people can apply from: where the fiscal document types are known (today, the same
+# countries brands sell in).
+APPLICANT_COUNTRY_CHOICES = COUNTRY_CHOICES
 _handle = RegexValidator(
     r"^@?[A-Za-z0-9._-]{1,60}$", _("Use the handle only, without the link: letters, digits, . _ -")
 )
