@@ -20,6 +20,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F, FloatField, Model, Q, QuerySet, Sum
 from django.db.models.functions import Cast, NullIf, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -352,6 +354,16 @@ def _metric_value(metric: Metric, value: Any) -> Any:
     return round(float(value))
 
 
+def _raise_work_mem() -> None:
+    """A year of rollup rows grouped by month and campaign does not fit PostgreSQL's default
+    4 MB `work_mem`: the sort goes to disk and the query takes ~2.5× longer (bench/reports_bench.py).
+    Raised for the current transaction only (`REPORTS_WORK_MEM`, default 16MB)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "REPORTS_WORK_MEM", "16MB")])
+
+
 def report_run(*, spec: ReportSpec) -> ReportResult:
     """Rows of the report: one per combination of the dimensions, metrics aggregated."""
     group: list[str] = []
@@ -362,18 +374,20 @@ def report_run(*, spec: ReportSpec) -> ReportResult:
     for m in needed - set(spec.metrics):
         aggregates[f"m_{m}"] = METRICS[m].rollup
     qs = _base_queryset(spec).values(*group).annotate(**aggregates) if group else None
-    if qs is None:
-        rows = [_base_queryset(spec).aggregate(**aggregates)]
-    else:
-        order: list[Any] = []
-        if spec.sort in spec.metrics:
-            expr = F(f"m_{spec.sort}")
-            order.append(expr.desc(nulls_last=True) if spec.descending else expr.asc(nulls_first=True))
-        elif spec.sort in spec.dimensions:
-            first = DIMENSIONS[spec.sort].group[-1]
-            order.append(F(first).desc() if spec.descending else F(first).asc())
-        order.extend(group)
-        rows = list(qs.order_by(*order)[: spec.limit + 1])
+    with transaction.atomic():
+        _raise_work_mem()
+        if qs is None:
+            rows = [_base_queryset(spec).aggregate(**aggregates)]
+        else:
+            order: list[Any] = []
+            if spec.sort in spec.metrics:
+                expr = F(f"m_{spec.sort}")
+                order.append(expr.desc(nulls_last=True) if spec.descending else expr.asc(nulls_first=True))
+            elif spec.sort in spec.dimensions:
+                first = DIMENSIONS[spec.sort].group[-1]
+                order.append(F(first).desc() if spec.descending else F(first).asc())
+            order.extend(group)
+            rows = list(qs.order_by(*order)[: spec.limit + 1])
     truncated = len(rows) > spec.limit
     rows = rows[: spec.limit]
 

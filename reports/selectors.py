@@ -163,21 +163,25 @@ def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: dat
     previous_start, previous_end = start - timedelta(days=days), start - timedelta(days=1)
     base = DailyRollup.objects.filter(brand=brand)
     current = base.filter(day__gte=start, day__lte=end)
-    totals = _totals(current)
     before = _totals(base.filter(day__gte=previous_start, day__lte=previous_end))
 
-    by_day = {
-        row["day"]: row
-        for row in current.values("day")
-        .annotate(
-            clicks=Sum("clicks_valid"),
-            orders=Sum("orders"),
-            sales=Sum("revenue_cents"),
-            est=Sum("commission_estimated_cents"),
-            conf=Sum("commission_confirmed_cents"),
-        )
-        .order_by()
+    # Three reads of the period's rollup rows (the (brand, day) index), not one per panel: the
+    # daily series also gives the period's totals, and one (campaign, influencer) grouping gives
+    # both top lists.
+    sums = {
+        "clicks": Sum("clicks_valid"),
+        "screened": Sum("clicks_screened"),
+        "visitors": Sum("unique_visitors"),
+        "orders": Sum("orders"),
+        "revenue": Sum("revenue_cents"),
+        "returned": Sum("returned_orders"),
+        "est": Sum("commission_estimated_cents"),
+        "conf": Sum("commission_confirmed_cents"),
     }
+    by_day: dict[Any, dict[str, Any]] = {
+        r["day"]: r for r in (dict(row) for row in current.values("day").annotate(**sums).order_by())
+    }
+    totals = {key: sum(int(row[key] or 0) for row in by_day.values()) for key in sums}
     series = []
     for i in range(days):
         day = start + timedelta(days=i)
@@ -187,34 +191,45 @@ def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: dat
                 day=day,
                 clicks=int(row.get("clicks") or 0),
                 orders=int(row.get("orders") or 0),
-                sales_cents=int(row.get("sales") or 0),
+                sales_cents=int(row.get("revenue") or 0),
                 commission_cents=int((row.get("est") or 0) + (row.get("conf") or 0)),
             )
         )
 
-    def top(field_id: str, field_name: str) -> list[dict[str, Any]]:
-        rows = (
-            current.values(field_id, field_name)
-            .annotate(
-                revenue=Sum("revenue_cents"),
-                orders=Sum("orders"),
-                clicks=Sum("clicks_valid"),
-                commissions=Sum("commission_estimated_cents") + Sum("commission_confirmed_cents"),
-            )
-            .filter(Q(revenue__gt=0) | Q(clicks__gt=0))
-            .order_by("-revenue", "-clicks", field_id)[:5]
-        )
-        return [
-            {
-                "id": r[field_id],
-                "name": r[field_name],
-                "revenue": r["revenue"] or 0,
-                "orders": r["orders"] or 0,
-                "clicks": r["clicks"] or 0,
-                "commissions": r["commissions"] or 0,
-            }
-            for r in rows
-        ]
+    pairs = current.values("campaign_id", "influencer_id").annotate(
+        revenue=Sum("revenue_cents"),
+        orders=Sum("orders"),
+        clicks=Sum("clicks_valid"),
+        est=Sum("commission_estimated_cents"),
+        conf=Sum("commission_confirmed_cents"),
+    )
+    per: dict[str, dict[int, dict[str, int]]] = {"campaign_id": {}, "influencer_id": {}}
+    for row_ in pairs.order_by():
+        pair: dict[str, Any] = dict(row_)
+        for field_id, acc in per.items():
+            item = acc.setdefault(pair[field_id], dict.fromkeys(("revenue", "orders", "clicks", "commissions"), 0))
+            item["revenue"] += int(pair["revenue"] or 0)
+            item["orders"] += int(pair["orders"] or 0)
+            item["clicks"] += int(pair["clicks"] or 0)
+            item["commissions"] += int(pair["est"] or 0) + int(pair["conf"] or 0)
+
+    def top(field_id: str, names_of: Any) -> list[dict[str, Any]]:
+        ranked = sorted(
+            ((pk, v) for pk, v in per[field_id].items() if v["revenue"] > 0 or v["clicks"] > 0),
+            key=lambda item: (-item[1]["revenue"], -item[1]["clicks"], item[0]),
+        )[:5]
+        names = names_of([pk for pk, _v in ranked])
+        return [{"id": pk, "name": names.get(pk), **values} for pk, values in ranked]
+
+    def influencer_names(pks: list[int]) -> dict[int, str]:
+        from affiliates.models import Influencer
+
+        return dict(Influencer.objects.filter(pk__in=pks).values_list("pk", "display_name"))
+
+    def campaign_names(pks: list[int]) -> dict[int, str]:
+        from campaigns.models import Campaign
+
+        return dict(Campaign.objects.filter(pk__in=pks).values_list("pk", "name"))
 
     all_clicks = totals["clicks"] + totals["screened"]
     steps = [
@@ -234,8 +249,8 @@ def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: dat
         end=end,
         kpis=_kpis(totals, before),
         series=series,
-        top_influencers=top("influencer_id", "influencer__display_name"),
-        top_campaigns=top("campaign_id", "campaign__name"),
+        top_influencers=top("influencer_id", influencer_names),
+        top_campaigns=top("campaign_id", campaign_names),
         funnel=funnel,
         counters=counters_for(user=user, brand=brand),
     )
