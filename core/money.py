@@ -3,6 +3,7 @@ Decimal. `round_minor` is the one place where a fractional amount becomes minor 
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
@@ -49,7 +50,9 @@ def parse_major(value: str | int | Decimal, *, currency: str) -> int:
 
 
 def format_minor(amount: int, currency: str) -> str:
-    """Format minor units for people: 123456 BRL -> "BRL 1,234.56"."""
+    """Format minor units for people in the active language: 123456 BRL -> "BRL 1,234.56" in
+    English, "BRL 1.234,56" in Spanish and Portuguese. For display only: files other systems
+    read (bank exports, CSV) write plain amounts."""
     exponent = CURRENCY_EXPONENT.get(currency, 2)
     major = Decimal(amount).scaleb(-exponent)
-    return f"{currency} {major:,.{exponent}f}"
+    return f"{currency} {number_format(major, decimal_pos=exponent, use_l10n=True, force_grouping=True)}"

@@ -2,10 +2,12 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class TrackingConfig(AppConfig):
     name = "tracking"
+    verbose_name = _("Tracking and fraud")
 
     def ready(self) -> None:
         # Cache invalidation only (no domain logic): a change to what a cached link entry holds

@@ -277,6 +277,7 @@ LANGUAGES = [
     ("pt-br", _("Portuguese (Brazil)")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "America/Bogota"
 USE_I18N = True
 USE_TZ = True

@@ -146,3 +146,17 @@ def test_seed_demo_is_idempotent():
     assert demo.vtex_account == "demo"
     assert demo.campaigns.filter(status="active").exists()
     assert User.objects.filter(is_superuser=True, email="admin@demo.mgm").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "BRL 1,234.56"), ("es", "BRL 1.234,56"), ("pt-br", "BRL 1.234,56")],
+)
+def test_money_is_shown_the_way_each_language_writes_it(language, expected):
+    from django.utils import translation
+
+    from core.money import format_minor
+
+    with translation.override(language):
+        assert format_minor(123456, "BRL") == expected
+        assert format_minor(-150, "BRL").endswith("1.50" if language == "en" else "1,50")
