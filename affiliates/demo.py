@@ -8,13 +8,15 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from affiliates.models import Influencer, KYCDocument, Membership, PolicyDocument
+from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyDocument
 from affiliates.selectors import policy_current
 from affiliates.services import (
     ApplicantProfile,
     KycUpload,
+    PayoutData,
     influencer_apply,
     membership_approve,
+    payout_account_update,
     policy_publish,
 )
 from campaigns.models import Brand, Campaign
@@ -102,4 +104,16 @@ def seed(*, out: Any) -> None:
             continue
         if approve and existing.status == Membership.Status.PENDING:
             existing = membership_approve(membership=existing, campaigns=[campaign] if campaign else [])
+        if approve:
+            # Payout data on file, so the demo can show a withdrawal in the finance queue.
+            payout_account_update(
+                influencer=influencer,
+                data=PayoutData(
+                    account_holder=name,
+                    bank_name="Banco Demo",
+                    bank_code="0007",
+                    account_type=PayoutAccount.AccountType.SAVINGS,
+                    account_number=f"0012{influencer.pk:06d}",
+                ),
+            )
         out.write(f"  influencer {email} / {DEMO_PASSWORD} (@{instagram}, {existing.status})")

@@ -1,8 +1,11 @@
+from contextlib import nullcontext
 from importlib import import_module
 from typing import Any
 
+from django.core import mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 # Each context seeds its own demo data through its own services, in dependency order. A seeder
 # is a module with `seed(*, out) -> None`; it must be idempotent (get-or-create by natural key).
@@ -23,10 +26,25 @@ class Command(BaseCommand):
         "approved influencers, and manager / finance / admin logins, which it prints."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--send-emails",
+            action="store_true",
+            help="send the emails the demo services trigger (approvals, applications) with the "
+            "configured backend; by default they are kept in memory and only counted",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        for dotted in SEEDERS:
-            module = import_module(dotted)
-            self.stdout.write(f"· {dotted}")
-            with transaction.atomic():
-                module.seed(out=self.stdout)
+        # Demo people have demo addresses; their welcome and approval emails would only bury the
+        # logins printed here. The services still build and "send" them (in memory).
+        backend = None if options["send_emails"] else "django.core.mail.backends.locmem.EmailBackend"
+        with override_settings(EMAIL_BACKEND=backend) if backend else nullcontext():
+            mail.outbox = []
+            for dotted in SEEDERS:
+                module = import_module(dotted)
+                self.stdout.write(f"· {dotted}")
+                with transaction.atomic():
+                    module.seed(out=self.stdout)
+            if backend:
+                self.stdout.write(f"  ({len(mail.outbox)} demo emails built, not sent; --send-emails sends them)")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
