@@ -194,16 +194,23 @@ def portal_commission_totals(*, membership: Membership, period: Period | None = 
     from payments.selectors import balances_for
 
     brand, influencer = membership.brand, membership.influencer
-    totals = commission_totals_for_influencer(
-        influencer=influencer,
-        brand=brand,
-        date_from=period.start if period else None,
-        date_to=period.end if period else None,
-    )
+    if period is not None:
+        # The dashboard's period: the rollups hold the same net-by-state sums per day (an index
+        # lookup, not a scan of every commission; at most ROLLUP_REFRESH_DELAY_SECONDS behind).
+        from django.db.models import Sum
+
+        sums = _rollups(membership, period).aggregate(
+            estimated=Sum("commission_estimated_cents"), confirmed=Sum("commission_confirmed_cents")
+        )
+        estimated, confirmed = int(sums["estimated"] or 0), int(sums["confirmed"] or 0)
+    else:
+        totals = commission_totals_for_influencer(influencer=influencer, brand=brand)
+        estimated = totals.get("estimated", 0)
+        confirmed = totals.get("confirmed", 0) + totals.get("partially_reversed", 0)
     balances = balances_for(brand=brand, influencer=influencer)
     return CommissionTotals(
-        estimated_cents=totals.get("estimated", 0),
-        confirmed_cents=totals.get("confirmed", 0) + totals.get("partially_reversed", 0),
+        estimated_cents=estimated,
+        confirmed_cents=confirmed,
         available_cents=balances.get("available", 0),
         paid_cents=balances.get("paid", 0),
     )
