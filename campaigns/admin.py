@@ -124,7 +124,18 @@ class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[mis
     def rotate_hook_token(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
         from campaigns.services import brand_rotate_hook_token
 
-        _run(self, request, queryset, lambda b: brand_rotate_hook_token(brand=b, actor=request.user), str(_("Rotated")))
+        def rotate(brand: Brand) -> None:
+            rotated = brand_rotate_hook_token(brand=brand, actor=request.user)
+            # Shown once, like an API key: the brand's VTEX hook configuration and its
+            # server-to-server conversion postbacks need it.
+            self.message_user(
+                request,
+                _("%(brand)s: copy the new hook token now, it will not be shown again: %(token)s")
+                % {"brand": rotated.name, "token": rotated.hook_token},
+                messages.WARNING,
+            )
+
+        _run(self, request, queryset, rotate, str(_("Rotated")))
 
 
 class CampaignVariantInline(admin.TabularInline):  # type: ignore[type-arg]

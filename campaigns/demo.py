@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from campaigns.models import Brand, Campaign
@@ -64,6 +65,11 @@ def seed(*, out: Any) -> None:
     out.write(f"  brand {brand.slug} (VTEX account {brand.vtex_account}){' created' if created else ''}")
     out.write(f"  campaign {campaign.name} [{campaign.status}], 10% on every SKU, tiers Plata / Oro")
     out.write(f"  template {template.name}: SKU rules and two tiers")
+    # Demo only: the token is printed so a local VTEX (or curl) can post order notifications.
+    out.write(
+        f"  VTEX hook: POST {settings.SITE_URL}/api/v1/webhooks/vtex/{brand.slug}/orders/ "
+        f"with X-Hook-Token: {brand.hook_token}  (manage.py vtex_hook_token --brand {brand.slug})"
+    )
 
 
 def _seed_rules_and_tiers(campaign: Campaign, *, rules: list[tuple[str, str, list[str], Decimal]]) -> None:
