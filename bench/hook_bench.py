@@ -14,7 +14,6 @@ deletes it at the end. Needs wrk and granian.
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import time
@@ -22,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import wait_for, wrk  # noqa: E402
+
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_hook"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_perf_hook")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -42,59 +44,6 @@ def prepare() -> tuple[str, str, str]:
         slug="hookbench", vtex_account="hookbench"
     )
     return brand.slug, brand.vtex_account, str(brand.hook_token)
-
-
-def wrk(path: str, duration: int, connections: int, env: dict[str, str], delay_ms: float = 0) -> dict[str, float]:
-    run = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(ROOT / "bench/hook_bench.lua"),
-            f"http://127.0.0.1:{PORT}{path}",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env, "WRK_PATH": path, "WRK_DELAY_MS": str(delay_ms)},
-        check=False,
-    )
-    if run.returncode:
-        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
-    out = run.stdout
-
-    def latency(label: str) -> float:
-        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
-        if not match:
-            return float("nan")
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": latency("50%"),
-        "p99": latency("99%"),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-        "errors": int(non2xx.group(1)) if non2xx else 0,
-    }
-
-
-def wait_for(path: str) -> None:
-    import http.client
-
-    for _ in range(100):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            connection.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
-            connection.getresponse().read()
-            connection.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing answers on port {PORT}")
 
 
 def main() -> None:
@@ -141,16 +90,52 @@ def main() -> None:
         env={**os.environ},
     )
     try:
-        wait_for("/bench/bare-hook/")
-        wrk("/bench/bare-hook/", 2, args.connections, {**env, "WRK_RUN": run_id + "w"})
-        wrk(hook_path, 2, args.connections, {**env, "WRK_RUN": run_id + "w"})  # warm-up
+        wait_for(PORT, "/bench/bare-hook/", method="POST", body=b"{}")
+        wrk(
+            script="hook_bench.lua",
+            port=PORT,
+            path="/bench/bare-hook/",
+            duration=2,
+            connections=args.connections,
+            env={**env, "WRK_RUN": run_id + "w"},
+        )
+        wrk(
+            script="hook_bench.lua",
+            port=PORT,
+            path=hook_path,
+            duration=2,
+            connections=args.connections,
+            env={**env, "WRK_RUN": run_id + "w"},
+        )  # warm-up
         loads = [os.getloadavg()[0]]
-        floor = wrk("/bench/bare-hook/", args.duration, args.connections, env)
+        floor = wrk(
+            script="hook_bench.lua",
+            port=PORT,
+            path="/bench/bare-hook/",
+            duration=args.duration,
+            connections=args.connections,
+            env=env,
+        )
         loads.append(os.getloadavg()[0])
-        hook = wrk(hook_path, args.duration, args.connections, env)
+        hook = wrk(
+            script="hook_bench.lua",
+            port=PORT,
+            path=hook_path,
+            duration=args.duration,
+            connections=args.connections,
+            env=env,
+        )
         loads.append(os.getloadavg()[0])
         delay_ms = args.connections * 1000 / (hook["rps"] / 2)
-        half = wrk(hook_path, args.duration, args.connections, {**env, "WRK_RUN": run_id + "h"}, delay_ms=delay_ms)
+        half = wrk(
+            script="hook_bench.lua",
+            port=PORT,
+            path=hook_path,
+            duration=args.duration,
+            connections=args.connections,
+            env={**env, "WRK_RUN": run_id + "h"},
+            delay_ms=delay_ms,
+        )
         loads.append(os.getloadavg()[0])
     finally:
         # Let the requests wrk abandoned at the end of the last run finish (stored and queued)

@@ -26,6 +26,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._common import percentile  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 
@@ -53,11 +56,6 @@ def setup_django() -> None:
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.ALLOWED_HOSTS = ["*"]
-
-
-def p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def bench_hook(n: int) -> dict[str, Any]:
@@ -112,7 +110,7 @@ def bench_hook(n: int) -> dict[str, Any]:
             "concurrency": concurrency,
             "rps": round(n / elapsed),
             "p50_ms": round(statistics.median(latencies), 2),
-            "p99_ms": round(p(latencies, 0.99), 2),
+            "p99_ms": round(percentile(latencies, 0.99), 2),
         }
     results["hook_vs_bare"] = f"{100 * results['hook']['rps'] / results['bare']['rps']:.0f}%"
     return results

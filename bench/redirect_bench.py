@@ -11,15 +11,16 @@ Needs nginx, wrk and granian (apt-get install nginx wrk).
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import wait_for, wrk  # noqa: E402
+
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_redirect"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -50,64 +51,6 @@ def prepare() -> str:
     buffer.drain()
     Click.objects.filter(link=link).delete()
     return link.slug
-
-
-def wrk(path: str, port: int, duration: int, connections: int, delay_ms: float = 0) -> dict[str, float]:
-    env = {**os.environ, "WRK_PATH": path, "WRK_DELAY_MS": str(delay_ms)}
-    run = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(ROOT / "bench/redirect_bench.lua"),
-            f"http://127.0.0.1:{port}{path}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if run.returncode:
-        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
-    out = run.stdout
-
-    def latency(label: str) -> float:
-        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
-        if not match:
-            return float("nan")
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    valid = re.search(r"VALID_SERVED (\d+)", out)
-    return {
-        "rps": rps,
-        "p50": latency("50%"),
-        "p99": latency("99%"),
-        "requests": total,
-        "errors": int(non2xx.group(1)) if non2xx else 0,
-        "valid": int(valid.group(1)) if valid else 0,
-    }
-
-
-def wait_for(port: int, path: str) -> None:
-    import http.client
-
-    for _ in range(100):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", path)
-            connection.getresponse().read()
-            connection.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing answers on port {port}")
 
 
 def main() -> None:
@@ -147,7 +90,9 @@ def main() -> None:
     try:
         wait_for(NGINX_PORT, "/")
         wait_for(DJANGO_PORT, "/bench/bare")
-        wrk(f"/r/{slug}", DJANGO_PORT, 2, args.connections)  # warm-up (cache, connections)
+        wrk(
+            script="redirect_bench.lua", port=DJANGO_PORT, path=f"/r/{slug}", duration=2, connections=args.connections
+        )  # warm-up (cache, connections)
         from tracking.buffer import click_buffer
 
         click_buffer().drain()
@@ -155,12 +100,33 @@ def main() -> None:
 
         Click.objects.all().delete()
         served_file.write_bytes(b"")
-        ceiling = wrk("/", NGINX_PORT, args.duration, args.connections)
-        floor = wrk("/bench/bare", DJANGO_PORT, args.duration, args.connections)
-        tracked = wrk(f"/r/{slug}", DJANGO_PORT, args.duration, args.connections)
+        ceiling = wrk(
+            script="redirect_bench.lua", port=NGINX_PORT, path="/", duration=args.duration, connections=args.connections
+        )
+        floor = wrk(
+            script="redirect_bench.lua",
+            port=DJANGO_PORT,
+            path="/bench/bare",
+            duration=args.duration,
+            connections=args.connections,
+        )
+        tracked = wrk(
+            script="redirect_bench.lua",
+            port=DJANGO_PORT,
+            path=f"/r/{slug}",
+            duration=args.duration,
+            connections=args.connections,
+        )
         half_rate = tracked["rps"] / 2
         delay_ms = args.connections * 1000 / half_rate
-        half = wrk(f"/r/{slug}", DJANGO_PORT, args.duration, args.connections, delay_ms=delay_ms)
+        half = wrk(
+            script="redirect_bench.lua",
+            port=DJANGO_PORT,
+            path=f"/r/{slug}",
+            duration=args.duration,
+            connections=args.connections,
+            delay_ms=delay_ms,
+        )
     finally:
         server.terminate()
         nginx.terminate()

@@ -35,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._common import percentile  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_reports_bench")
 
@@ -52,11 +55,6 @@ COPY_CHUNK = 50_000
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --- Database ---------------------------------------------------------------------------------
@@ -751,7 +749,9 @@ def measure(*, requests: int) -> dict[str, Any]:
     for label, (client, url, check) in pages.items():
         times = timed_requests(client, url, n=requests, check=check)
         results[label] = times
-        log(f"{label}: p50 {pct(times, 0.5):.1f} ms, p95 {pct(times, 0.95):.1f} ms ({len(times)} requests)")
+        log(
+            f"{label}: p50 {percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms ({len(times)} requests)"
+        )
 
     today = timezone.localtime(timezone.now(), brand.tz).date()
     year = {"date_from": today - timedelta(days=364), "date_to": today}
@@ -793,7 +793,7 @@ def measure(*, requests: int) -> dict[str, Any]:
         assert result.rows, f"{label}: no rows"
         results[label] = times
         builder_sql[label] = captured(partial(report_run, spec=spec))
-        log(f"{label}: p50 {pct(times, 0.5):.1f} ms, max {max(times):.1f} ms, {len(result.rows)} rows")
+        log(f"{label}: p50 {percentile(times, 0.5):.1f} ms, max {max(times):.1f} ms, {len(result.rows)} rows")
     url = (
         f"/admin/reports/savedreport/builder/?brand={brand.pk}&date_from={year['date_from']}&date_to={today}"
         "&dimensions=month&dimensions=campaign&metrics=clicks&metrics=orders&metrics=revenue"
@@ -807,7 +807,7 @@ def measure(*, requests: int) -> dict[str, Any]:
 
     times = timed_requests(staff, url, n=max(10, requests // 3), check=builder_ok)
     results["builder page (HTTP), month × campaign, 1 year"] = times
-    log(f"builder page: p50 {pct(times, 0.5):.1f} ms, p95 {pct(times, 0.95):.1f} ms")
+    log(f"builder page: p50 {percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms")
 
     # EXPLAIN of what the pages ran.
     facts = ("reports_", "tracking_click", "orders_order", "commissions_commission", "payments_")
@@ -892,10 +892,10 @@ def main() -> None:
         if label.startswith("_"):
             continue
         goal_ms = 500 if label.startswith("builder") else 150
-        p95 = pct(times, 0.95)
+        p95 = percentile(times, 0.95)
         verdict = "ok" if p95 <= goal_ms else "MISSED"
         print(
-            f"  {label:52} {len(times):>4} {pct(times, 0.5):8.1f} {p95:8.1f} {max(times):8.1f}  "
+            f"  {label:52} {len(times):>4} {percentile(times, 0.5):8.1f} {p95:8.1f} {max(times):8.1f}  "
             f"p95 ≤ {goal_ms} {verdict}"
         )
     seq = sorted(set(results["_seq_scans"]))

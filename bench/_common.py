@@ -1,0 +1,83 @@
+"""Helpers the benchmark scripts share: wrk runs and their parsing, waiting for a server,
+percentiles. Scripts import it as `bench._common` (each puts the repository root on sys.path)."""
+
+import http.client
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def wait_for(port: int, path: str, *, method: str = "GET", body: bytes | None = None) -> None:
+    """Wait until something answers HTTP on 127.0.0.1:port (any status)."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request(method, path, body=body, headers=headers)
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answers on port {port}")
+
+
+def wrk(
+    *,
+    script: str,
+    port: int,
+    path: str,
+    duration: int,
+    connections: int,
+    env: dict[str, str] | None = None,
+    delay_ms: float = 0,
+) -> dict[str, float]:
+    """One wrk run (1 thread, --latency) with a Lua script from bench/; parses req/s, p50/p99
+    (ms), requests, non-2xx/3xx answers and, when the script prints it, VALID_SERVED."""
+    run = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / script),
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {}), "WRK_PATH": path, "WRK_DELAY_MS": str(delay_ms)},
+        check=False,
+    )
+    if run.returncode:
+        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
+    out = run.stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    valid = re.search(r"VALID_SERVED (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": latency("50%"),
+        "p99": latency("99%"),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "valid": int(valid.group(1)) if valid else 0,
+    }
