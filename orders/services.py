@@ -8,8 +8,6 @@ notification), so duplicates, retries, forged payloads and events out of order c
 the ledger postings are idempotent by reference (commissions.services).
 """
 
-import hmac
-import importlib
 import logging
 import time
 from collections.abc import Mapping
@@ -91,25 +89,11 @@ def hook_brand_cache_clear() -> None:
 
 
 def hook_token_valid(*, brand: Brand, token: str | None) -> bool:
-    """The brand's current or (until it expires) previous hook token, compared in constant time.
-    Uses campaigns' `brand_hook_token_matches` when it exists, which owns token rotation."""
-    if not token:
-        return False
-    for module_name in ("campaigns.services", "campaigns.selectors"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        matcher = getattr(module, "brand_hook_token_matches", None)
-        if matcher is not None:
-            return bool(matcher(brand, token))
-    given = token.encode()
-    ok = bool(brand.hook_token) and hmac.compare_digest(given, str(brand.hook_token).encode())
-    previous = brand.previous_hook_token
-    expires = brand.previous_hook_token_expires_at
-    if previous and (expires is None or expires > timezone.now()):
-        ok = hmac.compare_digest(given, str(previous).encode()) or ok
-    return ok
+    """The brand's current or (during a rotation's grace period) previous hook token; the rule
+    and the constant-time comparison live with the brand (campaigns.services)."""
+    from campaigns.services import brand_hook_token_matches
+
+    return brand_hook_token_matches(brand, token)
 
 
 def hook_event_record(
