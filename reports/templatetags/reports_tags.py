@@ -8,12 +8,6 @@ register = template.Library()
 
 
 @register.filter
-def minor(amount: Any, currency: str) -> str:
-    """Cents → "$ 1.234,56"-style money in the brand's currency."""
-    return format_minor(int(amount or 0), currency) if amount is not None else "—"
-
-
-@register.filter
 def percent(value: Any) -> str:
     """0.0345 → "3.45 %"; None → "—"."""
     return "—" if value is None else f"{float(value) * 100:.2f} %"
