@@ -1,11 +1,12 @@
 """The admin half of brand scoping. Every ModelAdmin of brand-owned data uses
-`BrandScopedAdminMixin` and names the path to the brand."""
+`BrandScopedAdminMixin`; the path to the brand is the model's `BRAND_FIELD` (an admin may
+override it with `brand_field`)."""
 
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
 from django.http import Http404, HttpRequest
@@ -14,13 +15,37 @@ from accounts.scoping import brand_ids_for_user, scope_queryset
 
 
 class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
-    #: lookup from this model to its brand: "brand", "campaign__brand"; "pk" for Brand itself
-    brand_field: str = "brand"
+    #: lookup from this model to its brand ("brand", "campaign__brand", "pk" for Brand itself);
+    #: None means the model's BRAND_FIELD, which every brand-owned model declares.
+    brand_field: str | None = None
+
+    @property
+    def brand_path(self) -> str:
+        return self.brand_field or str(getattr(self.model, "BRAND_FIELD", "brand"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_queryset(
-            super().get_queryset(request), brand_ids_for_user(request.user), brand_field=self.brand_field
+            super().get_queryset(request), brand_ids_for_user(request.user), brand_field=self.brand_path
         )
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        # A plain related-field filter lists every row of the related table (every brand's
+        # name, every campaign); scoped staff get only the values present in their rows.
+        filters = super().get_list_filter(request)
+        if brand_ids_for_user(request.user) is None:
+            return filters
+        scoped: list[Any] = []
+        for item in filters:
+            if isinstance(item, str):
+                try:
+                    field = get_fields_from_path(self.model, item)[-1]
+                except (FieldDoesNotExist, NotRelationField):
+                    field = None
+                if field is not None and field.is_relation:
+                    scoped.append((item, admin.RelatedOnlyFieldListFilter))
+                    continue
+            scoped.append(item)
+        return scoped
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         # Another brand's object answers 404, exactly like one that does not exist, instead of
@@ -58,8 +83,14 @@ class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
         allowed = brand_ids_for_user(request.user)
         if allowed is None:
             return
-        brand_id = _brand_id_of(obj, self.brand_field)
-        if brand_id is not None and brand_id not in allowed:
+        brand_id = _brand_id_of(obj, self.brand_path)
+        if brand_id is None:
+            # No brand on the object itself (the path crosses a many-valued relation, or it is
+            # not set yet): only a row the person already sees may be saved. Fail closed.
+            if obj.pk is not None and self.get_queryset(request).filter(pk=obj.pk).exists():
+                return
+            raise PermissionDenied
+        if brand_id not in allowed:
             raise PermissionDenied
 
 
@@ -69,22 +100,17 @@ def _brand_id_of(obj: Model, brand_field: str) -> int | None:
     target: Any = obj
     for part in brand_field.split("__"):
         target = getattr(target, part, None)
-        if target is None:
-            return None
+        if target is None or not isinstance(target, Model):
+            return None  # unset, or a related manager (many brands): the caller decides
     return target.pk
 
 
 def _scope_choices(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
     """Limit a choice list to the user's brands when the related model is brand-owned."""
-    from campaigns.models import Brand
-
     allowed = brand_ids_for_user(request.user)
     if allowed is None:
         return queryset
-    model = queryset.model
-    if model is Brand:
-        return queryset.filter(pk__in=allowed)
-    brand_path = getattr(model, "BRAND_FIELD", None)
+    brand_path = getattr(queryset.model, "BRAND_FIELD", None)
     if brand_path:
         return scope_queryset(queryset, allowed, brand_field=brand_path)
     return queryset

@@ -447,7 +447,6 @@ class PolicyDocumentAdmin(BrandScopedAdminMixin, admin.ModelAdmin):  # type: ign
 
 @admin.register(PolicyAcceptance)
 class PolicyAcceptanceAdmin(BrandScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    brand_field = "policy__brand"
     list_display = ["influencer", "policy", "accepted_at", "ip"]
     list_filter = ["policy__brand", "policy__kind"]
     search_fields = ["influencer__display_name", "influencer__user__email"]

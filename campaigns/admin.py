@@ -49,7 +49,6 @@ def _run(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, items: Any, ca
 @admin.register(Brand)
 class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     form = BrandAdminForm
-    brand_field = "pk"
     list_display = [
         "name",
         "slug",
@@ -407,7 +406,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
 
 @admin.register(CampaignAssignment)
 class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
-    brand_field = "campaign__brand"
     list_display = ["influencer", "campaign", "variant", "tier", "tier_metric_value", "is_active", "assigned_at"]
     list_filter = ["campaign__brand", "campaign", "variant__key", "tier", "is_active"]
     search_fields = ["influencer__display_name", "influencer__handle", "influencer__user__email", "campaign__name"]

@@ -211,7 +211,6 @@ class ReconciliationRunAdmin(_ReadOnly, BrandScopedAdminMixin):
 
 @admin.register(Discrepancy)
 class DiscrepancyAdmin(_ReadOnly, BrandScopedAdminMixin):
-    brand_field = "run__brand"
     list_display = ["vtex_order_id", "run", "kind", "resolved", "note"]
     list_filter = ["kind", "resolved", "run__brand"]
     search_fields = ["vtex_order_id"]

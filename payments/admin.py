@@ -115,7 +115,6 @@ class LedgerTransactionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
-    brand_field = "account__brand"
     list_display = ["id", "transaction", "account", "side", "amount_cents"]
     list_filter = ["side", "account__kind", "account__brand", "transaction__kind"]
     search_fields = ["transaction__reference", "transaction__commission_ref", "account__influencer__display_name"]
@@ -567,7 +566,6 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
 
 @admin.register(BankExport)
 class BankExportAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
-    brand_field = "batch__brand"
     list_display = ["id", "batch", "created_by", "created_at", "rows", "total_cents", "sha256"]
     list_filter = ["batch__brand", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["sha256", "created_by__email"]

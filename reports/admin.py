@@ -261,7 +261,6 @@ class SavedReportAdmin(BrandScopedAdminMixin):
 
 @admin.register(ScheduledReport)
 class ScheduledReportAdmin(BrandScopedAdminMixin):
-    brand_field = "report__brand"
     list_display = ["report", "cadence", "send_hour", "format", "is_active", "last_sent_period"]
     list_filter = ["cadence", "is_active"]
     list_select_related = ["report__brand"]
@@ -285,7 +284,6 @@ class ScheduledReportAdmin(BrandScopedAdminMixin):
 
 @admin.register(ReportDelivery)
 class ReportDeliveryAdmin(BrandScopedAdminMixin):
-    brand_field = "schedule__report__brand"
     list_display = ["schedule", "period", "status", "rows", "sent_at"]
     list_filter = ["status"]
     list_select_related = ["schedule__report"]

@@ -83,16 +83,6 @@ class LinkAdmin(BrandScopedAdminMixin):
             messages.error(request, str(exc))
             raise
 
-    def check_brand_allowed(self, request: HttpRequest, obj: Any) -> None:
-        from django.core.exceptions import PermissionDenied
-
-        from accounts.scoping import brand_ids_for_user
-
-        allowed = brand_ids_for_user(request.user)
-        brand_id = getattr(obj, "brand_id", None)
-        if allowed is not None and brand_id not in allowed:
-            raise PermissionDenied
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # clicks point at links: deactivate instead
 
@@ -107,7 +97,6 @@ class LinkAdmin(BrandScopedAdminMixin):
 
 @admin.register(AttributionPolicy)
 class AttributionPolicyAdmin(BrandScopedAdminMixin):
-    brand_field = "campaign__brand"
     list_display = ["campaign", "precedence", "click_model", "window_days", "cross_device", "binding_days"]
     list_filter = ["precedence", "click_model", "cross_device"]
     search_fields = ["campaign__name"]

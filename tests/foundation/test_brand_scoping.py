@@ -19,6 +19,7 @@ def test_admin_changelist_shows_only_the_managers_brand(verified_client, manager
     assert response.status_code == 200
     assert b"Verano A" in response.content
     assert b"Invierno B" not in response.content
+    assert b"Globex" not in response.content  # not even in the brand filter of the sidebar
 
 
 @pytest.mark.parametrize(
@@ -93,3 +94,16 @@ def test_roles_grant_what_each_role_works_with(manager_a, finance_a):
     assert not manager_a.has_perm("payments.change_withdrawal")
     assert finance_a.has_perm("orders.view_order")
     assert not finance_a.has_perm("commissions.change_commission")
+
+
+def test_admin_refuses_to_save_an_object_with_no_brand_for_scoped_staff(manager_a, rf):
+    from django.contrib import admin as django_admin
+    from django.core.exceptions import PermissionDenied
+
+    from campaigns.models import Campaign
+
+    model_admin = django_admin.site._registry[Campaign]
+    request = rf.post("/")
+    request.user = manager_a
+    with pytest.raises(PermissionDenied):
+        model_admin.check_brand_allowed(request, Campaign(name="No brand"))
