@@ -2,7 +2,6 @@
 sync to VTEX coupons (queued after commit, run by the worker, retried with backoff by Beat)."""
 
 import logging
-import random
 import re
 import secrets
 import unicodedata
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from campaigns.models import Brand, Campaign, CampaignAssignment
 from codes.models import Code
+from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
 from integrations.vtex import VTEXClient, VTEXCredentialsMissing, VTEXError
 
@@ -476,10 +476,11 @@ def code_sync_request(*, code: Code, actor: Any = None) -> Code:
 
 
 def _retry_delay(attempt: int) -> timedelta:
-    base = float(getattr(settings, "CODES_SYNC_BACKOFF_SECONDS", 60))
-    cap = float(getattr(settings, "CODES_SYNC_BACKOFF_MAX_SECONDS", 3600))
-    ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter
+    return timedelta(
+        seconds=backoff_seconds(
+            attempt, base=settings.CODES_SYNC_BACKOFF_SECONDS, cap=settings.CODES_SYNC_BACKOFF_MAX_SECONDS
+        )
+    )
 
 
 def code_sync(*, code_id: int, now: datetime | None = None) -> Code:

@@ -16,8 +16,8 @@ Policy (see docs/decisions/0017-vtex-client-and-coupon-sync.md):
 - Every exchange is logged (never the token) and measured (integrations.vtex.metrics).
 """
 
+import functools
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.backoff import backoff_seconds
 from integrations.vtex.errors import VTEXCredentialsMissing, VTEXError, VTEXRateLimited, VTEXUnavailable
 from integrations.vtex.metrics import VTEX_RATE_LIMIT_WAIT_SECONDS, VTEX_REQUEST_SECONDS, VTEX_REQUESTS_TOTAL
 from integrations.vtex.ratelimit import RateLimiter, rate_limiter
@@ -122,6 +123,11 @@ def _retry_after_seconds(value: str | None, *, now: Callable[[], datetime]) -> f
     return max(0.0, (when - now()).total_seconds())
 
 
+@functools.cache
+def _shared_session() -> requests.Session:
+    return requests.Session()
+
+
 class VTEXClient:
     def __init__(
         self,
@@ -139,15 +145,16 @@ class VTEXClient:
         self.base_url = (base_url or vtex_base_url(account=account, environment=environment)).rstrip("/")
         self._app_key = app_key
         self._app_token = app_token
-        self._session = session or requests.Session()
+        # One pooled session per process: keep-alive connections to VTEX across calls and brands.
+        self._session = session or _shared_session()
         self._limiter = limiter or rate_limiter()
         self._sleep = sleep
         self.connect_timeout = float(settings.VTEX_CONNECT_TIMEOUT)
         self.read_timeout = float(settings.VTEX_READ_TIMEOUT)
-        self.max_attempts = int(getattr(settings, "VTEX_MAX_ATTEMPTS", 4))
-        self.backoff_base = float(getattr(settings, "VTEX_BACKOFF_BASE_SECONDS", 0.5))
-        self.backoff_cap = float(getattr(settings, "VTEX_BACKOFF_MAX_SECONDS", 30.0))
-        self.retry_after_max_wait = float(getattr(settings, "VTEX_RETRY_AFTER_MAX_WAIT", 120.0))
+        self.max_attempts = int(settings.VTEX_MAX_ATTEMPTS)
+        self.backoff_base = float(settings.VTEX_BACKOFF_BASE_SECONDS)
+        self.backoff_cap = float(settings.VTEX_BACKOFF_MAX_SECONDS)
+        self.retry_after_max_wait = float(settings.VTEX_RETRY_AFTER_MAX_WAIT)
 
     @classmethod
     def for_brand(cls, brand: "Brand", **kwargs: Any) -> "VTEXClient":
@@ -295,10 +302,7 @@ class VTEXClient:
     # --- Transport --------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with "equal jitter": half fixed, half random, so retries from many
-        workers spread out but never collapse to zero."""
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not security
+        return backoff_seconds(attempt, base=self.backoff_base, cap=self.backoff_cap)
 
     def _request(
         self,
@@ -320,6 +324,7 @@ class VTEXClient:
         }
         attempt = 0
         rate_limited_wait = 0.0
+        rate_limited_rounds = 0
         while True:
             attempt += 1
             waited = self._limiter.acquire(self.account)
@@ -357,7 +362,10 @@ class VTEXClient:
                 return _body(response)
             if status == 429:
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"), now=lambda: datetime.now(UTC))
-                pause = retry_after if retry_after is not None else self._backoff(attempt)
+                # No Retry-After, "0", or a date already past must not mean "hammer VTEX": then we
+                # back off ourselves, growing, so the total wait reaches its cap and ends the loop.
+                rate_limited_rounds += 1
+                pause = retry_after if retry_after else self._backoff(rate_limited_rounds)
                 if rate_limited_wait + pause > self.retry_after_max_wait:
                     raise VTEXRateLimited(
                         _("VTEX is rate limiting %(account)s (asked to wait %(seconds)s s); try again later.")

@@ -382,3 +382,17 @@ def test_for_brand_uses_the_brand_credentials(fake_vtex):
     client.coupon_upsert(**coupon_kwargs("ACME10"))
     assert client.account == "acme"
     assert "ACME10" in fake_vtex.coupons
+
+
+@pytest.mark.parametrize("retry_after_case", ["0", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_429_without_a_real_wait_backs_off_and_gives_up(fake_vtex, sleeps, settings, retry_after_case):
+    settings.VTEX_RETRY_AFTER_MAX_WAIT = 20
+    settings.VTEX_BACKOFF_BASE_SECONDS, settings.VTEX_BACKOFF_MAX_SECONDS = 0.5, 30.0  # production's
+    client = VTEXClient(account="luxstore", app_key=APP_KEY, app_token=APP_TOKEN, sleep=sleeps)
+    fake_vtex.fail_next(1000, 429, headers={"Retry-After": retry_after_case})
+    with pytest.raises(VTEXRateLimited):
+        client.coupon_upsert(**coupon_kwargs())
+    assert all(pause > 0 for pause in sleeps.calls)
+    assert sum(sleeps.calls) <= 20
+    assert len(fake_vtex.requests_to("/api/rnb/pvt/coupon")) < 20  # bounded, never a tight loop
+    assert fake_vtex.coupons == {}
