@@ -160,3 +160,23 @@ def test_money_is_shown_the_way_each_language_writes_it(language, expected):
     with translation.override(language):
         assert format_minor(123456, "BRL") == expected
         assert format_minor(-150, "BRL").endswith("1.50" if language == "en" else "1,50")
+
+
+@pytest.mark.django_db
+def test_encryption_rotate_never_overwrites_a_value_changed_meanwhile(settings, monkeypatch):
+    import core.management.commands.encryption_rotate as rotate_command
+
+    brand = BrandFactory(vtex_app_token="token-read-by-the-rotation")
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), settings.FIELD_ENCRYPTION_KEYS[0]]
+    real_rotate = rotate_command.rotate_str
+    changed = []
+
+    def rotate_while_someone_saves(token):
+        if not changed:  # the application saves a new token between the read and the write
+            Brand.objects.filter(pk=brand.pk).update(vtex_app_token="token-saved-meanwhile")
+            changed.append(True)
+        return real_rotate(token)
+
+    monkeypatch.setattr(rotate_command, "rotate_str", rotate_while_someone_saves)
+    call_command("encryption_rotate", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert Brand.objects.get(pk=brand.pk).vtex_app_token == "token-saved-meanwhile"
