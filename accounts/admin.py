@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -10,14 +10,23 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.admin_mixins import BrandScopedAdminMixin
 from accounts.models import APIKey, StaffBrandAccess, User
 from accounts.scoping import brand_ids_for_user
-from accounts.services import api_key_create, api_key_revoke, two_factor_reset
+from accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    staff_brand_grant,
+    staff_brand_revoke,
+    two_factor_reset,
+)
 from core.admin_exports import export_csv, export_xlsx
+from core.errors import ApplicationError
 
 
 class StaffBrandAccessInline(admin.TabularInline):  # type: ignore[type-arg]
     model = StaffBrandAccess
     extra = 0
     autocomplete_fields = ["brand"]
+    fields = ["brand", "granted_at"]
+    readonly_fields = ["granted_at"]
     verbose_name = _("brand this person may see")
 
 
@@ -47,7 +56,13 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # Staff of a brand see the staff who share one of their brands; only superusers see all.
-        queryset = super().get_queryset(request)
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(has_two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        )
         allowed = brand_ids_for_user(request.user)
         if allowed is None:
             return queryset
@@ -56,11 +71,23 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser) or super().has_module_permission(request)
 
-    @admin.display(boolean=True, description=_("2FA"))
-    def two_factor(self, obj: User) -> bool:
-        from django_otp.plugins.otp_totp.models import TOTPDevice
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Brand access is granted and revoked through the services, which audit it.
+        if formset.model is not StaffBrandAccess:
+            super().save_formset(request, form, formset, change)
+            return
+        rows = formset.save(commit=False)
+        try:
+            for access in formset.deleted_objects:
+                staff_brand_revoke(user=access.user, brand=access.brand, actor=request.user)  # type: ignore[arg-type]
+            for access in rows:
+                staff_brand_grant(user=form.instance, brand=access.brand, actor=request.user)  # type: ignore[arg-type]
+        except ApplicationError as exc:
+            self.message_user(request, str(exc.message), messages.ERROR)
 
-        return TOTPDevice.objects.filter(user=obj, confirmed=True).exists()
+    @admin.display(boolean=True, description=_("2FA"), ordering="has_two_factor")
+    def two_factor(self, obj: User) -> bool:
+        return bool(getattr(obj, "has_two_factor", False))
 
     @admin.action(description=_("Reset two-factor authentication (lost device)"), permissions=["change"])
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -7,7 +7,6 @@ from django.db.models import Model, QuerySet
 
 if TYPE_CHECKING:
     from accounts.models import APIKey, User
-    from campaigns.models import Brand
 
 
 def brand_ids_for_user(user: "User | Any") -> set[int] | None:
@@ -45,9 +44,3 @@ def scope_queryset[M: Model](queryset: QuerySet[M], brand_ids: set[int] | None, 
         return queryset
     lookup = "pk__in" if brand_field == "pk" else f"{brand_field}__in"
     return queryset.filter(**{lookup: brand_ids})
-
-
-def brands_visible_to(user: "User | Any") -> "QuerySet[Brand]":
-    from campaigns.models import Brand
-
-    return scope_queryset(Brand.objects.all(), brand_ids_for_user(user), brand_field="pk")

@@ -1,7 +1,6 @@
 import base64
 import logging
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -16,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import TokenForm
 from audit.services import audit_record
+from core.qr import qr_svg
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
     context = {"form": form, "enrol": enrol, "next": next_url}
     if enrol:
-        context["qr_svg"] = segno.make(device.config_url, error="m").svg_inline(scale=5, border=2)
+        context["qr_svg"] = qr_svg(device.config_url, scale=5)
         context["secret"] = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request, "accounts/two_factor.html", context, status=200 if form.is_bound is False or form.is_valid() else 400

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Model
+from django.db.models import Model
 from django.utils import timezone
 
 from audit.chain import GENESIS, compute_hash, fields_of, normalize
@@ -117,7 +117,3 @@ def audit_chain_verify(*, batch_size: int = 2000, progress: Any = None, seal: bo
     # Events still unsealed a while after they were written mean the sealer is not running.
     stale = AuditEvent.objects.filter(seq__isnull=True, created_at__lt=timezone.now() - timedelta(minutes=10))
     return ChainReport(checked=checked, broken_at=None, unsealed=stale.count())
-
-
-def audit_chain_last_seal() -> int:
-    return AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0

@@ -1,5 +1,7 @@
+import functools
 import ipaddress
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,15 +44,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["cache"] = "error"
     if settings.REDIS_URL:
         try:
-            import redis
-
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+            _broker_client().ping()
             checks["broker"] = "ok"
         except Exception as exc:
             logger.warning("healthz broker check failed: %s", exc)
             checks["broker"] = "error"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+@functools.cache
+def _broker_client() -> Any:
+    """The Celery broker (CELERY_BROKER_URL, which may differ from the cache's Redis), one
+    client per process so probes reuse its connection."""
+    import redis
+
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1)
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:
@@ -71,7 +80,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not _metrics_allowed(request):
         return HttpResponseForbidden("metrics are not public")
     return ExportToDjangoView(request)
-
-
-def csp_report(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=204)

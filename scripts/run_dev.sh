@@ -10,7 +10,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT INT TERM
 "$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
 pids+=($!)
-"$BIN/celery" -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule >var/log/beat.log 2>&1 &
+"$BIN/celery" -A config beat --loglevel=INFO >var/log/beat.log 2>&1 &
 pids+=($!)
 echo "Worker and Beat are running (logs in var/log/). Serving http://127.0.0.1:8000/"
 "$BIN/python" manage.py runserver 127.0.0.1:8000

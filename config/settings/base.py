@@ -470,4 +470,3 @@ AUDIT_CHAIN_LOCK_ID = 7_301_001  # PostgreSQL advisory lock key that serialises 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
-SESSION_TIMEOUT_STAFF = timedelta(hours=12)

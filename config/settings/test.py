@@ -31,5 +31,3 @@ FIELD_ENCRYPTION_KEYS = ["dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDA="]
 # Each parallel test worker (pytest-xdist) gets its own database; the suffix keeps developers
 # who share one PostgreSQL from colliding.
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default=None)
-REDIS_URL = env("REDIS_URL", default="")
-RATE_LIMITS_ENABLED = True

@@ -107,3 +107,38 @@ def test_admin_refuses_to_save_an_object_with_no_brand_for_scoped_staff(manager_
     request.user = manager_a
     with pytest.raises(PermissionDenied):
         model_admin.check_brand_allowed(request, Campaign(name="No brand"))
+
+
+def test_granting_brand_access_in_the_admin_is_audited(verified_client, superuser, manager_a, brand_b):
+    from accounts.models import StaffBrandAccess
+    from audit.models import AuditEvent
+
+    client = verified_client(superuser)
+    url = reverse("admin:accounts_user_change", args=[manager_a.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list | tuple)}
+    data.update({"email": manager_a.email, "preferred_language": "en", "is_active": "on", "is_staff": "on"})
+    data["groups"] = [g.pk for g in manager_a.groups.all()]
+    existing = list(StaffBrandAccess.objects.filter(user=manager_a))
+    prefix = "brand_access"
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": str(len(existing) + 1),
+            f"{prefix}-INITIAL_FORMS": str(len(existing)),
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for i, access in enumerate(existing):
+        data.update(
+            {f"{prefix}-{i}-id": access.pk, f"{prefix}-{i}-user": manager_a.pk, f"{prefix}-{i}-brand": access.brand_id}
+        )
+    data.update({f"{prefix}-{len(existing)}-brand": brand_b.pk, f"{prefix}-{len(existing)}-user": manager_a.pk})
+    response = client.post(url, data)
+    assert response.status_code == 302, (
+        [f.formset.errors for f in response.context["inline_admin_formsets"]] if response.context else ""
+    )
+    assert StaffBrandAccess.objects.filter(user=manager_a, brand=brand_b).exists()
+    assert AuditEvent.objects.filter(action="staff.brand_granted", target_id=str(manager_a.pk)).exists()

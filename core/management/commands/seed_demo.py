@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
+from config.celery import app as celery_app
+
 # Each context seeds its own demo data through its own services, in dependency order. A seeder
 # is a module with `seed(*, out) -> None`; it must be idempotent (get-or-create by natural key).
 SEEDERS = [
@@ -38,6 +40,17 @@ class Command(BaseCommand):
         # Demo people have demo addresses; their welcome and approval emails would only bury the
         # logins printed here. The services still build and "send" them (in memory).
         backend = None if options["send_emails"] else "django.core.mail.backends.locmem.EmailBackend"
+        # Tasks run here, not on a worker, so with REDIS_URL set too the emails are built in this
+        # process (kept in memory) and the rollups are ready when the command ends.
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            self._seed(backend)
+        finally:
+            celery_app.conf.task_always_eager = eager
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _seed(self, backend: str | None) -> None:
         with override_settings(EMAIL_BACKEND=backend) if backend else nullcontext():
             mail.outbox = []
             for dotted in SEEDERS:
@@ -47,4 +60,3 @@ class Command(BaseCommand):
                     module.seed(out=self.stdout)
             if backend:
                 self.stdout.write(f"  ({len(mail.outbox)} demo emails built, not sent; --send-emails sends them)")
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
