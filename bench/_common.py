@@ -5,8 +5,10 @@ import http.client
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +83,52 @@ def wrk(
         "errors": int(non2xx.group(1)) if non2xx else 0,
         "valid": int(valid.group(1)) if valid else 0,
     }
+
+
+def database_recreate(name: str, *, server: dict[str, Any], drop: bool = True) -> bool:
+    """Create the benchmark database `name` on the PostgreSQL `server` (psycopg connection
+    keywords: host, port, user, password; None values are left out), dropping it first when
+    `drop`. Refuses any name without "bench", so a mistyped URL cannot drop a real database.
+    Returns whether the database was created."""
+    if "bench" not in name:
+        raise SystemExit(f"refusing to use database {name!r}: its name must contain 'bench'.")
+    import psycopg
+
+    info = {key: value for key, value in {**server, "dbname": "postgres"}.items() if value is not None}
+    with psycopg.connect(**info, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and drop:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return not exists
+
+
+def granian(app: str, *, port: int, workers: int = 1, blocking_threads: int = 1) -> subprocess.Popen[bytes]:
+    """Start granian (WSGI, no websockets, warnings only) serving `app` ("module:callable") on
+    127.0.0.1:port from the repository root, with this process's environment. The caller
+    terminates it."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(blocking_threads),
+            "--no-ws",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env={**os.environ},
+    )

@@ -4,7 +4,7 @@ hold ends in the period (goal: ≤ 60 s), with automatic payouts on (one withdra
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm_bench .venv/bin/python bench/cutoff_bench.py \
         [--influencers 10000] [--commissions 1000000] [--chunk-size 500] [--verify]
 
-It DROPS and recreates the database named in BENCH_DATABASE_URL. The data set is generated in
+It DROPS and recreates the database named in BENCH_DATABASE_URL, whose name must contain "bench". The data set is generated in
 SQL (generate_series) in the state the ledger services would leave it in after accruing and
 confirming every commission: one commission position per commission, and per influencer one
 balanced confirm transaction crediting "on hold" with the sum of their positions. The cutoff
@@ -18,21 +18,20 @@ import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
 def recreate_database(url: str) -> None:
-    import psycopg
+    """Drop and create the database the URL names; `database_recreate` refuses a name without
+    "bench"."""
+    from bench._common import database_recreate
 
     parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    server = {"host": parsed.hostname, "port": parsed.port, "user": parsed.username, "password": parsed.password}
+    database_recreate(unquote(parsed.path.lstrip("/")), server=server, drop=True)
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import percentile  # noqa: E402
+from bench._common import database_recreate, percentile  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_reports_bench")
@@ -75,7 +75,6 @@ def conninfo() -> dict[str, Any]:
 
 def database_prepare(*, fresh: bool) -> None:
     """Create the bench database if missing (drop it first with --fresh), then migrate."""
-    import psycopg
     from django.conf import settings
     from django.core.management import call_command
 
@@ -83,18 +82,9 @@ def database_prepare(*, fresh: bool) -> None:
     if not db["ENGINE"].endswith("postgresql"):
         sys.exit("reports_bench needs PostgreSQL (DATABASE_URL=postgres://...).")
     name = db["NAME"]
-    if "bench" not in name:
-        sys.exit(f"refusing to use database {name!r}: its name must contain 'bench'.")
-    info = {**conninfo(), "dbname": "postgres"}
-    with psycopg.connect(**{k: v for k, v in info.items() if v is not None}, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            log(f"dropping database {name}")
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            log(f"creating database {name}")
-            admin.execute(f'CREATE DATABASE "{name}"')
+    server = {key: value for key, value in conninfo().items() if key != "dbname"}
+    if database_recreate(name, server=server, drop=fresh):
+        log(f"created database {name}{' (dropped first)' if fresh else ''}")
     log("migrating")
     call_command("migrate", verbosity=0, interactive=False)
 

@@ -56,3 +56,13 @@ def format_minor(amount: int, currency: str) -> str:
     exponent = CURRENCY_EXPONENT.get(currency, 2)
     major = Decimal(amount).scaleb(-exponent)
     return f"{currency} {number_format(major, decimal_pos=exponent, use_l10n=True, force_grouping=True)}"
+
+
+def format_plain(amount: int, currency: str) -> str:
+    """Minor units as a plain decimal for files other systems read (bank files, CSV): no
+    currency, no grouping, a dot before the currency's minor digits, the same in every
+    language. 123456 BRL -> "1234.56", -5 BRL -> "-0.05"."""
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(amount), 10**exponent)
+    return f"{sign}{major}.{minor:0{exponent}d}" if exponent else f"{sign}{major}"

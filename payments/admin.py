@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -15,9 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from accounts.admin_mixins import BrandScopedAdminMixin
+from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 from core.money import format_minor
@@ -36,6 +38,7 @@ from payments.models import (
     WithdrawalWithholding,
     WithholdingRule,
 )
+from payments.selectors import entries_net
 from payments.services import (
     bank_export_build,
     withdrawal_approve,
@@ -44,17 +47,6 @@ from payments.services import (
     withdrawal_reject,
 )
 from payments.services.settings import payout_settings_save, withholding_rule_save
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _money(cents: int | None, currency: str) -> str:
@@ -141,11 +133,13 @@ class LedgerAccountAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     actions = [export_csv]
     export_fields = ["id", "brand__slug", "influencer_id", "kind", "currency"]
 
-    @admin.display(description=gettext_lazy("balance (sum of entries)"))
-    def balance(self, obj: LedgerAccount) -> str:
-        from payments.services.ledger import account_balance
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # One query for the page: the balance is summed per row in SQL, not once per row.
+        return super().get_queryset(request).annotate(balance_cents=entries_net("account"))
 
-        return _money(account_balance(obj), obj.currency)
+    @admin.display(description=gettext_lazy("balance (sum of entries)"), ordering="balance_cents")
+    def balance(self, obj: Any) -> str:
+        return _money(obj.balance_cents, obj.currency)
 
 
 @admin.register(CommissionPosition)
@@ -269,7 +263,20 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).annotate(approval_count=Count("approvals"))
+        # A correlated count, not a JOIN: joining approvals would repeat each withdrawal once per
+        # approval in anything aggregated over this queryset.
+        approvals = (
+            WithdrawalApproval.objects.filter(withdrawal=OuterRef("pk"))
+            .order_by()
+            .values("withdrawal")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(approval_count=Coalesce(Subquery(approvals, output_field=IntegerField()), Value(0)))
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
@@ -300,9 +307,11 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
+            # Totals over the filtered rows by primary key, so no join or annotation a filter adds
+            # to the change list can count a withdrawal twice.
             rows = (
-                context["cl"]
-                .queryset.order_by()
+                Withdrawal.objects.filter(pk__in=context["cl"].queryset.values("pk"))
+                .order_by()
                 .values("currency", "status")
                 .annotate(n=Count("id"), total=Sum("amount_cents"), withheld=Sum("withholding_cents"))
             )
@@ -320,25 +329,30 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
 
     @admin.action(description=gettext_lazy("Approve selected withdrawals"), permissions=["approve"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
-        approved, pending, refused = 0, 0, []
-        for withdrawal in queryset.order_by("pk"):
-            try:
-                result = withdrawal_approve(withdrawal=withdrawal, approver=request.user)
-            except ApplicationError as exc:
-                refused.append(f"{withdrawal}: {exc}")
-                continue
-            if result.status == Withdrawal.Status.APPROVED:
-                approved += 1
-            else:
-                pending += 1
-        if approved:
-            self.message_user(request, _("%(n)s withdrawal(s) approved.") % {"n": approved}, messages.SUCCESS)
-        if pending:
+        waiting: list[Withdrawal] = []
+
+        def approve(withdrawal: Withdrawal) -> None:
+            if withdrawal_approve(withdrawal=withdrawal, approver=request.user).status != Withdrawal.Status.APPROVED:
+                waiting.append(withdrawal)
+
+        run_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            approve,
+            singular=gettext_noop("%(count)d approval recorded."),
+            plural=gettext_noop("%(count)d approvals recorded."),
+        )
+        if waiting:
             self.message_user(
-                request, _("%(n)s withdrawal(s) now wait for a second approval by someone else.") % {"n": pending}
+                request,
+                ngettext(
+                    "%(count)d withdrawal now waits for a second approval by someone else.",
+                    "%(count)d withdrawals now wait for a second approval by someone else.",
+                    len(waiting),
+                )
+                % {"count": len(waiting)},
             )
-        for line in refused:
-            self.message_user(request, line, messages.ERROR)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("payments.approve_withdrawal"))

@@ -1,32 +1,24 @@
-"""The payout (bank) data payments needs, read from the affiliates context.
+"""The payout (bank) data payments needs, read from affiliates' `PayoutAccount`.
 
-Affiliates owns the encrypted payout-account model; payments needs to know whether usable data
-is on file and a masked label to show (`payout_accounts_on_file`, which never decrypts), and —
-in the bank export only — the decrypted fields (`payout_accounts_decrypt`). Everything goes
-through this module, so there is one place to adapt when that model changes.
+Payments needs to know whether usable data is on file and a masked label to show
+(`payout_accounts_on_file`, which never decrypts), and — in the bank export only — the
+decrypted fields (`payout_accounts_decrypt`). Everything goes through this module, so there is
+one place to adapt when that model changes.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
-from django.db.models import Model, Q
+from django.db.models import Q, QuerySet
 
-from core.crypto import EncryptedTextField, mask
+from affiliates.models import Membership
+from affiliates.models import PayoutAccount as PayoutAccountRow
+from core.crypto import mask
 
-# Model names the affiliates context may use for the payout account, in order of preference.
-_CANDIDATE_MODELS = ("PayoutAccount", "BankAccount", "PayoutMethod", "PayoutData")
-_HOLDER = ("holder_name", "account_holder_name", "account_holder", "holder", "beneficiary_name", "name")
-_DOC_TYPE = ("holder_document_type", "document_type", "id_type")
-_DOC_NUMBER = ("holder_document_number", "document_number", "holder_document", "id_number", "tax_id")
-_BANK_NAME = ("bank_name", "bank", "institution")
-_BANK_CODE = ("bank_code", "routing_number", "swift", "bic", "ispb")
-_ACCOUNT_TYPE = ("account_type", "type")
-_ACCOUNT_NUMBER = ("account_number", "iban", "number")
-_KEY_TYPE = ("key_type", "transfer_key_type")
-_KEY = ("transfer_key", "pix_key", "clabe", "key")
-_LAST4 = ("account_last4", "last4", "last_four", "account_number_last4", "masked_account_number")
+# Columns stored in clear (the rest are encrypted): enough for a label such as
+# "savings · 007" without decrypting anything.
+_LABEL_COLUMNS = ("account_type", "bank_code", "key_type")
 
 
 @dataclass(frozen=True)
@@ -53,129 +45,59 @@ class PayoutAccount:
         return bool(self.holder_name and (has_account or self.transfer_key))
 
 
-def payout_model() -> type[Model] | None:
-    for name in _CANDIDATE_MODELS:
-        try:
-            return apps.get_model("affiliates", name)
-        except LookupError:
-            continue
-    return None
+def _rows(influencer_ids: list[int]) -> QuerySet[PayoutAccountRow]:
+    # One payout account per influencer (not per brand): the same bank data serves every brand.
+    return PayoutAccountRow.objects.filter(influencer_id__in=influencer_ids).order_by("pk")
 
 
-def _field_names(model: type[Model]) -> set[str]:
-    return {f.name for f in model._meta.concrete_fields}
-
-
-def _plain_fields(model: type[Model]) -> set[str]:
-    return {f.name for f in model._meta.concrete_fields if not isinstance(f, EncryptedTextField)}
-
-
-def _pick(names: set[str], candidates: tuple[str, ...]) -> str | None:
-    return next((name for name in candidates if name in names), None)
-
-
-def _queryset(model: type[Model], influencer_ids: list[int], brand_id: int) -> Any:
-    names = _field_names(model)
-    queryset = model._default_manager.filter(influencer_id__in=influencer_ids)
-    if "brand" in names:
-        queryset = queryset.filter(Q(brand_id=brand_id) | Q(brand_id__isnull=True))
-    for flag in ("is_active", "is_current", "active", "is_default"):
-        if flag in names:
-            queryset = queryset.filter(**{flag: True})
-            break
-    for gone in ("deleted_at", "revoked_at", "archived_at"):
-        if gone in names:
-            queryset = queryset.filter(**{f"{gone}__isnull": True})
-    # Brand-specific rows after general ones, newest last, so the last row per influencer wins.
-    order = ["brand_id"] if "brand" in names else []
-    return queryset.order_by(*order, "pk")
-
-
-def _with_destination(model: type[Model], queryset: Any) -> Any:
+def _with_destination(queryset: QuerySet[PayoutAccountRow]) -> QuerySet[PayoutAccountRow]:
     """Rows that say where to send money: an account number or a transfer key (PIX, CLABE, CBU,
     CCI) — either is enough. Only emptiness is tested (an empty value is stored empty, not
     encrypted), so nothing is decrypted."""
-    names = _field_names(model)
-    columns = [c for c in (_pick(names, _ACCOUNT_NUMBER), _pick(names, _KEY)) if c]
-    if not columns:
-        return queryset
-    condition = Q(pk__in=[])
-    for column in columns:
-        condition |= Q(**{f"{column}__isnull": False}) & ~Q(**{column: ""})
-    return queryset.filter(condition)
+    has_number = Q(account_number__isnull=False) & ~Q(account_number="")
+    has_key = Q(transfer_key__isnull=False) & ~Q(transfer_key="")
+    return queryset.filter(has_number | has_key)
 
 
 def payout_accounts_on_file(*, influencer_ids: Iterable[int], brand_id: int) -> dict[int, str]:
     """Influencers with payout data on file → a masked label. Reads only unencrypted columns,
-    so nothing is decrypted here."""
-    model = payout_model()
+    so nothing is decrypted here. `brand_id` is accepted for the callers' sake; payout data
+    is the influencer's, whichever brand pays."""
     ids = list(influencer_ids)
-    if model is None or not ids:
+    if not ids:
         return {}
-    plain = _plain_fields(model)
-    # Only columns stored in clear: enough for a label such as "savings · 1007 · ••••1234".
-    columns = [
-        c
-        for c in (
-            _pick(plain, _ACCOUNT_TYPE),
-            _pick(plain, _BANK_NAME),
-            _pick(plain, _BANK_CODE),
-            _pick(plain, _KEY_TYPE),
-        )
-        if c
-    ]
-    last4 = _pick(plain, _LAST4)
     found: dict[int, str] = {}
-    for row in _with_destination(model, _queryset(model, ids, brand_id)).values(
-        "influencer_id", *columns, *([last4] if last4 else [])
-    ):
-        parts = [str(row[c]) for c in columns if row.get(c)]
-        if last4 and row.get(last4):
-            parts.append(f"•••• {str(row[last4])[-4:]}")
+    for row in _with_destination(_rows(ids)).values("influencer_id", *_LABEL_COLUMNS):
+        parts = [str(row[column]) for column in _LABEL_COLUMNS if row[column]]
         found[row["influencer_id"]] = " · ".join(parts) or "✓"
     return found
-
-
-def _first(obj: Any, names: tuple[str, ...]) -> str:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value:
-            return str(getattr(value, "value", value))
-    return ""
 
 
 def payout_accounts_decrypt(*, influencer_ids: Iterable[int], brand_id: int) -> dict[int, PayoutAccount]:
     """Usable decrypted payout data per influencer id. Only the bank export calls this, and it
     audits every call."""
-    model = payout_model()
     ids = list(influencer_ids)
-    if model is None or not ids:
+    if not ids:
         return {}
     result: dict[int, PayoutAccount] = {}
-    for row in _queryset(model, ids, brand_id):
+    for row in _rows(ids):
         account = PayoutAccount(
-            holder_name=_first(row, _HOLDER),
-            document_type=_first(row, _DOC_TYPE),
-            document_number=_first(row, _DOC_NUMBER),
-            bank_name=_first(row, _BANK_NAME),
-            bank_code=_first(row, _BANK_CODE),
-            account_type=_first(row, _ACCOUNT_TYPE),
-            account_number=_first(row, _ACCOUNT_NUMBER),
-            transfer_key_type=_first(row, _KEY_TYPE),
-            transfer_key=_first(row, _KEY),
+            holder_name=row.account_holder or "",
+            document_type=row.holder_document_type or "",
+            document_number=row.holder_document_number or "",
+            bank_name=row.bank_name or "",
+            bank_code=row.bank_code or "",
+            account_type=row.account_type or "",
+            account_number=row.account_number or "",
+            transfer_key_type=row.key_type or "",
+            transfer_key=row.transfer_key or "",
         )
         if account.is_usable:
-            result[row.influencer_id] = account  # type: ignore[attr-defined]
+            result[row.influencer_id] = account
     return result
 
 
 def kyc_approved_for(*, influencer: Any, brand: Any) -> bool:
-    """KYC passed: the membership with the brand is approved and, when the affiliates context
-    records a KYC status on the influencer, that status is approved too."""
-    from affiliates.models import Membership
-
-    status = Membership.objects.filter(influencer=influencer, brand=brand).values_list("status", flat=True).first()
-    if status != Membership.Status.APPROVED:
-        return False
-    kyc_status = getattr(influencer, "kyc_status", None)
-    return kyc_status in (None, "", "approved", "verified")
+    """KYC passed: the influencer's membership with the brand is approved (affiliates approves
+    a membership only after reviewing its KYC documents)."""
+    return Membership.objects.filter(influencer=influencer, brand=brand, status=Membership.Status.APPROVED).exists()

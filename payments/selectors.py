@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.scoping import scope_queryset
@@ -22,12 +23,21 @@ from payments.models import (
     WithdrawalWithholding,
 )
 from payments.services.cutoff import payout_period_for, period_bounds
+from payments.services.ledger import _SIGNED
 
-_SIGNED = Case(
-    When(side=LedgerEntry.Side.CREDIT, then=F("amount_cents")),
-    default=F("amount_cents") * Value(-1),
-    output_field=BigIntegerField(),
-)
+
+def entries_net(field: str) -> Coalesce:
+    """Credits − debits of the entries whose `field` ("account", "transaction") is the outer
+    row, as a correlated subquery (0 without entries). Annotating with it instead of summing
+    over a join keeps every other aggregate on the queryset from being multiplied."""
+    entries = (
+        LedgerEntry.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(net=Sum(_SIGNED))
+        .values("net")
+    )
+    return Coalesce(Subquery(entries, output_field=BigIntegerField()), Value(0))
 
 
 def balances_for(*, brand: Any, influencer: Any, until: datetime | None = None) -> dict[str, int]:
@@ -266,17 +276,8 @@ def ledger_verify(*, brand: Any = None) -> list[str]:
         txns, positions = txns.filter(brand=brand), positions.filter(brand=brand)
         withdrawals, accounts = withdrawals.filter(brand=brand), accounts.filter(brand=brand)
     unbalanced = (
-        txns.annotate(
-            net=Sum(
-                Case(
-                    When(entries__side=LedgerEntry.Side.CREDIT, then=F("entries__amount_cents")),
-                    default=F("entries__amount_cents") * Value(-1),
-                    output_field=BigIntegerField(),
-                )
-            ),
-            legs=Count("entries"),
-        )
-        .filter(Q(net__isnull=True) | ~Q(net=0) | Q(legs__lt=2))
+        txns.annotate(net=entries_net("transaction"), legs=Count("entries"))
+        .filter(~Q(net=0) | Q(legs__lt=2))
         .values_list("pk", "net", "legs")
     )
     for pk, net, legs in unbalanced:

@@ -32,10 +32,11 @@ from payments.models import (
     LedgerAccount,
     LedgerTransaction,
     PayoutBatch,
+    PayoutSettings,
     Withdrawal,
 )
 from payments.services.ledger import C, D, Posting, accounts_lock, balances_by_account, ledger_release_due, post_many
-from payments.services.withdrawals import payout_settings_for
+from payments.services.withdrawals import payout_settings_for, withdrawal_terms
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,6 @@ def _automatic_stage(brand: Any, batch: PayoutBatch, due_at: datetime, chunk_siz
         return
     from affiliates.models import Membership
 
-    minimum = max(brand.min_withdrawal_cents, 1)
     approved = Membership.objects.filter(brand=brand, influencer_id=OuterRef("influencer_id"), status="approved")
     already = Withdrawal.objects.filter(batch=batch, automatic=True, influencer_id=OuterRef("influencer_id"))
     candidates = list(
@@ -209,11 +209,10 @@ def _automatic_stage(brand: Any, batch: PayoutBatch, due_at: datetime, chunk_siz
         .values_list("influencer_id", flat=True)
     )
     _progress(batch, stage="automatic", progress_total=len(candidates), progress_done=0)
-    threshold = options.second_approval_threshold_cents
     for index, chunk in enumerate(_chunks(candidates, chunk_size)):
         labels = payout_accounts.payout_accounts_on_file(influencer_ids=chunk, brand_id=brand.pk)
         with transaction.atomic():
-            created = _automatic_chunk(brand, batch, chunk, labels, minimum, threshold, due_at)
+            created = _automatic_chunk(brand, batch, chunk, labels, options)
             _progress(batch, progress_done=batch.progress_done + len(chunk))
             if created:
                 audit_record(
@@ -230,9 +229,7 @@ def _automatic_chunk(
     batch: PayoutBatch,
     influencer_ids: list[int],
     labels: dict[int, str],
-    minimum: int,
-    threshold: int | None,
-    due_at: datetime,
+    options: PayoutSettings,
 ) -> list[Withdrawal]:
     eligible_ids = [i for i in influencer_ids if i in labels]
     if not eligible_ids:
@@ -248,9 +245,13 @@ def _automatic_chunk(
     now = timezone.now()
     withdrawals = []
     for influencer_id in eligible_ids:
-        available = balances[accounts[(influencer_id, AccountKind.AVAILABLE)].pk]
-        if influencer_id in done or available < minimum:
+        if influencer_id in done:
             continue
+        available = balances[accounts[(influencer_id, AccountKind.AVAILABLE)].pk]
+        try:
+            terms = withdrawal_terms(brand=brand, options=options, cents=available, payout_label=labels[influencer_id])
+        except ApplicationError:
+            continue  # below the minimum: it waits for a later period
         withdrawals.append(
             Withdrawal(
                 brand=brand,
@@ -260,8 +261,8 @@ def _automatic_chunk(
                 automatic=True,
                 batch=batch,
                 requested_at=now,
-                approvals_required=2 if threshold is not None and available > threshold else 1,
-                payout_account_label=labels[influencer_id][:160],
+                approvals_required=terms.approvals_required,
+                payout_account_label=terms.payout_account_label,
             )
         )
     if not withdrawals:

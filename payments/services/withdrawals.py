@@ -2,6 +2,7 @@
 with proof, failure; and the per-batch bank file, the only place bank data is decrypted."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, PermissionRefused
 from core.exports import csv_bytes
-from core.money import format_minor, parse_major, round_minor
+from core.money import format_minor, format_plain, parse_major, round_minor
 from integrations.email import email_send
 from payments import payout_accounts
 from payments.models import (
@@ -40,6 +41,35 @@ PROOF_MAX_BYTES = 10 * 1024 * 1024
 def payout_settings_for(*, brand: Any) -> PayoutSettings:
     settings_row, _created = PayoutSettings.objects.get_or_create(brand=brand)
     return settings_row
+
+
+@dataclass(frozen=True)
+class WithdrawalTerms:
+    approvals_required: int
+    payout_account_label: str
+
+
+def withdrawal_terms(*, brand: Any, options: PayoutSettings, cents: int, payout_label: str | None) -> WithdrawalTerms:
+    """The rules every withdrawal meets, whether the influencer asks for it or the cutoff
+    creates it: payout data on file (`payout_label`, from `payout_accounts_on_file`) and at
+    least the brand's minimum; above the brand's threshold it needs two approvals. Raises
+    ApplicationError (`payout_data_required`, `below_minimum`)."""
+    if payout_label is None:
+        raise ApplicationError(
+            _("Add your bank or payout details to your profile before asking for a withdrawal."),
+            code="payout_data_required",
+        )
+    if cents < max(brand.min_withdrawal_cents, 1):
+        raise ApplicationError(
+            _("The minimum withdrawal for %(brand)s is %(minimum)s.")
+            % {"brand": brand.name, "minimum": format_minor(brand.min_withdrawal_cents, brand.currency)},
+            code="below_minimum",
+        )
+    threshold = options.second_approval_threshold_cents
+    return WithdrawalTerms(
+        approvals_required=2 if threshold is not None and cents > threshold else 1,
+        payout_account_label=payout_label[:160],
+    )
 
 
 # --- Amounts --------------------------------------------------------------------------------
@@ -114,11 +144,6 @@ def withdrawal_request_create(
     label = payout_accounts.payout_accounts_on_file(influencer_ids=[influencer.pk], brand_id=brand.pk).get(
         influencer.pk
     )
-    if label is None:
-        raise ApplicationError(
-            _("Add your bank or payout details to your profile before asking for a withdrawal."),
-            code="payout_data_required",
-        )
     options = payout_settings_for(brand=brand)
     with transaction.atomic():
         accounts = accounts_lock(brand=brand, influencer_ids=[influencer.pk])
@@ -142,13 +167,7 @@ def withdrawal_request_create(
                 % {"amount": format_minor(cents, brand.currency), "available": format_minor(available, brand.currency)},
                 code="above_available",
             )
-        if cents < brand.min_withdrawal_cents:
-            raise ApplicationError(
-                _("The minimum withdrawal for %(brand)s is %(minimum)s.")
-                % {"brand": brand.name, "minimum": format_minor(brand.min_withdrawal_cents, brand.currency)},
-                code="below_minimum",
-            )
-        threshold = options.second_approval_threshold_cents
+        terms = withdrawal_terms(brand=brand, options=options, cents=cents, payout_label=label)
         withdrawal = Withdrawal.objects.create(
             brand=brand,
             influencer=influencer,
@@ -156,8 +175,8 @@ def withdrawal_request_create(
             currency=brand.currency,
             requested_by=requested_by if getattr(requested_by, "pk", None) else None,
             requested_at=timezone.now(),
-            approvals_required=2 if threshold is not None and cents > threshold else 1,
-            payout_account_label=label[:160],
+            approvals_required=terms.approvals_required,
+            payout_account_label=terms.payout_account_label,
         )
         post(
             brand=brand,
@@ -219,7 +238,7 @@ def withholdings_compute(*, withdrawal: Withdrawal, on: date) -> list[Withdrawal
     """The withholdings the brand's rules take from this payout (unsaved). One place does the
     arithmetic and rounding (banker's rounding, per rule); the total never exceeds the amount."""
     influencer = withdrawal.influencer
-    regime = str(getattr(influencer, "fiscal_regime", "") or "")
+    regime = influencer.fiscal_regime
     rules = (
         WithholdingRule.objects.filter(brand_id=withdrawal.brand_id, country=influencer.country, effective_from__lte=on)
         .filter(fiscal_regime__in=["", regime])
@@ -463,12 +482,6 @@ BANK_FILE_COLUMNS = [
 ]
 
 
-def _major(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
 def bank_export_build(*, batch: PayoutBatch, actor: Any) -> tuple[str, bytes]:
     """The CSV the bank imports for a batch's approved withdrawals (layout in docs/ledger.md).
     Decrypts payout data — the only place that does — and audits who did it and for which
@@ -514,9 +527,9 @@ def bank_export_build(*, batch: PayoutBatch, actor: Any) -> tuple[str, bytes]:
                     account.transfer_key_type,
                     account.transfer_key,
                     w.currency,
-                    _major(w.amount_cents),
-                    _major(w.withholding_cents),
-                    _major(w.net_cents),
+                    format_plain(w.amount_cents, w.currency),
+                    format_plain(w.withholding_cents, w.currency),
+                    format_plain(w.net_cents, w.currency),
                 ]
             )
         content = csv_bytes(BANK_FILE_COLUMNS, rows)
