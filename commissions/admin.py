@@ -15,29 +15,39 @@ from django.utils.translation import gettext_lazy
 from accounts.admin_mixins import BrandScopedAdminMixin
 from commissions.models import Commission, CommissionAdjustment
 from commissions.services import commission_adjust
+from core.admin_actions import ReadOnlyAdminMixin
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
-from core.money import format_minor
+from core.money import format_minor, parse_major
 
 
 class AdjustForm(forms.Form):
-    amount_cents = forms.IntegerField(
-        label=gettext_lazy("Amount (cents)"), help_text=gettext_lazy("Positive adds, negative takes back.")
+    """The amount as people write it, in the brand's currency ("150.00", "-20,5"); the service
+    takes minor units, so the form turns it into cents with core.money.parse_major."""
+
+    amount = forms.CharField(
+        label=gettext_lazy("Amount"),
+        max_length=30,
+        help_text=gettext_lazy("In the brand's currency, for example 150.00. Positive adds, negative takes back."),
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
 
-class AdjustmentInline(admin.TabularInline):  # type: ignore[type-arg]
+    def clean_amount(self) -> int:
+        try:
+            return parse_major(self.cleaned_data["amount"], currency=self.currency)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+
+class AdjustmentInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = CommissionAdjustment
     extra = 0
     fields = ["amount_cents", "reason", "created_by", "created_at"]
     readonly_fields = fields  # type: ignore[assignment]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Commission)
@@ -119,12 +129,12 @@ class CommissionAdmin(BrandScopedAdminMixin):
             raise Http404
         if not request.user.has_perm("commissions.change_commission"):
             raise PermissionDenied
-        form = AdjustForm(request.POST or None)
+        form = AdjustForm(request.POST or None, currency=commission.brand.currency)
         if request.method == "POST" and form.is_valid():
             try:
                 commission_adjust(
                     commission_id=commission.pk,
-                    amount_cents=form.cleaned_data["amount_cents"],
+                    amount_cents=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
                 )

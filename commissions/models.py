@@ -9,10 +9,20 @@ posted there, so every sync posts only the difference, once.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+
+# The net commission of one record, floored at zero: what was earned, minus what was taken
+# back, plus managers' adjustments. `Commission.net_cents` is the same rule in Python; sum this
+# expression (`Sum(NET_CENTS)`) so every total floors each record, never a group.
+NET_CENTS = Greatest(
+    Value(0),
+    F("amount_cents") - F("reversed_cents") + F("adjustment_cents"),
+    output_field=models.BigIntegerField(),
+)
 
 
 class LedgerStage(models.TextChoices):
@@ -110,6 +120,7 @@ class Commission(TimeStampedModel):
 
     @property
     def net_cents(self) -> int:
+        """NET_CENTS (above) for this record."""
         return max(0, self.amount_cents - self.reversed_cents + self.adjustment_cents)
 
     @property

@@ -3,12 +3,14 @@ evaluation needs (registered with commissions.performance by orders.apps)."""
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.scoping import scope_queryset
 from commissions.models import Commission, FraudReview
 from commissions.performance import Performance
+from core.money import round_minor
 
 CONFIRMED_STATES = (Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED)
 
@@ -16,7 +18,7 @@ CONFIRMED_STATES = (Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVER
 def commission_list(*, brand_ids: set[int] | None) -> QuerySet[Commission]:
     return (
         scope_queryset(Commission.objects.all(), brand_ids, brand_field="brand")
-        .select_related("order", "line", "influencer", "campaign", "variant", "code")
+        .select_related("brand", "order", "line", "influencer", "campaign", "variant", "code")
         .order_by("-created_at", "-id")
     )
 
@@ -25,23 +27,35 @@ def commission_performance(
     campaign_id: int, influencer_ids: list[int], start: datetime, end: datetime
 ) -> Mapping[int, Performance]:
     """Confirmed sales (net base of the units kept, in cents) and confirmed orders per influencer
-    in the campaign, for orders created in [start, end)."""
+    in the campaign, for orders created in [start, end).
+
+    The kept base of a partly returned line is base × kept / quantity, rounded once with
+    core.money.round_minor (as the reversal of its commission is); whole lines are summed in
+    the database and only partly returned ones are read, which are few."""
+    confirmed = Commission.objects.filter(
+        campaign_id=campaign_id,
+        influencer_id__in=influencer_ids,
+        state__in=CONFIRMED_STATES,
+        quantity__gt=0,
+        order__created_in_vtex_at__gte=start,
+        order__created_in_vtex_at__lt=end,
+    )
     rows = (
-        Commission.objects.filter(
-            campaign_id=campaign_id,
-            influencer_id__in=influencer_ids,
-            state__in=CONFIRMED_STATES,
-            quantity__gt=0,
-            order__created_in_vtex_at__gte=start,
-            order__created_in_vtex_at__lt=end,
-        )
-        .values("influencer_id")
+        confirmed.values("influencer_id")
+        .order_by()
         .annotate(
-            sales=Sum(F("base_cents") * (F("quantity") - F("units_reversed")) / F("quantity")),
+            whole=Sum("base_cents", filter=Q(units_reversed=0)),
             orders=Count("order_id", distinct=True),
         )
     )
-    return {row["influencer_id"]: Performance(sales_cents=int(row["sales"] or 0), orders=row["orders"]) for row in rows}
+    sales = {row["influencer_id"]: int(row["whole"] or 0) for row in rows}
+    orders = {row["influencer_id"]: row["orders"] for row in rows}
+    partly = confirmed.filter(units_reversed__gt=0, units_reversed__lt=F("quantity")).values_list(
+        "influencer_id", "base_cents", "quantity", "units_reversed"
+    )
+    for influencer_id, base, quantity, units in partly:
+        sales[influencer_id] += round_minor(Decimal(base) * (quantity - units) / quantity)
+    return {pk: Performance(sales_cents=sales[pk], orders=orders[pk]) for pk in sales}
 
 
 def commission_held_by_order(*, brand_ids: set[int], order_refs: set[str]) -> dict[tuple[int, str], int]:

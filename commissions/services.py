@@ -7,8 +7,8 @@ already posted, under stable references, so any number of syncs of the same VTEX
 exactly once. The states and the base rule are in docs/orders.md.
 """
 
-import contextvars
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -77,11 +77,21 @@ def _engine_lines(lines: Sequence["OrderLine"]) -> list[OrderLineInput]:
     ]
 
 
-# Accruals collected during one order sync, posted in one go per (brand, influencer) before it
-# returns: an order's lines otherwise cost a dozen ledger round trips each.
-_accruals: contextvars.ContextVar[dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] | None] = (
-    contextvars.ContextVar("commission_accruals", default=None)
-)
+@dataclass
+class _Accruals:
+    """Accruals collected during one order sync and posted in one go per (brand, influencer)
+    before it returns: an order's lines otherwise cost a dozen ledger round trips each. Passed
+    explicitly down to `_ledger_converge`; other callers pass None and accrue at once."""
+
+    batches: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] = field(default_factory=dict)
+
+    def add(self, *, brand: Any, influencer: Any, ref: str, amount_cents: int) -> None:
+        self.batches.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, amount_cents))
+
+    def post(self) -> None:
+        for brand, influencer, items in self.batches.values():
+            ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
+        self.batches.clear()
 
 
 def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
@@ -89,17 +99,13 @@ def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -
 
     Precondition: called inside a transaction holding `select_for_update` on the order, after
     its lines and attribution were written. Returns counts for logs and benchmarks."""
-    token = _accruals.set({})
-    try:
-        counts = _commissions_sync_for_order(order=order, now=now)
-        for brand, influencer, items in (_accruals.get() or {}).values():
-            ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
-    finally:
-        _accruals.reset(token)
+    accruals = _Accruals()
+    counts = _commissions_sync_for_order(order=order, now=now, accruals=accruals)
+    accruals.post()
     return counts
 
 
-def _commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
+def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accruals: _Accruals) -> dict[str, int]:
     from campaigns.models import Campaign
     from campaigns.selectors import campaign_engine_inputs
 
@@ -186,6 +192,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None = None) 
                 now=now,
                 counts=counts,
                 holds=holds,
+                accruals=accruals,
             )
 
     # Commissions of an influencer the order is no longer attributed to: take them back.
@@ -201,6 +208,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None = None) 
             now=now,
             counts=counts,
             holds=holds,
+            accruals=accruals,
         )
     return counts
 
@@ -257,6 +265,7 @@ def _commission_converge(
     now: datetime,
     counts: dict[str, int],
     holds: dict[int, bool],
+    accruals: _Accruals | None,
 ) -> int:
     """Set state and reversed amount from the order, save if changed, post the ledger delta.
 
@@ -305,7 +314,7 @@ def _commission_converge(
     if state == State.REVERSED and commission.reversed_at is None:
         commission.reversed_at = now
     commission.state = state
-    postings = _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=now)
+    postings = _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=now, accruals=accruals)
     after = (
         commission.state,
         commission.reversed_cents,
@@ -341,10 +350,17 @@ def _commission_converge(
 
 
 def _ledger_sync(
-    *, commission: Commission, order: "Order", confirmed: bool, now: datetime, reversal_label: str = "r"
+    *,
+    commission: Commission,
+    order: "Order",
+    confirmed: bool,
+    now: datetime,
+    reversal_label: str = "r",
+    accruals: _Accruals | None = None,
 ) -> int:
     """Post to the ledger what separates it from this commission (and its positive adjustments).
-    Reversals are referenced `<reversal_label><n>` (`r1`, `r2`, …; `fraud1` for a rejection)."""
+    Reversals are referenced `<reversal_label><n>` (`r1`, `r2`, …; `fraud1` for a rejection).
+    New accruals go to `accruals` when given (the caller posts them), else are posted now."""
     target = LedgerStage.CONFIRMED if confirmed else LedgerStage.ESTIMATED
     reversed_all = commission.state == State.REVERSED and order.status in CANCELED_STATUSES
     adjustments = list(commission.adjustments.all()) if commission.pk and commission.adjustment_cents else []
@@ -360,6 +376,7 @@ def _ledger_sync(
         hold_until=hold_until,
         now=now,
         reversal_label=reversal_label,
+        accruals=accruals,
     )
     for adj in adjustments:
         if adj.amount_cents <= 0:
@@ -373,6 +390,7 @@ def _ledger_sync(
             hold_until=hold_until,
             now=now,
             reversal_label=reversal_label,
+            accruals=accruals,
         )
         if n:
             adj.save(update_fields=["ledger_stage", "ledger_posted_cents", "ledger_reversal_seq"])
@@ -390,6 +408,7 @@ def _ledger_converge(
     hold_until: datetime,
     now: datetime,
     reversal_label: str = "r",
+    accruals: _Accruals | None = None,
 ) -> int:
     """Move the ledger position `ref` from what `tracker` says was posted to `desired` at stage
     `target`. Accruals and confirmations are idempotent by `ref`, reversals by (`ref`, r<n>);
@@ -405,9 +424,9 @@ def _ledger_converge(
             ledger_commission_confirm(
                 brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
             )
-        elif (batch := _accruals.get()) is not None:
+        elif accruals is not None:
             # Within an order sync: posted together at the end (commissions_sync_for_order).
-            batch.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, desired))
+            accruals.add(brand=brand, influencer=influencer, ref=ref, amount_cents=desired)
         else:
             ledger_commission_accrue(brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired)
         tracker.ledger_stage = target

@@ -4,16 +4,16 @@ Reprocessing goes through orders.services; every list is scoped to the staff mem
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.admin_mixins import BrandScopedAdminMixin
+from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
-from core.errors import ApplicationError
 from core.money import format_minor
 from orders.models import (
     Discrepancy,
@@ -28,18 +28,7 @@ from orders.models import (
 from orders.services import hook_event_reprocess, order_reprocess
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OrderLineInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = OrderLine
     extra = 0
     fields = [
@@ -56,14 +45,14 @@ class OrderLineInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
     readonly_fields = fields  # type: ignore[assignment]
 
 
-class StatusChangeInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = OrderStatusChange
     extra = 0
     fields = ["from_status", "to_status", "vtex_changed_at", "observed_at", "source"]
     readonly_fields = fields  # type: ignore[assignment]
 
 
-class ReturnInvoiceInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+class ReturnInvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = ReturnInvoice
     extra = 0
     fields = ["invoice_number", "value_cents", "issued_at", "items"]
@@ -71,7 +60,7 @@ class ReturnInvoiceInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-
 
 
 @admin.register(Order)
-class OrderAdmin(_ReadOnly, BrandScopedAdminMixin):
+class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = [
         "vtex_order_id",
         "brand",
@@ -116,19 +105,18 @@ class OrderAdmin(_ReadOnly, BrandScopedAdminMixin):
 
     @admin.action(description=gettext_lazy("Fetch again from VTEX and reprocess"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        done = 0
-        for order in queryset.order_by("pk")[:200]:
-            try:
-                order_reprocess(order_id=order.pk, actor=request.user)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{order.vtex_order_id}: {exc}", messages.ERROR)
-        if done:
-            self.message_user(request, _("%(n)s order(s) reprocessed.") % {"n": done}, messages.SUCCESS)
+        run_each(
+            self,
+            request,
+            queryset.order_by("pk")[:200],
+            lambda order: order_reprocess(order_id=order.pk, actor=request.user),
+            singular=gettext_noop("%(count)d order reprocessed."),
+            plural=gettext_noop("%(count)d orders reprocessed."),
+        )
 
 
 @admin.register(HookEvent)
-class HookEventAdmin(_ReadOnly, BrandScopedAdminMixin):
+class HookEventAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = ["vtex_order_id", "brand", "state", "domain", "status", "attempts", "received_at", "processed_at"]
     list_filter = ["brand", "status", "state", "domain"]
     search_fields = ["vtex_order_id"]
@@ -142,25 +130,24 @@ class HookEventAdmin(_ReadOnly, BrandScopedAdminMixin):
 
     @admin.action(description=gettext_lazy("Reprocess the notification (fetches the order)"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[HookEvent]) -> None:
-        done = 0
-        for event in queryset.order_by("pk")[:200]:
-            try:
-                hook_event_reprocess(event_id=event.pk, actor=request.user)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{event.vtex_order_id}: {exc}", messages.ERROR)
-        if done:
-            self.message_user(request, _("%(n)s notification(s) reprocessed.") % {"n": done}, messages.SUCCESS)
+        run_each(
+            self,
+            request,
+            queryset.order_by("pk")[:200],
+            lambda event: hook_event_reprocess(event_id=event.pk, actor=request.user),
+            singular=gettext_noop("%(count)d notification reprocessed."),
+            plural=gettext_noop("%(count)d notifications reprocessed."),
+        )
 
 
 @admin.register(HookRegistration)
-class HookRegistrationAdmin(_ReadOnly, BrandScopedAdminMixin):
+class HookRegistrationAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = ["brand", "url", "configured_at", "last_checked_at", "last_check_result", "restored_count"]
     list_filter = ["last_check_result"]
     readonly_fields = [f.name for f in HookRegistration._meta.fields]
 
 
-class DiscrepancyInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+class DiscrepancyInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = Discrepancy
     extra = 0
     fields = ["vtex_order_id", "kind", "resolved", "ours", "theirs", "note"]
@@ -168,7 +155,7 @@ class DiscrepancyInline(_ReadOnly, admin.TabularInline):  # type: ignore[type-ar
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(_ReadOnly, BrandScopedAdminMixin):
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = [
         "brand",
         "day",
@@ -210,7 +197,7 @@ class ReconciliationRunAdmin(_ReadOnly, BrandScopedAdminMixin):
 
 
 @admin.register(Discrepancy)
-class DiscrepancyAdmin(_ReadOnly, BrandScopedAdminMixin):
+class DiscrepancyAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = ["vtex_order_id", "run", "kind", "resolved", "note"]
     list_filter = ["kind", "resolved", "run__brand"]
     search_fields = ["vtex_order_id"]

@@ -1,33 +1,32 @@
 """Who gets the order: the attribution decision.
 
 `attribution_decide` collects touchpoints (the coupon typed at checkout here; tracked clicks,
-UTMs, visitor and fingerprint matches from `tracking.touchpoints.touchpoints_for_order` once that
-module exists) and `_choose` picks one by precedence. The decision is recorded on the order
-(source, code, rule, touchpoints) by orders.services, so admin and the influencer see why.
+UTMs, visitor and fingerprint matches from `tracking.touchpoints.touchpoints_for_order`) and
+`_choose` picks one. The decision is recorded on the order (source, code, rule, touchpoints) by
+orders.services, so admin and the influencer see why.
 
-Precedence (default policy "coupon_first"): a coupon of the brand wins over a link; among links
-a click wins over bare UTMs; among touchpoints of one kind the latest wins (last touch). The
-tracking engineer extends `_choose` with per-campaign policies; keep every precedence rule in it.
+Precedence lives in one place, `tracking.attribution.attribution_choose`: each campaign's
+policy (coupon vs link, first vs last click; campaigns without a policy row get the defaults:
+a coupon of the brand wins over a link, the latest touch of a kind wins).
 """
 
-import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
+
+from codes.selectors import code_get_by_text
+from tracking.attribution import attribution_choose
+from tracking.touchpoints import touchpoints_for_order
 
 if TYPE_CHECKING:
     from campaigns.models import Brand
-    from codes.models import Code
     from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
 TouchpointKind = Literal["coupon", "click", "utm", "visitor", "fingerprint", "other"]
-DEFAULT_POLICY = "coupon_first"
-# Lower wins under the default policy.
-_KIND_RANK = {"coupon": 0, "click": 1, "visitor": 2, "fingerprint": 3, "utm": 4, "other": 5}
 
 
 @dataclass(frozen=True)
@@ -64,25 +63,10 @@ class AttributionDecision:
         return [tp.as_json() for tp in self.touchpoints]
 
 
-def _code_by_text(*, brand: "Brand", text: str) -> "Code | None":
-    """The brand's code typed at checkout (case-insensitive), through codes.selectors."""
-    try:
-        selectors = importlib.import_module("codes.selectors")
-    except ImportError:
-        selectors = None
-    finder: Callable[..., Any] | None = getattr(selectors, "code_get_by_text", None)
-    if finder is not None:
-        return finder(brand=brand, text=text)
-    # Until codes.selectors lands: the same read, by the unique (brand, UPPER(text)) index.
-    from codes.models import Code
-
-    return Code.objects.filter(brand=brand, text__iexact=text.strip()).first()
-
-
 def coupon_touchpoint(*, brand: "Brand", order: "Order") -> Touchpoint | None:
     if not order.coupon:
         return None
-    code = _code_by_text(brand=brand, text=order.coupon)
+    code = code_get_by_text(brand=brand, text=order.coupon)
     if code is None:
         return None
     return Touchpoint(
@@ -102,53 +86,18 @@ def coupon_touchpoint(*, brand: "Brand", order: "Order") -> Touchpoint | None:
 
 def _tracking_touchpoints(*, brand: "Brand", order: "Order") -> list[Touchpoint]:
     try:
-        module = importlib.import_module("tracking.touchpoints")
-    except ImportError:
-        return []
-    finder = getattr(module, "touchpoints_for_order", None)
-    if finder is None:
-        return []
-    try:
-        return list(finder(brand=brand, order=order) or [])
+        return list(touchpoints_for_order(brand=brand, order=order) or [])
     except Exception:
         # A tracking failure must not lose the order: log it and decide on what we have.
         logger.exception("tracking touchpoints failed for order %s", order.vtex_order_id)
         return []
 
 
-def _choose(touchpoints: Sequence[Touchpoint], policy: str = DEFAULT_POLICY) -> tuple[Touchpoint | None, str]:
-    """Pick the winning touchpoint and name the rule that picked it."""
+def _choose(touchpoints: Sequence[Touchpoint]) -> tuple[Touchpoint | None, str]:
+    """Pick the winning touchpoint and name the rule that picked it (campaign policies)."""
     if not touchpoints:
         return None, "no touchpoint"
-    if policy == "last_touch":
-        winner = max(
-            touchpoints, key=lambda tp: (tp.occurred_at is not None, tp.occurred_at or datetime.min.replace(tzinfo=UTC))
-        )
-        return winner, f"last touch: {winner.kind}"
-    # Per-campaign policy (tracking.AttributionPolicy: coupon vs link, first vs last click);
-    # campaigns without a policy row get the same defaults as below.
-    try:
-        from tracking.attribution import attribution_choose
-    except ImportError:
-        pass
-    else:
-        if policy == DEFAULT_POLICY:
-            return attribution_choose(touchpoints)
-    # coupon_first (default)
-    ordered = sorted(
-        touchpoints,
-        key=lambda tp: (
-            _KIND_RANK.get(tp.kind, 9),
-            -(tp.occurred_at.timestamp() if tp.occurred_at else 0),
-        ),
-    )
-    winner = ordered[0]
-    kinds = {tp.kind for tp in touchpoints}
-    if winner.kind == "coupon":
-        rule = "coupon wins over link" if kinds - {"coupon"} else "coupon of the brand"
-    else:
-        rule = f"{winner.kind}, latest of its kind"
-    return winner, rule
+    return attribution_choose(touchpoints)
 
 
 def _source_for(kind: str) -> str:
@@ -162,7 +111,7 @@ def attribution_decide(*, brand: "Brand", order: "Order") -> AttributionDecision
     if coupon is not None:
         touchpoints.append(coupon)
     touchpoints.extend(_tracking_touchpoints(brand=brand, order=order))
-    winner, rule = _choose(touchpoints, DEFAULT_POLICY)
+    winner, rule = _choose(touchpoints)
     if winner is None:
         rule = "unknown code" if order.coupon else "no coupon and no tracked visit"
         return AttributionDecision(

@@ -41,6 +41,7 @@ class HookEvent(models.Model):
     received_at = models.DateTimeField(_("received at"), db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
 
@@ -291,8 +292,9 @@ class ReconciliationRun(models.Model):
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(
+                # A failed scheduled run leaves the index, so the scheduler can run the day again.
                 fields=["brand", "day"],
-                condition=models.Q(trigger="schedule"),
+                condition=models.Q(trigger="schedule") & ~models.Q(status="failed"),
                 name="uniq_scheduled_reconciliation_per_day",
             )
         ]

@@ -8,6 +8,11 @@ order with returns, and reconcile it with the same service the hook uses; fetch 
 did not list. Everything found is stored on the run as a discrepancy, resolved or not; managers
 get an email when something is left unresolved. Running it again changes nothing: the second
 run finds nothing different, and re-applying an unchanged order is a no-op.
+
+An order that cannot be reconciled (VTEX refuses it, its document does not parse, the ledger
+refuses a posting: any `ApplicationError`) is a FETCH_FAILED discrepancy and the run goes on.
+Anything else ends the run as FAILED (never left RUNNING), managers are told, and the error is
+raised again; the scheduler runs a day whose scheduled run failed again.
 """
 
 import logging
@@ -22,11 +27,12 @@ from django.utils import timezone
 
 from accounts.roles import MANAGER
 from campaigns.models import Brand
+from core.errors import ApplicationError
 from integrations.vtex.client import LIST_ORDERS_MAX_PAGE, LIST_ORDERS_MAX_PER_PAGE, VTEXClient
 from integrations.vtex.errors import VTEXError
 from integrations.vtex.types import OrderSummary
 from orders.models import Discrepancy, Order, ReconciliationRun
-from orders.services import OrderNotInVTEX, order_sync
+from orders.services import OrderNotInVTEX, SyncResult, order_sync
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +109,23 @@ def reconciliation_run(
     try:
         _reconcile(run=run, counts=counts, progress=progress)
     except VTEXError as exc:
+        # Listing the day failed (VTEX down, credentials revoked): nothing to reconcile with.
         logger.error("reconciliation of %s %s failed: %s", brand.slug, day, exc)
-        run.status = ReconciliationRun.Status.FAILED
-        run.error = str(exc)[:2000]
+        _finish(run, counts, status=ReconciliationRun.Status.FAILED, error=str(exc))
+    except Exception as exc:
+        # A bug or an infrastructure error (database, time limit): never leave the run
+        # RUNNING, so the day can be reconciled again, and let the worker see the error.
+        logger.exception("reconciliation of %s %s crashed", brand.slug, day)
+        _finish(run, counts, status=ReconciliationRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
     else:
-        run.status = ReconciliationRun.Status.DONE
+        _finish(run, counts, status=ReconciliationRun.Status.DONE)
+    return run
+
+
+def _finish(run: ReconciliationRun, counts: _Counts, *, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error[:2000]
     run.fetched = counts.fetched
     run.missing = counts.missing
     run.mismatched = counts.mismatched
@@ -117,13 +135,13 @@ def reconciliation_run(
     run.save()
     if run.unresolved or run.status == ReconciliationRun.Status.FAILED:
         _notify_managers(run)
-    return run
 
 
 def _reconcile(
     *, run: ReconciliationRun, counts: _Counts, progress: Callable[[ReconciliationRun], None] | None
 ) -> None:
     brand = run.brand
+    # One client for the whole run: every Get order reuses it (and its pooled session).
     client = VTEXClient.for_brand(brand)
     start, end = day_window(brand=brand, day=run.day)
     listed = {summary.order_id: summary for summary in orders_list_window(client=client, start=start, end=end)}
@@ -160,16 +178,15 @@ def _reconcile(
         if kind is not None:
             theirs = {"status": summary.status, "value_cents": summary.total_value_cents}
             ours_json = {"status": mine[0], "value_cents": mine[1]} if mine else {}
-            _fix(run=run, counts=counts, order_id=order_id, kind=kind, ours=ours_json, theirs=theirs)
+            _fix(run=run, client=client, counts=counts, order_id=order_id, kind=kind, ours=ours_json, theirs=theirs)
         if step % 50 == 0:
             _progress(run, progress, done=step)
 
     for order_id in dict.fromkeys(with_returns):
         step += 1
         try:
-            result = order_sync(brand=brand, vtex_order_id=order_id, source="reconcile")
-            counts.fetched += 1
-        except (OrderNotInVTEX, VTEXError) as exc:
+            result = _sync(run=run, client=client, counts=counts, order_id=order_id)
+        except ApplicationError as exc:
             _discrepancy(run, counts, order_id, Discrepancy.Kind.FETCH_FAILED, resolved=False, note=str(exc))
             continue
         if result.changed:
@@ -182,8 +199,7 @@ def _reconcile(
     for order_id in orphans:
         step += 1
         try:
-            order_sync(brand=brand, vtex_order_id=order_id, source="reconcile")
-            counts.fetched += 1
+            _sync(run=run, client=client, counts=counts, order_id=order_id)
         except OrderNotInVTEX:
             counts.orphaned += 1
             _discrepancy(
@@ -196,7 +212,7 @@ def _reconcile(
                 note="VTEX does not know this order",
             )
             continue
-        except VTEXError as exc:
+        except ApplicationError as exc:
             _discrepancy(run, counts, order_id, Discrepancy.Kind.FETCH_FAILED, resolved=False, note=str(exc))
             continue
         counts.orphaned += 1
@@ -212,13 +228,27 @@ def _reconcile(
     _progress(run, progress, done=step)
 
 
+def _sync(*, run: ReconciliationRun, client: VTEXClient, counts: _Counts, order_id: str) -> SyncResult:
+    """Fetch and reconcile one order. Raises the `ApplicationError` that refused it (VTEX, a
+    document that does not parse, the ledger); callers record it as a discrepancy."""
+    result = order_sync(brand=run.brand, vtex_order_id=order_id, source="reconcile", client=client)
+    counts.fetched += 1
+    return result
+
+
 def _fix(
-    *, run: ReconciliationRun, counts: _Counts, order_id: str, kind: str, ours: dict[str, Any], theirs: dict[str, Any]
+    *,
+    run: ReconciliationRun,
+    client: VTEXClient,
+    counts: _Counts,
+    order_id: str,
+    kind: str,
+    ours: dict[str, Any],
+    theirs: dict[str, Any],
 ) -> None:
     try:
-        result = order_sync(brand=run.brand, vtex_order_id=order_id, source="reconcile")
-        counts.fetched += 1
-    except (OrderNotInVTEX, VTEXError) as exc:
+        result = _sync(run=run, client=client, counts=counts, order_id=order_id)
+    except ApplicationError as exc:
         _discrepancy(run, counts, order_id, Discrepancy.Kind.FETCH_FAILED, resolved=False, note=str(exc), theirs=theirs)
         return
     if kind == Discrepancy.Kind.MISSING:
@@ -296,17 +326,21 @@ def _notify_managers(run: ReconciliationRun) -> None:
 
 def reconciliation_due_brands(*, now: datetime) -> list[tuple[int, date]]:
     """Brands where it is now the reconciliation hour (local), with the local yesterday, that
-    have not had their scheduled run for that day."""
+    have not had their scheduled run for that day. A scheduled run that FAILED does not count:
+    later in the same local day the dispatcher starts it again, up to
+    ORDERS_RECONCILE_MAX_ATTEMPTS scheduled runs per day (failures mail managers each time)."""
     hour = _setting("ORDERS_RECONCILE_LOCAL_HOUR", 3)
+    max_attempts = _setting("ORDERS_RECONCILE_MAX_ATTEMPTS", 3)
     due = []
     for brand in Brand.objects.filter(is_active=True).order_by("pk"):
         local = now.astimezone(brand.tz)
-        if local.hour != hour:
+        if local.hour < hour:
             continue
         day = local.date() - timedelta(days=1)
-        exists = ReconciliationRun.objects.filter(
-            brand=brand, day=day, trigger=ReconciliationRun.Trigger.SCHEDULE
-        ).exists()
-        if not exists:
+        scheduled = ReconciliationRun.objects.filter(brand=brand, day=day, trigger=ReconciliationRun.Trigger.SCHEDULE)
+        if scheduled.exclude(status=ReconciliationRun.Status.FAILED).exists():
+            continue
+        failed = scheduled.count()
+        if (local.hour == hour and failed == 0) or 0 < failed < max_attempts:
             due.append((brand.pk, day))
     return due

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet, Sum
 
 from accounts.scoping import scope_queryset
-from commissions.models import Commission
+from commissions.models import NET_CENTS, Commission
 from orders.models import Order, OrderLine
 
 
@@ -52,15 +52,17 @@ def commission_totals_for_influencer(
     *, influencer: Any, brand: Any, date_from: date | None = None, date_to: date | None = None
 ) -> dict[str, int]:
     """Net commission cents by state ("estimated", "confirmed", "partially_reversed",
-    "reversed") plus "total" (everything not reversed), for orders created in the period."""
+    "reversed") plus "total" (everything not reversed), for orders created in the period.
+    Each record is floored at zero before summing (commissions.models.NET_CENTS), as the
+    rollups and `Commission.net_cents` do."""
     bounds = {f"order__{key}": value for key, value in _bounds(brand, date_from, date_to).items()}
     rows = (
         Commission.objects.filter(brand=brand, influencer=influencer, **bounds)
         .values("state")
-        .annotate(gross=Sum("amount_cents"), back=Sum("reversed_cents"), adjusted=Sum("adjustment_cents"))
+        .annotate(net=Sum(NET_CENTS))
     )
     totals = {state: 0 for state in Commission.State.values}
     for row in rows:
-        totals[row["state"]] = max(0, (row["gross"] or 0) - (row["back"] or 0) + (row["adjusted"] or 0))
+        totals[row["state"]] = row["net"] or 0
     totals["total"] = sum(value for state, value in totals.items() if state != Commission.State.REVERSED)
     return totals

@@ -10,7 +10,7 @@ the ledger postings are idempotent by reference (commissions.services).
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,14 +167,29 @@ def _hook_event_insert_async(event: HookEvent) -> bool:
     return True
 
 
-def hook_event_process(*, event_id: int) -> SyncResult | None:
-    """Fetch the event's order from VTEX and reconcile it; record the outcome on the event."""
-    event = HookEvent.objects.select_related("brand").filter(pk=event_id).first()
-    if event is None:
+def hook_event_process(
+    *, event_id: int, force: bool = False, on_applied: Callable[[SyncResult], None] | None = None
+) -> SyncResult | None:
+    """Fetch the event's order from VTEX and reconcile it; record the outcome on the event.
+
+    The event is claimed with one conditional UPDATE (attempts + 1, last_attempt_at = now)
+    that skips a processed event, so a duplicate delivery of the task, or the sweep racing a
+    retry, does nothing and the attempt count never comes from a stale read. `force` (a
+    manager's reprocess) claims a processed event too. `on_applied` runs inside the order
+    sync's transaction (see `order_apply`)."""
+    claim = HookEvent.objects.filter(pk=event_id)
+    if not force:
+        claim = claim.exclude(status=HookEvent.Status.PROCESSED)
+    if not claim.update(attempts=F("attempts") + 1, last_attempt_at=timezone.now()):
         return None
-    HookEvent.objects.filter(pk=event_id).update(attempts=event.attempts + 1)
+    event = HookEvent.objects.select_related("brand").get(pk=event_id)
     try:
-        result = order_sync(brand=event.brand, vtex_order_id=event.vtex_order_id, source=f"hook:{event.state}")
+        result = order_sync(
+            brand=event.brand,
+            vtex_order_id=event.vtex_order_id,
+            source=f"hook:{event.state}",
+            on_applied=on_applied,
+        )
     except OrderNotInVTEX as exc:
         # A forged or mistyped id: VTEX does not know it, so there is nothing to reconcile.
         HookEvent.objects.filter(pk=event_id).update(
@@ -192,9 +208,11 @@ def hook_event_process(*, event_id: int) -> SyncResult | None:
 # --- Reconciling one order --------------------------------------------------------------------
 
 
-def order_fetch(*, brand: Brand, vtex_order_id: str) -> Mapping[str, Any]:
+def order_fetch(*, brand: Brand, vtex_order_id: str, client: VTEXClient | None = None) -> Mapping[str, Any]:
+    """VTEX's Get order. Pass `client` to reuse one across many orders (reconciliation)."""
+    client = client or VTEXClient.for_brand(brand)
     try:
-        return VTEXClient.for_brand(brand).order_get(vtex_order_id).raw
+        return client.order_get(vtex_order_id).raw
     except VTEXError as exc:
         if exc.status == 404:
             raise OrderNotInVTEX(
@@ -204,17 +222,43 @@ def order_fetch(*, brand: Brand, vtex_order_id: str) -> Mapping[str, Any]:
         raise
 
 
-def order_sync(*, brand: Brand, vtex_order_id: str, source: str, force: bool = False) -> SyncResult:
+def order_sync(
+    *,
+    brand: Brand,
+    vtex_order_id: str,
+    source: str,
+    force: bool = False,
+    client: VTEXClient | None = None,
+    on_applied: Callable[[SyncResult], None] | None = None,
+) -> SyncResult:
     """ "This order changed": fetch it from VTEX and make our state match."""
-    data = order_fetch(brand=brand, vtex_order_id=vtex_order_id)
-    return order_apply(brand=brand, data=data, source=source, force=force)
+    data = order_fetch(brand=brand, vtex_order_id=vtex_order_id, client=client)
+    return order_apply(brand=brand, data=data, source=source, force=force, on_applied=on_applied)
 
 
-def order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: bool = False) -> SyncResult:
+def order_apply(
+    *,
+    brand: Brand,
+    data: Mapping[str, Any],
+    source: str,
+    force: bool = False,
+    on_applied: Callable[[SyncResult], None] | None = None,
+) -> SyncResult:
     """Reconcile our order, lines, returns, attribution and commissions to VTEX's document.
 
     Holds the order's row lock for the whole reconciliation. A document older than the one we
-    applied (VTEX `lastChange`) is ignored, so a slow worker never rolls the order back."""
+    applied (VTEX `lastChange`) is ignored, so a slow worker never rolls the order back.
+    `on_applied(result)` runs in the same transaction, whatever the outcome (the audit record
+    of a reprocess commits or rolls back with what it records)."""
+    with transaction.atomic():
+        result = _order_apply(brand=brand, data=data, source=source, force=force)
+        if on_applied is not None:
+            on_applied(result)
+    return result
+
+
+def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: bool) -> SyncResult:
+    """Precondition: inside `order_apply`'s transaction (the row lock lasts until it ends)."""
     parsed = order_parse(data)
     if parsed.currency and brand.currency and parsed.currency != brand.currency:
         logger.warning(
@@ -222,7 +266,7 @@ def order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: bo
         )
     digest = snapshot_hash(data)
     now = timezone.now()
-    with ORDER_SYNC_SECONDS.time(), transaction.atomic():
+    with ORDER_SYNC_SECONDS.time():
         order, _created = Order.objects.get_or_create(brand=brand, vtex_order_id=parsed.order_id)
         order = Order.objects.select_for_update(of=("self",)).select_related("brand", "code").get(pk=order.pk)
         if order.vtex_last_change and parsed.last_change and parsed.last_change < order.vtex_last_change:
@@ -425,33 +469,53 @@ def _tracking_after_attribution(*, order: Order) -> None:
 
 
 def order_reprocess(*, order_id: int, actor: Any = None) -> SyncResult:
-    """A manager asks to fetch the order again and recompute everything (audited)."""
+    """A manager asks to fetch the order again and recompute everything (audited in the
+    sync's transaction)."""
     order = Order.objects.select_related("brand").filter(pk=order_id).first()
     if order is None:
         raise NotFound(_("This order does not exist."))
-    result = order_sync(brand=order.brand, vtex_order_id=order.vtex_order_id, source="reprocess", force=True)
-    audit_record(
-        action="order.reprocessed",
-        target=order,
-        actor=actor,
-        brand_id=order.brand_id,
-        after={"vtex_order_id": order.vtex_order_id, "reason": result.reason},
+
+    def audit(result: SyncResult) -> None:
+        audit_record(
+            action="order.reprocessed",
+            target=order,
+            actor=actor,
+            brand_id=order.brand_id,
+            after={"vtex_order_id": order.vtex_order_id, "reason": result.reason},
+        )
+
+    return order_sync(
+        brand=order.brand, vtex_order_id=order.vtex_order_id, source="reprocess", force=True, on_applied=audit
     )
-    return result
 
 
 def hook_event_reprocess(*, event_id: int, actor: Any = None) -> SyncResult | None:
+    """A manager asks to process a notification again, processed or not (audited in the
+    sync's transaction; when VTEX does not know the order, with the event's new status)."""
     event = HookEvent.objects.filter(pk=event_id).first()
     if event is None:
         raise NotFound(_("This notification does not exist."))
-    result = hook_event_process(event_id=event_id)
-    audit_record(
-        action="order.notification_reprocessed",
-        target=event,
-        actor=actor,
-        brand_id=event.brand_id,
-        after={"vtex_order_id": event.vtex_order_id, "state": event.state},
-    )
+    audited = False
+
+    def audit(result: SyncResult | None) -> None:
+        nonlocal audited
+        audited = True
+        audit_record(
+            action="order.notification_reprocessed",
+            target=event,
+            actor=actor,
+            brand_id=event.brand_id,
+            after={
+                "vtex_order_id": event.vtex_order_id,
+                "state": event.state,
+                "reason": result.reason if result is not None else "not_in_vtex",
+            },
+        )
+
+    result = hook_event_process(event_id=event_id, force=True, on_applied=audit)
+    if not audited:
+        # Nothing was applied (VTEX does not know the order): the event is now FAILED.
+        audit(None)
     return result
 
 

@@ -33,13 +33,22 @@ def order_sync_task(self: Any, *, event_id: int) -> str:
 
 
 @shared_task(name="orders.tasks.hook_events_retry_task")
-def hook_events_retry_task(*, older_than_minutes: int = 10, limit: int = 500) -> int:
-    """Requeue notifications still pending after a while (a worker died, VTEX was down)."""
+def hook_events_retry_task(*, older_than_minutes: int = 15, limit: int = 500) -> int:
+    """Requeue notifications still pending after a while (a worker died, VTEX was down).
+
+    An event is picked only when nothing touched it for `older_than_minutes`: never attempted
+    and received before that, or last attempted before that. The window is longer than
+    `order_sync_task`'s longest retry countdown (600 s), so an event waiting in its own
+    backoff is left to it; a duplicate that slips through is harmless (the claim in
+    `hook_event_process` skips a processed event)."""
+    from django.db.models import Q
+
     from orders.models import HookEvent
 
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    idle = Q(last_attempt_at__isnull=True, received_at__lt=cutoff) | Q(last_attempt_at__lt=cutoff)
     ids = list(
-        HookEvent.objects.filter(status=HookEvent.Status.PENDING, received_at__lt=cutoff, attempts__lt=20)
+        HookEvent.objects.filter(idle, status=HookEvent.Status.PENDING, attempts__lt=20)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

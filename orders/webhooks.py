@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -35,20 +36,20 @@ def vtex_order_hook(request: HttpRequest, brand_slug: str) -> JsonResponse:
     try:
         payload = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
-        return _refuse(400, "malformed_json", "The body is not valid JSON.", brand=brand_slug)
+        return _refuse(400, "malformed_json", _("The body is not valid JSON."), brand=brand_slug)
     # VTEX pings the URL when the hook is saved; it may not send our header then.
     if hook_is_ping(payload):
         return JsonResponse({"ok": True})
     brand = hook_brand_get(slug=brand_slug)
     if brand is None:
-        return _refuse(404, "unknown_brand", "No active brand has this address.", brand=brand_slug)
+        return _refuse(404, "unknown_brand", _("No active brand has this address."), brand=brand_slug)
     if not hook_token_valid(brand=brand, token=request.headers.get(TOKEN_HEADER)):
-        return _refuse(401, "bad_token", f"Missing or wrong {TOKEN_HEADER}.", brand=brand_slug)
+        return _refuse(401, "bad_token", _("Missing or wrong %(header)s.") % {"header": TOKEN_HEADER}, brand=brand_slug)
     try:
         notification = hook_parse(payload)
     except HookPayloadInvalid as exc:
         return _refuse(400, exc.code, str(exc), brand=brand_slug)
     if notification.account.casefold() != brand.vtex_account.casefold():
-        return _refuse(403, "wrong_account", "Origin.Account is not this brand's VTEX account.", brand=brand_slug)
+        return _refuse(403, "wrong_account", _("Origin.Account is not this brand's VTEX account."), brand=brand_slug)
     event = hook_event_record(brand=brand, notification=notification, payload=payload)
     return JsonResponse({"ok": True, "duplicate": event is None})

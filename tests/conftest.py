@@ -142,15 +142,7 @@ def fake_vtex(settings: Any) -> Any:
     """A fake VTEX account over real HTTP (tests/fake_vtex.py). Every VTEX call in the test goes
     to it (settings.VTEX_API_BASE_URL); retry backoff is shortened so 5xx retries stay fast, while
     429 waits still honour Retry-After. Credentials match BrandFactory's."""
-    from integrations.vtex.ratelimit import _limiter
-    from tests.fake_vtex import FakeVTEX
+    from tests.fake_vtex import FakeVTEX, fake_vtex_serving
 
-    server = FakeVTEX().start()
-    settings.VTEX_API_BASE_URL = server.url
-    settings.VTEX_BACKOFF_BASE_SECONDS = 0.01
-    settings.VTEX_BACKOFF_MAX_SECONDS = 0.05
-    settings.VTEX_READ_TIMEOUT = 2.0
-    _limiter.cache_clear()
-    yield server
-    server.stop()
-    _limiter.cache_clear()
+    with fake_vtex_serving(settings, FakeVTEX()) as server:
+        yield server

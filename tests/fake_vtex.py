@@ -19,6 +19,8 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -354,3 +356,23 @@ def _list_row(order: dict[str, Any]) -> dict[str, Any]:
         "totalItems": sum(int(i.get("quantity", 0)) for i in order.get("items") or []),
         "currencyCode": (order.get("storePreferencesData") or {}).get("currencyCode", ""),
     }
+
+
+@contextmanager
+def fake_vtex_serving(settings: Any, server: FakeVTEX) -> Iterator[FakeVTEX]:
+    """Start `server` and point every VTEX call at it (settings.VTEX_API_BASE_URL) for the
+    block; retry backoff is shortened so 5xx retries stay fast, while 429 waits still honour
+    Retry-After. The fixtures `fake_vtex` (tests/conftest.py) and `fake_oms` use it."""
+    from integrations.vtex.ratelimit import _limiter
+
+    server.start()
+    settings.VTEX_API_BASE_URL = server.url
+    settings.VTEX_BACKOFF_BASE_SECONDS = 0.01
+    settings.VTEX_BACKOFF_MAX_SECONDS = 0.05
+    settings.VTEX_READ_TIMEOUT = 2.0
+    _limiter.cache_clear()
+    try:
+        yield server
+    finally:
+        server.stop()
+        _limiter.cache_clear()

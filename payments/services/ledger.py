@@ -226,48 +226,14 @@ def ledger_commission_accrue(
 
     Idempotent on `commission_ref`: posting it again returns the first transaction; posting it
     again with another amount is refused (the final amount is settled by the confirmation).
-    An accrual arriving after its confirmation (events out of order) posts nothing → None."""
+    An accrual arriving after its confirmation (events out of order) posts nothing → None.
+    One commission through `ledger_commission_accrue_many`, so both follow one code path."""
     ref = _check_ref(commission_ref)
-    amount = _check_amount(amount_cents)
-    occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
-        accounts = accounts_lock(brand=brand, influencer_ids=[influencer.pk])
-        existing = _existing(brand, [Kind.ACCRUE], ref)
-        if existing is not None:
-            posted = sum(e.amount_cents for e in existing.entries.all() if e.side == C)
-            if posted != amount:
-                raise Conflict(
-                    _("Commission %(ref)s was already accrued for %(posted)s cents, not %(amount)s.")
-                    % {"ref": ref, "posted": posted, "amount": amount}
-                )
-            return existing
-        position = _position(brand=brand, influencer=influencer, commission_ref=ref)
-        if position.confirmed_at is not None or position.reversed_cents:
-            return None
-        txn = post(
-            brand=brand,
-            posting=Posting(
-                kind=Kind.ACCRUE,
-                reference=ref,
-                commission_ref=ref,
-                influencer_id=influencer.pk,
-                occurred_at=occurred_at,
-                lines=[
-                    (brand_expense_account(brand=brand), D, amount),
-                    (accounts[(influencer.pk, AccountKind.ESTIMATED)], C, amount),
-                ],
-            ),
+        ledger_commission_accrue_many(
+            brand=brand, influencer=influencer, items=[(ref, amount_cents)], occurred_at=occurred_at
         )
-        position.estimated_cents += amount
-        position.accrued_at = occurred_at
-        position.save(update_fields=["estimated_cents", "accrued_at"])
-        audit_record(
-            action="ledger.commission_accrued",
-            target=txn,
-            brand_id=brand.pk,
-            after={"commission_ref": ref, "influencer": influencer.pk, "amount_cents": amount},
-        )
-    return txn
+        return _existing(brand, [Kind.ACCRUE], ref)
 
 
 def ledger_commission_accrue_many(

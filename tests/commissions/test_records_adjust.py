@@ -83,3 +83,44 @@ def test_a_return_after_payout_is_a_clawback_not_an_edit(setup: dict[str, Any]) 
     assert LedgerTransaction.objects.filter(kind="clawback", commission_ref=commission.ledger_ref).count() == 1
     assert influencer_balances(brand, setup["influencer"])["hold"] == 1191 - 449
     assert influencer_balances(brand, setup["influencer"]).get("available", 0) == 0
+
+
+def _adjust_url(commission: Commission) -> str:
+    from django.urls import reverse
+
+    return reverse("admin:commissions_commission_adjust", args=[commission.pk])
+
+
+def test_the_admin_adjust_form_takes_the_amount_in_major_units(
+    setup: dict[str, Any],  # noqa: F811
+    manager_a: Any,
+    verified_client: Any,
+) -> None:
+    order_apply(brand=setup["brand"], data=order_doc(), source="t")
+    commission = Commission.objects.order_by("line__item_index").first()
+    assert commission is not None
+    response = verified_client(manager_a).post(_adjust_url(commission), {"amount": "150", "reason": "agreed bonus"})
+    assert response.status_code == 302
+    commission.refresh_from_db()
+    assert commission.adjustment_cents == 15000
+    assert list(commission.adjustments.values_list("amount_cents", flat=True)) == [15000]
+
+
+def test_the_admin_adjust_form_refuses_an_amount_that_is_not_a_number_and_changes_nothing(
+    setup: dict[str, Any],  # noqa: F811
+    manager_a: Any,
+    verified_client: Any,
+) -> None:
+    order_apply(brand=setup["brand"], data=order_doc(), source="t")
+    commission = Commission.objects.order_by("line__item_index").first()
+    assert commission is not None
+    client = verified_client(manager_a)
+    for typed, message in (("abc", "Enter an amount as a number"), ("1.005", "Use at most 2 decimal places")):
+        response = client.post(_adjust_url(commission), {"amount": typed, "reason": "bonus"})
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    commission.refresh_from_db()
+    assert commission.adjustment_cents == 0
+    assert not commission.adjustments.exists()
+    assert not AuditEvent.objects.filter(action="commission.adjusted").exists()
+    assert influencer_balances(setup["brand"], setup["influencer"]) == {"estimated": 1191}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import CampaignFactory, InfluencerFactory, MembershipFactory
-from tests.fake_vtex import FakeVTEX, load_sample
+from tests.fake_vtex import FakeVTEX, fake_vtex_serving, load_sample
 
 SAMPLE_ORDER_ID = "1415461749731-01"
 COUPON = "INFLU-MARIA10"
@@ -39,17 +39,9 @@ class FakeOMS(FakeVTEX):
 
 @pytest.fixture
 def fake_oms(settings: Any) -> Any:
-    from integrations.vtex.ratelimit import _limiter
-
-    server = FakeOMS().start()
-    settings.VTEX_API_BASE_URL = server.url
-    settings.VTEX_BACKOFF_BASE_SECONDS = 0.01
-    settings.VTEX_BACKOFF_MAX_SECONDS = 0.05
-    settings.VTEX_READ_TIMEOUT = 2.0
-    _limiter.cache_clear()
-    yield server
-    server.stop()
-    _limiter.cache_clear()
+    """The root `fake_vtex` fixture's server, with FakeOMS's return-invoice filter."""
+    with fake_vtex_serving(settings, FakeOMS()) as server:
+        yield server
 
 
 def order_doc(

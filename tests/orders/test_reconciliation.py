@@ -111,3 +111,72 @@ def test_the_command_reconciles_a_day(setup: dict[str, Any], fake_oms: Any, caps
     call_command("vtex_reconcile", "--brand", "acme", "--date", "2024-02-04")
     assert "missing 1" in capsys.readouterr().out
     assert ReconciliationRun.objects.count() == 1
+
+
+def test_an_order_that_cannot_be_reconciled_is_a_discrepancy_and_the_run_goes_on(
+    setup: dict[str, Any], fake_oms: Any
+) -> None:
+    brand = setup["brand"]
+    order_apply(brand=brand, data=order_doc(order_id="broken-01"), source="t")
+    # Not in the day's list, and Get order answers a document without orderId (HookPayloadInvalid).
+    fake_oms.orders["broken-01"] = {"orderId": "", "creationDate": "2024-01-01T00:00:00+00:00"}
+    fake_oms.add_order(order_doc(order_id="9999-01", creation="2024-02-04T22:00:00+00:00"))
+
+    run = reconciliation_run(brand=brand, day=DAY)
+
+    assert run is not None
+    assert (run.status, run.missing, run.unresolved, run.finished_at is not None) == ("done", 1, 1, True)
+    failed = Discrepancy.objects.get(run=run, vtex_order_id="broken-01")
+    assert (failed.kind, failed.resolved) == ("fetch_failed", False)
+    assert "orderId" in failed.note
+    assert Order.objects.get(vtex_order_id="broken-01").status == "payment-approved"  # unchanged
+    assert Commission.objects.filter(order__vtex_order_id="9999-01").count() == 3
+
+
+def test_an_unexpected_error_fails_the_run_tells_managers_and_the_scheduler_runs_the_day_again(
+    setup: dict[str, Any], fake_oms: Any, manager_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    brand = setup["brand"]
+    fake_oms.add_order(order_doc())
+
+    def time_is_up(run: ReconciliationRun) -> None:
+        raise SoftTimeLimitExceeded()
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(SoftTimeLimitExceeded):
+        reconciliation_run(brand=brand, day=DAY, trigger="schedule", progress=time_is_up)
+
+    failed = ReconciliationRun.objects.get()
+    assert (failed.status, failed.finished_at is not None) == ("failed", True)
+    assert "SoftTimeLimitExceeded" in failed.error
+    assert not Order.objects.exists()
+    assert len(mail.outbox) == 1
+    assert manager_a.email in mail.outbox[0].to
+
+    later = datetime(2024, 2, 5, 10, 20, tzinfo=UTC)  # 05:20 in Bogotá, after the usual hour
+    assert reconciliation_due_brands(now=later) == [(brand.pk, DAY)]
+    again = reconciliation_run(brand=brand, day=DAY, trigger="schedule")
+    assert again is not None
+    assert again.status == "done"
+    assert again.missing == 1
+    assert reconciliation_due_brands(now=later) == []
+    assert reconciliation_run(brand=brand, day=DAY, trigger="schedule") is None
+
+
+def test_a_day_that_keeps_failing_is_retried_a_bounded_number_of_times(setup: dict[str, Any], settings: Any) -> None:
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    settings.ORDERS_RECONCILE_MAX_ATTEMPTS = 2
+    later = datetime(2024, 2, 5, 10, 20, tzinfo=UTC)
+    never_ran = datetime(2024, 2, 5, 9, 20, tzinfo=UTC)  # 04:20: the 03:00 slot was missed
+    assert reconciliation_due_brands(now=never_ran) == []
+    for expected in ([(setup["brand"].pk, DAY)], []):
+        ReconciliationRun.objects.create(
+            brand=setup["brand"], day=DAY, trigger="schedule", status="failed", started_at=timezone.now()
+        )
+        assert reconciliation_due_brands(now=later) == expected
