@@ -14,7 +14,6 @@ deletes it at the end. Needs wrk and granian.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import wait_for, wrk  # noqa: E402
+from bench._common import granian, wait_for, wrk  # noqa: E402
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_hook"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_perf_hook")
@@ -66,29 +65,7 @@ def main() -> None:
     run_id = str(int(time.time()))
     hook_path = f"/api/v1/webhooks/vtex/{slug}/orders/"
     env = {"WRK_RUN": run_id, "WRK_ACCOUNT": account, "WRK_TOKEN": token}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(PORT),
-            "--workers",
-            str(args.workers),
-            "--blocking-threads",
-            str(args.blocking_threads),
-            "--no-ws",
-            "--log-level",
-            "warning",
-            "config.wsgi:application",
-        ],
-        cwd=ROOT,
-        env={**os.environ},
-    )
+    server = granian("config.wsgi:application", port=PORT, workers=args.workers, blocking_threads=args.blocking_threads)
     try:
         wait_for(PORT, "/bench/bare-hook/", method="POST", body=b"{}")
         wrk(

@@ -16,7 +16,6 @@ It creates its own database (test_<name>_bench) and drops nothing else.
 import argparse
 import json
 import os
-import statistics
 import sys
 import threading
 import time
@@ -109,7 +108,7 @@ def bench_hook(n: int) -> dict[str, Any]:
         results[name] = {
             "concurrency": concurrency,
             "rps": round(n / elapsed),
-            "p50_ms": round(statistics.median(latencies), 2),
+            "p50_ms": round(percentile(latencies, 0.5), 2),
             "p99_ms": round(percentile(latencies, 0.99), 2),
         }
     results["hook_vs_bare"] = f"{100 * results['hook']['rps'] / results['bare']['rps']:.0f}%"

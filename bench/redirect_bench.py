@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import wait_for, wrk  # noqa: E402
+from bench._common import granian, wait_for, wrk  # noqa: E402
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_redirect"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench")
@@ -64,28 +64,11 @@ def main() -> None:
     os.environ["MGM_BENCH_SERVED_FILE"] = str(served_file)
     slug = prepare()
     nginx = subprocess.Popen(["nginx", "-c", str(ROOT / "bench/nginx_redirect.conf")])
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(DJANGO_PORT),
-            "--workers",
-            str(args.workers),
-            "--blocking-threads",
-            str(args.blocking_threads),
-            "--no-ws",
-            "--log-level",
-            "warning",
-            "bench.wsgi_redirect:application",
-        ],
-        cwd=ROOT,
-        env={**os.environ},
+    server = granian(
+        "bench.wsgi_redirect:application",
+        port=DJANGO_PORT,
+        workers=args.workers,
+        blocking_threads=args.blocking_threads,
     )
     try:
         wait_for(NGINX_PORT, "/")

@@ -14,7 +14,7 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import csv_response, json_response, xlsx_response
+from core.exports import export_response
 
 # Above this many rows an export runs in the worker (reports.exports) with a progress page.
 SYNC_EXPORT_MAX_ROWS = 5000
@@ -48,11 +48,7 @@ def _export(fmt: str) -> Callable[..., HttpResponseBase]:
         audit_record(
             action="export.downloaded", actor=request.user, after={"model": label, "format": fmt, "rows": len(rows)}
         )
-        if fmt == "xlsx":
-            return xlsx_response(f"{label}-{stamp}.xlsx", fields, rows)
-        if fmt == "json":
-            return json_response(f"{label}-{stamp}.json", fields, rows)
-        return csv_response(f"{label}-{stamp}.csv", fields, rows)
+        return export_response(fmt, f"{label}-{stamp}.{fmt}", fields, rows)
 
     action.__name__ = f"export_{fmt}"
     return action

@@ -42,31 +42,8 @@ def csv_rows(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterable[s
         yield writer.writerow([csv_safe(cell) for cell in row])
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return "".join(csv_rows(header, rows)).encode("utf-8")
-
-
-def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append([str(h) for h in header])
-    for row in rows:
-        sheet.append([csv_safe(cell) if isinstance(cell, str) else cell for cell in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -96,12 +73,6 @@ def json_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return json.dumps(records, ensure_ascii=False, default=_json_default, indent=1).encode("utf-8")
 
 
-def json_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
-    response = HttpResponse(json_bytes(header, rows), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 EXPORT_CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -118,3 +89,19 @@ def export_bytes(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]])
     if fmt == "csv":
         return csv_bytes(header, rows)
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+def export_response(
+    fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse | StreamingHttpResponse:
+    """A download in one of the export formats: CSV streamed row by row, XLSX and JSON built
+    whole. `filename` is used as given (include the extension)."""
+    if fmt not in EXPORT_CONTENT_TYPES:
+        raise ValueError(f"unknown export format {fmt!r}")
+    response: HttpResponse | StreamingHttpResponse
+    if fmt == "csv":
+        response = StreamingHttpResponse(csv_rows(header, rows), content_type=EXPORT_CONTENT_TYPES[fmt])
+    else:
+        response = HttpResponse(export_bytes(fmt, header, rows), content_type=EXPORT_CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from accounts.admin_mixins import BrandScopedAdminMixin
 from accounts.scoping import brand_ids_for_user, scope_queryset
 from core.errors import ApplicationError
-from core.exports import EXPORT_CONTENT_TYPES, export_bytes
+from core.exports import export_response
 from reports.ab import ab_results
 from reports.builder import ReportSpec, report_run, spec_from_input
 from reports.charts import bar_chart
@@ -58,8 +59,9 @@ def _preview(spec: ReportSpec) -> dict[str, Any]:
     return {"result": result, "chart": chart}
 
 
-def _export_response(request: HttpRequest, *, spec: ReportSpec, fmt: str, label: str, brand: Any) -> HttpResponse:
-    """Small reports download at once; larger ones become an export job."""
+def _export_response(request: HttpRequest, *, spec: ReportSpec, fmt: str, label: str, brand: Any) -> HttpResponseBase:
+    """Small reports download at once; a report that reaches the row limit becomes an export
+    job, which runs the spec without that limit (reports.exports.EXPORT_JOB_MAX_ROWS)."""
     from audit.services import audit_record
 
     result = report_run(spec=spec)
@@ -80,10 +82,8 @@ def _export_response(request: HttpRequest, *, spec: ReportSpec, fmt: str, label:
         brand_id=brand.pk,
         after={"report": label, "format": fmt, "rows": len(body)},
     )
-    response = HttpResponse(export_bytes(fmt, header, body), content_type=EXPORT_CONTENT_TYPES[fmt])
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="report-{brand.slug}-{stamp}.{fmt}"'
-    return response
+    return export_response(fmt, f"report-{brand.slug}-{stamp}.{fmt}", header, body)
 
 
 @admin.register(SavedReport)
@@ -125,7 +125,7 @@ class SavedReportAdmin(BrandScopedAdminMixin):
             *super().get_urls(),
         ]
 
-    def builder_view(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    def builder_view(self, request: HttpRequest, pk: int | None = None) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise Http404
         user = request.user

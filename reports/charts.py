@@ -3,17 +3,10 @@ The daily time series reuses the portal's trend chart; the builder preview draws
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from affiliates.charts import TrendChart, trend_chart
 
 WIDTH = 640
 ROW = 22
 LABEL_WIDTH = 200
-
-
-def chart_for_points(points: Sequence[Any], *, currency: str) -> TrendChart:
-    return trend_chart(points, currency=currency)
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,39 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     return runs
 
 
+# (pk, order placed at, campaign, influencer, variant, state, amount, reversed, adjustment, line)
+CommissionFact = tuple[int, datetime | None, int, int, int | None, str, int, int, int, int]
+
+
+def _commission_facts(*, brand: Any, start: date, end: date) -> list[CommissionFact]:
+    """The brand's commissions on orders placed in [start, end]: read once per refresh for both
+    the daily and the line rollups."""
+    from commissions.models import Commission
+
+    since, until = brand_day_bounds(tz=brand.tz, start=start, end=end)
+    return list(
+        Commission.objects.filter(
+            brand=brand, order__created_in_vtex_at__gte=since, order__created_in_vtex_at__lt=until
+        ).values_list(
+            "pk",
+            "order__created_in_vtex_at",
+            "campaign_id",
+            "influencer_id",
+            "variant_id",
+            "state",
+            "amount_cents",
+            "reversed_cents",
+            "adjustment_cents",
+            "line_id",
+        )
+    )
+
+
 def _compute(
-    *, brand: Any, start: date, end: date
+    *, brand: Any, start: date, end: date, commissions: list[CommissionFact]
 ) -> tuple[dict[Key, dict[str, int]], dict[tuple[int, int], int | None]]:
-    """The rollup rows of [start, end] computed from clicks, orders, returns and commissions."""
+    """The rollup rows of [start, end] computed from clicks, orders, returns and `commissions`
+    (`_commission_facts` of the same range)."""
     from affiliates.models import Influencer
     from campaigns.models import CampaignAssignment
     from commissions.models import Commission
@@ -89,19 +118,12 @@ def _compute(
         Influencer.objects.filter(memberships__brand=brand).values_list("pk", "country").order_by()
     )
 
-    def country_of(influencer_id: int) -> str:
-        if influencer_id not in countries:
-            countries[influencer_id] = (
-                Influencer.objects.filter(pk=influencer_id).values_list("country", flat=True).first() or ""
-            )
-        return countries[influencer_id]
-
     def key(day: date, campaign_id: int, influencer_id: int, variant_id: int | None = None) -> Key:
         if variant_id is None:
             variant_id = variants.get((campaign_id, influencer_id))
-        return (day, campaign_id, influencer_id, variant_id, country_of(influencer_id))
+        return (day, campaign_id, influencer_id, variant_id, countries.get(influencer_id, ""))
 
-    clicks = (
+    clicks = list(
         Click.objects.filter(brand=brand, occurred_at__gte=since, occurred_at__lt=until)
         .annotate(local_day=TruncDate("occurred_at", tzinfo=tz))
         .values("local_day", "campaign_id", "influencer_id")
@@ -112,12 +134,6 @@ def _compute(
         )
         .order_by()
     )
-    for c in clicks:
-        row = rows[key(c["local_day"], c["campaign_id"], c["influencer_id"])]
-        row["clicks_valid"] += c["valid"]
-        row["clicks_screened"] += c["screened"]
-        row["unique_visitors"] += c["visitors"]
-
     attributed = Order.objects.filter(
         brand=brand,
         created_in_vtex_at__gte=since,
@@ -125,25 +141,41 @@ def _compute(
         influencer__isnull=False,
         campaign__isnull=False,
     ).exclude(attribution_source=Order.AttributionSource.NONE)
-    orders = (
+    orders = list(
         attributed.exclude(status="canceled")
         .annotate(local_day=TruncDate("created_in_vtex_at", tzinfo=tz))
         .values("local_day", "campaign_id", "influencer_id", "code__variant_id")
         .annotate(n=Count("id"), revenue=Sum("value_cents"))
         .order_by()
     )
-    for o in orders:
-        row = rows[key(o["local_day"], o["campaign_id"], o["influencer_id"], o["code__variant_id"])]
-        row["orders"] += o["n"]
-        row["revenue_cents"] += o["revenue"] or 0
-
-    returns = (
+    returns = list(
         ReturnInvoice.objects.filter(order__in=attributed)
         .annotate(local_day=TruncDate("order__created_in_vtex_at", tzinfo=tz))
         .values("local_day", "order__campaign_id", "order__influencer_id", "order__code__variant_id")
         .annotate(n=Count("order_id", distinct=True), value=Sum("value_cents"))
         .order_by()
     )
+    # Influencers without a membership in the brand (any more): their countries in one query.
+    seen = (
+        {c["influencer_id"] for c in clicks}
+        | {o["influencer_id"] for o in orders}
+        | {r["order__influencer_id"] for r in returns}
+        | {c[3] for c in commissions}
+    )
+    missing = seen - countries.keys()
+    if missing:
+        countries.update(Influencer.objects.filter(pk__in=missing).values_list("pk", "country").order_by())
+    for c in clicks:
+        row = rows[key(c["local_day"], c["campaign_id"], c["influencer_id"])]
+        row["clicks_valid"] += c["valid"]
+        row["clicks_screened"] += c["screened"]
+        row["unique_visitors"] += c["visitors"]
+
+    for o in orders:
+        row = rows[key(o["local_day"], o["campaign_id"], o["influencer_id"], o["code__variant_id"])]
+        row["orders"] += o["n"]
+        row["revenue_cents"] += o["revenue"] or 0
+
     for r in returns:
         row = rows[
             key(r["local_day"], r["order__campaign_id"], r["order__influencer_id"], r["order__code__variant_id"])
@@ -151,21 +183,6 @@ def _compute(
         row["returned_orders"] += r["n"]
         row["returned_cents"] += r["value"] or 0
 
-    commissions = list(
-        Commission.objects.filter(
-            brand=brand, order__created_in_vtex_at__gte=since, order__created_in_vtex_at__lt=until
-        ).values_list(
-            "pk",
-            "order__created_in_vtex_at",
-            "campaign_id",
-            "influencer_id",
-            "variant_id",
-            "state",
-            "amount_cents",
-            "reversed_cents",
-            "adjustment_cents",
-        )
-    )
     released: dict[str, int] = {}
     refs = [f"commission:{c[0]}" for c in commissions]
     for chunk_start in range(0, len(refs), 2000):
@@ -175,7 +192,7 @@ def _compute(
             ).values_list("commission_ref", "released_cents")
         )
     confirmed_states = {Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED}
-    for pk, placed_at, campaign_id, influencer_id, variant_id, state, amount, back, adjusted in commissions:
+    for pk, placed_at, campaign_id, influencer_id, variant_id, state, amount, back, adjusted, _line in commissions:
         day = timezone.localtime(placed_at, tz).date()
         row = rows[key(day, campaign_id, influencer_id, variant_id)]
         net = max(0, amount - back + adjusted)
@@ -198,8 +215,11 @@ LINE_COUNTERS = [
 ]
 
 
-def _compute_lines(*, brand: Any, start: date, end: date) -> dict[tuple[date, int, int, str, str], dict[str, int]]:
-    """Attributed, not canceled order lines of [start, end] per SKU and category."""
+def _compute_lines(
+    *, brand: Any, start: date, end: date, commissions: list[CommissionFact]
+) -> dict[tuple[date, int, int, str, str], dict[str, int]]:
+    """Attributed, not canceled order lines of [start, end] per SKU and category, with the
+    money of `commissions` (`_commission_facts` of the same range)."""
     from commissions.models import Commission
     from orders.models import Order, OrderLine
 
@@ -232,9 +252,7 @@ def _compute_lines(*, brand: Any, start: date, end: date) -> dict[tuple[date, in
     )
     money: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
     confirmed_states = {Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED}
-    for line_id, state, amount, back, adjusted in Commission.objects.filter(
-        brand=brand, order__created_in_vtex_at__gte=since, order__created_in_vtex_at__lt=until
-    ).values_list("line_id", "state", "amount_cents", "reversed_cents", "adjustment_cents"):
+    for *_head, state, amount, back, adjusted, line_id in commissions:
         est, conf = money[line_id]
         net = max(0, amount - back + adjusted)
         if state == Commission.State.ESTIMATED:
@@ -271,8 +289,9 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
         with transaction.atomic():
             run_days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
             now = timezone.now()
-            for day in run_days:
-                RollupDay.objects.get_or_create(brand=brand, day=day, defaults={"refreshed_at": now})
+            RollupDay.objects.bulk_create(
+                [RollupDay(brand=brand, day=day, refreshed_at=now) for day in run_days], ignore_conflicts=True
+            )
             # Lock the days first (pk order, no deadlocks), then read the facts: a refresh that
             # waited on the lock sees everything committed before it got it.
             list(
@@ -281,8 +300,9 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
-            computed, tiers = _compute(brand=brand, start=start, end=end)
-            lines = _compute_lines(brand=brand, start=start, end=end)
+            commissions = _commission_facts(brand=brand, start=start, end=end)
+            computed, tiers = _compute(brand=brand, start=start, end=end, commissions=commissions)
+            lines = _compute_lines(brand=brand, start=start, end=end, commissions=commissions)
             DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
             LineRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
             DailyRollup.objects.bulk_create(

@@ -184,6 +184,21 @@ def _period_from_key(*, cadence: str, key: str) -> DuePeriod:
     return DuePeriod(key, start, end)
 
 
+def _check_schedule_still_allowed(schedule: ScheduledReport) -> None:
+    """Refuse a schedule whose report its owner or its creator may no longer send: both must
+    still see the brand, and a creator other than the owner only while the report is shared
+    (the rule `scheduled_report_create` applied when the schedule was made)."""
+    report = schedule.report
+    creator = schedule.created_by
+    # The owner must still see the brand: a revoked manager's schedule stops working.
+    _check_brand(report.owner, report.brand_id)
+    if creator is None:
+        raise PermissionRefused(_("The person who scheduled this report no longer exists."))
+    _check_brand(creator, report.brand_id)
+    if creator.pk != report.owner_id and not report.is_shared and not creator.is_superuser:
+        raise PermissionRefused(_("This report is no longer shared with the person who scheduled it."))
+
+
 def scheduled_report_send(*, schedule_id: int, period_key: str) -> ReportDelivery | None:
     """Send one period of a schedule, exactly once: the (schedule, period) delivery row is
     claimed first; a period already sent is skipped, a failed one is retried. Runs in the
@@ -192,7 +207,9 @@ def scheduled_report_send(*, schedule_id: int, period_key: str) -> ReportDeliver
     from integrations.email import email_deliver
     from reports.builder import report_run
 
-    schedule = ScheduledReport.objects.select_related("report__brand", "report__owner").get(pk=schedule_id)
+    schedule = ScheduledReport.objects.select_related("report__brand", "report__owner", "created_by").get(
+        pk=schedule_id
+    )
     if not schedule.is_active:
         return None
     try:
@@ -210,8 +227,7 @@ def scheduled_report_send(*, schedule_id: int, period_key: str) -> ReportDeliver
     brand = report.brand
     period = _period_from_key(cadence=schedule.cadence, key=period_key)
     try:
-        # The owner must still see the brand: a revoked manager's schedule stops working.
-        _check_brand(report.owner, brand.pk)
+        _check_schedule_still_allowed(schedule)
         spec = spec_from_input(data=report.spec, brand_id=brand.pk).with_dates(
             date_from=period.start, date_to=period.end
         )

@@ -10,23 +10,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.admin_mixins import BrandScopedAdminMixin
+from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 from core.money import format_minor
 from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
 
 
-class _ReadOnly(BrandScopedAdminMixin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class _ReadOnly(ReadOnlyAdminMixin, BrandScopedAdminMixin):  # type: ignore[misc]
+    """Rows the tracking services write (clicks, conversions, bindings, risk, flags): viewed,
+    scoped to the staff member's brands, never edited here."""
 
 
 class LinkForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -90,9 +86,14 @@ class LinkAdmin(BrandScopedAdminMixin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Link]) -> None:
         from tracking.services import link_deactivate
 
-        for link in queryset:
-            link_deactivate(link=link, actor=request.user)
-        messages.success(request, _("Links deactivated."))
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda link: link_deactivate(link=link, actor=request.user),
+            singular=gettext_noop("%(count)d link deactivated."),
+            plural=gettext_noop("%(count)d links deactivated."),
+        )
 
 
 @admin.register(AttributionPolicy)
@@ -212,19 +213,19 @@ class FraudFlagAdmin(_ReadOnly):
                 return HttpResponse(status=403)
             ids = [int(i) for i in request.POST.getlist("flag") if i.isdigit()]
             if form.is_valid() and ids:
-                done = 0
-                for flag in open_flags.filter(pk__in=ids):
-                    try:
-                        fraud_flag_resolve(
-                            flag_id=flag.pk,
-                            decision=form.cleaned_data["decision"],
-                            actor=request.user,
-                            reason=form.cleaned_data["reason"],
-                        )
-                        done += 1
-                    except ApplicationError as exc:
-                        messages.error(request, str(exc))
-                messages.success(request, _("%(n)d flags resolved.") % {"n": done})
+                run_each(
+                    self,
+                    request,
+                    open_flags.filter(pk__in=ids),
+                    lambda flag: fraud_flag_resolve(
+                        flag_id=flag.pk,
+                        decision=form.cleaned_data["decision"],
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                    ),
+                    singular=gettext_noop("%(count)d flag resolved."),
+                    plural=gettext_noop("%(count)d flags resolved."),
+                )
                 return redirect("admin:tracking_fraudflag_review")
             if not ids:
                 messages.error(request, _("Select at least one flag."))

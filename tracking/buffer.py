@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -263,7 +262,7 @@ class SpoolClickBuffer:
     def push(self, record: dict[str, str], *, screen: Screen) -> str:
         conf = tracking_settings()
         reason = screen.reason
-        flood = _cache_incr(screen.flood_key, conf.flood_seconds)
+        flood = cache_incr(screen.flood_key, conf.flood_seconds)
         if not reason:
             fresh = cache.add(screen.dedupe_key, 1, conf.dedupe_seconds)
             fresh_alt = cache.add(screen.dedupe_alt_key or screen.dedupe_key + ":fp", 1, conf.dedupe_seconds)
@@ -314,7 +313,9 @@ class SpoolClickBuffer:
         return DrainReport(read=read, stored=stored)
 
 
-def _cache_incr(key: str, ttl: int) -> int:
+def cache_incr(key: str, ttl: int) -> int:
+    """Count one more hit on `key` in the Django cache, in a window of `ttl` seconds that
+    starts at the first hit; returns the count."""
     if cache.add(key, 1, ttl):
         return 1
     try:
@@ -332,10 +333,8 @@ def click_buffer() -> ClickBuffer:
     """The process's buffer, Redis when `REDIS_URL` is set (unless `TRACKING_BUFFER="spool"`)."""
     global _buffer, _buffer_config
     conf = tracking_settings()
-    url = getattr(settings, "REDIS_URL", "") or ""
-    mode = getattr(settings, "TRACKING_BUFFER", "redis" if url else "spool")
-    config = (mode, url, conf.spool_dir)
+    config = (conf.buffer_mode, conf.redis_url, conf.spool_dir)
     if _buffer is None or config != _buffer_config:
-        _buffer = RedisClickBuffer(url) if mode == "redis" else SpoolClickBuffer(conf.spool_dir)
+        _buffer = RedisClickBuffer(conf.redis_url) if conf.buffer_mode == "redis" else SpoolClickBuffer(conf.spool_dir)
         _buffer_config = config
     return _buffer

@@ -26,6 +26,8 @@ class TrackingSettings:
     utm_source: str
     utm_medium: str
     hash_key: str
+    redis_url: str
+    buffer_mode: str  # "redis" or "spool"
 
 
 _cached: TrackingSettings | None = None
@@ -33,7 +35,7 @@ _cached: TrackingSettings | None = None
 
 def _reset(*, setting: str = "", **kwargs: object) -> None:
     global _cached
-    if setting.startswith("TRACKING_") or setting in ("SECRET_KEY", "BASE_DIR"):
+    if setting.startswith("TRACKING_") or setting in ("SECRET_KEY", "BASE_DIR", "REDIS_URL"):
         _cached = None
 
 
@@ -53,6 +55,7 @@ def tracking_settings() -> TrackingSettings:
 
 def _load() -> TrackingSettings:
     get = getattr
+    redis_url = get(settings, "REDIS_URL", "") or ""
     return TrackingSettings(
         cookie_name=get(settings, "TRACKING_COOKIE_NAME", "mgm_vid"),
         cookie_secure=get(settings, "TRACKING_COOKIE_SECURE", True),
@@ -72,4 +75,6 @@ def _load() -> TrackingSettings:
         utm_source=get(settings, "TRACKING_UTM_SOURCE", "mgm-link"),
         utm_medium=get(settings, "TRACKING_UTM_MEDIUM", "influencer"),
         hash_key=get(settings, "TRACKING_HASH_KEY", "") or settings.SECRET_KEY,
+        redis_url=redis_url,
+        buffer_mode=get(settings, "TRACKING_BUFFER", "redis" if redis_url else "spool"),
     )

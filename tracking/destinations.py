@@ -61,29 +61,30 @@ def destination_check(url: str, *, hosts: Iterable[str]) -> str:
     return url
 
 
-def is_safe_destination(url: str, *, hosts: Iterable[str]) -> bool:
-    try:
-        destination_check(url, hosts=hosts)
-    except DestinationRefused:
-        return False
-    return True
+def tracked_destination(
+    url: str, *, utm_source: str, utm_medium: str, campaign_slug: str, click_id: str, influencer_ref: str
+) -> str:
+    """`url` with the UTMs VTEX copies into the order's `marketingData` (docs/tracking.md):
+    utm_source/utm_medium/utm_campaign → utmSource/utmMedium/utmCampaign,
+    utmi_cp → utmiCampaign (the click id), utmi_pc → utmiPart (signed influencer reference).
+    Keys we own already in `url` are replaced, the rest kept in order.
 
-
-def destination_with_params(url: str, params: dict[str, str]) -> str:
-    """`url` with `params` in its query; keys we own are replaced, the rest kept in order."""
-    scheme, netloc, path, fragment, kept = _destination_parts(url)
-    added = urlencode(params)
-    query = f"{kept}&{added}" if kept and added else kept or added
-    return urlunsplit((scheme, netloc, path, query, fragment))
+    Precondition: `click_id` (a ULID) and `influencer_ref` (`<digits>.<digits>.<hex>`) are
+    URL-safe by construction, so they are appended without encoding."""
+    head, query_prefix, fragment = _destination_template(url, utm_source, utm_medium, campaign_slug)
+    return f"{head}?{query_prefix}&utmi_cp={click_id}&utmi_pc={influencer_ref}{fragment}"
 
 
 @functools.lru_cache(maxsize=4096)
-def _destination_parts(url: str) -> tuple[str, str, str, str, str]:
-    # The redirect builds every click's target from one of a few thousand destinations: parse
-    # each once per process (the kept query already encoded).
+def _destination_template(url: str, utm_source: str, utm_medium: str, campaign_slug: str) -> tuple[str, str, str]:
+    # The redirect builds every click's target from one of a few thousand (destination,
+    # campaign) pairs: parse each once per process, with the kept query and the constant UTMs
+    # already encoded. Returns (scheme://netloc/path, encoded query prefix, "#fragment" or "").
     parts = urlsplit(url)
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in TRACKING_KEYS]
-    return parts.scheme, parts.netloc, parts.path or "/", parts.fragment, urlencode(kept)
+    constant = [("utm_source", utm_source), ("utm_medium", utm_medium), ("utm_campaign", campaign_slug)]
+    head = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+    return head, urlencode(kept + constant), f"#{parts.fragment}" if parts.fragment else ""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -95,18 +96,3 @@ def destination_host_allowed(url: str, store_domains: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return host in allowed_hosts(store_domains)
-
-
-def tracking_params(
-    *, utm_source: str, utm_medium: str, campaign_slug: str, click_id: str, influencer_ref: str
-) -> dict[str, str]:
-    """The UTMs VTEX copies into the order's `marketingData` (docs/tracking.md):
-    utm_source/utm_medium/utm_campaign → utmSource/utmMedium/utmCampaign,
-    utmi_cp → utmiCampaign (the click id), utmi_pc → utmiPart (signed influencer reference)."""
-    return {
-        "utm_source": utm_source,
-        "utm_medium": utm_medium,
-        "utm_campaign": campaign_slug,
-        "utmi_cp": click_id,
-        "utmi_pc": influencer_ref,
-    }

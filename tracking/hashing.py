@@ -38,7 +38,8 @@ def _derived_key(purpose: str, hash_key: str) -> bytes:
 
 
 def keyed_hash(value: str, *, purpose: str, length: int = 32) -> str:
-    return hmac.new(_key(purpose), value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:length]
+    # One-shot `hmac.digest` (OpenSSL, no HMAC object): the redirect hashes three times per click.
+    return hmac.digest(_key(purpose), value.encode("utf-8", "replace"), "sha256").hex()[:length]
 
 
 def new_click_id(now: float | None = None) -> str:
@@ -108,10 +109,12 @@ def ip_hash(ip: str | None) -> str:
     return keyed_hash(ip or "-", purpose="ip")
 
 
-def fingerprint(*, ip: str | None, user_agent: str, accept_language: str) -> str:
-    """Hash of the coarse IP, the user agent and the first language: the last fallback."""
+def fingerprint(*, ip: str | None, user_agent: str, accept_language: str, prefix: str | None = None) -> str:
+    """Hash of the coarse IP, the user agent and the first language: the last fallback.
+    `prefix`, when given, must be `ip_prefix(ip)` (the redirect already computed it)."""
     language = (accept_language or "").split(",")[0].split(";")[0].strip().lower()
-    return keyed_hash(f"{ip_prefix(ip)}|{user_agent.strip()}|{language}", purpose="fingerprint")
+    coarse = ip_prefix(ip) if prefix is None else prefix
+    return keyed_hash(f"{coarse}|{user_agent.strip()}|{language}", purpose="fingerprint")
 
 
 def normalize_email(email: str | None) -> str:

@@ -12,7 +12,6 @@ to a campaign, a membership, an influencer or a brand calls `link_cache_invalida
 
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -45,7 +44,6 @@ def _entry_for(link: Any) -> dict[str, Any]:
     running = campaign.status == Campaign.Status.ACTIVE and link.brand.is_active
     return {
         "id": link.pk,
-        "slug": link.slug,
         "brand": link.brand_id,
         "campaign": link.campaign_id,
         "campaign_slug": campaign.slug,
@@ -57,7 +55,6 @@ def _entry_for(link: Any) -> dict[str, Any]:
         # not running, has ended, or the influencer is no longer approved with the brand.
         "track": bool(running and approved),
         "ends": campaign.ends_at.timestamp() if campaign.ends_at else None,
-        "active": link.is_active,
     }
 
 
@@ -102,9 +99,11 @@ def link_entry_get(slug: str) -> dict[str, Any] | None:
     return entry
 
 
-def link_entry_tracks(entry: dict[str, Any], *, now: datetime) -> bool:
+def link_entry_tracks(entry: dict[str, Any], *, now: float) -> bool:
+    """Whether a click on this entry is recorded at `now` (a Unix timestamp): the campaign is
+    running, the influencer approved, and the campaign has not ended."""
     ends = entry.get("ends")
-    return bool(entry["track"]) and (ends is None or now.timestamp() < ends)
+    return bool(entry["track"]) and (ends is None or now < ends)
 
 
 def link_cache_invalidate(*, slugs: list[str]) -> None:

@@ -12,8 +12,9 @@ BOT_UA = re.compile(
     r"headless|phantomjs|puppeteer|playwright|selenium|lighthouse|pagespeed|gtmetrix|pingdom|uptime|"
     r"monitor|python-requests|python-urllib|aiohttp|httpx|curl/|wget/|libwww|go-http-client|okhttp|"
     r"java/|apache-httpclient|node-fetch|axios/|scrapy|preview|validator|checker",
-    re.IGNORECASE,
 )
+# All lowercase (asserted in tests): matched against the lowered user agent, which is faster
+# than re.IGNORECASE.
 
 
 def screen_request(*, method: str, headers: Mapping[str, str]) -> str:
@@ -29,6 +30,6 @@ def screen_request(*, method: str, headers: Mapping[str, str]) -> str:
     if (mode and mode != "navigate") or (dest and dest != "document"):
         return "sec_fetch"
     user_agent = headers.get("User-Agent", "")
-    if not user_agent.strip() or BOT_UA.search(user_agent):
+    if not user_agent.strip() or BOT_UA.search(user_agent.lower()):
         return "bot"
     return ""

@@ -135,14 +135,15 @@ def link_deactivate(*, link: Link, actor: Any = None) -> Link:
 
 
 def link_qr_svg(*, url: str, scale: int = 4) -> str:
-    """An SVG QR code of `url` (segno; error correction M), to inline in the portal."""
-    import segno
+    """An SVG QR code of `url`, to inline in the portal."""
+    from core.qr import qr_svg
 
-    return str(segno.make(url, error="m", micro=False).svg_inline(scale=scale, border=2))
+    return qr_svg(url, scale=scale)
 
 
 def attribution_policy_save(*, policy: AttributionPolicy, actor: Any = None) -> AttributionPolicy:
-    """Save a campaign's attribution policy (admin form), audited; refreshes its links' cache."""
+    """Save a campaign's attribution policy (admin form), audited. Its links' cache entries are
+    dropped after commit by the `post_save` receiver wired in `tracking.apps`."""
     policy.full_clean()
     with transaction.atomic():
         policy.save()
@@ -159,7 +160,6 @@ def attribution_policy_save(*, policy: AttributionPolicy, actor: Any = None) -> 
                 "binding_days": policy.binding_days,
             },
         )
-    transaction.on_commit(lambda: link_cache_invalidate_for(campaign=policy.campaign))
     return policy
 
 

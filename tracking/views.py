@@ -5,21 +5,19 @@ The redirect is a plain function view that touches neither the session nor the u
 database once the link is cached: cache get → screening → one buffer append → 302.
 """
 
-import hmac
 import json
 import logging
 import time
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from core.request_context import client_ip
-from tracking.buffer import Screen, click_buffer
+from core import request_context
+from tracking.buffer import Screen, cache_incr, click_buffer
 from tracking.conf import tracking_settings
-from tracking.destinations import allowed_hosts, destination_host_allowed, destination_with_params, tracking_params
+from tracking.destinations import allowed_hosts, destination_host_allowed, tracked_destination
 from tracking.hashing import (
     fingerprint,
     influencer_ref,
@@ -30,10 +28,13 @@ from tracking.hashing import (
     new_click_id,
     new_visitor_id,
 )
-from tracking.link_cache import link_entry_get
+from tracking.link_cache import link_entry_get, link_entry_tracks
 from tracking.screening import screen_request
 
 logger = logging.getLogger(__name__)
+
+#: Conversion calls one address may make per minute.
+CONVERSION_LIMIT_PER_MINUTE = 120
 
 
 def _not_found() -> HttpResponse:
@@ -59,8 +60,7 @@ def redirect(request: HttpRequest, slug: str) -> HttpResponse:
         # The brand removed the host from its allowlist after the link was made.
         return _not_found()
     now = time.time()
-    ends = entry.get("ends")
-    if not entry["track"] or (ends is not None and now >= ends):
+    if not link_entry_tracks(entry, now=now):
         # Not tracking (campaign not running, influencer not approved): still take the
         # shopper to the store, with no click and no cookie.
         response: HttpResponse = HttpResponseRedirect(destination)
@@ -70,10 +70,12 @@ def redirect(request: HttpRequest, slug: str) -> HttpResponse:
     conf = tracking_settings()
     presented = request.COOKIES.get(conf.cookie_name, "")
     visitor = presented if is_visitor_id(presented) else new_visitor_id()
-    ip = client_ip(request)
+    # Computed once per request by `RequestContextMiddleware`.
+    ip = request_context.current().ip
     user_agent = request.headers.get("User-Agent", "")
     language = request.headers.get("Accept-Language", "")[:40]
-    fp = fingerprint(ip=ip, user_agent=user_agent, accept_language=language)
+    prefix = ip_prefix(ip)
+    fp = fingerprint(ip=ip, user_agent=user_agent, accept_language=language, prefix=prefix)
     hashed_ip = ip_hash(ip)
     click_id = new_click_id(now)
     record = {
@@ -85,7 +87,7 @@ def redirect(request: HttpRequest, slug: str) -> HttpResponse:
         "ts": f"{now:.6f}",
         "visitor": visitor,
         "ip_hash": hashed_ip,
-        "ip_prefix": ip_prefix(ip),
+        "ip_prefix": prefix,
         "fp": fp,
         "ua": user_agent[:300],
         "lang": language,
@@ -106,15 +108,13 @@ def redirect(request: HttpRequest, slug: str) -> HttpResponse:
         logger.exception("click buffer unavailable; click %s not recorded", click_id)
         outcome = "unrecorded"
     ref = influencer_ref(click_id=click_id, influencer_id=entry["influencer"], campaign_id=entry["campaign"])
-    target = destination_with_params(
+    target = tracked_destination(
         destination,
-        tracking_params(
-            utm_source=conf.utm_source,
-            utm_medium=conf.utm_medium,
-            campaign_slug=entry["campaign_slug"],
-            click_id=click_id,
-            influencer_ref=ref,
-        ),
+        utm_source=conf.utm_source,
+        utm_medium=conf.utm_medium,
+        campaign_slug=entry["campaign_slug"],
+        click_id=click_id,
+        influencer_ref=ref,
     )
     response = HttpResponseRedirect(target)
     response.set_cookie(
@@ -181,19 +181,15 @@ def conversion(request: HttpRequest) -> HttpResponse:
     <brand hook token>`, no Origin). Body: JSON `{"brand": <VTEX account>, "order": <order id
     or group>, "visitor": <visitor id>, "click": <click id>}`."""
     from campaigns.models import Brand
+    from campaigns.services import brand_hook_token_matches
     from core.errors import ApplicationError
     from tracking.models import Conversion
     from tracking.services import conversion_record
 
     conf = tracking_settings()
-    ip = client_ip(request)
-    limit_key = f"trk:conv:{ip_hash(ip)}"
-    if not cache.add(limit_key, 1, 60):
-        try:
-            if cache.incr(limit_key) > 120:
-                return JsonResponse({"error": "rate_limited"}, status=429)
-        except ValueError:
-            pass
+    ip = request_context.current().ip
+    if cache_incr(f"trk:conv:{ip_hash(ip)}", 60) > CONVERSION_LIMIT_PER_MINUTE:
+        return JsonResponse({"error": "rate_limited"}, status=429)
     try:
         payload = json.loads(request.body or b"{}")
     except ValueError:
@@ -214,7 +210,7 @@ def conversion(request: HttpRequest) -> HttpResponse:
         source = Conversion.Source.SCRIPT
     else:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not token or not hmac.compare_digest(token, brand.hook_token or ""):
+        if not brand_hook_token_matches(brand, token):
             return JsonResponse({"error": "unauthorized"}, status=401)
         source = Conversion.Source.POSTBACK
     visitor = str(payload.get("visitor") or "") or request.COOKIES.get(conf.cookie_name, "")

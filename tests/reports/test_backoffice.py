@@ -214,6 +214,56 @@ def test_a_scheduled_report_is_emailed_once_per_period_with_the_file(facts: dict
     assert ScheduledReport.objects.get().last_sent_period == "2024-W05"
 
 
+def _colleague_schedule(facts: dict[str, Any], manager_a: Any) -> tuple[Any, Any, Any]:
+    """A report of manager A, shared, scheduled by a colleague of the same brand."""
+    report = saved_report_save(user=manager_a, brand=facts["brand"], name="Shared", spec_data=SPEC, is_shared=True)
+    colleague = StaffFactory(email="colleague.a@example.com", role="Manager", brands=[facts["brand"]])
+    schedule = scheduled_report_create(
+        user=colleague, report=report, fmt="csv", recipients="ops@example.com", cadence="weekly"
+    )
+    return report, colleague, schedule
+
+
+def _assert_refused_and_nothing_sent(schedule: Any) -> None:
+    with translation.override("en"):
+        delivery = scheduled_report_send(schedule_id=schedule.pk, period_key="2024-W05")
+    assert delivery is not None
+    assert delivery.status == ReportDelivery.Status.FAILED
+    assert not delivery.sent_at
+    assert mail.outbox == []
+    assert ScheduledReport.objects.get(pk=schedule.pk).last_sent_period == ""
+
+
+def test_a_colleagues_schedule_of_a_shared_report_is_sent(facts: dict[str, Any], manager_a: Any) -> None:
+    _report, _colleague, schedule = _colleague_schedule(facts, manager_a)
+    with translation.override("en"):
+        delivery = scheduled_report_send(schedule_id=schedule.pk, period_key="2024-W05")
+    assert delivery is not None
+    assert delivery.status == ReportDelivery.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_schedule_stops_when_its_creator_loses_the_brand(facts: dict[str, Any], manager_a: Any) -> None:
+    from accounts.models import StaffBrandAccess
+
+    _report, colleague, schedule = _colleague_schedule(facts, manager_a)
+    StaffBrandAccess.objects.filter(user=colleague).delete()
+    _assert_refused_and_nothing_sent(schedule)
+
+
+def test_a_schedule_stops_when_the_report_is_no_longer_shared(facts: dict[str, Any], manager_a: Any) -> None:
+    report, _colleague, schedule = _colleague_schedule(facts, manager_a)
+    saved_report_save(user=manager_a, brand=facts["brand"], name="Shared", spec_data=SPEC, report=report)
+    assert not SavedReport.objects.get(pk=report.pk).is_shared
+    _assert_refused_and_nothing_sent(schedule)
+
+
+def test_a_schedule_whose_creator_was_deleted_is_not_sent(facts: dict[str, Any], manager_a: Any) -> None:
+    _report, colleague, schedule = _colleague_schedule(facts, manager_a)
+    colleague.delete()
+    _assert_refused_and_nothing_sent(schedule)
+
+
 def test_a_schedule_with_a_bad_recipient_is_refused_and_nothing_is_created(
     facts: dict[str, Any], manager_a: Any
 ) -> None:

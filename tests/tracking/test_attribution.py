@@ -104,6 +104,34 @@ def test_conversion_postback_links_order_to_visitor_without_utms(client: Client,
     assert decision.touchpoints[0].kind == "visitor"
 
 
+def test_conversion_postback_accepts_the_previous_token_only_during_the_grace_period(link_a: Any) -> None:
+    from campaigns.services import brand_rotate_hook_token
+
+    old_token = link_a.brand.hook_token
+    with time_machine.travel(T0, tick=False):
+        brand = brand_rotate_hook_token(brand=link_a.brand, grace=timedelta(hours=1))
+    assert brand.hook_token != old_token
+
+    def post(token: str, order: str) -> int:
+        return (
+            Client()
+            .post(
+                "/t/conversion",
+                data={"brand": brand.vtex_account, "order": order, "visitor": "a" * 22},
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+            .status_code
+        )
+
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        assert post(old_token, "4001") == 202
+        assert post(brand.hook_token, "4002") == 202
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        assert post(old_token, "4003") == 401
+    assert sorted(Conversion.objects.values_list("order_ref", flat=True)) == ["4001", "4002"]
+
+
 def test_conversion_from_a_foreign_origin_is_refused(link_a: Any) -> None:
     response = Client().post(
         "/t/conversion",

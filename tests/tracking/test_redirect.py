@@ -1,3 +1,4 @@
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -175,3 +176,55 @@ def test_qr_code_is_svg(client: Client, link_a: Link) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
     assert b"<svg" in response.content
+
+
+def test_the_bot_pattern_is_lowercase_so_mixed_case_agents_are_still_screened() -> None:
+    from tracking.screening import BOT_UA, screen_request
+
+    assert BOT_UA.pattern == BOT_UA.pattern.lower()
+    assert not BOT_UA.flags & re.IGNORECASE
+    headers = {"User-Agent": "Mozilla/5.0 (compatible; GoogleBot/2.1; +http://www.google.com/bot.html)"}
+    assert screen_request(method="GET", headers=headers) == "bot"
+    assert screen_request(method="GET", headers={"User-Agent": "Python-Requests/2.31"}) == "bot"
+    assert screen_request(method="GET", headers={"User-Agent": BROWSER["HTTP_USER_AGENT"]}) == ""
+
+
+def test_the_redirect_records_the_address_the_middleware_computed(client: Client, link_a: Link, settings: Any) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client.get(f"/r/{link_a.slug}", HTTP_X_FORWARDED_FOR="203.0.113.9", **BROWSER)
+    assert response.status_code == 302
+    drain_all()
+    assert Click.objects.get().ip_prefix == "203.0.113.0/24"
+
+
+def test_tracked_destination_replaces_our_keys_and_keeps_the_rest_and_the_fragment() -> None:
+    from tracking.destinations import tracked_destination
+
+    url = "https://www.acme.example/p?utm_source=old&size=42&UTMI_CP=x#reviews"
+    first = tracked_destination(
+        url, utm_source="mgm", utm_medium="inf", campaign_slug="summer sale", click_id="C1", influencer_ref="1.2.ab"
+    )
+    second = tracked_destination(
+        url, utm_source="mgm", utm_medium="inf", campaign_slug="winter", click_id="C2", influencer_ref="1.3.cd"
+    )
+    assert first == (
+        "https://www.acme.example/p?size=42&utm_source=mgm&utm_medium=inf&utm_campaign=summer+sale"
+        "&utmi_cp=C1&utmi_pc=1.2.ab#reviews"
+    )
+    assert parse_qs(urlsplit(second).query)["utm_campaign"] == ["winter"]
+    assert tracked_destination(
+        "https://www.acme.example", utm_source="s", utm_medium="m", campaign_slug="c", click_id="K", influencer_ref="R"
+    ) == ("https://www.acme.example/?utm_source=s&utm_medium=m&utm_campaign=c&utmi_cp=K&utmi_pc=R")
+
+
+def test_the_click_buffer_follows_a_settings_change(settings: Any, tmp_path: Any) -> None:
+    from tracking.buffer import RedisClickBuffer, SpoolClickBuffer, click_buffer
+
+    settings.TRACKING_BUFFER = "spool"
+    assert isinstance(click_buffer(), SpoolClickBuffer)
+    settings.TRACKING_BUFFER = "redis"
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # never connected: the client is lazy
+    buffer = click_buffer()
+    assert isinstance(buffer, RedisClickBuffer)
+    settings.REDIS_URL = "redis://127.0.0.1:2/0"
+    assert click_buffer() is not buffer
