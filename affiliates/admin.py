@@ -4,15 +4,15 @@ documents and decide (one by one or in bulk). Every decision is a service call."
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_mixins import BrandScopedAdminMixin
@@ -28,9 +28,27 @@ from affiliates.services import (
 )
 from audit.services import audit_record
 from campaigns.models import Campaign
+from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 from core.storage import private_file_response
+
+INFLUENCER_FIELDS = (
+    "user",
+    "display_name",
+    "country",
+    "document_type",
+    "document_number",
+    "phone",
+    "handle",
+    "instagram",
+    "tiktok",
+    "youtube",
+    "audience_size",
+    "fiscal_regime",
+    "created_at",
+    "updated_at",
+)
 
 
 @admin.register(Influencer)
@@ -40,23 +58,12 @@ class InfluencerAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignor
     list_filter = ["country", "document_type"]
     search_fields = ["display_name", "handle", "user__email", "document_number", "instagram", "tiktok", "youtube"]
     raw_id_fields = ["user"]
-    # Identity is shared by every brand the person works with: no brand edits it alone.
-    readonly_fields = ["user", "country", "document_type", "document_number", "created_at", "updated_at"]
-    fields = [
-        "user",
-        "display_name",
-        "country",
-        "document_type",
-        "document_number",
-        "phone",
-        "handle",
-        "instagram",
-        "tiktok",
-        "youtube",
-        "audience_size",
-        "created_at",
-        "updated_at",
-    ]
+    list_select_related = ["user"]
+    fields = INFLUENCER_FIELDS
+    # The profile is shared by every brand the person works with: no brand edits it alone.
+    # The person changes it from the portal (influencer_profile_update, audited); identity
+    # changes go through support with new KYC.
+    readonly_fields = INFLUENCER_FIELDS
     actions = [export_csv, export_xlsx]
     export_fields = ["id", "display_name", "handle", "country", "user__email", "audience_size", "created_at"]
 
@@ -116,6 +123,14 @@ class KYCDocumentInline(admin.TabularInline):  # type: ignore[type-arg]
         return format_html('<a href="{}">{}</a>', url, obj.original_name or _("Open"))
 
 
+# Success sentences of the reason-taking decisions (msgids; run_each translates them).
+DECISION_MESSAGES = {
+    "reject": (gettext_noop("%(count)d application rejected."), gettext_noop("%(count)d applications rejected.")),
+    "suspend": (gettext_noop("%(count)d membership suspended."), gettext_noop("%(count)d memberships suspended.")),
+    "block": (gettext_noop("%(count)d membership blocked."), gettext_noop("%(count)d memberships blocked.")),
+}
+
+
 class ApplicationDecisionMixin:
     """Per-object decision views and their bulk actions, all calling services."""
 
@@ -135,17 +150,6 @@ class ApplicationDecisionMixin:
             .order_by("brand__name", "name")
         )
 
-    def _run(self, request: HttpRequest, memberships: list[Membership], call: Callable[[Membership], Any]) -> int:
-        done = 0
-        for membership in memberships:
-            try:
-                call(membership)
-            except ApplicationError as exc:
-                self.message_user(request, f"{membership.influencer}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        return done
-
     def _decide(self, request: HttpRequest, memberships: list[Membership], decision: str) -> HttpResponse | None:
         """Show the decision form, or apply it; returns None when done (caller redirects)."""
         if decision == "approve":
@@ -159,29 +163,30 @@ class ApplicationDecisionMixin:
         if "apply" in request.POST and form.is_valid():
             if decision == "approve":
                 chosen = list(form.cleaned_data["campaigns"])
-                done = self._run(
+                run_each(
+                    self,
                     request,
                     memberships,
                     lambda m: membership_approve(
                         membership=m, actor=request.user, campaigns=[c for c in chosen if c.brand_id == m.brand_id]
                     ),
+                    singular=gettext_noop("%(count)d membership approved."),
+                    plural=gettext_noop("%(count)d memberships approved."),
                 )
-                text = ngettext("%(count)d membership approved.", "%(count)d memberships approved.", done)
             else:
                 service = {"reject": membership_reject, "suspend": membership_suspend, "block": membership_block}[
                     decision
                 ]
                 reason = form.cleaned_data["reason"]
-                done = self._run(
-                    request, memberships, lambda m: service(membership=m, reason=reason, actor=request.user)
+                singular, plural = DECISION_MESSAGES[decision]
+                run_each(
+                    self,
+                    request,
+                    memberships,
+                    lambda m: service(membership=m, reason=reason, actor=request.user),
+                    singular=singular,
+                    plural=plural,
                 )
-                text = {
-                    "reject": ngettext("%(count)d application rejected.", "%(count)d applications rejected.", done),
-                    "suspend": ngettext("%(count)d membership suspended.", "%(count)d memberships suspended.", done),
-                    "block": ngettext("%(count)d membership blocked.", "%(count)d memberships blocked.", done),
-                }[decision]
-            if done:
-                self.message_user(request, text % {"count": done}, messages.SUCCESS)
             return None
         titles = {
             "approve": _("Approve"),
@@ -291,7 +296,7 @@ class MembershipAdmin(ApplicationDecisionMixin, BrandScopedAdminMixin, SimpleHis
         "influencer__tiktok",
         "influencer__youtube",
     ]
-    list_select_related = ["influencer__user", "brand", "campaign"]
+    list_select_related = ["influencer__user", "brand", "campaign__brand"]
     date_hierarchy = "created_at"
     inlines = [KYCDocumentInline]
     change_form_template = "admin/affiliates/membership/change_form.html"
@@ -440,9 +445,12 @@ class PolicyDocumentAdmin(BrandScopedAdminMixin, admin.ModelAdmin):  # type: ign
             raise PermissionDenied(str(exc.message)) from exc
         obj.pk = created.pk
 
-    @admin.display(description=gettext_lazy("acceptances"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).annotate(acceptances_total=Count("acceptances"))
+
+    @admin.display(description=gettext_lazy("acceptances"), ordering="acceptances_total")
     def acceptance_count(self, obj: PolicyDocument) -> int:
-        return obj.acceptances.count()
+        return obj.acceptances_total  # type: ignore[attr-defined, no-any-return]
 
 
 @admin.register(PolicyAcceptance)

@@ -14,9 +14,8 @@ from accounts.models import User
 from affiliates.documents import DOCUMENT_TYPES, DocumentInvalid, document_validate
 from affiliates.models import APPLICANT_COUNTRY_CHOICES, Influencer, PayoutAccount
 from affiliates.portal_selectors import DEFAULT_PERIOD, PERIOD_CHOICES
-from affiliates.uploads import kyc_file_inspect, kyc_max_bytes
+from affiliates.uploads import kyc_max_bytes
 from campaigns.models import Campaign
-from core.errors import ApplicationError
 
 _FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 
@@ -31,7 +30,7 @@ def _document_type_choices() -> list[Any]:
 
 
 class KycFileField(forms.FileField):
-    """A PDF, JPEG or PNG under the size limit, judged by its content."""
+    """A PDF, JPEG or PNG under the size limit, judged by its content (in the service)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -40,15 +39,8 @@ class KycFileField(forms.FileField):
         )
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", _FILE_ACCEPT)
-
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        upload = super().clean(data, initial)
-        if upload:
-            try:
-                kyc_file_inspect(upload)
-            except ApplicationError as exc:
-                raise ValidationError(str(exc.message), code="upload_invalid") from exc
-        return upload
+        # The content is inspected once, by the service (affiliates.services._check_documents);
+        # its refusal names this field and the view puts it here (_apply_error).
 
 
 class _ConsentMixin(forms.Form):
@@ -168,6 +160,12 @@ class ProfileForm(forms.Form):
     tiktok = forms.CharField(label=_("TikTok"), max_length=60, required=False)
     youtube = forms.CharField(label=_("YouTube"), max_length=60, required=False)
     audience_size = forms.IntegerField(label=_("Total audience"), min_value=0, max_value=2_000_000_000)
+    fiscal_regime = forms.CharField(
+        label=_("Tax regime"),
+        max_length=40,
+        required=False,
+        help_text=_("Tax regime for withholdings, e.g. simplified regime"),
+    )
     preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     @classmethod
@@ -179,6 +177,7 @@ class ProfileForm(forms.Form):
             "tiktok": influencer.tiktok,
             "youtube": influencer.youtube,
             "audience_size": influencer.audience_size,
+            "fiscal_regime": influencer.fiscal_regime,
             "preferred_language": influencer.user.preferred_language,
         }
 

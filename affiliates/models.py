@@ -43,6 +43,12 @@ class Influencer(TimeStampedModel):
     audience_size = models.PositiveIntegerField(
         _("audience size"), default=0, validators=[MaxValueValidator(2_000_000_000)], db_index=True
     )
+    fiscal_regime = models.CharField(
+        _("fiscal regime"),
+        max_length=40,
+        blank=True,
+        help_text=_("Tax regime for withholdings, e.g. simplified regime"),
+    )
 
     history = HistoricalRecords()
 

@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from affiliates.models import Membership
+from orders.statuses import vtex_status_label
 
 # --- Periods --------------------------------------------------------------------------------
 
@@ -38,11 +39,6 @@ class Period:
     @property
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
-
-    def bounds(self, tz: Any) -> tuple[datetime, datetime]:
-        """[start, end) as aware datetimes, for filtering timestamps."""
-        start = datetime.combine(self.start, datetime.min.time(), tzinfo=tz)
-        return start, datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
 
 
 def period_resolve(*, key: str | None, tz: Any, today: date | None = None) -> Period:
@@ -145,16 +141,6 @@ def mask_name(value: str) -> str:
     """ "María Gómez" → "M**** G****": enough to recognise an order, not to identify a person."""
     parts = [p for p in (value or "").split() if p]
     return " ".join(p[0] + "*" * max(3, len(p) - 1) for p in parts) or "—"
-
-
-def mask_email(value: str) -> str:
-    """ "maria.gomez@example.com" → "m***@e******.com"."""
-    if "@" not in (value or ""):
-        return "—"
-    local, domain = value.split("@", 1)
-    host, _dot, tld = domain.rpartition(".")
-    masked_host = (host[:1] + "*" * max(3, len(host) - 1)) if host else ""
-    return f"{local[:1]}***@{masked_host}.{tld}" if host else f"{local[:1]}***@{domain}"
 
 
 # --- The seams: one function per source -----------------------------------------------------
@@ -270,7 +256,7 @@ def portal_order_list(*, membership: Membership, period: Period | None = None) -
             PortalOrder(
                 reference=order.vtex_order_id,
                 placed_at=order.created_in_vtex_at or order.created_at,
-                status=order.status,
+                status=vtex_status_label(order.status),
                 customer_masked=mask_name(name),
                 sales_cents=sum(c.base_cents for c in commissions),
                 commission_cents=sum(c.net_cents for c in commissions),
@@ -281,9 +267,46 @@ def portal_order_list(*, membership: Membership, period: Period | None = None) -
     return out
 
 
-def portal_earning_list(*, membership: Membership) -> list[PortalEarning]:
-    """The influencer's statement with this brand: accruals, confirmations, payouts, newest first."""
-    return []
+def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[PortalEarning]:
+    """The influencer's statement with this brand: accruals, confirmations, releases, reversals
+    and payouts (one line per ledger transaction), newest first.
+
+    A line's stage is where the money went (the influencer account that grew most: estimated,
+    on hold, available, reserved, paid); a line that only takes money away (a reversal or a
+    clawback) shows the stage it left, with a negative amount."""
+    from payments.models import AccountKind
+    from payments.selectors import ledger_entry_list
+
+    entries = ledger_entry_list(brand_ids={membership.brand_id}).filter(account__influencer=membership.influencer)
+    txn_ids = list(
+        entries.order_by("-transaction__occurred_at", "-transaction_id")
+        .values_list("transaction_id", flat=True)
+        .distinct()[:limit]
+    )
+    lines: dict[int, tuple[Any, dict[str, int]]] = {}
+    for entry in entries.filter(transaction_id__in=txn_ids).order_by():
+        txn, changes = lines.setdefault(entry.transaction_id, (entry.transaction, {}))
+        changes[entry.account.kind] = changes.get(entry.account.kind, 0) + entry.signed_cents
+    labels = dict(AccountKind.choices)
+    out = []
+    for txn, changes in sorted(lines.values(), key=lambda line: (line[0].occurred_at, line[0].pk), reverse=True):
+        gains = {kind: cents for kind, cents in changes.items() if cents > 0}
+        if gains:
+            stage, amount = max(gains, key=lambda kind: gains[kind]), sum(gains.values())
+        else:
+            stage = min(changes, key=lambda kind: changes[kind])
+            amount = sum(changes.values())
+        reference = txn.commission_ref or txn.reference
+        description = str(txn.get_kind_display())
+        out.append(
+            PortalEarning(
+                occurred_at=txn.occurred_at,
+                description=f"{description} · {reference}" if reference else description,
+                state=str(labels.get(stage, stage)),
+                amount_cents=amount,
+            )
+        )
+    return out
 
 
 def portal_link_list(*, membership: Membership) -> list[PortalLink]:

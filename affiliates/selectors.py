@@ -51,7 +51,7 @@ def membership_list_for_user(*, user: Any) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(influencer__user_id=user.pk)
         .exclude(status=Membership.Status.BLOCKED)
-        .select_related("brand", "influencer")
+        .select_related("brand", "influencer__user")
         .order_by("brand__name")
     )
 

@@ -420,10 +420,6 @@ def _influencer_email(membership: Membership, *, template: str, context: dict[st
     )
 
 
-def _code_text(code: Any) -> str:
-    return str(code.text)
-
-
 def membership_approve(*, membership: Membership, actor: Any = None, campaigns: Iterable[Campaign] = ()) -> Membership:
     """pending → approved: assign the chosen campaigns, issue the discount codes, email them.
     suspended → approved: bring the archived codes back. Already approved: nothing happens."""
@@ -447,7 +443,7 @@ def membership_approve(*, membership: Membership, actor: Any = None, campaigns: 
             _influencer_email(
                 locked,
                 template="affiliates_approved",
-                context={"codes": [_code_text(c) for c in codes or []], "campaigns": [c.name for c in chosen]},
+                context={"codes": [str(c.text) for c in codes or []], "campaigns": [c.name for c in chosen]},
             )
         else:
             codes_unarchive_for_influencer(brand=locked.brand, influencer=influencer, actor=actor)
@@ -539,7 +535,7 @@ def policy_publish(
 
 # --- Profile, payout data, second factor ----------------------------------------------------
 
-PROFILE_FIELDS = ("display_name", "phone", "instagram", "tiktok", "youtube", "audience_size")
+PROFILE_FIELDS = ("display_name", "phone", "instagram", "tiktok", "youtube", "audience_size", "fiscal_regime")
 
 
 def influencer_profile_update(
@@ -552,6 +548,7 @@ def influencer_profile_update(
     youtube: str,
     audience_size: int,
     preferred_language: str,
+    fiscal_regime: str,
     actor: Any = None,
 ) -> Influencer:
     """Change what an influencer may change about themselves. Identity (document, country,
@@ -570,7 +567,16 @@ def influencer_profile_update(
         raise _refuse(_("Enter at least one social network handle."), field="instagram")
     if audience_size < 0:
         raise _refuse(_("The audience size cannot be negative."), field="audience_size")
-    new = {"display_name": display_name, "phone": _normalize_phone(phone), "audience_size": audience_size, **handles}
+    fiscal_regime = " ".join(fiscal_regime.split())
+    if len(fiscal_regime) > Influencer._meta.get_field("fiscal_regime").max_length:  # type: ignore[operator]
+        raise _refuse(_("The tax regime is too long."), field="fiscal_regime")
+    new = {
+        "display_name": display_name,
+        "phone": _normalize_phone(phone),
+        "audience_size": audience_size,
+        "fiscal_regime": fiscal_regime,
+        **handles,
+    }
     with transaction.atomic():
         locked = Influencer.objects.select_for_update().select_related("user").get(pk=influencer.pk)
         before = {f: getattr(locked, f) for f in PROFILE_FIELDS}
@@ -609,7 +615,7 @@ class PayoutData:
     transfer_key: str = ""
 
 
-def _validate_payout(*, influencer: Influencer, data: PayoutData) -> dict[str, str]:
+def _validate_payout(*, data: PayoutData) -> dict[str, str]:
     from affiliates.documents import DOCUMENT_TYPES_BY_CODE
 
     holder = data.account_holder.strip()
@@ -661,7 +667,7 @@ def _validate_payout(*, influencer: Influencer, data: PayoutData) -> dict[str, s
 def payout_account_update(*, influencer: Influencer, data: PayoutData, actor: Any = None) -> PayoutAccount:
     """Create or replace the influencer's payout data. The caller must have re-authenticated
     the person. Audited with masked values; the influencer is emailed about every change."""
-    values = _validate_payout(influencer=influencer, data=data)
+    values = _validate_payout(data=data)
     with transaction.atomic():
         Influencer.objects.select_for_update().filter(pk=influencer.pk).first()
         account = PayoutAccount.objects.filter(influencer=influencer).first()

@@ -17,7 +17,7 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 def kyc_max_bytes() -> int:
-    return int(getattr(settings, "KYC_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+    return int(settings.KYC_MAX_UPLOAD_BYTES)
 
 
 class UploadInvalid(ApplicationError):

@@ -1,13 +1,11 @@
 """The public join page and the influencer portal. Thin: a form validates, one service or
 selector does the work, a template renders (the template partial when htmx asks)."""
 
-import io
 import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import segno
 from allauth.account.decorators import reauthentication_required
 from allauth.core import ratelimit
 from django.conf import settings
@@ -31,7 +29,6 @@ from affiliates.selectors import (
     brand_for_join,
     campaign_list_open_for_application,
     influencer_for_user,
-    membership_for_portal,
     membership_list_for_user,
     payout_account_get,
     policy_current_pair,
@@ -48,6 +45,7 @@ from affiliates.services import (
 )
 from campaigns.models import Brand
 from core.errors import ApplicationError
+from core.qr import qr_svg
 
 logger = logging.getLogger(__name__)
 
@@ -218,11 +216,13 @@ def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callab
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, brand_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            influencer = _influencer_or_404(request)
             user: Any = request.user
+            # One query gives the person, the brand in the URL and the brand switcher.
+            memberships = list(membership_list_for_user(user=user))
+            influencer = memberships[0].influencer if memberships else _influencer_or_404(request)
             if not user.is_verified() and _has_confirmed_totp(user):
                 return redirect_to_login(request.get_full_path(), reverse("two_factor"), "next")
-            membership = membership_for_portal(user=user, brand_slug=brand_slug)
+            membership = next((m for m in memberships if m.brand.slug == brand_slug), None)
             if membership is None:
                 raise Http404
             _activate_preferred_language(request, influencer)
@@ -230,7 +230,7 @@ def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callab
                 "brand": membership.brand,
                 "membership": membership,
                 "influencer": influencer,
-                "other_memberships": [m for m in membership_list_for_user(user=user) if m.pk != membership.pk],
+                "other_memberships": [m for m in memberships if m.pk != membership.pk],
                 "nav_items": portal_nav_items(
                     brand_slug=brand_slug,
                     current=section,
@@ -285,7 +285,7 @@ def portal_dashboard(request: HttpRequest, context: dict[str, Any]) -> HttpRespo
 
 
 def _qr_svg(data: str) -> str:
-    return segno.make(data, error="m").svg_inline(scale=4, border=2, dark="#1d2433")
+    return qr_svg(data, scale=4, dark="#1d2433")
 
 
 @portal_view("codes", needs=APPROVED)
@@ -305,10 +305,7 @@ def portal_code_qr(request: HttpRequest, context: dict[str, Any], code_pk: int) 
     code = portal_selectors.portal_code_get(membership=context["membership"], pk=code_pk)
     if code is None:
         raise Http404
-    svg = segno.make(code.code, error="m")
-    buffer = io.BytesIO()
-    svg.save(buffer, kind="svg", scale=8, border=2, xmldecl=True)
-    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    response = HttpResponse(qr_svg(code.code, scale=8, document=True), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="qr-{code.code}.svg"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,14 +1,14 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_mixins import BrandScopedAdminMixin
@@ -29,21 +29,23 @@ from campaigns.models import (
     CommissionRule,
     CommissionTier,
 )
+from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 
-
-def _run(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, items: Any, call: Any, done: str) -> None:
-    """Run a service per selected row; report successes and each refusal with its reason."""
-    ok = 0
-    for item in items:
-        try:
-            call(item)
-            ok += 1
-        except ApplicationError as exc:
-            modeladmin.message_user(request, f"{item}: {exc}", messages.ERROR)
-    if ok:
-        modeladmin.message_user(request, f"{done}: {ok}", messages.SUCCESS)
+# Success sentences of the status actions (msgids; run_each translates them).
+MOVE_MESSAGES: dict[str, tuple[str, str]] = {
+    Campaign.Status.SCHEDULED: (
+        gettext_noop("%(count)d campaign scheduled."),
+        gettext_noop("%(count)d campaigns scheduled."),
+    ),
+    Campaign.Status.ACTIVE: (
+        gettext_noop("%(count)d campaign activated."),
+        gettext_noop("%(count)d campaigns activated."),
+    ),
+    Campaign.Status.PAUSED: (gettext_noop("%(count)d campaign paused."), gettext_noop("%(count)d campaigns paused.")),
+    Campaign.Status.ENDED: (gettext_noop("%(count)d campaign ended."), gettext_noop("%(count)d campaigns ended.")),
+}
 
 
 @admin.register(Brand)
@@ -134,7 +136,14 @@ class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[mis
                 messages.WARNING,
             )
 
-        _run(self, request, queryset, rotate, str(_("Rotated")))
+        run_each(
+            self,
+            request,
+            queryset,
+            rotate,
+            singular=gettext_noop("%(count)d brand's hook token rotated."),
+            plural=gettext_noop("%(count)d brands' hook tokens rotated."),
+        )
 
 
 class CampaignVariantInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -260,9 +269,16 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
     def ends_at_local(self, obj: Campaign) -> str:
         return timezone.localtime(obj.ends_at, obj.brand.tz).strftime("%Y-%m-%d %H:%M") if obj.ends_at else "—"
 
-    @admin.display(description=_("participants"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(participants_total=Count("assignments", filter=Q(assignments__is_active=True)))
+        )
+
+    @admin.display(description=_("participants"), ordering="participants_total")
     def participants(self, obj: Campaign) -> int:
-        return obj.assignments.filter(is_active=True).count()
+        return obj.participants_total  # type: ignore[attr-defined, no-any-return]
 
     def _brand_for(self, request: HttpRequest, object_id: str | None) -> Brand | None:
         """The brand whose time zone the form's dates are in: the campaign's, or the one chosen in
@@ -288,49 +304,68 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
                 response.render()
             return response
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Codes, assignments and orders hang off the campaign's brand (campaign_save refuses it too).
+        return ["brand", *readonly] if obj is not None and obj.pk else readonly
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         from campaigns.services import campaign_save
 
         self.check_brand_allowed(request, obj)
         campaign_save(campaign=obj, actor=request.user, changed_fields=form.changed_data)
 
-    def _move(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str, done: str) -> None:
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        from campaigns.services import campaign_children_save
+
+        # Inline rows (variants, eligibility, rules, tiers) are audited like every other change.
+        campaign_children_save(
+            campaign=form.instance,
+            model=formset.model,
+            save=lambda: super(CampaignAdmin, self).save_formset(request, form, formset, change),
+            actor=request.user,
+        )
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str) -> None:
         from campaigns.services import campaign_status_change
 
-        _run(
+        singular, plural = MOVE_MESSAGES[status]
+        run_each(
             self,
             request,
             queryset.select_related("brand"),
             lambda c: campaign_status_change(campaign=c, to_status=status, actor=request.user),
-            done,
+            singular=singular,
+            plural=plural,
         )
 
     @admin.action(description=_("Schedule (starts by itself on its start date)"), permissions=["change"])
     def make_scheduled(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        self._move(request, queryset, Campaign.Status.SCHEDULED, str(_("Scheduled")))
+        self._move(request, queryset, Campaign.Status.SCHEDULED)
 
     @admin.action(description=_("Activate now / resume"), permissions=["change"])
     def make_active(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        self._move(request, queryset, Campaign.Status.ACTIVE, str(_("Active")))
+        self._move(request, queryset, Campaign.Status.ACTIVE)
 
     @admin.action(description=_("Pause (codes are archived in VTEX until resumed)"), permissions=["change"])
     def make_paused(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        self._move(request, queryset, Campaign.Status.PAUSED, str(_("Paused")))
+        self._move(request, queryset, Campaign.Status.PAUSED)
 
     @admin.action(description=_("End (codes are archived in VTEX; cannot be undone)"), permissions=["change"])
     def make_ended(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        self._move(request, queryset, Campaign.Status.ENDED, str(_("Ended")))
+        self._move(request, queryset, Campaign.Status.ENDED)
 
     @admin.action(description=_("Re-evaluate tiers now"), permissions=["change"])
     def reevaluate_tiers(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         from campaigns.services import campaign_tiers_reevaluate
 
-        _run(
+        run_each(
             self,
             request,
             queryset.select_related("brand"),
             lambda c: campaign_tiers_reevaluate(campaign=c, actor=request.user),
-            str(_("Tiers re-evaluated")),
+            singular=gettext_noop("Tiers re-evaluated for %(count)d campaign."),
+            plural=gettext_noop("Tiers re-evaluated for %(count)d campaigns."),
         )
 
     @admin.action(description=_("Issue codes for every participant"), permissions=["change"])
@@ -343,7 +378,14 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
                     brand=campaign.brand, influencer=assignment.influencer, campaigns=[campaign], actor=request.user
                 )
 
-        _run(self, request, queryset.select_related("brand"), issue, str(_("Codes issued for campaigns")))
+        run_each(
+            self,
+            request,
+            queryset.select_related("brand"),
+            issue,
+            singular=gettext_noop("Codes issued for %(count)d campaign."),
+            plural=gettext_noop("Codes issued for %(count)d campaigns."),
+        )
 
     @admin.action(description=_("Create a campaign from this template"), permissions=["add"])
     def create_from_template(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
@@ -465,12 +507,13 @@ class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # typ
     def unassign(self, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
         from campaigns.services import campaign_unassign_influencer
 
-        _run(
+        run_each(
             self,
             request,
             queryset.select_related("campaign", "influencer"),
             lambda a: campaign_unassign_influencer(campaign=a.campaign, influencer=a.influencer, actor=request.user),
-            str(_("Taken out")),
+            singular=gettext_noop("%(count)d participant taken out of the campaign."),
+            plural=gettext_noop("%(count)d participants taken out of their campaigns."),
         )
 
     @admin.action(description=_("Issue their codes"), permissions=["change"])
@@ -478,12 +521,13 @@ class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # typ
         from codes.services import codes_issue_for_influencer
 
         items = list(queryset.filter(is_active=True).select_related("campaign__brand", "influencer"))
-        _run(
+        run_each(
             self,
             request,
             items,
             lambda a: codes_issue_for_influencer(
                 brand=a.campaign.brand, influencer=a.influencer, campaigns=[a.campaign], actor=request.user
             ),
-            ngettext("Code issued", "Codes issued", len(items)),
+            singular=gettext_noop("Codes issued for %(count)d participant."),
+            plural=gettext_noop("Codes issued for %(count)d participants."),
         )

@@ -41,10 +41,6 @@ def brand_public_list() -> list[dict[str, Any]]:
 # --- Campaigns and the inputs of the commission engine --------------------------------------
 
 
-def campaign_list_running(*, brand: Brand) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(brand=brand, is_template=False, status=Campaign.Status.ACTIVE).order_by("pk")
-
-
 def campaign_assignment_get(*, campaign: Campaign, influencer_id: int) -> CampaignAssignment | None:
     return (
         CampaignAssignment.objects.select_related("variant", "tier")

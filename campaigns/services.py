@@ -3,7 +3,7 @@ influencers to campaigns. Every function owns its transaction and writes its aud
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.text import slugify
@@ -83,7 +84,7 @@ def brand_hook_token_matches(brand: Brand, token: str | None) -> bool:
 def brand_rotate_hook_token(*, brand: Brand, actor: Any = None, grace: timedelta | None = None) -> Brand:
     """Give the brand a new hook token. The old one keeps working for `grace` (default
     BRAND_HOOK_TOKEN_GRACE_HOURS), long enough to update the hook configuration in VTEX."""
-    grace = grace if grace is not None else timedelta(hours=getattr(settings, "BRAND_HOOK_TOKEN_GRACE_HOURS", 72))
+    grace = grace if grace is not None else timedelta(hours=settings.BRAND_HOOK_TOKEN_GRACE_HOURS)
     now = timezone.now()
     with transaction.atomic():
         locked = Brand.objects.select_for_update().get(pk=brand.pk)
@@ -199,7 +200,14 @@ def campaign_save(*, campaign: Campaign, actor: Any = None, changed_fields: Iter
     if created:
         campaign.status = Status.DRAFT
     else:
-        campaign.status = Campaign.objects.values_list("status", flat=True).get(pk=campaign.pk)
+        status, brand_id = Campaign.objects.values_list("status", "brand_id").get(pk=campaign.pk)
+        if campaign.brand_id != brand_id:
+            # Codes, assignments, orders and commissions all hang off the campaign's brand.
+            raise CampaignInvalid(
+                _("A campaign's brand cannot be changed after it is created; create a new campaign instead."),
+                extra={"errors": {"brand": [_("The brand cannot be changed.")]}},
+            )
+        campaign.status = status
     _full_clean(campaign)
     with transaction.atomic():
         campaign.save()
@@ -211,6 +219,45 @@ def campaign_save(*, campaign: Campaign, actor: Any = None, changed_fields: Iter
             after={**_campaign_summary(campaign), "fields": sorted(changed_fields)},
         )
     return campaign
+
+
+# Audit actions of the campaign's child tables when they are edited in bulk (admin inlines).
+_CHILD_ACTIONS: dict[type[Model], str] = {
+    CampaignVariant: "campaign.variants_edited",
+    CampaignEligibility: "campaign.eligibility_edited",
+    CommissionRule: "campaign.rules_edited",
+    CommissionTier: "campaign.tiers_edited",
+}
+
+
+def _child_rows(*, campaign: Campaign, model: type[Model]) -> dict[str, dict[str, Any]]:
+    rows = model._default_manager.filter(campaign_id=campaign.pk).order_by("pk")  # type: ignore[attr-defined]
+    return {str(row.pk): model_to_dict(row, exclude=["id", "campaign"]) for row in rows}
+
+
+def campaign_children_save(
+    *, campaign: Campaign, model: type[Model], save: Callable[[], Any], actor: Any = None
+) -> None:
+    """Run `save` (which writes rows of one of the campaign's child tables: variants,
+    eligibility, commission rules or tiers, e.g. an admin inline formset) and audit the rows it
+    added, changed or deleted, before and after, in the same transaction."""
+    action = _CHILD_ACTIONS.get(model)
+    if action is None:
+        raise ValueError(f"{model!r} is not a campaign child table")
+    with transaction.atomic():
+        before = _child_rows(campaign=campaign, model=model)
+        save()
+        after = _child_rows(campaign=campaign, model=model)
+        changed = sorted(pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk))
+        if changed:
+            audit_record(
+                action=action,
+                target=campaign,
+                actor=actor,
+                brand_id=campaign.brand_id,
+                before={pk: before.get(pk) for pk in changed},
+                after={pk: after.get(pk) for pk in changed},
+            )
 
 
 def _campaign_summary(campaign: Campaign) -> dict[str, Any]:

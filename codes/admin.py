@@ -5,11 +5,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_mixins import BrandScopedAdminMixin
 from codes.forms import CodeAddForm, CodeChangeForm
 from codes.models import Code
+from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 
@@ -131,37 +133,53 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
         return super().response_add(request, Code.objects.get(pk=obj.pk), post_url_continue)
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[Code], call: Any, done: Any) -> None:
-        ok = 0
-        for code in queryset.select_related("campaign", "brand"):
-            try:
-                call(code)
-                ok += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{code}: {exc}", messages.ERROR)
-        if ok:
-            self.message_user(request, f"{done}: {ok}", messages.SUCCESS)
+    def _each(self, request: HttpRequest, queryset: QuerySet[Code], call: Any, singular: str, plural: str) -> None:
+        run_each(self, request, queryset.select_related("campaign", "brand"), call, singular=singular, plural=plural)
 
     @admin.action(description=_("Sync again with VTEX"), permissions=["change"])
     def sync_again(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
         from codes.services import code_sync_request
 
-        self._each(request, queryset, lambda c: code_sync_request(code=c, actor=request.user), _("Sync queued"))
+        self._each(
+            request,
+            queryset,
+            lambda c: code_sync_request(code=c, actor=request.user),
+            gettext_noop("%(count)d code queued for sync with VTEX."),
+            gettext_noop("%(count)d codes queued for sync with VTEX."),
+        )
 
     @admin.action(description=_("Refresh uses from VTEX"), permissions=["view"])
     def refresh_usage(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
         from codes.tasks import code_usage_refresh_task
 
-        self._each(request, queryset, lambda c: code_usage_refresh_task.delay(code_id=c.pk), _("Refresh queued"))
+        self._each(
+            request,
+            queryset,
+            lambda c: code_usage_refresh_task.delay(code_id=c.pk),
+            gettext_noop("Usage refresh queued for %(count)d code."),
+            gettext_noop("Usage refresh queued for %(count)d codes."),
+        )
 
     @admin.action(description=_("Archive (stays archived until brought back)"), permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
         from codes.services import code_archive
 
-        self._each(request, queryset, lambda c: code_archive(code=c, actor=request.user), _("Archived"))
+        self._each(
+            request,
+            queryset,
+            lambda c: code_archive(code=c, actor=request.user),
+            gettext_noop("%(count)d code archived."),
+            gettext_noop("%(count)d codes archived."),
+        )
 
     @admin.action(description=_("Bring back (if campaign and influencer allow)"), permissions=["change"])
     def unarchive(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
         from codes.services import code_unarchive
 
-        self._each(request, queryset, lambda c: code_unarchive(code=c, actor=request.user), _("Brought back"))
+        self._each(
+            request,
+            queryset,
+            lambda c: code_unarchive(code=c, actor=request.user),
+            gettext_noop("%(count)d code brought back."),
+            gettext_noop("%(count)d codes brought back."),
+        )

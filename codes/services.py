@@ -552,7 +552,7 @@ def _push(code: Code) -> str:
 
 
 def _sync_failed(*, code: Code, version: int, error: VTEXError, now: datetime) -> Code:
-    max_attempts = int(getattr(settings, "CODES_SYNC_MAX_ATTEMPTS", 6))
+    max_attempts = settings.CODES_SYNC_MAX_ATTEMPTS
     attempts = code.sync_attempts + 1
     final = not error.retryable or attempts >= max_attempts
     message = str(error)[:2000]
@@ -616,7 +616,7 @@ def codes_sync_due(*, now: datetime | None = None, limit: int = 500) -> int:
     from codes.tasks import code_sync_task
 
     now = now or timezone.now()
-    stale = now - timedelta(minutes=int(getattr(settings, "CODES_SYNC_STALE_MINUTES", 10)))
+    stale = now - timedelta(minutes=int(settings.CODES_SYNC_STALE_MINUTES))
     due = Code.objects.filter(
         Q(sync_status=Code.SyncStatus.RETRYING, next_sync_at__lte=now)
         | Q(sync_status=Code.SyncStatus.PENDING, updated_at__lte=stale)

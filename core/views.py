@@ -42,7 +42,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         logger.warning("healthz cache check failed: %s", exc)
         checks["cache"] = "error"
-    if settings.REDIS_URL:
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and not settings.CELERY_TASK_ALWAYS_EAGER:
         try:
             _broker_client().ping()
             checks["broker"] = "ok"

@@ -40,10 +40,6 @@ WINDOW_CAPACITY = LIST_ORDERS_MAX_PAGE * LIST_ORDERS_MAX_PER_PAGE  # 3000 orders
 MIN_WINDOW = timedelta(seconds=1)
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def day_window(*, brand: Brand, day: date) -> tuple[datetime, datetime]:
     """[start, end) of `day` in the brand's time zone, in UTC."""
     start = datetime.combine(day, time.min, tzinfo=brand.tz)
@@ -145,7 +141,7 @@ def _reconcile(
     client = VTEXClient.for_brand(brand)
     start, end = day_window(brand=brand, day=run.day)
     listed = {summary.order_id: summary for summary in orders_list_window(client=client, start=start, end=end)}
-    lookback = timedelta(days=_setting("ORDERS_RETURNS_LOOKBACK_DAYS", 90))
+    lookback = timedelta(days=settings.ORDERS_RETURNS_LOOKBACK_DAYS)
     with_returns = [
         summary.order_id
         for summary in orders_list_window(
@@ -329,8 +325,8 @@ def reconciliation_due_brands(*, now: datetime) -> list[tuple[int, date]]:
     have not had their scheduled run for that day. A scheduled run that FAILED does not count:
     later in the same local day the dispatcher starts it again, up to
     ORDERS_RECONCILE_MAX_ATTEMPTS scheduled runs per day (failures mail managers each time)."""
-    hour = _setting("ORDERS_RECONCILE_LOCAL_HOUR", 3)
-    max_attempts = _setting("ORDERS_RECONCILE_MAX_ATTEMPTS", 3)
+    hour = settings.ORDERS_RECONCILE_LOCAL_HOUR
+    max_attempts = settings.ORDERS_RECONCILE_MAX_ATTEMPTS
     due = []
     for brand in Brand.objects.filter(is_active=True).order_by("pk"):
         local = now.astimezone(brand.tz)

@@ -361,7 +361,7 @@ def _raise_work_mem() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "REPORTS_WORK_MEM", "16MB")])
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_WORK_MEM])
 
 
 def report_run(*, spec: ReportSpec) -> ReportResult:

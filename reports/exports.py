@@ -40,7 +40,7 @@ _SALT = "reports.export.download"
 
 
 def link_max_age() -> int:
-    return int(getattr(settings, "REPORTS_EXPORT_LINK_SECONDS", 24 * 3600))
+    return int(settings.REPORTS_EXPORT_LINK_SECONDS)
 
 
 class ExportRefused(ApplicationError):

@@ -40,6 +40,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _empty_redis_for_this_worker() -> None:
+    # Keys left by an earlier run (dedupe windows, flood counters) must not screen this run's
+    # clicks: each worker starts from an empty Redis database of its own (settings/test.py).
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
 @pytest.fixture(autouse=True)
 def _english_unless_a_test_says_otherwise() -> Any:
     # A request handled in an earlier test leaves its language active in this thread; messages

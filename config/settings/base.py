@@ -226,6 +226,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=50, hour=2),
     },
 }
+# Orders: nightly reconciliation at this local hour per brand, retried this many times a day
+# when a run fails; it also re-reads orders with return invoices created this many days back.
+ORDERS_RECONCILE_LOCAL_HOUR = env.int("ORDERS_RECONCILE_LOCAL_HOUR", default=3)
+ORDERS_RECONCILE_MAX_ATTEMPTS = env.int("ORDERS_RECONCILE_MAX_ATTEMPTS", default=3)
+ORDERS_RETURNS_LOOKBACK_DAYS = env.int("ORDERS_RETURNS_LOOKBACK_DAYS", default=90)
+# Codes: a sync queued longer than this without an answer is queued again by Beat.
+CODES_SYNC_STALE_MINUTES = env.int("CODES_SYNC_STALE_MINUTES", default=10)
+# Influencer KYC documents: the largest accepted upload, in bytes.
+KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+# Reports: sort memory for builder queries (PostgreSQL work_mem, only inside their transaction).
+REPORTS_WORK_MEM = env("REPORTS_WORK_MEM", default="16MB")
 # Rollups of a busy (brand, day) are recomputed at most once per this many seconds.
 ROLLUP_REFRESH_DELAY_SECONDS = env.int("ROLLUP_REFRESH_DELAY_SECONDS", default=5)
 # Export download links (reports.exports) stop working after this many seconds.

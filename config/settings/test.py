@@ -31,3 +31,13 @@ FIELD_ENCRYPTION_KEYS = ["dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDA="]
 # Each parallel test worker (pytest-xdist) gets its own database; the suffix keeps developers
 # who share one PostgreSQL from colliding.
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default=None)
+
+# Parallel test workers (pytest-xdist) each get their own test database, and so their own ids:
+# they must not share Redis keys either (click dedupe/flood counters, streams keyed by link id).
+# Worker gwN uses Redis database <REDIS_URL's db> + 1 + N.
+_xdist_worker = env("PYTEST_XDIST_WORKER", default="")
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL and _xdist_worker.startswith("gw"):
+    _base, _sep, _db = REDIS_URL.rpartition("/")
+    _db_index = int(_db) if _sep and _db.isdigit() else 0
+    REDIS_URL = f"{_base if _sep and _db.isdigit() else REDIS_URL.rstrip('/')}/{_db_index + 1 + int(_xdist_worker[2:])}"

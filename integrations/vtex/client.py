@@ -46,7 +46,7 @@ DEFAULT_HOOK_STATUSES = ("payment-approved", "invoiced", "cancel", "canceled")
 
 
 def vtex_base_url(*, account: str, environment: str) -> str:
-    override = getattr(settings, "VTEX_API_BASE_URL", "")
+    override = settings.VTEX_API_BASE_URL
     if override:
         return override.rstrip("/")
     return f"https://{account}.{environment}.com.br"

@@ -122,6 +122,6 @@ def rate_limiter() -> RateLimiter:
     """The limiter for the current settings (one instance per configuration and process)."""
     return _limiter(
         settings.REDIS_URL,
-        int(getattr(settings, "VTEX_RATE_LIMIT_REQUESTS", 50)),
-        float(getattr(settings, "VTEX_RATE_LIMIT_WINDOW_SECONDS", 1.0)),
+        int(settings.VTEX_RATE_LIMIT_REQUESTS),
+        float(settings.VTEX_RATE_LIMIT_WINDOW_SECONDS),
     )

@@ -204,3 +204,31 @@ def test_policy_versions_are_published_through_the_admin_and_never_edited(
 def test_manager_role_grants_kyc_access(manager_a):
     assert manager_a.has_perm("affiliates.view_kycdocument")
     assert not StaffFactory(email="viewer@example.com", role="Brand viewer").has_perm("affiliates.view_kycdocument")
+
+
+def test_influencer_profile_is_read_only_in_the_admin(verified_client, manager_a, applicant):
+    membership = applicant()
+    influencer = membership.influencer
+    client = verified_client(manager_a)
+    change = reverse("admin:affiliates_influencer_change", args=[influencer.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="display_name"' not in html
+    assert 'name="fiscal_regime"' not in html
+    assert client.get(reverse("admin:affiliates_influencer_changelist")).status_code == 200
+    client.post(change, {"display_name": "Changed by staff", "fiscal_regime": "x", "audience_size": 1})
+    influencer.refresh_from_db()
+    assert (influencer.display_name, influencer.fiscal_regime) == ("Ana Torres", "")
+
+
+def test_bulk_reject_reports_a_translated_sentence(verified_client, manager_a, applicant):
+    first = applicant()
+    client = verified_client(manager_a)
+    response = client.post(
+        reverse(CHANGELIST),
+        {"action": "reject_selected", "_selected_action": [first.pk], "apply": "1", "reason": "Cupo completo"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "1 application rejected." in [str(m) for m in response.context["messages"]]

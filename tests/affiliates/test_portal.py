@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
+from django.utils.translation import override as translation_override
 
 from affiliates.models import Membership, PayoutAccount
 from affiliates.services import membership_approve
@@ -354,3 +355,124 @@ def test_chart_coordinates_are_not_localised(portal, approved):
 def test_every_page_links_influencers_to_their_portal(client, approved):
     client.force_login(approved.influencer.user)
     assert reverse("affiliates:portal") in client.get(reverse("home")).content.decode()
+
+
+def test_influencer_sets_their_tax_regime_in_the_profile_and_it_is_audited(portal, approved):
+    influencer = approved.influencer
+    page = portal.get(url("portal_profile", approved.brand)).content.decode()
+    assert 'name="fiscal_regime"' in page
+    response = portal.post(
+        url("portal_profile", approved.brand),
+        {
+            "display_name": influencer.display_name,
+            "phone": "+57 310 000 0000",
+            "instagram": "ana.t",
+            "audience_size": "20000",
+            "preferred_language": "es",
+            "fiscal_regime": "  Régimen   simple ",
+        },
+    )
+    assert response.status_code == 302
+    influencer.refresh_from_db()
+    assert influencer.fiscal_regime == "Régimen simple"
+    event = AuditEvent.objects.filter(action="influencer.profile_updated").latest("id")
+    assert event.before["fiscal_regime"] == ""
+    assert event.after["fiscal_regime"] == "Régimen simple"
+
+
+def test_too_long_tax_regime_is_refused_and_nothing_changes(portal, approved):
+    influencer = approved.influencer
+    response = portal.post(
+        url("portal_profile", approved.brand),
+        {
+            "display_name": "Other name",
+            "phone": "+57 310 000 0000",
+            "instagram": "ana.t",
+            "audience_size": "20000",
+            "preferred_language": "es",
+            "fiscal_regime": "x" * 41,
+        },
+    )
+    assert response.status_code == 400
+    assert "fiscal_regime" in response.context["form"].errors
+    influencer.refresh_from_db()
+    assert (influencer.display_name, influencer.fiscal_regime) == ("Ana Torres", "")
+
+
+def test_orders_page_shows_the_vtex_status_as_words(portal, approved):
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    Order.objects.create(
+        brand=approved.brand,
+        influencer=approved.influencer,
+        vtex_order_id="v100-01",
+        status="payment-approved",
+        created_in_vtex_at=timezone.now(),
+        snapshot={},
+    )
+    html = portal.get(url("portal_orders", approved.brand), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "v100-01" in html
+    assert "Payment approved" in html
+    assert "payment-approved" not in html
+
+
+def test_earnings_list_the_ledger_movements_newest_first(portal, approved):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.services import ledger_commission_accrue, ledger_commission_confirm
+
+    brand, influencer = approved.brand, approved.influencer
+    then = timezone.now() - timedelta(days=2)
+    ledger_commission_accrue(
+        brand=brand, influencer=influencer, commission_ref="v200-01", amount_cents=12_345, occurred_at=then
+    )
+    ledger_commission_confirm(
+        brand=brand,
+        influencer=influencer,
+        commission_ref="v200-01",
+        amount_cents=12_345,
+        occurred_at=then + timedelta(days=1),
+    )
+    # Another influencer's movement never shows.
+    stranger = MembershipFactory(brand=brand, status="approved").influencer
+    ledger_commission_accrue(brand=brand, influencer=stranger, commission_ref="v999-01", amount_cents=777)
+
+    from affiliates.portal_selectors import portal_earning_list
+
+    with translation_override("en"):
+        lines = portal_earning_list(membership=approved)
+        assert [(line.description, line.state, line.amount_cents) for line in lines] == [
+            ("Commission confirmed · v200-01", "Confirmed, on hold", 12_345),
+            ("Commission accrued · v200-01", "Estimated", 12_345),
+        ]
+    html = portal.get(url("portal_earnings", brand), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Commission accrued · v200-01" in html
+    assert "v999-01" not in html
+    assert "No commissions yet" not in html
+
+
+def test_portal_pages_read_the_memberships_once(portal, approved, brand_b):
+    from django.test.utils import CaptureQueriesContext
+
+    MembershipFactory(brand=brand_b, influencer=approved.influencer, status="approved")
+    with CaptureQueriesContext(connection) as captured:
+        response = portal.get(url("portal_profile", approved.brand))
+    assert response.status_code == 200
+    assert brand_b.name in response.content.decode()  # the brand switcher
+    membership_reads = [q for q in captured.captured_queries if 'FROM "affiliates_membership"' in q["sql"]]
+    assert len(membership_reads) == 1
+
+
+def test_qr_helper_draws_a_regular_qr_inline_or_as_a_file():
+    from core.qr import qr_svg
+
+    inline = qr_svg("ANA10", dark="#1d2433")
+    assert inline.startswith("<svg")
+    assert "#1d2433" in inline
+    document = qr_svg("ANA10", scale=8, document=True)
+    assert document.startswith("<?xml")
+    assert "<svg" in document

@@ -7,7 +7,6 @@ from affiliates.charts import trend_chart
 from affiliates.portal_nav import NavItem, portal_nav_items, portal_nav_register
 from affiliates.portal_selectors import (
     DailyPoint,
-    mask_email,
     mask_name,
     period_resolve,
     portal_dashboard,
@@ -15,6 +14,7 @@ from affiliates.portal_selectors import (
     portal_link_list,
     portal_order_list,
 )
+from core.crypto import mask
 from tests.factories import MembershipFactory
 
 BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
@@ -27,15 +27,18 @@ def test_periods_are_inclusive_and_unknown_keys_fall_back():
     fallback = period_resolve(key="'; drop", tz=BOGOTA, today=today)
     assert fallback.key == "30d"
     assert len(fallback.days) == 30
-    start, end = period_resolve(key="7d", tz=BOGOTA, today=today).bounds(BOGOTA)
-    assert (end - start).days == 7
+    week = period_resolve(key="7d", tz=BOGOTA, today=today)
+    assert (week.end - week.start).days + 1 == len(week.days) == 7
 
 
 def test_customer_data_is_masked():
     assert mask_name("María Gómez") == "M**** G****"
     assert mask_name("") == "—"
-    assert mask_email("maria.gomez@example.com") == "m***@e******.com"
-    assert mask_email("nope") == "—"
+    masked = mask("maria.gomez@example.com")
+    assert masked.startswith("••••")
+    assert "maria" not in masked
+    assert "example" not in masked
+    assert mask("") == ""
 
 
 @pytest.mark.django_db
@@ -85,3 +88,15 @@ def test_other_contexts_add_portal_sections_to_the_nav():
         from affiliates import portal_nav
 
         portal_nav._ITEMS.pop("withdrawals")
+
+
+def test_vtex_statuses_read_as_words_and_unknown_ones_as_sent():
+    from django.utils.translation import override
+
+    from orders.statuses import vtex_status_label
+
+    with override("en"):
+        assert vtex_status_label("payment-approved") == "Payment approved"
+        assert vtex_status_label("invoiced") == "Invoiced"
+        assert vtex_status_label("brand-new-status") == "brand-new-status"
+        assert vtex_status_label("") == ""

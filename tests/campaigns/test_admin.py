@@ -1,4 +1,5 @@
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -179,3 +180,107 @@ def test_another_brands_campaign_is_not_a_choice_for_codes(brand_a, brand_b, man
     response = client.post(reverse("admin:codes_code_add"), {"campaign": other.pk, "influencer": influencer.pk})
     assert response.status_code == 200  # the form refuses the choice
     assert not Code.objects.exists()
+
+
+def _created_template(client, brand):
+    data = with_rows(campaign_form(brand.pk, is_template="on"), "rules", [rule("Resto", "8")])
+    response = client.post(reverse(ADD), data)
+    assert response.status_code == 302, errors_of(response)[:3000]
+    return Campaign.objects.get(slug="plantilla-skus")
+
+
+def test_editing_a_rule_in_the_admin_writes_an_audit_event(brand_a, manager_a, verified_client):
+    from audit.models import AuditEvent
+
+    client = verified_client(manager_a)
+    campaign = _created_template(client, brand_a)
+    existing = campaign.rules.get()
+    data = with_rows(
+        campaign_form(brand_a.pk, is_template="on"),
+        "rules",
+        [{**rule("Resto", "9"), "id": existing.pk, "campaign": campaign.pk}],
+    )
+    data["rules-INITIAL_FORMS"] = 1
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), data)
+    assert response.status_code == 302, errors_of(response)[:3000]
+    existing.refresh_from_db()
+    assert existing.rate_percent == 9
+    events = AuditEvent.objects.filter(action="campaign.rules_edited", target_id=str(campaign.pk)).order_by("id")
+    assert events.count() == 2  # the row added with the campaign, then the edit
+    event = events.last()
+    assert event.actor_id == manager_a.pk
+    assert event.brand_id == brand_a.pk
+    assert Decimal(event.before[str(existing.pk)]["rate_percent"]) == 8
+    assert Decimal(event.after[str(existing.pk)]["rate_percent"]) == 9
+    assert event.after[str(existing.pk)]["name"] == "Resto"
+
+
+def test_unchanged_inlines_write_no_audit_event(brand_a, manager_a, verified_client):
+    from audit.models import AuditEvent
+
+    client = verified_client(manager_a)
+    campaign = _created_template(client, brand_a)
+    assert AuditEvent.objects.filter(action="campaign.rules_edited").count() == 1  # the added row
+    existing = campaign.rules.get()
+    data = with_rows(
+        campaign_form(brand_a.pk, is_template="on"),
+        "rules",
+        [{**rule("Resto", "8"), "id": existing.pk, "campaign": campaign.pk}],
+    )
+    data["rules-INITIAL_FORMS"] = 1
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), data)
+    assert response.status_code == 302, errors_of(response)[:3000]
+    assert AuditEvent.objects.filter(action="campaign.rules_edited").count() == 1
+    assert not AuditEvent.objects.filter(action__in=["campaign.tiers_edited", "campaign.variants_edited"]).exists()
+
+
+def test_campaign_brand_is_read_only_once_created(brand_a, brand_b, manager_a, verified_client):
+    manager_a.brand_access.create(brand=brand_b)
+    client = verified_client(manager_a)
+    campaign = _created_template(client, brand_a)
+    change = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    assert 'name="brand"' not in client.get(change).content.decode()
+    response = client.post(change, campaign_form(brand_b.pk, is_template="on", name="Renamed"))
+    assert response.status_code == 302, errors_of(response)[:3000]
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.brand_id) == ("Renamed", brand_a.pk)
+
+
+def test_campaign_changelist_counts_participants_in_one_query(
+    brand_a, manager_a, influencer_a, verified_client, django_assert_max_num_queries
+):
+    from campaigns.services import campaign_assign_influencer
+
+    client = verified_client(manager_a)
+    campaigns = [RunnableCampaignFactory(brand=brand_a) for _ in range(3)]
+    for campaign in campaigns:
+        campaign_assign_influencer(campaign=campaign, influencer=influencer_a)
+    url = reverse("admin:campaigns_campaign_changelist")
+    client.get(url)
+    with django_assert_max_num_queries(40) as captured:
+        response = client.get(url, {"o": "8"})  # ordered by participants
+    assert response.status_code == 200
+    per_row = [
+        q
+        for q in captured.captured_queries
+        if "campaigns_campaignassignment" in q["sql"] and "COUNT" in q["sql"] and "GROUP BY" not in q["sql"]
+    ]
+    assert not per_row
+    assert response.context["cl"].result_count == 3
+
+
+def test_code_actions_report_a_sentence_with_the_count(brand_a, manager_a, influencer_a, verified_client):
+    from codes.models import Code
+    from codes.services import codes_issue_for_influencer
+
+    campaign = RunnableCampaignFactory(brand=brand_a)
+    code = codes_issue_for_influencer(brand=brand_a, influencer=influencer_a, campaigns=[campaign])[0]
+    client = verified_client(manager_a)
+    response = client.post(
+        reverse("admin:codes_code_changelist"),
+        {"action": "archive", "_selected_action": [code.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "1 code archived." in [str(m) for m in response.context["messages"]]
+    assert Code.objects.get(pk=code.pk).status == "archived"

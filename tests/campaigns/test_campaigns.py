@@ -371,3 +371,16 @@ def test_new_influencer_factory_is_not_assigned(brand_a):
     campaign = RunnableCampaignFactory(brand=brand_a)
     InfluencerFactory()
     assert not campaign.assignments.exists()
+
+
+def test_campaign_brand_cannot_change_after_creation(brand_a, brand_b, manager_a):
+    from campaigns.services import campaign_save
+
+    campaign = campaign_create(brand=brand_a, name="Verano", starts_at=now() + timedelta(days=1), actor=manager_a)
+    events = AuditEvent.objects.count()
+    campaign.brand = brand_b
+    with pytest.raises(CampaignInvalid, match="brand cannot be changed") as caught:
+        campaign_save(campaign=campaign, actor=manager_a, changed_fields=["brand"])
+    assert "brand" in caught.value.extra["errors"]
+    assert Campaign.objects.get(pk=campaign.pk).brand_id == brand_a.pk
+    assert AuditEvent.objects.count() == events
