@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest
-from django.utils.translation import ngettext
+from django.utils.translation import gettext
 
 from core.errors import ApplicationError
 
@@ -34,7 +34,10 @@ def run_each[T](
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, ngettext(singular, plural, done) % {"count": done}, messages.SUCCESS)
+        # The two forms are separate catalogue entries (gettext_noop at the call site), so pick
+        # one and translate it; done >= 1 here, where "1 → singular" holds in es, en and pt-BR.
+        message = gettext(singular if done == 1 else plural)
+        modeladmin.message_user(request, message % {"count": done}, messages.SUCCESS)
     return done
 
 
