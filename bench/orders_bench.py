@@ -118,16 +118,14 @@ def bench_hook(n: int) -> dict[str, Any]:
 def _defer_rollups() -> list[tuple[int, Any]]:
     """Replace the per-commit rollup refresh (reports.rollups) by a recorder, to measure the
     order flow with the refresh coalesced (run once at the end, timed on its own)."""
-    import orders.services
-    import reports.rollups
+    from core import events
 
     recorded: list[tuple[int, Any]] = []
 
     def record(*, points: Any) -> None:
         recorded.extend(points)
 
-    reports.rollups.rollup_refresh_on_commit = record  # type: ignore[assignment]
-    orders.services.rollup_refresh_on_commit = record  # type: ignore[attr-defined]
+    events._subscribers["facts.changed"] = [record]
     return recorded
 
 

@@ -21,6 +21,7 @@ from audit.services import audit_record
 from commissions.engine import OrderLineInput, commission_compute
 from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
 from core.errors import ApplicationError, NotFound
+from core.events import facts_changed
 from core.money import round_minor
 from payments.services import (
     ledger_commission_accrue,
@@ -503,9 +504,8 @@ def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, act
         )
         _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=timezone.now())
         commission.save()
-        from reports.rollups import rollup_refresh_on_commit
 
-        rollup_refresh_on_commit(points=[(commission.brand_id, order.created_in_vtex_at)])
+        facts_changed(points=[(commission.brand_id, order.created_in_vtex_at)])
         audit_record(
             action="commission.adjusted",
             target=commission,
@@ -561,7 +561,6 @@ def commission_fraud_release(*, brand_id: int, order_ref: str, reason: str, acto
 
     Brand-scoped, audited, idempotent; a commission another open flag still holds stays held,
     and a rejected one stays rejected. Returns the commissions released now."""
-    from reports.rollups import rollup_refresh_on_commit
 
     now = timezone.now()
     with transaction.atomic():
@@ -597,7 +596,7 @@ def commission_fraud_release(*, brand_id: int, order_ref: str, reason: str, acto
                 },
             )
         if released:
-            rollup_refresh_on_commit(points=[(order.brand_id, order.created_in_vtex_at)])
+            facts_changed(points=[(order.brand_id, order.created_in_vtex_at)])
     return released
 
 
@@ -606,7 +605,6 @@ def commission_fraud_reject(*, brand_id: int, order_ref: str, reason: str, actor
     (whatever was posted, a clawback once released) and mark them rejected, which is final: a
     later order sync never posts them again. Brand-scoped, audited, idempotent. Returns the
     commissions rejected now."""
-    from reports.rollups import rollup_refresh_on_commit
 
     now = timezone.now()
     rejected: list[Commission] = []
@@ -652,5 +650,5 @@ def commission_fraud_reject(*, brand_id: int, order_ref: str, reason: str, actor
             )
             rejected.append(commission)
         if rejected:
-            rollup_refresh_on_commit(points=[(order.brand_id, order.created_in_vtex_at)])
+            facts_changed(points=[(order.brand_id, order.created_in_vtex_at)])
     return rejected

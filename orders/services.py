@@ -27,13 +27,13 @@ from campaigns.models import Brand
 from commissions.models import Commission, LedgerStage
 from commissions.services import commissions_sync_for_order
 from core.errors import ApplicationError, NotFound
+from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError
 from orders.attribution import attribution_decide
 from orders.metrics import HOOK_EVENTS_TOTAL, ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import HookEvent, Order, OrderLine, OrderStatusChange, ReturnInvoice
 from orders.parsing import HookNotification, OrderData, order_parse, snapshot_hash
-from reports.rollups import rollup_refresh_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
         _attribution_write(order=order, now=now)
         _tracking_after_attribution(order=order)
         counts = commissions_sync_for_order(order=order, now=now)
-        rollup_refresh_on_commit(points=[(brand.pk, order.created_in_vtex_at)])
+        facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
     return SyncResult(order_id=order.pk, changed=True, reason="applied", commissions=counts)
 

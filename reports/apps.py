@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from core import events
+        from reports.rollups import rollup_refresh_on_commit
+
+        # Orders, commissions and clicks publish the moments they touched; the rollups of those
+        # brands' local days are recomputed after commit (debounced as before).
+        events.subscribe("facts.changed", rollup_refresh_on_commit)

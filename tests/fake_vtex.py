@@ -1,7 +1,7 @@
 """A fake VTEX account served over real HTTP, for tests of everything that talks to VTEX.
 
-It answers with the shapes documented in ../shared/vtex/VTEX_API_NOTES.md and the samples in
-../shared/vtex/samples/, keeps coupons, orders and the hook configuration in memory, records every
+It answers with the shapes VTEX documents (the samples it serves are copies of VTEX's documented
+payloads, kept in tests/vtex_samples/ so the suite needs nothing outside this repository), keeps coupons, orders and the hook configuration in memory, records every
 request, and can be scripted to misbehave:
 
     fake_vtex.fail_next(3, 429, headers={"Retry-After": "1"})   # a 429 storm
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "vtex" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "vtex_samples"
 APP_KEY = "vtexappkey-test-ABCDEF"
 APP_TOKEN = "test-app-token"
 REQUIRED_COUPON_FIELDS = ("utmSource", "couponCode", "maxItemsPerClient", "expirationIntervalPerUse")

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from django.core.cache import cache
 from django.db import transaction
 
+from core.events import facts_changed
 from tracking.conf import tracking_settings
 
 logger = logging.getLogger(__name__)
@@ -118,9 +119,8 @@ def clicks_store(records: Iterable[dict[str, Any]]) -> int:
         )
     with transaction.atomic():
         Click.objects.bulk_create(clicks, batch_size=1000, ignore_conflicts=True)
-        from reports.rollups import rollup_refresh_on_commit
 
-        rollup_refresh_on_commit(points={(c.brand_id, c.occurred_at) for c in clicks})
+        facts_changed(points={(c.brand_id, c.occurred_at) for c in clicks})
     return len(clicks)
 
 

@@ -1,0 +1,64 @@
+"""In-process domain events: how a lower floor tells a higher one that something happened.
+
+The apps form layers (see docs/architecture.md): an app may import only the apps below it. When a
+lower app must let a higher one react, for example orders recorded facts and reports must refresh
+its rollups, the lower app publishes an event here and the higher app subscribes to it in its
+`AppConfig.ready()`. Neither imports the other.
+
+Handlers run synchronously, in the publisher's transaction, in subscription order. That is on
+purpose: a handler that writes (a rollup refresh scheduled on commit, an outgoing webhook
+delivery row) commits or rolls back with the fact that caused it, so an event is never delivered
+for a change that did not happen. A handler that needs to talk to the outside world schedules that
+work with `transaction.on_commit` itself.
+
+Events are named `<context>.<fact>` and declared below with the payload they carry, so a reader
+can see every event of the platform in one place. Publishing an undeclared event is a bug and
+raises.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+Handler = Callable[..., None]
+
+# name -> what its payload holds (keyword arguments of the handlers).
+EVENTS: dict[str, str] = {
+    # Facts that reports aggregate changed for these (brand id, moment) pairs: orders, commissions,
+    # clicks. Payload: points=Iterable[tuple[int, datetime | None]].
+    "facts.changed": "points",
+}
+
+_subscribers: dict[str, list[Handler]] = defaultdict(list)
+
+
+class UnknownEventError(LookupError):
+    pass
+
+
+def subscribe(name: str, handler: Handler) -> None:
+    """Register `handler` for `name`. Idempotent: `ready()` may run more than once in tests."""
+    if name not in EVENTS:
+        raise UnknownEventError(name)
+    if handler not in _subscribers[name]:
+        _subscribers[name].append(handler)
+
+
+def publish(name: str, **payload: Any) -> None:
+    """Call every handler of `name` with `payload`, now, in the caller's transaction."""
+    if name not in EVENTS:
+        raise UnknownEventError(name)
+    for handler in list(_subscribers[name]):
+        handler(**payload)
+
+
+def subscribers(name: str) -> list[Handler]:
+    return list(_subscribers[name])
+
+
+def facts_changed(*, points: Iterable[tuple[int, datetime | None]]) -> None:
+    """Shorthand for the most common event: reports' facts for these (brand id, moment) pairs changed.
+
+    `points` is an iterable of (brand id, aware datetime or None) pairs."""
+    publish("facts.changed", points=points)
