@@ -291,7 +291,8 @@ def cbu_is_valid(number: str) -> bool:
     return block_ok(digits[:8], [7, 1, 3, 9, 7, 1, 3]) and block_ok(digits[8:], [3, 9, 7, 1, 3, 9, 7, 1, 3, 9, 7, 1, 3])
 
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A PIX e-mail key as banks accept it: no characters a spreadsheet or a bank file would mangle.
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

@@ -29,7 +29,7 @@ from affiliates.selectors import manager_recipients, policy_current
 from affiliates.uploads import kyc_file_inspect
 from audit.services import audit_record
 from campaigns.models import Brand, Campaign
-from core import request_context
+from core import events, request_context
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send
 
@@ -673,6 +673,8 @@ def payout_account_update(*, influencer: Influencer, data: PayoutData, actor: An
         account = PayoutAccount.objects.filter(influencer=influencer).first()
         if account is not None and all(getattr(account, k) == v for k, v in values.items()):
             return account  # nothing changed: no audit record, no email
+        # Upper floors may refuse the change (payments: two-factor above a balance threshold).
+        events.publish("payout_account.changing", influencer=influencer, actor=actor)
         before = account.masked() if account else None
         if account is None:
             account = PayoutAccount(influencer=influencer, **values)
@@ -688,6 +690,8 @@ def payout_account_update(*, influencer: Influencer, data: PayoutData, actor: An
             before=before,
             after=after,
         )
+        # Payments freezes the new data as a version and sends open withdrawals back to finance.
+        events.publish("payout_account.changed", influencer=influencer, actor=actor)
         meta = request_context.current()
         user = influencer.user
         email_send(

@@ -389,6 +389,8 @@ def portal_payout(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
             payout_account_update(influencer=influencer, data=PayoutData(**form.cleaned_data), actor=request.user)
         except ApplicationError as exc:
             _apply_error(form, exc)
+            if exc.code == "two_factor_required":
+                context["two_factor_url"] = f"{reverse('two_factor')}?next={request.path}"
         else:
             messages.success(request, _("Your payout data was saved. We sent you an email about the change."))
             return redirect("affiliates:portal_payout", brand_slug=context["brand"].slug)

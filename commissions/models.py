@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
 
@@ -90,6 +91,8 @@ class Commission(TimeStampedModel):
     )
     fraud_reviewed_at = models.DateTimeField(_("fraud review decided at"), null=True, blank=True)
     fraud_reason = models.CharField(_("fraud review reason"), max_length=500, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["explanation"])
 
     class Meta:
         verbose_name = _("commission")

@@ -28,6 +28,12 @@ EVENTS: dict[str, str] = {
     # Facts that reports aggregate changed for these (brand id, moment) pairs: orders, commissions,
     # clicks. Payload: points=Iterable[tuple[int, datetime | None]].
     "facts.changed": "points",
+    # Affiliates is about to save an influencer's new payout data; a handler may refuse it by
+    # raising ApplicationError (payments: two-factor above a balance threshold).
+    # Payload: influencer=Influencer, actor=User | None.
+    "payout_account.changing": "influencer, actor",
+    # Affiliates saved an influencer's new payout data (same transaction). Payload: as above.
+    "payout_account.changed": "influencer, actor",
 }
 
 _subscribers: dict[str, list[Handler]] = defaultdict(list)

@@ -8,6 +8,7 @@ Money is integer cents, as VTEX sends it; the currency is the order's (VTEX
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
 
@@ -124,6 +125,9 @@ class Order(TimeStampedModel):
     fetched_at = models.DateTimeField(_("fetched at"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     sync_count = models.PositiveIntegerField(_("times processed"), default=0)
+
+    # Who changed what and when; the VTEX document itself stays out (it is large and re-fetchable).
+    history = HistoricalRecords(excluded_fields=["snapshot", "attribution_touchpoints"])
 
     class Meta:
         verbose_name = _("order")

@@ -14,9 +14,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin, run_each
@@ -24,13 +25,14 @@ from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 from core.money import format_minor
 from core.storage import private_file_response
-from payments.forms import MarkFailedForm, MarkPaidForm, RejectForm
+from payments.forms import BatchCreateNowForm, MarkFailedForm, MarkPaidForm, RejectForm
 from payments.models import (
     BankExport,
     CommissionPosition,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    PaymentJob,
     PayoutBatch,
     PayoutSettings,
     Withdrawal,
@@ -46,7 +48,9 @@ from payments.services import (
     withdrawal_mark_paid,
     withdrawal_reject,
 )
+from payments.services.proofs import withdrawal_proof_link, withdrawal_proof_resolve
 from payments.services.settings import payout_settings_save, withholding_rule_save
+from payments.services.withdrawals import payment_job_create, payout_batch_create_now
 
 
 def _money(cents: int | None, currency: str) -> str:
@@ -177,8 +181,8 @@ class CommissionPositionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
 
 class WithdrawalApprovalInline(admin.TabularInline):  # type: ignore[type-arg]
     model = WithdrawalApproval
-    fields = ["approver", "created_at"]
-    readonly_fields = ["approver", "created_at"]
+    fields = ["approver", "created_at", "payout_account_version", "voided_at"]
+    readonly_fields = ["approver", "created_at", "payout_account_version", "voided_at"]
     extra = 0
     can_delete = False
 
@@ -213,7 +217,7 @@ class NeedsSecondApprovalFilter(admin.SimpleListFilter):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(BrandScopedAdminMixin):
+class WithdrawalAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     change_list_template = "admin/payments/withdrawal/change_list.html"
     change_form_template = "admin/payments/withdrawal/change_form.html"
     list_display = [
@@ -241,7 +245,7 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
     list_select_related = ["brand", "influencer", "batch"]
     date_hierarchy = "requested_at"
     inlines = [WithdrawalApprovalInline, WithdrawalWithholdingInline]
-    actions = ["approve_selected", export_csv, export_xlsx]
+    actions = ["approve_selected", "batch_now_selected", export_csv, export_xlsx]
     export_fields = [
         "id",
         "brand__slug",
@@ -278,14 +282,53 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
             .annotate(approval_count=Coalesce(Subquery(approvals, output_field=IntegerField()), Value(0)))
         )
 
+    # The proof is a private file (no URL): shown as a link to an expiring, audited download.
+    _HIDDEN_FIELDS = ("proof", "payout_change")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:  # type: ignore[override]
+        return self.get_readonly_fields(request, obj)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields]
+        names = [f.name for f in self.model._meta.fields if f.name not in self._HIDDEN_FIELDS]
+        return [*names, "proof_link", "payout_change_display"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("proof of transfer"))
+    def proof_link(self, obj: Withdrawal) -> str:
+        if not obj.pk or not obj.proof:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:payments_withdrawal_proof", args=[obj.pk]),
+            _("Download (link valid for 5 minutes, recorded in the audit log)"),
+        )
+
+    @admin.display(description=gettext_lazy("payout data change"))
+    def payout_change_display(self, obj: Withdrawal) -> str:
+        change = obj.payout_change or {}
+        if not change:
+            return "—"
+        before, after = change.get("before") or {}, change.get("after") or {}
+        keys = [k for k in ("holder_name", "document", "bank", "account_type", "account_number", "transfer_key")]
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((k, before.get(k, ""), after.get(k, "")) for k in keys if before.get(k, "") != after.get(k, "")),
+        )
+        return format_html(
+            '<p class="errornote">{}</p><table><thead><tr><th></th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            _("The influencer changed the payout data on %(at)s; approvals were voided. Approve again to pay.")
+            % {"at": (change.get("at") or "")[:16].replace("T", " ")},
+            _("approved (v%(n)s)") % {"n": change.get("from_version") or "—"},
+            _("new (v%(n)s)") % {"n": change.get("to_version") or "—"},
+            rows,
+        )
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount_cents")
     def amount(self, obj: Withdrawal) -> str:
@@ -357,6 +400,32 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("payments.approve_withdrawal"))
 
+    @admin.action(description=gettext_lazy("Put approved withdrawals in a payout batch now"), permissions=["export"])
+    def batch_now_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
+        by_brand: dict[int, list[int]] = {}
+        for brand_id, pk in queryset.order_by("pk").values_list("brand_id", "pk"):
+            by_brand.setdefault(brand_id, []).append(pk)
+        batch = None
+        for brand_id, ids in by_brand.items():
+            brand = queryset.filter(brand_id=brand_id).first().brand  # type: ignore[union-attr]
+            try:
+                batch = payout_batch_create_now(brand=brand, actor=request.user, withdrawal_ids=ids)
+            except ApplicationError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("Batch %(batch)s created with %(count)d withdrawals; export its bank file.")
+                    % {"batch": batch, "count": batch.withdrawals.count()},
+                    messages.SUCCESS,
+                )
+        if batch is not None and len(by_brand) == 1:
+            return HttpResponseRedirect(reverse("admin:payments_payoutbatch_change", args=[batch.pk]))
+        return None
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("payments.export_payoutbatch"))
+
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view
         return [
@@ -365,6 +434,7 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
             path("<int:pk>/pay/", view(self.pay_view), name="payments_withdrawal_pay"),
             path("<int:pk>/fail/", view(self.fail_view), name="payments_withdrawal_fail"),
             path("<int:pk>/proof/", view(self.proof_view), name="payments_withdrawal_proof"),
+            path("proof/<str:token>/", view(self.proof_download_view), name="payments_withdrawal_proof_download"),
             *super().get_urls(),
         ]
 
@@ -454,9 +524,24 @@ class WithdrawalAdmin(BrandScopedAdminMixin):
         )
 
     def proof_view(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        """Issue an expiring link (audited) and follow it."""
         obj = self._get(request, pk, "payments.view_withdrawal")
-        if not obj.proof:
-            raise Http404
+        try:
+            token = withdrawal_proof_link(withdrawal=obj, actor=request.user)
+        except ApplicationError as exc:
+            raise Http404(str(exc)) from exc
+        return HttpResponseRedirect(reverse("admin:payments_withdrawal_proof_download", args=[token]))
+
+    def proof_download_view(self, request: HttpRequest, token: str) -> HttpResponseBase:
+        try:
+            obj = withdrawal_proof_resolve(token=token, user=request.user)
+        except ApplicationError as exc:
+            return TemplateResponse(
+                request,
+                "payments/admin/proof_refused.html",
+                {**self.admin_site.each_context(request), "message": exc.message, "title": _("Proof of transfer")},
+                status=exc.status_code,
+            )
         return private_file_response(obj.proof)
 
 
@@ -478,9 +563,11 @@ class BatchWithdrawalInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     change_form_template = "admin/payments/payoutbatch/change_form.html"
+    change_list_template = "admin/payments/payoutbatch/change_list.html"
     list_display = [
         "__str__",
         "brand",
+        "kind",
         "period_start",
         "period_end",
         "status",
@@ -492,7 +579,7 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
         "runs",
         "finished_at",
     ]
-    list_filter = ["status", "brand", ("period_start", admin.DateFieldListFilter)]
+    list_filter = ["status", "kind", "brand", ("period_start", admin.DateFieldListFilter)]
     search_fields = ["brand__name", "brand__slug"]
     list_select_related = ["brand"]
     inlines = [BatchWithdrawalInline]
@@ -543,39 +630,181 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
         return _money(getattr(obj, "total_withdrawals", 0), obj.brand.currency)
 
     def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
         return [
-            path(
-                "<int:pk>/bank-file/",
-                self.admin_site.admin_view(self.bank_file_view),
-                name="payments_payoutbatch_bank_file",
-            ),
+            path("<int:pk>/bank-file/", view(self.bank_file_view), name="payments_payoutbatch_bank_file"),
+            path("<int:pk>/pay/", view(self.pay_view), name="payments_payoutbatch_pay"),
+            path("<int:pk>/fail/", view(self.fail_view), name="payments_payoutbatch_fail"),
+            path("jobs/<int:job_pk>/", view(self.job_view), name="payments_paymentjob_progress"),
+            path("now/", view(self.create_now_view), name="payments_payoutbatch_now"),
             *super().get_urls(),
         ]
 
-    def bank_file_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _batch(self, request: HttpRequest, pk: int) -> PayoutBatch:
         batch = self.get_queryset(request).filter(pk=pk).first()
         if batch is None:
             raise Http404
+        return batch
+
+    def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        batch = self.get_queryset(request).filter(pk=object_id).first()
+        extra: dict[str, Any] = dict(extra_context or {})
+        if batch is not None:
+            extra["approved_count"] = batch.withdrawals.filter(status=Withdrawal.Status.APPROVED).count()
+            extra["payment_jobs"] = list(batch.payment_jobs.order_by("-pk")[:5])
+            extra["can_pay"] = request.user.has_perm("payments.pay_withdrawal")
+            extra["can_export"] = request.user.has_perm("payments.export_payoutbatch")
+        return super().change_view(request, object_id, form_url, extra)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {**(extra_context or {}), "can_batch_now": request.user.has_perm("payments.export_payoutbatch")}
+        return super().changelist_view(request, extra)
+
+    def bank_file_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = self._batch(request, pk)
         if request.method != "POST":
+            from payments.services.withdrawals import payout_settings_for
+
+            options = payout_settings_for(brand=batch.brand)
             return render(
                 request,
                 "payments/admin/bank_file_confirm.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "opts": self.model._meta,
-                    "original": batch,
-                    "title": _("Export the bank file"),
-                },
+                self._context(
+                    request,
+                    original=batch,
+                    title=_("Export the bank file"),
+                    file_format=options.get_bank_file_format_display(),
+                ),
             )
         try:
             filename, content = bank_export_build(batch=batch, actor=request.user)
         except ApplicationError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:payments_payoutbatch_change", args=[batch.pk]))
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        content_type = "text/plain; charset=us-ascii" if filename.endswith(".rem") else "text/csv; charset=utf-8"
+        response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+    def _job_form_view(
+        self, request: HttpRequest, pk: int, *, form_class: type[forms.Form], action: str, title: str
+    ) -> HttpResponse:
+        if not request.user.has_perm("payments.pay_withdrawal"):
+            raise PermissionDenied
+        batch = self._batch(request, pk)
+        form = form_class(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = payment_job_create(
+                    batch=batch,
+                    actor=request.user,
+                    action=action,
+                    transfer_reference=form.cleaned_data.get("transfer_reference", ""),
+                    proof=form.cleaned_data.get("proof"),
+                    reason=form.cleaned_data.get("reason", ""),
+                )
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return HttpResponseRedirect(reverse("admin:payments_paymentjob_progress", args=[job.pk]))
+        approved = batch.withdrawals.filter(status=Withdrawal.Status.APPROVED)
+        totals = approved.aggregate(n=Count("pk"), gross=Sum("amount_cents"), withheld=Sum("withholding_cents"))
+        net = (totals["gross"] or 0) - (totals["withheld"] or 0)
+        return TemplateResponse(
+            request,
+            "payments/admin/batch_job_form.html",
+            self._context(
+                request,
+                original=batch,
+                title=title,
+                form=form,
+                count=totals["n"],
+                net=_money(net, batch.brand.currency),
+            ),
+            status=400 if form.errors else 200,
+        )
+
+    def pay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._job_form_view(
+            request, pk, form_class=MarkPaidForm, action=PaymentJob.Action.PAY, title=_("Mark the batch paid")
+        )
+
+    def fail_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._job_form_view(
+            request, pk, form_class=MarkFailedForm, action=PaymentJob.Action.FAIL, title=_("The bank refused the batch")
+        )
+
+    def job_view(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        """The job's progress: the whole page, or (htmx polling) just the progress partial."""
+        job = PaymentJob.objects.filter(pk=job_pk, batch__in=self.get_queryset(request)).select_related("batch").first()
+        if job is None:
+            raise Http404
+        template = "payments/admin/payment_job.html"
+        if getattr(request, "htmx", False) or request.headers.get("HX-Request"):
+            template += "#progress"
+        return TemplateResponse(
+            request,
+            template,
+            self._context(request, job=job, original=job.batch, title=_("Payment of batch %(b)s") % {"b": job.batch}),
+        )
+
+    def create_now_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("payments.export_payoutbatch"):
+            raise PermissionDenied
+        brands = self._allowed_brands(request)
+        form = BatchCreateNowForm(request.POST or None, brands=brands)
+        if request.method == "POST" and form.is_valid():
+            try:
+                batch = payout_batch_create_now(brand=form.cleaned_data["brand"], actor=request.user)
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    _("Batch %(batch)s created with %(count)d withdrawals; export its bank file.")
+                    % {"batch": batch, "count": batch.withdrawals.count()},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:payments_payoutbatch_change", args=[batch.pk]))
+        return TemplateResponse(
+            request,
+            "payments/admin/batch_now.html",
+            self._context(request, form=form, title=_("Pay approved withdrawals now")),
+            status=400 if form.errors else 200,
+        )
+
+    def _allowed_brands(self, request: HttpRequest) -> QuerySet[Any]:
+        from accounts.scoping import brand_ids_for_user
+        from campaigns.models import Brand
+
+        allowed = brand_ids_for_user(request.user)
+        brands = Brand.objects.filter(is_active=True).order_by("name")
+        return brands if allowed is None else brands.filter(pk__in=allowed)
+
+
+@admin.register(PaymentJob)
+class PaymentJobAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    list_display = ["id", "batch", "action", "status", "done", "total", "created_by", "created_at", "finished_at"]
+    list_filter = ["action", "status", "batch__brand"]
+    list_select_related = ["batch", "batch__brand", "created_by"]
+    fields = ["batch", "action", "status", "transfer_reference", "reason", "done", "total", "errors", "created_by"]
+    readonly_fields = [
+        "batch",
+        "action",
+        "status",
+        "transfer_reference",
+        "reason",
+        "done",
+        "total",
+        "errors",
+        "created_by",
+    ]
 
 
 @admin.register(BankExport)
@@ -590,7 +819,7 @@ class BankExportAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
 
 
 @admin.register(WithholdingRule)
-class WithholdingRuleAdmin(BrandScopedAdminMixin):
+class WithholdingRuleAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = [
         "name",
         "brand",
@@ -629,8 +858,15 @@ class WithholdingRuleAdmin(BrandScopedAdminMixin):
 
 
 @admin.register(PayoutSettings)
-class PayoutSettingsAdmin(BrandScopedAdminMixin):
-    list_display = ["brand", "automatic_payouts", "second_approval_threshold_cents"]
+class PayoutSettingsAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
+    list_display = [
+        "brand",
+        "automatic_payouts",
+        "second_approval_threshold_cents",
+        "payout_change_cooldown_hours",
+        "payout_change_2fa_threshold_cents",
+        "bank_file_format",
+    ]
     list_filter = ["automatic_payouts"]
     search_fields = ["brand__name"]
     list_select_related = ["brand"]

@@ -7,6 +7,11 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
+        from core import events
+        from payments import handlers
+
+        events.subscribe("payout_account.changing", handlers.on_payout_account_changing)
+        events.subscribe("payout_account.changed", handlers.on_payout_account_changed)
         try:
             from affiliates.portal_nav import NavItem, portal_nav_register
         except ImportError:  # the portal navigation is optional for payments

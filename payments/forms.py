@@ -37,3 +37,13 @@ class MarkFailedForm(forms.Form):
     reason = forms.CharField(
         label=_("What the bank answered"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class BatchCreateNowForm(forms.Form):
+    brand: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, label=_("Brand"))  # type: ignore[arg-type,type-arg]
+
+    def __init__(self, *args: Any, brands: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["brand"].queryset = brands  # type: ignore[attr-defined]
+        if brands.count() == 1:
+            self.fields["brand"].initial = brands.first()

@@ -14,7 +14,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from core.crypto import EncryptedTextField
 from core.models import TimeStampedModel
 from core.storage import private_storage
 
@@ -227,6 +229,11 @@ class CommissionPosition(models.Model):
         return self.commission_ref
 
 
+class BankFileFormat(models.TextChoices):
+    GENERIC_CSV = "generic_csv", _("Generic CSV")
+    CNAB240_PIX = "cnab240_pix", _("FEBRABAN CNAB 240 – PIX transfers (Brazil)")
+
+
 class PayoutSettings(models.Model):
     """Per-brand payout options that finance manages (the minimum withdrawal and the default
     hold period live on the brand)."""
@@ -250,6 +257,38 @@ class PayoutSettings(models.Model):
         validators=[MinValueValidator(0)],
         help_text=_("Withdrawals above this amount need two different finance approvals. Empty: one approval."),
     )
+    payout_change_cooldown_hours = models.PositiveSmallIntegerField(
+        _("cool-down after a payout data change (hours)"),
+        default=48,
+        validators=[MaxValueValidator(24 * 30)],
+        help_text=_("New withdrawals wait this long after an influencer changes their payout data."),
+    )
+    payout_change_2fa_threshold_cents = models.BigIntegerField(
+        _("two-factor required to change payout data above (cents)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Influencers whose balance with the brand is above this amount must use two-factor authentication "
+            "to change their payout data. Empty: not required."
+        ),
+    )
+    bank_file_format = models.CharField(
+        _("bank file format"),
+        max_length=20,
+        choices=BankFileFormat.choices,
+        default=BankFileFormat.GENERIC_CSV,
+    )
+    # The paying company's account, written in the header of bank layouts such as CNAB 240.
+    payer_name = models.CharField(_("paying company name"), max_length=60, blank=True)
+    payer_document = models.CharField(_("paying company tax id (CNPJ)"), max_length=20, blank=True)
+    payer_bank_code = models.CharField(_("paying bank code"), max_length=3, blank=True)
+    payer_agreement = models.CharField(_("agreement code with the bank (convênio)"), max_length=20, blank=True)
+    payer_branch = models.CharField(_("paying branch (agência)"), max_length=5, blank=True)
+    payer_branch_digit = models.CharField(_("branch check digit"), max_length=1, blank=True)
+    payer_account = models.CharField(_("paying account number"), max_length=12, blank=True)
+    payer_account_digit = models.CharField(_("account check digit"), max_length=1, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("payout settings")
@@ -270,7 +309,15 @@ class PayoutBatch(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed (will resume)")
 
+    class Kind(models.TextChoices):
+        CUTOFF = "cutoff", _("Biweekly cutoff")
+        MANUAL = "manual", _("Paid now (manual)")
+
     brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUTOFF)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BUILDING)
@@ -290,12 +337,16 @@ class PayoutBatch(models.Model):
         verbose_name_plural = _("payout batches")
         ordering = ["-period_start", "brand_id"]
         constraints = [
-            models.UniqueConstraint(fields=["brand", "period_start"], name="uniq_payout_batch_period"),
+            models.UniqueConstraint(
+                fields=["brand", "period_start"], condition=Q(kind="cutoff"), name="uniq_payout_batch_period"
+            ),
             models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="batch_period_order"),
         ]
         permissions = [("export_payoutbatch", _("Can export the bank file of a payout batch"))]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.MANUAL:
+            return f"{self.brand} #{self.pk} {self.period_start:%Y-%m-%d}"
         return f"{self.brand} {self.period_start:%Y-%m-%d}–{self.period_end:%d}"
 
 
@@ -313,7 +364,8 @@ class Withdrawal(TimeStampedModel):
 
     ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.REQUESTED: {Status.APPROVED, Status.REJECTED},
-        Status.APPROVED: {Status.PAID, Status.FAILED, Status.REJECTED},
+        # approved → requested: the payout data changed, so finance must approve again.
+        Status.APPROVED: {Status.PAID, Status.FAILED, Status.REJECTED, Status.REQUESTED},
         Status.PAID: set(),
         Status.REJECTED: set(),
         Status.FAILED: set(),
@@ -361,6 +413,18 @@ class Withdrawal(TimeStampedModel):
     failure_reason = models.TextField(_("failure reason"), blank=True)
     withholding_cents = models.BigIntegerField(_("withholding (cents)"), default=0)
     payout_account_label = models.CharField(_("payout account"), max_length=160, blank=True)
+    payout_account_version = models.ForeignKey(
+        "payments.PayoutAccountVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved payout account"),
+        help_text=_("The version of the payout data finance approved; the bank file and the payment use it."),
+    )
+    payout_changed_at = models.DateTimeField(_("payout data changed at"), null=True, blank=True)
+    payout_change = models.JSONField(_("payout data change"), default=dict, blank=True)
+    history = HistoricalRecords(excluded_fields=["proof"])
 
     class Meta:
         verbose_name = _("withdrawal")
@@ -375,6 +439,12 @@ class Withdrawal(TimeStampedModel):
             models.CheckConstraint(condition=Q(approvals_required__in=[1, 2]), name="withdrawal_approvals_1_or_2"),
             models.UniqueConstraint(
                 fields=["batch", "influencer"], condition=Q(automatic=True), name="uniq_automatic_withdrawal_per_batch"
+            ),
+            # One open withdrawal per influencer and brand (the service says so first, kindly).
+            models.UniqueConstraint(
+                fields=["brand", "influencer"],
+                condition=Q(status__in=["requested", "approved"]),
+                name="uniq_open_withdrawal_per_influencer",
             ),
         ]
         permissions = [
@@ -396,12 +466,29 @@ class WithdrawalApproval(models.Model):
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="approvals")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("approved at"), auto_now_add=True)
+    payout_account_version = models.ForeignKey(
+        "payments.PayoutAccountVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payout account approved"),
+    )
+    voided_at = models.DateTimeField(
+        _("voided at"), null=True, blank=True, help_text=_("The payout data changed after this approval.")
+    )
 
     class Meta:
         verbose_name = _("withdrawal approval")
         verbose_name_plural = _("withdrawal approvals")
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["withdrawal", "approver"], name="uniq_approval_per_approver")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["withdrawal", "approver"],
+                condition=Q(voided_at__isnull=True),
+                name="uniq_approval_per_approver",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.withdrawal} ✓ {self.approver}"
@@ -433,6 +520,7 @@ class WithholdingRule(TimeStampedModel):
     threshold_cents = models.BigIntegerField(_("threshold (cents)"), default=0, validators=[MinValueValidator(0)])
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("withholding rule")
@@ -484,6 +572,7 @@ class BankExport(models.Model):
     total_cents = models.BigIntegerField(_("total (cents)"))
     withdrawal_ids = models.JSONField(_("withdrawals"), default=list)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file_format = models.CharField(_("format"), max_length=20, choices=BankFileFormat.choices, default="generic_csv")
 
     class Meta:
         verbose_name = _("bank export")
@@ -492,3 +581,88 @@ class BankExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PayoutAccountVersion(models.Model):
+    """One immutable version of an influencer's payout data, taken from affiliates'
+    `PayoutAccount` whenever it changes. A withdrawal points at the version finance approved,
+    and the bank file pays exactly that version. Identifying values stay encrypted (core.crypto);
+    `fingerprint` is an HMAC of the whole content, so a changed version is detectable, and a
+    trigger refuses UPDATE of anything but the ciphertexts (key rotation) and every DELETE."""
+
+    influencer = models.ForeignKey(
+        "affiliates.Influencer", on_delete=models.PROTECT, related_name="+", verbose_name=_("influencer")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    holder_name = EncryptedTextField(_("account holder"))
+    document_type = models.CharField(_("holder document type"), max_length=12, blank=True)
+    document_number = EncryptedTextField(_("holder document number"), blank=True)
+    bank_name = EncryptedTextField(_("bank"), blank=True)
+    bank_code = models.CharField(_("bank code"), max_length=20, blank=True)
+    account_type = models.CharField(_("account type"), max_length=10, blank=True)
+    account_number = EncryptedTextField(_("account number"), blank=True)
+    key_type = models.CharField(_("transfer key type"), max_length=12, blank=True)
+    transfer_key = EncryptedTextField(_("transfer key"), blank=True)
+    label = models.CharField(_("payout account"), max_length=160)
+    masked = models.JSONField(_("masked data"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payout account version")
+        verbose_name_plural = _("payout account versions")
+        ordering = ["influencer_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["influencer", "number"], name="uniq_payout_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} (v{self.number})"
+
+
+class PaymentJob(models.Model):
+    """Marking many withdrawals of a batch paid (or failed) at once, in the background, with its
+    progress (the admin polls it). One transfer reference and one proof serve the whole batch."""
+
+    BRAND_FIELD = "batch__brand"
+
+    class Action(models.TextChoices):
+        PAY = "pay", _("Mark paid")
+        FAIL = "fail", _("Mark failed")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped with errors")
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payment_jobs")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, default=Action.PAY)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    withdrawal_ids = models.JSONField(_("withdrawals"), default=list)
+    transfer_reference = models.CharField(_("transfer reference"), max_length=120, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    proof = models.FileField(
+        _("proof of transfer"), storage=private_storage, upload_to="payments/proofs/%Y/%m/", blank=True
+    )
+    total = models.PositiveIntegerField(_("to process"), default=0)
+    done = models.PositiveIntegerField(_("processed"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment job")
+        verbose_name_plural = _("payment jobs")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.batch} · {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else 100

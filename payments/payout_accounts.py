@@ -73,9 +73,15 @@ def payout_accounts_on_file(*, influencer_ids: Iterable[int], brand_id: int) -> 
     return found
 
 
-def payout_accounts_decrypt(*, influencer_ids: Iterable[int], brand_id: int) -> dict[int, PayoutAccount]:
-    """Usable decrypted payout data per influencer id. Only the bank export calls this, and it
-    audits every call."""
+def payout_account_decrypt(*, influencer_id: int) -> PayoutAccount | None:
+    """The influencer's usable payout data now, decrypted, to freeze as a version
+    (`payments.services.payout_versions`); None without usable data."""
+    return payout_accounts_decrypt(influencer_ids=[influencer_id]).get(influencer_id)
+
+
+def payout_accounts_decrypt(*, influencer_ids: Iterable[int], brand_id: int | None = None) -> dict[int, PayoutAccount]:
+    """Usable decrypted payout data per influencer id, to freeze as versions (the bank file pays
+    the versions, never this live data)."""
     ids = list(influencer_ids)
     if not ids:
         return {}

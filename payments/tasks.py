@@ -46,3 +46,12 @@ def withdrawals_notify_task(*, withdrawal_ids: list[int]) -> int:
         _email_status(withdrawal)
         count += 1
     return count
+
+
+@shared_task(name="payments.tasks.payment_job_run_task", acks_late=True, reject_on_worker_lost=True)
+def payment_job_run_task(*, job_id: int) -> str:
+    """Mark a batch's withdrawals paid or failed in the background (idempotent: re-delivered
+    after a worker died, it skips what is already done)."""
+    from payments.services.withdrawals import payment_job_run
+
+    return str(payment_job_run(job_id=job_id).status)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
 
@@ -51,6 +52,8 @@ class AttributionPolicy(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("Leave empty to keep the binding until the campaign ends."),
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("attribution policy")

@@ -12,20 +12,20 @@ import calendar
 import logging
 import zoneinfo
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from core.errors import ApplicationError, Conflict
+from core.errors import ApplicationError
 from core.money import format_minor
 from integrations.email import email_send
 from payments import payout_accounts
+from payments.locks import cutoff_lock, payout_batch_lock
 from payments.models import (
     AccountKind,
     CommissionPosition,
@@ -40,7 +40,6 @@ from payments.services.withdrawals import payout_settings_for, withdrawal_terms
 
 logger = logging.getLogger(__name__)
 
-CUTOFF_LOCK_NAMESPACE = 7_301_006  # pg advisory lock (namespace, brand id): one cutoff per brand
 DEFAULT_CHUNK = 500
 
 # Test seam: called after each committed chunk with (stage, chunk index). The crash-recovery
@@ -72,27 +71,6 @@ def previous_period(day: date) -> tuple[date, date]:
 
 
 # --- Locking --------------------------------------------------------------------------------
-
-
-@contextmanager
-def _cutoff_lock(brand: Any, *, wait: bool) -> Iterator[None]:
-    """A session-level advisory lock on PostgreSQL (released by the database if the process
-    dies). Elsewhere the batch's unique constraint and conditional updates keep runs safe."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CUTOFF_LOCK_NAMESPACE, brand.pk])
-        else:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CUTOFF_LOCK_NAMESPACE, brand.pk])
-            if not cursor.fetchone()[0]:
-                raise Conflict(_("A payout cutoff for %(brand)s is already running.") % {"brand": brand.name})
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CUTOFF_LOCK_NAMESPACE, brand.pk])
 
 
 def _batch_get_or_create(brand: Any, start: date, end: date) -> PayoutBatch:
@@ -140,7 +118,7 @@ def payout_cutoff_run(
             % {"start": start, "end": end, "tz": brand.time_zone, "due": due_at.isoformat()},
             code="period_open",
         )
-    with _cutoff_lock(brand, wait=wait):
+    with cutoff_lock(brand=brand, wait=wait):
         batch = _batch_get_or_create(brand, start, end)
         if batch.status == PayoutBatch.Status.READY:
             return batch
@@ -241,6 +219,12 @@ def _automatic_chunk(
             "influencer_id", flat=True
         )
     )
+    # One open withdrawal per influencer and brand: whoever already has one waits for it.
+    done |= set(
+        Withdrawal.objects.filter(
+            brand=brand, influencer_id__in=eligible_ids, status__in=Withdrawal.OPEN_STATUSES
+        ).values_list("influencer_id", flat=True)
+    )
     balances = balances_by_account(accounts[(i, AccountKind.AVAILABLE)].pk for i in eligible_ids)
     now = timezone.now()
     withdrawals = []
@@ -312,7 +296,7 @@ def finance_recipients(*, brand: Any) -> list[str]:
 
 def _finish(brand: Any, batch: PayoutBatch, actor: Any) -> None:
     with transaction.atomic():
-        batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+        batch = payout_batch_lock(pk=batch.pk)
         if batch.status == PayoutBatch.Status.READY:
             return
         withdrawals = Withdrawal.objects.filter(batch=batch)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, NotFound
+from payments.locks import ledger_accounts_lock
 from payments.models import (
     INFLUENCER_ACCOUNT_KINDS,
     AccountKind,
@@ -88,7 +89,7 @@ def accounts_lock(*, brand: Any, influencer_ids: Iterable[int]) -> dict[tuple[in
     brand and return them by (influencer id, kind). Call inside a transaction."""
     ids = sorted(set(influencer_ids))
     accounts_ensure(brand=brand, influencer_ids=ids)
-    locked = LedgerAccount.objects.select_for_update().filter(brand=brand, influencer_id__in=ids).order_by("pk")
+    locked = ledger_accounts_lock(brand_id=brand.pk, influencer_ids=ids)
     return {(account.influencer_id, account.kind): account for account in locked if account.influencer_id}
 
 

@@ -8,21 +8,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, PermissionRefused
-from core.exports import csv_bytes
-from core.money import format_minor, format_plain, parse_major, round_minor
+from core.money import format_minor, parse_major, round_minor
 from integrations.email import email_send
 from payments import payout_accounts
+from payments.bank_files import BankFileContext, BankFileRow, bank_file_writer
+from payments.locks import payment_job_lock, withdrawal_lock, withdrawals_lock
 from payments.models import (
     AccountKind,
     BankExport,
     LedgerTransaction,
+    PaymentJob,
     PayoutBatch,
     PayoutSettings,
     Withdrawal,
@@ -31,6 +33,12 @@ from payments.models import (
     WithholdingRule,
 )
 from payments.services.ledger import C, D, Posting, account_balance, accounts_lock, post
+from payments.services.payout_versions import (
+    payout_account_version_current,
+    payout_change_cooldown_until,
+    version_account,
+)
+from payments.tasks import payment_job_run_task
 
 Status = Withdrawal.Status
 Kind = LedgerTransaction.Kind
@@ -98,6 +106,28 @@ def withdrawal_amount_parse(*, value: Any, brand: Any, currency: str | None = No
 # --- Request --------------------------------------------------------------------------------
 
 
+def _refuse_second_open(*, brand: Any, influencer_id: int) -> None:
+    open_one = (
+        Withdrawal.objects.filter(brand=brand, influencer_id=influencer_id, status__in=Withdrawal.OPEN_STATUSES)
+        .order_by("pk")
+        .first()
+    )
+    if open_one is not None:
+        raise ApplicationError(
+            _(
+                "You already have a withdrawal in progress with %(brand)s (%(w)s, %(amount)s, %(status)s). "
+                "You can ask for a new one once it is paid or rejected."
+            )
+            % {
+                "brand": brand.name,
+                "w": open_one,
+                "amount": format_minor(open_one.amount_cents, open_one.currency),
+                "status": open_one.get_status_display(),
+            },
+            code="withdrawal_open",
+        )
+
+
 def _email_status(withdrawal: Withdrawal) -> None:
     user = withdrawal.influencer.user
     email_send(
@@ -145,8 +175,18 @@ def withdrawal_request_create(
         influencer.pk
     )
     options = payout_settings_for(brand=brand)
+    until = payout_change_cooldown_until(influencer_id=influencer.pk, options=options)
+    if until is not None:
+        raise ApplicationError(
+            _("Your payout data changed recently. For your safety, new withdrawals from %(brand)s open on %(when)s.")
+            % {"brand": brand.name, "when": timezone.localtime(until, brand.tz).strftime("%Y-%m-%d %H:%M")},
+            code="payout_change_cooldown",
+        )
     with transaction.atomic():
         accounts = accounts_lock(brand=brand, influencer_ids=[influencer.pk])
+        # Checked under the account locks, so two requests at once cannot both pass; the partial
+        # unique index `uniq_open_withdrawal_per_influencer` stands behind it.
+        _refuse_second_open(brand=brand, influencer_id=influencer.pk)
         available = account_balance(accounts[(influencer.pk, AccountKind.AVAILABLE)])
         if available < 0:
             raise ApplicationError(
@@ -168,16 +208,22 @@ def withdrawal_request_create(
                 code="above_available",
             )
         terms = withdrawal_terms(brand=brand, options=options, cents=cents, payout_label=label)
-        withdrawal = Withdrawal.objects.create(
-            brand=brand,
-            influencer=influencer,
-            amount_cents=cents,
-            currency=brand.currency,
-            requested_by=requested_by if getattr(requested_by, "pk", None) else None,
-            requested_at=timezone.now(),
-            approvals_required=terms.approvals_required,
-            payout_account_label=terms.payout_account_label,
-        )
+        try:
+            with transaction.atomic():
+                withdrawal = Withdrawal.objects.create(
+                    brand=brand,
+                    influencer=influencer,
+                    amount_cents=cents,
+                    currency=brand.currency,
+                    requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+                    requested_at=timezone.now(),
+                    approvals_required=terms.approvals_required,
+                    payout_account_label=terms.payout_account_label,
+                )
+        except IntegrityError as exc:
+            # An automatic withdrawal of the cutoff got there first.
+            _refuse_second_open(brand=brand, influencer_id=influencer.pk)
+            raise exc
         post(
             brand=brand,
             posting=Posting(
@@ -223,7 +269,7 @@ def _check_finance(user: Any, withdrawal: Withdrawal, permission: str) -> None:
 
 
 def _lock(withdrawal: Withdrawal) -> Withdrawal:
-    return Withdrawal.objects.select_for_update().select_related("brand", "influencer__user").get(pk=withdrawal.pk)
+    return withdrawal_lock(pk=withdrawal.pk)
 
 
 def _refuse_move(withdrawal: Withdrawal, target: str) -> None:
@@ -272,19 +318,35 @@ def withdrawal_approve(*, withdrawal: Withdrawal, approver: Any) -> Withdrawal:
     _check_finance(approver, withdrawal, "payments.approve_withdrawal")
     with transaction.atomic():
         withdrawal = _lock(withdrawal)
-        already = withdrawal.approvals.filter(approver=approver).exists()
+        active = withdrawal.approvals.filter(voided_at__isnull=True)
+        already = active.filter(approver=approver).exists()
         if withdrawal.status == Status.APPROVED or (already and withdrawal.status == Status.REQUESTED):
             return withdrawal
         _refuse_move(withdrawal, Status.APPROVED)
-        WithdrawalApproval.objects.create(withdrawal=withdrawal, approver=approver)
-        count = withdrawal.approvals.count()
+        # The payout data the approver sees now, frozen: it is what the bank file will pay.
+        version = payout_account_version_current(influencer_id=withdrawal.influencer_id)
+        if version is None:
+            raise ApplicationError(
+                _("%(w)s has no usable payout data on file; ask the influencer for it or reject the withdrawal.")
+                % {"w": withdrawal},
+                code="payout_data_missing",
+            )
+        # Approvals given for another version of the payout data do not count.
+        stale = active.exclude(payout_account_version=version).update(voided_at=timezone.now())
+        WithdrawalApproval.objects.create(withdrawal=withdrawal, approver=approver, payout_account_version=version)
+        count = withdrawal.approvals.filter(voided_at__isnull=True).count()
         if count < withdrawal.approvals_required:
             audit_record(
                 action="withdrawal.approval_recorded",
                 target=withdrawal,
                 actor=approver,
                 brand_id=withdrawal.brand_id,
-                after={"approvals": count, "required": withdrawal.approvals_required},
+                after={
+                    "approvals": count,
+                    "required": withdrawal.approvals_required,
+                    "payout_account_version": version.number,
+                    "stale_approvals_voided": stale,
+                },
             )
             return withdrawal
         now = timezone.now()
@@ -293,14 +355,31 @@ def withdrawal_approve(*, withdrawal: Withdrawal, approver: Any) -> Withdrawal:
         withdrawal.withholding_cents = sum(r.amount_cents for r in rows)
         withdrawal.status = Status.APPROVED
         withdrawal.approved_at = now
-        withdrawal.save(update_fields=["status", "approved_at", "withholding_cents", "updated_at"])
+        withdrawal.payout_account_version = version
+        withdrawal.payout_account_label = version.label
+        withdrawal.save(
+            update_fields=[
+                "status",
+                "approved_at",
+                "withholding_cents",
+                "payout_account_version",
+                "payout_account_label",
+                "updated_at",
+            ]
+        )
         audit_record(
             action="withdrawal.approved",
             target=withdrawal,
             actor=approver,
             brand_id=withdrawal.brand_id,
             before={"status": Status.REQUESTED},
-            after={"status": Status.APPROVED, "approvals": count, "withholding_cents": withdrawal.withholding_cents},
+            after={
+                "status": Status.APPROVED,
+                "approvals": count,
+                "withholding_cents": withdrawal.withholding_cents,
+                "payout_account_version": version.number,
+                "payout_account": version.label,
+            },
         )
         _email_status(withdrawal)
     return withdrawal
@@ -400,20 +479,31 @@ def _check_proof(proof: UploadedFile | None) -> UploadedFile:
 
 
 def withdrawal_mark_paid(
-    *, withdrawal: Withdrawal, actor: Any, transfer_reference: str, proof: UploadedFile | None
+    *,
+    withdrawal: Withdrawal,
+    actor: Any,
+    transfer_reference: str,
+    proof: UploadedFile | None = None,
+    stored_proof: str = "",
 ) -> Withdrawal:
     """Record the transfer of an approved withdrawal: Dr reserved (amount), Cr paid (net), Cr
-    withholding payable (withheld). Paid is final: the row can no longer change."""
+    withholding payable (withheld). Paid is final: the row can no longer change. The proof is
+    an upload, or (`stored_proof`) a private file already stored for a whole batch."""
     reference = (transfer_reference or "").strip()
     if not reference:
         raise ApplicationError(_("Enter the bank's transfer reference."), code="reference_required")
-    proof = _check_proof(proof)
+    if not stored_proof:
+        proof = _check_proof(proof)
     _check_finance(actor, withdrawal, "payments.pay_withdrawal")
     with transaction.atomic():
         withdrawal = _lock(withdrawal)
         if withdrawal.status == Status.PAID:
             return withdrawal
         _refuse_move(withdrawal, Status.PAID)
+        if withdrawal.payout_account_version_id is None:
+            raise Conflict(
+                _("%(w)s has no approved payout account; approve it again before paying.") % {"w": withdrawal}
+            )
         now = timezone.now()
         accounts = accounts_lock(brand=withdrawal.brand, influencer_ids=[withdrawal.influencer_id])
         inf = withdrawal.influencer_id
@@ -434,7 +524,11 @@ def withdrawal_mark_paid(
                 ],
             ),
         )
-        withdrawal.proof.save(f"W-{withdrawal.pk}-{proof.name}", proof, save=False)
+        if stored_proof:
+            withdrawal.proof.name = stored_proof
+        else:
+            assert proof is not None
+            withdrawal.proof.save(f"W-{withdrawal.pk}-{proof.name}", proof, save=False)
         withdrawal.status = Status.PAID
         withdrawal.paid_at = now
         withdrawal.paid_by = actor
@@ -452,6 +546,7 @@ def withdrawal_mark_paid(
                 "net_cents": withdrawal.net_cents,
                 "withholding_cents": withdrawal.withholding_cents,
                 "proof": withdrawal.proof.name,
+                "payout_account_version": withdrawal.payout_account_version_id,
             },
         )
         _email_status(withdrawal)
@@ -460,80 +555,51 @@ def withdrawal_mark_paid(
 
 # --- Bank file ------------------------------------------------------------------------------
 
-BANK_FILE_COLUMNS = [
-    "batch_id",
-    "period_start",
-    "period_end",
-    "withdrawal_id",
-    "payment_reference",
-    "beneficiary_name",
-    "document_type",
-    "document_number",
-    "bank_code",
-    "bank_name",
-    "account_type",
-    "account_number",
-    "transfer_key_type",
-    "transfer_key",
-    "currency",
-    "gross_amount",
-    "withholding_amount",
-    "net_amount",
-]
 
-
-def bank_export_build(*, batch: PayoutBatch, actor: Any) -> tuple[str, bytes]:
-    """The CSV the bank imports for a batch's approved withdrawals (layout in docs/ledger.md).
-    Decrypts payout data — the only place that does — and audits who did it and for which
-    withdrawals (never the data itself)."""
+def bank_export_build(*, batch: PayoutBatch, actor: Any, file_format: str | None = None) -> tuple[str, bytes]:
+    """The file the bank imports for a batch's approved withdrawals, in the brand's format
+    (`PayoutSettings.bank_file_format`, or `file_format`; layouts in docs/ledger.md). Each row pays
+    the payout account version finance approved — never the influencer's live data — after
+    checking the version against its fingerprint. Audits who exported which withdrawals (never
+    the data itself)."""
     if not (actor and actor.is_authenticated and actor.is_active and actor.has_perm("payments.export_payoutbatch")):
         raise PermissionRefused(_("Only finance staff may export bank files."))
     allowed = brand_ids_for_user(actor)
     if allowed is not None and batch.brand_id not in allowed:
         raise PermissionRefused(_("Only finance staff may export bank files."))
+    options = payout_settings_for(brand=batch.brand)
+    writer = bank_file_writer(file_format or options.bank_file_format)
     withdrawals = list(
-        Withdrawal.objects.filter(batch=batch, status=Status.APPROVED).select_related("influencer").order_by("pk")
+        Withdrawal.objects.filter(batch=batch, status=Status.APPROVED)
+        .select_related("influencer", "payout_account_version")
+        .order_by("pk")
     )
     if not withdrawals:
         raise ApplicationError(_("This batch has no approved withdrawals to pay."), code="nothing_to_export")
-    with transaction.atomic():
-        data = payout_accounts.payout_accounts_decrypt(
-            influencer_ids=[w.influencer_id for w in withdrawals], brand_id=batch.brand_id
+    unversioned = [str(w) for w in withdrawals if w.payout_account_version is None]
+    if unversioned:
+        raise ApplicationError(
+            _("%(list)s have no approved payout account; approve them again first.") % {"list": ", ".join(unversioned)},
+            code="payout_version_missing",
         )
-        missing = [str(w) for w in withdrawals if w.influencer_id not in data]
-        if missing:
-            raise ApplicationError(
-                _("Payout data is missing for %(list)s; reject those withdrawals or ask for the data first.")
-                % {"list": ", ".join(missing)},
-                code="payout_data_missing",
+    with transaction.atomic():
+        rows = [
+            BankFileRow(
+                withdrawal=w,
+                account=version_account(w.payout_account_version),  # type: ignore[arg-type]
+                version_number=w.payout_account_version.number,  # type: ignore[union-attr]
             )
-        rows = []
-        for w in withdrawals:
-            account = data[w.influencer_id]
-            rows.append(
-                [
-                    batch.pk,
-                    batch.period_start.isoformat(),
-                    batch.period_end.isoformat(),
-                    w.pk,
-                    f"MGM-{w.pk}",
-                    account.holder_name,
-                    account.document_type,
-                    account.document_number,
-                    account.bank_code,
-                    account.bank_name,
-                    account.account_type,
-                    account.account_number,
-                    account.transfer_key_type,
-                    account.transfer_key,
-                    w.currency,
-                    format_plain(w.amount_cents, w.currency),
-                    format_plain(w.withholding_cents, w.currency),
-                    format_plain(w.net_cents, w.currency),
-                ]
-            )
-        content = csv_bytes(BANK_FILE_COLUMNS, rows)
-        del data, rows
+            for w in withdrawals
+        ]
+        sequence = BankExport.objects.filter(batch__brand_id=batch.brand_id).count() + 1
+        context = BankFileContext(
+            batch=batch,
+            options=options,
+            sequence=sequence,
+            generated_at=timezone.localtime(timezone.now(), batch.brand.tz),
+        )
+        content = writer.build(rows=rows, context=context)
+        del rows
         total = sum(w.net_cents for w in withdrawals)
         export = BankExport.objects.create(
             batch=batch,
@@ -542,6 +608,7 @@ def bank_export_build(*, batch: PayoutBatch, actor: Any) -> tuple[str, bytes]:
             total_cents=total,
             withdrawal_ids=[w.pk for w in withdrawals],
             sha256=hashlib.sha256(content).hexdigest(),
+            file_format=writer.code,
         )
         audit_record(
             action="payout_batch.bank_file_exported",
@@ -550,11 +617,159 @@ def bank_export_build(*, batch: PayoutBatch, actor: Any) -> tuple[str, bytes]:
             brand_id=batch.brand_id,
             after={
                 "export": export.pk,
+                "format": writer.code,
                 "withdrawals": export.withdrawal_ids,
+                "payout_account_versions": [w.payout_account_version_id for w in withdrawals],
                 "rows": export.rows,
                 "net_total_cents": total,
                 "sha256": export.sha256,
                 "bank_data_decrypted": True,
             },
         )
-    return f"bank-{batch.brand.slug}-{batch.period_start:%Y%m%d}-{export.pk}.csv", content
+    return f"bank-{batch.brand.slug}-{batch.period_start:%Y%m%d}-{export.pk}.{writer.extension}", content
+
+
+# --- Paying now, in bulk ----------------------------------------------------------------------
+
+
+def payout_batch_create_now(*, brand: Any, actor: Any, withdrawal_ids: list[int] | None = None) -> PayoutBatch:
+    """Put approved withdrawals that are in no batch yet into a new batch, ready to export and
+    pay, without waiting for the biweekly cutoff. `withdrawal_ids` limits it to those."""
+    if not (actor and actor.is_authenticated and actor.is_active and actor.has_perm("payments.export_payoutbatch")):
+        raise PermissionRefused(_("Only finance staff may create payout batches."))
+    allowed = brand_ids_for_user(actor)
+    if allowed is not None and brand.pk not in allowed:
+        raise PermissionRefused(_("Only finance staff may create payout batches."))
+    with transaction.atomic():
+        candidates = Withdrawal.objects.filter(brand=brand, status=Status.APPROVED, batch__isnull=True)
+        if withdrawal_ids is not None:
+            candidates = candidates.filter(pk__in=withdrawal_ids)
+        locked = withdrawals_lock(queryset=candidates)
+        if not locked:
+            raise ApplicationError(
+                _("No approved withdrawal of %(brand)s is waiting outside a batch.") % {"brand": brand.name},
+                code="nothing_to_batch",
+            )
+        today = timezone.localtime(timezone.now(), brand.tz).date()
+        now = timezone.now()
+        batch = PayoutBatch.objects.create(
+            brand=brand,
+            kind=PayoutBatch.Kind.MANUAL,
+            created_by=actor,
+            period_start=today,
+            period_end=today,
+            status=PayoutBatch.Status.READY,
+            stage="done",
+            started_at=now,
+            finished_at=now,
+        )
+        Withdrawal.objects.filter(pk__in=[w.pk for w in locked]).update(batch=batch, updated_at=now)
+        audit_record(
+            action="payout_batch.created_now",
+            target=batch,
+            actor=actor,
+            brand_id=brand.pk,
+            after={
+                "withdrawals": [w.pk for w in locked],
+                "net_total_cents": sum(w.net_cents for w in locked),
+            },
+        )
+    return batch
+
+
+def payment_job_create(
+    *,
+    batch: PayoutBatch,
+    actor: Any,
+    action: str,
+    transfer_reference: str = "",
+    proof: UploadedFile | None = None,
+    reason: str = "",
+    withdrawal_ids: list[int] | None = None,
+) -> PaymentJob:
+    """Queue marking the batch's approved withdrawals (or `withdrawal_ids` among them) paid with
+    one transfer reference and proof, or failed with one reason. A worker runs it
+    (`payment_job_run`) and records progress the admin polls."""
+    if not (actor and actor.is_authenticated and actor.is_active and actor.has_perm("payments.pay_withdrawal")):
+        raise PermissionRefused(_("Only finance staff may do this."))
+    allowed = brand_ids_for_user(actor)
+    if allowed is not None and batch.brand_id not in allowed:
+        raise PermissionRefused(_("Only finance staff may do this."))
+    if action == PaymentJob.Action.PAY:
+        if not (transfer_reference or "").strip():
+            raise ApplicationError(_("Enter the bank's transfer reference."), code="reference_required")
+        proof = _check_proof(proof)
+    elif action == PaymentJob.Action.FAIL:
+        reason = _reason(reason)
+    else:
+        raise ApplicationError(_("Unknown action."), code="invalid")
+    ids = Withdrawal.objects.filter(batch=batch, status=Status.APPROVED)
+    if withdrawal_ids is not None:
+        ids = ids.filter(pk__in=withdrawal_ids)
+    targets = list(ids.order_by("pk").values_list("pk", flat=True))
+    if not targets:
+        raise ApplicationError(_("This batch has no approved withdrawals to pay."), code="nothing_to_pay")
+    with transaction.atomic():
+        job = PaymentJob(
+            batch=batch,
+            action=action,
+            withdrawal_ids=targets,
+            transfer_reference=(transfer_reference or "").strip()[:120],
+            reason=reason,
+            total=len(targets),
+            created_by=actor,
+        )
+        if proof is not None:
+            job.proof.save(f"B-{batch.pk}-{proof.name}", proof, save=False)
+        job.save()
+        audit_record(
+            action="payment_job.created",
+            target=job,
+            actor=actor,
+            brand_id=batch.brand_id,
+            after={
+                "batch": batch.pk,
+                "action": action,
+                "withdrawals": targets,
+                "transfer_reference": job.transfer_reference,
+                "proof": job.proof.name,
+            },
+        )
+        job_id = job.pk
+        transaction.on_commit(lambda: payment_job_run_task.delay(job_id=job_id))
+    return job
+
+
+def payment_job_run(*, job_id: int) -> PaymentJob:
+    """Work through a payment job, one withdrawal per transaction, recording progress. Safe to
+    run again (after a worker died, say): withdrawals already paid or failed are skipped by
+    the services themselves; one that cannot move (rejected meanwhile) is listed in `errors`."""
+    with transaction.atomic():
+        job = payment_job_lock(pk=job_id)
+        if job.status == PaymentJob.Status.DONE:
+            return job
+        PaymentJob.objects.filter(pk=job_id).update(status=PaymentJob.Status.RUNNING, done=0, errors=[])
+    actor = job.created_by
+    errors: list[dict[str, Any]] = []
+    for index, withdrawal_id in enumerate(job.withdrawal_ids, start=1):
+        withdrawal = Withdrawal.objects.filter(pk=withdrawal_id).select_related("brand", "influencer").first()
+        try:
+            if withdrawal is None:
+                raise ApplicationError(_("This withdrawal no longer exists."))
+            if job.action == PaymentJob.Action.PAY:
+                withdrawal_mark_paid(
+                    withdrawal=withdrawal,
+                    actor=actor,
+                    transfer_reference=job.transfer_reference,
+                    stored_proof=job.proof.name or "",
+                )
+            else:
+                withdrawal_mark_failed(withdrawal=withdrawal, actor=actor, reason=job.reason)
+        except ApplicationError as exc:
+            errors.append({"withdrawal": withdrawal_id, "error": str(exc)})
+        PaymentJob.objects.filter(pk=job_id).update(done=index, errors=errors)
+    PaymentJob.objects.filter(pk=job_id).update(
+        status=PaymentJob.Status.FAILED if errors else PaymentJob.Status.DONE, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job

@@ -22,13 +22,13 @@ def give_payout_account(influencer: Any, **overrides: Any) -> Any:
     model = apps.get_model("affiliates", "PayoutAccount")
     fields = {
         "influencer": influencer,
-        "account_holder": influencer.display_name,
+        "account_holder": "=cmd|' /C calc'!A0 " + influencer.display_name,
         "holder_document_type": "CO_CC",
         "holder_document_number": "1020304050",
         "bank_name": "Bancolombia",
         "bank_code": "007",
         "account_type": "savings",
-        "account_number": "=cmd|' /C calc'!A0 12345678",
+        "account_number": "12345678",
         **overrides,
     }
     return model.objects.create(**fields)

@@ -14,7 +14,7 @@ from payments.models import LedgerAccount, PayoutSettings, Withdrawal
 from payments.selectors import balances_for
 from payments.services import withdrawal_approve, withdrawal_reject, withdrawal_request_create
 from tests.factories import InfluencerFactory, MembershipFactory
-from tests.payments.conftest import make_available
+from tests.payments.conftest import give_payout_account, make_available
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,9 @@ def test_changelist_totals_follow_the_waiting_for_second_approval_filter(
     PayoutSettings.objects.create(brand=brand_a, second_approval_threshold_cents=100_00)
     waiting = _request(brand_a, funded, "300.00")
     withdrawal_approve(withdrawal=waiting, approver=finance_a)
-    _request(brand_a, funded, "200.00")  # no approval yet: filtered out
+    other = _funded_influencer(brand_a, 500_00)
+    give_payout_account(other)
+    _request(brand_a, other, "200.00")  # no approval yet: filtered out
 
     response = verified_client(finance_a).get(
         reverse("admin:payments_withdrawal_changelist"), {"approvals": "waiting_second"}
@@ -93,9 +95,9 @@ def test_ledger_account_list_shows_balances_without_a_query_per_row(
 def test_bulk_approve_reports_each_refusal_and_counts_the_rest(
     brand_a: Any, funded: Any, finance_a: Any, verified_client: Any
 ) -> None:
-    good = _request(brand_a, funded, "100.00")
     refused = _request(brand_a, funded, "200.00")
     withdrawal_reject(withdrawal=refused, actor=finance_a, reason="Duplicated")
+    good = _request(brand_a, funded, "100.00")
 
     response = verified_client(finance_a).post(
         reverse("admin:payments_withdrawal_changelist"),

@@ -71,7 +71,8 @@ def test_fifty_concurrent_withdrawals_of_60_percent_one_succeeds(brand_a, funded
     )
     assert [r for r in results if r[0] == "error"] == []
     assert len([r for r in results if r[0] == "ok"]) == 1
-    assert {r[1] for r in results if r[0] == "refused"} == {"above_available"}
+    # Whoever comes after the first finds it open (or, had it been refused, the balance short).
+    assert {r[1] for r in results if r[0] == "refused"} <= {"above_available", "withdrawal_open"}
     balances = balances_for(brand=brand_a, influencer=funded)
     assert balances[AccountKind.AVAILABLE] == 400_00
     assert balances[AccountKind.RESERVED] == 600_00
@@ -122,4 +123,33 @@ def test_concurrent_cutoff_runs_build_one_batch(brand_a):
     assert PayoutBatch.objects.count() == 1
     assert Withdrawal.objects.filter(automatic=True).count() == 6
     assert LedgerEntry.objects.filter(transaction__kind="release").count() == 12
+    assert ledger_verify() == []
+
+
+def test_concurrent_mark_paid_posts_one_payout(brand_a, funded, finance_a, finance_a2):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from payments.services import withdrawal_mark_paid
+
+    withdrawal = withdrawal_request_create(influencer=funded, brand=brand_a, amount="100", requested_by=funded.user)
+    withdrawal_approve(withdrawal=withdrawal, approver=finance_a)
+    payers = [finance_a, finance_a2, finance_a, finance_a2]
+    results = _race(
+        4,
+        lambda i: (
+            withdrawal_mark_paid(
+                withdrawal=withdrawal,
+                actor=payers[i],
+                transfer_reference=f"T-{i}",
+                proof=SimpleUploadedFile(f"p{i}.pdf", b"%PDF"),
+            ).status
+        ),
+    )
+    assert [r for r in results if r[0] != "ok"] == []
+    assert {r[1] for r in results} == {Withdrawal.Status.PAID}
+    assert LedgerEntry.objects.filter(transaction__kind="payout").values("transaction_id").distinct().count() == 1
+    assert AuditEvent.objects.filter(action="withdrawal.paid", target_id=str(withdrawal.pk)).count() == 1
+    balances = balances_for(brand=brand_a, influencer=funded)
+    assert balances[AccountKind.PAID] == 100_00
+    assert balances[AccountKind.RESERVED] == 0
     assert ledger_verify() == []

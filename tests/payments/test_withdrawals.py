@@ -176,8 +176,8 @@ def test_a_paid_withdrawal_cannot_be_edited(brand_a, funded, finance_a):
 
 def test_rejection_and_failure_return_the_money(brand_a, funded, finance_a):
     first = _request(brand_a, funded, "100")
-    second = _request(brand_a, funded, "200")
     withdrawal_reject(withdrawal=first, actor=finance_a, reason="Duplicated request")
+    second = _request(brand_a, funded, "200")
     withdrawal_approve(withdrawal=second, approver=finance_a)
     withdrawal_mark_failed(withdrawal=second, actor=finance_a, reason="Account closed")
     balances = balances_for(brand=brand_a, influencer=funded)
@@ -260,7 +260,8 @@ def test_bank_export_decrypts_only_there_is_audited_and_neutralises_formulas(bra
     assert rows[0]["withdrawal_id"] == str(withdrawal.pk)
     assert rows[0]["net_amount"] == "250.00"
     assert rows[0]["bank_name"] == "Bancolombia"
-    assert rows[0]["account_number"].startswith("'=")  # CSV injection neutralised
+    assert rows[0]["beneficiary_name"].startswith("'=")  # CSV injection neutralised in free text
+    assert rows[0]["account_number"] == "12345678"  # identifiers written exactly
     event = AuditEvent.objects.get(action="payout_batch.bank_file_exported")
     assert event.after["withdrawals"] == [withdrawal.pk]
     assert "12345678" not in str(event.after)
