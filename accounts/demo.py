@@ -13,6 +13,8 @@ STAFF = [
     ("admin@demo.mgm", "Ana Admin", None, True),
     ("manager@demo.mgm", "Mateo Manager", MANAGER, False),
     ("finance@demo.mgm", "Fernanda Finance", FINANCE, False),
+    # A second finance user: the demo brand needs two approvals above its threshold.
+    ("finance2@demo.mgm", "Felipe Finance", FINANCE, False),
     ("viewer@demo.mgm", "Valeria Viewer", BRAND_VIEWER, False),
 ]
 

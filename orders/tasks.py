@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 
 from integrations.vtex.errors import VTEXError
@@ -12,11 +13,24 @@ from integrations.vtex.errors import VTEXError
 logger = logging.getLogger(__name__)
 
 
+# Applying a VTEX notification is short. Its hard time limit bounds how long a live attempt can
+# hold an event, so an event idle for longer (RESTART_SWEEP_SECONDS) is certainly not running.
+ORDER_SYNC_SOFT_TIME_LIMIT = 45
+ORDER_SYNC_TIME_LIMIT = 60
+RESTART_SWEEP_SECONDS = ORDER_SYNC_TIME_LIMIT + 5
+
+
 @shared_task(
     name="orders.tasks.order_sync_task",
     bind=True,
     max_retries=8,
+    # Acknowledged only when done; if the process running it dies, the broker gets it back
+    # (prefork: at once; a whole worker killed: see `_sweep_after_restart`). Idempotent: the
+    # claim in `hook_event_process` skips a processed event.
     acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=ORDER_SYNC_SOFT_TIME_LIMIT,
+    time_limit=ORDER_SYNC_TIME_LIMIT,
 )
 def order_sync_task(self: Any, *, event_id: int) -> str:
     from orders.services import hook_event_process
@@ -33,7 +47,9 @@ def order_sync_task(self: Any, *, event_id: int) -> str:
 
 
 @shared_task(name="orders.tasks.hook_events_retry_task")
-def hook_events_retry_task(*, older_than_minutes: int = 15, limit: int = 500) -> int:
+def hook_events_retry_task(
+    *, older_than_minutes: int = 15, limit: int = 500, older_than_seconds: int | None = None
+) -> int:
     """Requeue notifications still pending after a while (a worker died, VTEX was down).
 
     An event is picked only when nothing touched it for `older_than_minutes`: never attempted
@@ -45,7 +61,8 @@ def hook_events_retry_task(*, older_than_minutes: int = 15, limit: int = 500) ->
 
     from orders.models import HookEvent
 
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    idle_for = timedelta(seconds=older_than_seconds) if older_than_seconds else timedelta(minutes=older_than_minutes)
+    cutoff = timezone.now() - idle_for
     idle = Q(last_attempt_at__isnull=True, received_at__lt=cutoff) | Q(last_attempt_at__lt=cutoff)
     ids = list(
         HookEvent.objects.filter(idle, status=HookEvent.Status.PENDING, attempts__lt=20)
@@ -55,6 +72,19 @@ def hook_events_retry_task(*, older_than_minutes: int = 15, limit: int = 500) ->
     for event_id in ids:
         order_sync_task.delay(event_id=event_id)
     return len(ids)
+
+
+@worker_ready.connect
+def _sweep_after_restart(**_kwargs: Any) -> None:
+    """A worker that was killed (SIGKILL, OOM, a lost node) takes its unacknowledged messages
+    with it until the broker's visibility timeout, which must stay longer than the longest task
+    and countdown (config/settings/base.py). So when a worker starts, it schedules a sweep a bit
+    longer than `order_sync_task`'s hard time limit later: every notification still pending and
+    untouched since then was lost with a dead worker and is queued again. Duplicates are
+    harmless (the claim skips processed events)."""
+    hook_events_retry_task.apply_async(
+        kwargs={"older_than_seconds": RESTART_SWEEP_SECONDS}, countdown=RESTART_SWEEP_SECONDS
+    )
 
 
 @shared_task(name="orders.tasks.reconcile_dispatch_task")

@@ -1,6 +1,9 @@
 """Demo money for the demo brand, through the ledger's own services: every approved demo
 influencer gets estimated, on-hold and available commissions; one withdrawal waits in the
-finance queue; Colombia has a withholding rule. Idempotent: postings are keyed by reference."""
+finance queue; Colombia has a withholding rule. The demo brand needs two finance approvals above
+COP 50.000 (the queued withdrawal is above it), so the two demo finance users can take it from
+request to paid in the admin (README, "A payout run"). Idempotent: postings are keyed by
+reference."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,7 +34,11 @@ COMMISSIONS = [
 
 def seed(*, out: Any) -> None:
     brand = Brand.objects.get(slug="demo")
-    payout_settings_for(brand=brand)
+    options = payout_settings_for(brand=brand)
+    if options.second_approval_threshold_cents is None:
+        options.second_approval_threshold_cents = 50_000_00
+        options.payout_change_2fa_threshold_cents = 1_000_000_00
+        options.save(update_fields=["second_approval_threshold_cents", "payout_change_2fa_threshold_cents"])
     WithholdingRule.objects.get_or_create(
         brand=brand,
         name="Retención en la fuente (honorarios)",
@@ -74,4 +81,7 @@ def seed(*, out: Any) -> None:
         except Exception as exc:
             out.write(f"  no demo withdrawal: {exc}")
         else:
-            out.write(f"  withdrawal {withdrawal} of {first.influencer} waits in the finance queue")
+            out.write(
+                f"  withdrawal {withdrawal} of {first.influencer} waits in the finance queue "
+                "(two approvals: finance@demo.mgm and finance2@demo.mgm)"
+            )

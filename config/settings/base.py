@@ -149,7 +149,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # An unacknowledged message goes back to the queue after this long. It must exceed the
+    # longest task time limit (CELERY_TASK_TIME_LIMIT) and the longest retry countdown
+    # (order_sync_task: 600 s), or live and waiting tasks would run twice. Messages of a killed
+    # worker are recovered sooner by the sweep each worker schedules when it starts
+    # (orders.tasks._sweep_after_restart).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     # No Redis: web requests run tasks in-process; Beat still hands its periodic tasks to the

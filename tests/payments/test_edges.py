@@ -145,7 +145,8 @@ def test_done_when_flow_in_the_admin(brand_a, funded, finance_a, finance_a2, ver
     assert paid.status_code == 302
     w.refresh_from_db()
     assert w.status == "paid"
-    assert first.get(reverse("admin:payments_withdrawal_proof", args=[w.pk])).status_code == 200
+    proof = first.get(reverse("admin:payments_withdrawal_proof", args=[w.pk]), follow=True)
+    assert proof.status_code == 200  # through the expiring, audited link
 
     period = start.isoformat()
     statement = _portal(funded.user).get(_url("portal_statement", brand_a, period=period)).content.decode()
