@@ -53,7 +53,9 @@ def _start_worker(log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
         "--loglevel=INFO",
     ]
     handle = log.open("ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> float:
@@ -148,7 +150,7 @@ def test_a_killed_worker_loses_no_event_and_doubles_none(setup, fake_oms, monkey
         f"all processed {after_restart:.1f} s after the restart\nevents attempted twice: {retried}\n"
         f"load average: {os.getloadavg()}\n"
     )
-    print((ARTIFACTS / "kill-test.txt").read_text())
+    sys.stdout.write((ARTIFACTS / "kill-test.txt").read_text())  # shown with -s and in CI logs
     assert after_restart < 120
     # Nothing doubled: one order per event, three commissions and three accruals per order.
     assert Order.objects.count() == EVENTS
