@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.admin_mixins import BrandScopedAdminMixin
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditExport
+from core.admin_actions import ReadOnlyAdminMixin
 from core.admin_exports import export_csv, export_xlsx
 
 
@@ -45,3 +46,16 @@ class AuditEventAdmin(BrandScopedAdminMixin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AuditExport)
+class AuditExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Periodic exports of the log (superusers only: the files hold every brand's events)."""
+
+    list_display = ["created_at", "first_seq", "head_seq", "head_hash", "events", "file_name"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)

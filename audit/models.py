@@ -55,3 +55,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_repr or '-'} {self.action}"
+
+
+class AuditExport(models.Model):
+    """One periodic export of sealed audit events to private storage (JSON lines), with the head
+    of the chain it ends at. `audit_verify` checks each file against its checksum, its own chain
+    and the database's event at `head_seq`, so a log rewritten after the export is caught."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    first_seq = models.BigIntegerField(_("first event"))
+    head_seq = models.BigIntegerField(_("last event (chain head)"), unique=True)
+    head_hash = models.CharField(_("chain head hash"), max_length=64)
+    events = models.PositiveIntegerField(_("events"))
+    file_name = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit export")
+        verbose_name_plural = _("audit exports")
+        ordering = ["-head_seq"]
+
+    def __str__(self) -> str:
+        return f"{self.first_seq}–{self.head_seq} {self.head_hash[:12]}"

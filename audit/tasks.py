@@ -25,3 +25,12 @@ def audit_verify_chain_task() -> dict[str, object]:
     elif report.unsealed:
         logger.error("%s audit events are still unsealed after 10 minutes: is Beat running?", report.unsealed)
     return {"checked": report.checked, "broken_at": report.broken_at, "unsealed": report.unsealed}
+
+
+@shared_task(name="audit.tasks.audit_export_task", acks_late=True)
+def audit_export_task() -> int | None:
+    """Hourly: sealed audit events since the last export, to private storage with the chain head."""
+    from audit.exports import audit_export_run
+
+    export = audit_export_run()
+    return export.head_seq if export else None

@@ -178,6 +178,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "audit.tasks.audit_seal_task",
         "schedule": timedelta(minutes=1),
     },
+    "audit-export": {
+        "task": "audit.tasks.audit_export_task",
+        "schedule": crontab(minute=45),
+    },
     "audit-verify-chain": {
         "task": "audit.tasks.audit_verify_chain_task",
         "schedule": crontab(minute=15, hour=3),

@@ -92,7 +92,7 @@ def test_two_finance_users_approving_at_once_have_one_effect(brand_a, funded, fi
     assert AuditEvent.objects.filter(action="withdrawal.approved", target_id=str(withdrawal.pk)).count() == 1
 
 
-def test_concurrent_cutoff_runs_build_one_batch(brand_a):
+def _six_influencers_due(brand_a: Any) -> None:
     brand_a.min_withdrawal_cents = 100
     brand_a.save(update_fields=["min_withdrawal_cents"])
     PayoutSettings.objects.create(brand=brand_a, automatic_payouts=True)
@@ -114,6 +114,10 @@ def test_concurrent_cutoff_runs_build_one_batch(brand_a):
             hold_until=hold,
             occurred_at=hold - timedelta(days=10),
         )
+
+
+def test_concurrent_cutoff_runs_build_one_batch(brand_a):
+    _six_influencers_due(brand_a)
     now = datetime(2026, 3, 16, 6, tzinfo=UTC)
     results = _race(
         3, lambda i: payout_cutoff_run(brand=brand_a, period_start=date(2026, 3, 1), now=now, chunk_size=2).pk
@@ -152,4 +156,50 @@ def test_concurrent_mark_paid_posts_one_payout(brand_a, funded, finance_a, finan
     balances = balances_for(brand=brand_a, influencer=funded)
     assert balances[AccountKind.PAID] == 100_00
     assert balances[AccountKind.RESERVED] == 0
+    assert ledger_verify() == []
+
+
+def test_a_second_cutoff_waits_for_the_running_one(brand_a, monkeypatch):
+    """The advisory lock is what serialises runs: the money is guarded by constraints either
+    way, but without the lock a second run overtakes a paused first one and the batch's own
+    record (runs, released totals) comes out wrong. Remove the lock and this test fails."""
+    import time
+
+    from payments.services import cutoff as cutoff_module
+
+    _six_influencers_due(brand_a)
+    now = datetime(2026, 3, 16, 6, tzinfo=UTC)
+    paused = threading.Event()
+
+    def pause(stage: str, index: int) -> None:
+        if threading.current_thread().name == "first" and stage == "release" and index == 0:
+            paused.set()
+            time.sleep(3)  # the second run has every chance to run now
+
+    monkeypatch.setattr(cutoff_module, "after_chunk", pause)
+    finished: dict[str, float] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        try:
+            payout_cutoff_run(brand=brand_a, period_start=date(2026, 3, 1), now=now, chunk_size=2)
+            finished[name] = time.monotonic()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    assert paused.wait(60)
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    first.join(120)
+    second.join(120)
+    assert errors == []
+    assert finished["second"] >= finished["first"]
+    batch = PayoutBatch.objects.get()
+    assert batch.runs == 1  # the second found it ready
+    assert (batch.released_count, batch.released_cents) == (6, 6 * 5_000)
+    assert Withdrawal.objects.filter(automatic=True).count() == 6
     assert ledger_verify() == []

@@ -204,3 +204,71 @@ def test_management_command(brand_a, time_machine, capsys):
         call_command("payout_cutoff", "--brand", "nope", "--date", "2026-03-10")
     with pytest.raises(CommandError, match="has not ended"):
         call_command("payout_cutoff", "--brand", brand_a.slug, "--date", "2026-03-17")
+
+
+def test_a_refund_after_the_cutoff_lands_as_a_clawback_in_the_next_batch(brand_a, influencer_a, finance_a):
+    """Period 1 releases and pays 100.00; the order is refunded (30.00) after that cutoff, so the
+    money is clawed back from available (negative); period 2's automatic withdrawal nets it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from payments.models import AccountKind, LedgerTransaction, PayoutSettings, Withdrawal
+    from payments.selectors import balances_for, ledger_verify
+    from payments.services import (
+        ledger_commission_accrue,
+        ledger_commission_confirm,
+        ledger_commission_reverse,
+        payout_cutoff_run,
+        withdrawal_approve,
+        withdrawal_mark_paid,
+    )
+    from tests.payments.conftest import give_payout_account
+
+    brand_a.min_withdrawal_cents = 10_00
+    brand_a.save(update_fields=["min_withdrawal_cents"])
+    PayoutSettings.objects.create(brand=brand_a, automatic_payouts=True, payout_change_cooldown_hours=0)
+    give_payout_account(influencer_a)
+    t0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+    def earn(ref: str, cents: int, at: datetime) -> None:
+        ledger_commission_accrue(
+            brand=brand_a, influencer=influencer_a, commission_ref=ref, amount_cents=cents, occurred_at=at
+        )
+        ledger_commission_confirm(
+            brand=brand_a,
+            influencer=influencer_a,
+            commission_ref=ref,
+            occurred_at=at,
+            hold_until=at + timedelta(days=3),
+        )
+
+    earn("order-1", 100_00, t0)
+    first = payout_cutoff_run(brand=brand_a, period_start=date(2026, 3, 1), now=datetime(2026, 3, 16, 6, tzinfo=UTC))
+    [paid] = Withdrawal.objects.filter(batch=first, automatic=True)
+    assert paid.amount_cents == 100_00
+    withdrawal_approve(withdrawal=paid, approver=finance_a)
+    withdrawal_mark_paid(
+        withdrawal=paid, actor=finance_a, transfer_reference="T-1", proof=SimpleUploadedFile("p.pdf", b"%PDF")
+    )
+
+    # The customer returns part of order 1 after the cutoff: a clawback from available.
+    refund_at = datetime(2026, 3, 18, 12, tzinfo=UTC)
+    clawback = ledger_commission_reverse(
+        brand=brand_a,
+        influencer=influencer_a,
+        commission_ref="order-1",
+        reversal_ref="return-1",
+        amount_cents=30_00,
+        occurred_at=refund_at,
+    )
+    assert clawback.kind == LedgerTransaction.Kind.CLAWBACK
+    assert balances_for(brand=brand_a, influencer=influencer_a)[AccountKind.AVAILABLE] == -30_00
+
+    earn("order-2", 50_00, datetime(2026, 3, 20, 12, tzinfo=UTC))
+    second = payout_cutoff_run(brand=brand_a, period_start=date(2026, 3, 16), now=datetime(2026, 4, 1, 6, tzinfo=UTC))
+    [netted] = Withdrawal.objects.filter(batch=second, automatic=True)
+    assert netted.amount_cents == 50_00 - 30_00  # the clawback is taken in the next batch
+    assert second.period_start <= refund_at.date() <= second.period_end
+    balances = balances_for(brand=brand_a, influencer=influencer_a)
+    assert (balances[AccountKind.AVAILABLE], balances[AccountKind.RESERVED]) == (0, 20_00)
+    assert balances[AccountKind.PAID] == 100_00
+    assert ledger_verify() == []
