@@ -1,10 +1,12 @@
+from typing import Any
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 
+from accounts.ratelimits import mark_rate_limited
 from core.request_context import client_ip
 
 
@@ -21,6 +23,23 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine the client IP address.")
         return ip
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # Per IP + email, not per email alone: otherwise anyone could keep a person locked out
+        # by failing to sign in as them from elsewhere (decision 0003).
+        return f"{self.get_client_ip(request)}:{super()._get_login_attempts_cache_key(request, **credentials)}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            # Refused by the limiter: the middleware answers 429 with this wait.
+            mark_rate_limited(
+                request,
+                action="login_failed",
+                key=self._get_login_attempts_cache_key(request, **credentials),
+            )
+            raise
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         url = super().get_login_redirect_url(request)

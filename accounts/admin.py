@@ -1,18 +1,23 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_mixins import BrandScopedAdminMixin
+from accounts.api_scopes import scope_choices
 from accounts.models import APIKey, StaffBrandAccess, User
 from accounts.scoping import brand_ids_for_user
 from accounts.services import (
     api_key_create,
     api_key_revoke,
+    api_key_rotate,
     staff_brand_grant,
     staff_brand_revoke,
     two_factor_reset,
@@ -99,24 +104,80 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
         self.message_user(request, _("Two-factor authentication reset; they will enrol again at next sign-in."))
 
 
+class APIKeyForm(forms.ModelForm):  # type: ignore[type-arg]
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=scope_choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the key may do. Give each system only what it needs."),
+    )
+
+    class Meta:
+        model = APIKey
+        fields = ["brand", "name", "scopes", "expires_at", "rate_limit_per_minute"]
+
+
 @admin.register(APIKey)
 class APIKeyAdmin(BrandScopedAdminMixin):
-    list_display = ["name", "brand", "prefix", "created_at", "last_used_at", "revoked_at"]
+    form = APIKeyForm
+    list_display = ["name", "brand", "prefix", "scope_list", "expires_at", "last_used_at", "last_used_ip", "revoked_at"]
     list_filter = ["brand", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix"]
-    fields = ["brand", "name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke", export_csv]
-    export_fields = ["id", "brand__slug", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "brand",
+        "name",
+        "scopes",
+        "expires_at",
+        "rate_limit_per_minute",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "rotated_to",
+        "revoked_at",
+    ]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "last_used_ip", "rotated_to", "revoked_at"]
+    actions = ["rotate", "revoke", export_csv]
+    export_fields = [
+        "id",
+        "brand__slug",
+        "name",
+        "prefix",
+        "scopes",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    ]
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, obj: APIKey) -> str:
+        return ", ".join(obj.scopes or [])
 
     def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None) -> Any:
-        return [*self.readonly_fields, "brand", "name"] if obj else self.readonly_fields
+        # A key's powers are fixed once its secret exists: rotate or create another to change them.
+        if obj:
+            return [*self.readonly_fields, "brand", "name", "scopes", "expires_at", "rate_limit_per_minute"]
+        return self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             return
         self.check_brand_allowed(request, obj)
-        created, secret = api_key_create(brand=obj.brand, name=obj.name, created_by=request.user)  # type: ignore[arg-type]
+        try:
+            created, secret = api_key_create(
+                brand=obj.brand,
+                name=obj.name,
+                created_by=request.user,  # type: ignore[arg-type]
+                scopes=form.cleaned_data["scopes"],
+                expires_at=obj.expires_at,
+                rate_limit_per_minute=obj.rate_limit_per_minute,
+            )
+        except ApplicationError as exc:
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return
         obj.pk = created.pk
         self.message_user(
             request,
@@ -126,6 +187,29 @@ class APIKeyAdmin(BrandScopedAdminMixin):
 
     def has_delete_permission(self, request: HttpRequest, obj: APIKey | None = None) -> bool:
         return False
+
+    @admin.action(
+        description=_("Rotate selected keys (the old ones keep working for the overlap period)"), permissions=["change"]
+    )
+    def rotate(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
+        for api_key in queryset:
+            try:
+                new, secret = api_key_rotate(api_key=api_key, actor=request.user)  # type: ignore[arg-type]
+            except ApplicationError as exc:
+                self.message_user(request, f"{api_key}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _(
+                    "%(name)s rotated; copy the new key now, it will not be shown again: %(key)s. The old key works until %(until)s."
+                )
+                % {
+                    "name": api_key.name,
+                    "key": secret,
+                    "until": date_format(timezone.localtime(new.rotated_from.expires_at), "DATETIME_FORMAT"),
+                },
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:

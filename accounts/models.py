@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -53,7 +55,7 @@ class User(AbstractUser):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = _("user")
@@ -105,6 +107,22 @@ class APIKey(models.Model):
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    # "<resource>:<verb>" strings from accounts.api_scopes.SCOPES; nothing else is accepted.
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Empty: the key does not expire.")
+    )
+    # Requests per minute for this key; empty uses the platform default (API_KEY_RATE_LIMIT).
+    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), null=True, blank=True)
+    rotated_to = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rotated_from",
+        verbose_name=_("replaced by"),
+    )
 
     class Meta:
         verbose_name = _("API key")
@@ -116,7 +134,14 @@ class APIKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
 
     @staticmethod
     def hash_secret(secret: str) -> str:
@@ -127,3 +152,30 @@ class APIKey(models.Model):
         """Return (prefix, full key). The full key is shown once and never stored."""
         prefix = secrets.token_hex(4)
         return prefix, f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key`, replayed when the same client
+    sends the same key again (Stripe's semantics, accounts.api_idempotency). Kept 24 hours."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+
+    owner = models.CharField(max_length=40)  # "key:<id>" or "user:<id>"
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="uniq_idempotency_owner_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

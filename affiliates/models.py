@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from affiliates.documents import DOCUMENT_TYPE_CHOICES
 from campaigns.models import COUNTRY_CHOICES
 from core.crypto import EncryptedTextField
+from core.history import history_user
 from core.models import TimeStampedModel
 from core.storage import private_storage
 
@@ -50,7 +51,7 @@ class Influencer(TimeStampedModel):
         help_text=_("Tax regime for withholdings, e.g. simplified regime"),
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("influencer")
@@ -116,7 +117,7 @@ class Membership(TimeStampedModel):
     )
     approved_at = models.DateTimeField(_("first approved at"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("brand membership")

@@ -183,6 +183,35 @@ def _notify_managers(membership: Membership) -> None:
         )
 
 
+def policy_consents_resolve(
+    *, brand: Brand, terms_id: int | None, accept_terms: bool, privacy_id: int | None, accept_privacy: bool
+) -> tuple[PolicyDocument | None, PolicyDocument | None]:
+    """The policy versions the applicant saw (their ids, sent back by the join form or the API)
+    and ticked, for `influencer_apply`/`membership_apply` to compare with the versions in
+    force. An unticked box gives None (refused as "accept the terms")."""
+    docs = {
+        d.pk: d for d in PolicyDocument.objects.filter(brand=brand, pk__in=[i for i in (terms_id, privacy_id) if i])
+    }
+    terms = docs.get(terms_id or 0) if accept_terms else None
+    privacy = docs.get(privacy_id or 0) if accept_privacy else None
+    if terms is not None and terms.kind != PolicyDocument.Kind.TERMS:
+        terms = None
+    if privacy is not None and privacy.kind != PolicyDocument.Kind.PRIVACY:
+        privacy = None
+    if (accept_terms and terms is None) or (accept_privacy and privacy is None):
+        raise _refuse(_("The terms or the privacy policy changed. Read them again and accept."), code="policy_changed")
+    return terms, privacy
+
+
+def applicant_email_verification_send(*, request: Any, membership: Membership) -> None:
+    """Ask a new applicant to confirm their email. allauth builds the link from the request."""
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.get_primary(membership.influencer.user)
+    if address is not None and not address.verified:
+        address.send_confirmation(request, signup=True)
+
+
 def influencer_apply(
     *,
     brand: Brand,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.ratelimits import mark_rate_limited
 from affiliates import portal_selectors
 from affiliates.charts import trend_chart
 from affiliates.forms import JoinExistingForm, JoinForm, PayoutForm, PeriodForm, ProfileForm
@@ -37,11 +38,13 @@ from affiliates.services import (
     ApplicantProfile,
     KycUpload,
     PayoutData,
+    applicant_email_verification_send,
     influencer_apply,
     influencer_profile_update,
     influencer_two_factor_disable,
     membership_apply,
     payout_account_update,
+    policy_consents_resolve,
 )
 from campaigns.models import Brand
 from core.errors import ApplicationError
@@ -95,43 +98,45 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not ratelimit.consume(request, action="signup"):
+            mark_rate_limited(request, action="signup")
+            form.is_valid()  # add_error needs the form cleaned; the answer is the 429 either way
             form.add_error(None, _("Too many applications from your connection. Wait a few minutes and try again."))
             return render(request, "affiliates/join.html", context, status=429)
         if form.is_valid():
             data = form.cleaned_data
-            # The service compares these with the versions in force: consent is to what was shown.
-            shown_terms = terms if data["terms_policy"] == terms.pk and data["accept_terms"] else None
-            shown_privacy = privacy if data["privacy_policy"] == privacy.pk and data["accept_privacy"] else None
-            if shown_terms is None or shown_privacy is None:
-                form.add_error(None, _("The terms or the privacy policy changed. Read them again and accept."))
-            else:
-                try:
-                    if influencer is None:
-                        membership = _join_new(request, brand=brand, data=data, terms=terms, privacy=privacy)
-                    else:
-                        membership = membership_apply(
-                            influencer=influencer,
-                            brand=brand,
-                            documents=_kyc_uploads(data),
-                            terms=terms,
-                            privacy=privacy,
-                            campaign=data.get("campaign"),
-                        )
-                except ApplicationError as exc:
-                    _apply_error(form, exc)
+            try:
+                # The services compare these with the versions in force: consent is to what was shown.
+                shown_terms, shown_privacy = policy_consents_resolve(
+                    brand=brand,
+                    terms_id=data["terms_policy"],
+                    accept_terms=data["accept_terms"],
+                    privacy_id=data["privacy_policy"],
+                    accept_privacy=data["accept_privacy"],
+                )
+                if influencer is None:
+                    membership = _join_new(request, brand=brand, data=data, terms=shown_terms, privacy=shown_privacy)
                 else:
-                    if influencer is not None:
-                        messages.success(request, _("Your application to %(brand)s was sent.") % {"brand": brand.name})
-                        return redirect("affiliates:portal_dashboard", brand_slug=brand.slug)
-                    request.session["affiliates_joined"] = membership.pk
-                    return redirect("affiliates:join_done", brand_slug=brand.slug)
+                    membership = membership_apply(
+                        influencer=influencer,
+                        brand=brand,
+                        documents=_kyc_uploads(data),
+                        terms=shown_terms,
+                        privacy=shown_privacy,
+                        campaign=data.get("campaign"),
+                    )
+            except ApplicationError as exc:
+                _apply_error(form, exc)
+            else:
+                if influencer is not None:
+                    messages.success(request, _("Your application to %(brand)s was sent.") % {"brand": brand.name})
+                    return redirect("affiliates:portal_dashboard", brand_slug=brand.slug)
+                request.session["affiliates_joined"] = membership.pk
+                return redirect("affiliates:join_done", brand_slug=brand.slug)
         status = 400
     return render(request, "affiliates/join.html", context, status=status)
 
 
 def _join_new(request: HttpRequest, *, brand: Brand, data: dict[str, Any], terms: Any, privacy: Any) -> Membership:
-    from allauth.account.models import EmailAddress
-
     membership = influencer_apply(
         brand=brand,
         email=data["email"],
@@ -153,10 +158,7 @@ def _join_new(request: HttpRequest, *, brand: Brand, data: dict[str, Any], terms
         campaign=data.get("campaign"),
         language=translation.get_language(),
     )
-    # Email verification is allauth's: it builds the link from this request.
-    address = EmailAddress.objects.get_primary(membership.influencer.user)
-    if address is not None:
-        address.send_confirmation(request, signup=True)
+    applicant_email_verification_send(request=request, membership=membership)
     return membership
 
 

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from commissions.engine import Dimension, RuleKind, TierMetric, TierPeriod
 from core.crypto import EncryptedTextField
+from core.history import history_user
 from core.models import TimeStampedModel
 from core.money import CURRENCY_CHOICES
 
@@ -87,7 +88,9 @@ class Brand(TimeStampedModel):
         _("default hold period (days)"), default=30, validators=[MaxValueValidator(365)]
     )
 
-    history = HistoricalRecords(excluded_fields=["vtex_app_key", "vtex_app_token", "hook_token", "previous_hook_token"])
+    history = HistoricalRecords(
+        get_user=history_user, excluded_fields=["vtex_app_key", "vtex_app_token", "hook_token", "previous_hook_token"]
+    )
 
     class Meta:
         verbose_name = _("brand")
@@ -259,7 +262,7 @@ class Campaign(TimeStampedModel):
         _("tier period"), max_length=10, choices=TierPeriodChoices.choices, default=TierPeriod.MONTH.value
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("campaign")
@@ -430,7 +433,7 @@ class CommissionRule(TimeStampedModel):
         _("cap per order (cents)"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("commission rule")
@@ -509,7 +512,7 @@ class CommissionTier(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal(100))],
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("commission tier")
@@ -578,7 +581,7 @@ class CampaignAssignment(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("campaign assignment")

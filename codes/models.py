@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from campaigns.models import validate_coupon_interval
+from core.history import history_user
 from core.models import TimeStampedModel
 
 
@@ -92,7 +93,8 @@ class Code(TimeStampedModel):
     usage_checked_at = models.DateTimeField(_("uses checked at"), null=True, blank=True)
 
     history = HistoricalRecords(
-        excluded_fields=["sync_attempts", "next_sync_at", "last_sync_attempt_at", "usage_count", "usage_checked_at"]
+        get_user=history_user,
+        excluded_fields=["sync_attempts", "next_sync_at", "last_sync_attempt_at", "usage_count", "usage_checked_at"],
     )
 
     class Meta:

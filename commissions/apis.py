@@ -9,6 +9,7 @@ from rest_framework.generics import ListAPIView
 from accounts.scoping import brand_ids_for_request
 from commissions.models import Commission
 from commissions.selectors import commission_list
+from core.api import OrderingCursorPagination
 
 
 class CommissionOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -56,7 +57,11 @@ class CommissionListApi(ListAPIView):  # type: ignore[type-arg]
     """Commission records with their explanation. Filters: created_from/created_to (order
     creation, ISO 8601), state, influencer, campaign, order (VTEX id)."""
 
+    scope_resource = "commissions"
     throttle_scope = "api"
+    pagination_class = OrderingCursorPagination
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
     serializer_class = CommissionOutputSerializer
     filterset_class = CommissionFilter
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
 from accounts.scoping import brand_ids_for_request
+from core.api import OrderingCursorPagination
 from orders.models import Order
 from orders.selectors import order_list
 
@@ -73,7 +74,11 @@ class OrderListApi(ListAPIView):  # type: ignore[type-arg]
     """Orders of the caller's brands with lines and attribution, newest first.
     Filters: created_from/created_to (ISO 8601), status, influencer, campaign, attributed."""
 
+    scope_resource = "orders"
     throttle_scope = "api"
+    pagination_class = OrderingCursorPagination
+    ordering_fields = ["id", "created_in_vtex_at"]
+    ordering = ["-id"]
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
 
@@ -82,6 +87,7 @@ class OrderListApi(ListAPIView):  # type: ignore[type-arg]
 
 
 class OrderDetailApi(RetrieveAPIView):  # type: ignore[type-arg]
+    scope_resource = "orders"
     throttle_scope = "api"
     serializer_class = OrderOutputSerializer
 

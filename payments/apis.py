@@ -6,12 +6,13 @@ from typing import Any
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import brand_ids_for_request
+from core.api import OrderingCursorPagination
 from payments.models import LedgerEntry, PayoutBatch, Withdrawal
 from payments.selectors import balance_list, ledger_entry_list, payout_batch_list, withdrawal_list
 
@@ -48,6 +49,7 @@ class BalanceOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class BalanceListApi(APIView):
+    scope_resource = "ledger"
     throttle_scope = "api"
 
     @extend_schema(
@@ -113,7 +115,11 @@ class LedgerEntryFilter(django_filters.FilterSet):
 
 
 class LedgerEntryListApi(ListAPIView):  # type: ignore[type-arg]
+    scope_resource = "ledger"
     throttle_scope = "api"
+    pagination_class = OrderingCursorPagination
+    ordering_fields = ["id"]
+    ordering = ["-id"]
     serializer_class = LedgerEntryOutputSerializer
     filterset_class = LedgerEntryFilter
 
@@ -162,7 +168,11 @@ class WithdrawalFilter(django_filters.FilterSet):
 
 
 class WithdrawalListApi(ListAPIView):  # type: ignore[type-arg]
+    scope_resource = "withdrawals"
     throttle_scope = "api"
+    pagination_class = OrderingCursorPagination
+    ordering_fields = ["id", "requested_at", "amount_cents"]
+    ordering = ["-id"]
     serializer_class = WithdrawalOutputSerializer
     filterset_class = WithdrawalFilter
 
@@ -207,9 +217,21 @@ class PayoutBatchFilter(django_filters.FilterSet):
 
 
 class PayoutBatchListApi(ListAPIView):  # type: ignore[type-arg]
+    scope_resource = "ledger"
     throttle_scope = "api"
     serializer_class = PayoutBatchOutputSerializer
     filterset_class = PayoutBatchFilter
 
     def get_queryset(self) -> Any:
         return payout_batch_list(brand_ids=brand_ids_for_request(self.request))
+
+
+class WithdrawalDetailApi(RetrieveAPIView):  # type: ignore[type-arg]
+    """One withdrawal. Finance decisions (approve, pay, reject) stay in the back office."""
+
+    scope_resource = "withdrawals"
+    throttle_scope = "api"
+    serializer_class = WithdrawalOutputSerializer
+
+    def get_queryset(self) -> Any:
+        return withdrawal_list(brand_ids=brand_ids_for_request(self.request))

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_idempotency import idempotent
 from accounts.scoping import brand_ids_for_request
 from reports.builder import DIMENSIONS, FILTERS, METRICS, report_run, spec_from_input
 
@@ -35,6 +36,8 @@ class ReportResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class ReportQueryAPI(APIView):
+    scope_resource = "reports"
+    post_is_read = True  # a query: it changes nothing
     throttle_scope = "api"
 
     def _brand_id(self, request: Request, requested: Any) -> int:
@@ -82,6 +85,7 @@ class ReportQueryAPI(APIView):
         return self._run(request, data)
 
     @extend_schema(request=ReportQuerySerializer, responses=ReportResultSerializer)
+    @idempotent
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         return self._run(request, dict(data))

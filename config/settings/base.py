@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.ratelimits.RateLimitStatusMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -279,7 +280,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MGM] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
-# Brute force: failed logins are rate limited per IP and per (IP, email) with the same generic
+# Brute force: failed logins are rate limited per IP and per (IP, email: accounts.adapters) with the same generic
 # error whether or not the account exists, so the limiter does not reveal which emails exist.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
@@ -406,23 +407,46 @@ REST_FRAMEWORK = {
         "accounts.api_auth.VerifiedStaffSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.api_auth.IsBrandClient"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Per API key (its own limit or API_KEY_RATE_LIMIT), per staff member or per IP; 429 with
+    # Retry-After (accounts.api_auth.APIClientRateThrottle).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.APIClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env("API_THROTTLE_RATE", default="600/min"), "webhook": "6000/min"},
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
+# Requests per minute per API key unless the key sets its own.
+API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)
+# After a rotation the old key keeps working this long, so clients switch without downtime.
+API_KEY_ROTATION_OVERLAP_HOURS = env.int("API_KEY_ROTATION_OVERLAP_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MGM API",
-    "DESCRIPTION": "Read API for brands' BI and systems, and the VTEX webhook endpoints.",
+    "DESCRIPTION": (
+        "API for brands' systems: register and decide on influencers, run campaigns, issue codes and "
+        "links, read orders, commissions, balances and withdrawals, and subscribe to webhooks.\n\n"
+        "Conventions: keys carry scopes (`influencers:write`, `orders:read`...); every POST accepts an "
+        "`Idempotency-Key` header (same key and body: the first answer is replayed with "
+        "`Idempotent-Replayed: true`; same key, another body: 422; while the first is running: 409); errors "
+        "are RFC 9457 problem details (`application/problem+json`) with a `code` and, for invalid input, "
+        "`errors`; large lists use cursor pagination (`next`/`previous`); `?ordering=` sorts; each key has "
+        "a rate limit and a 429 carries `Retry-After`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "MembershipStatusEnum": "affiliates.models.Membership.Status",
+        "CodeStatusEnum": "codes.models.Code.Status",
+    },
 }
 
 # --- Integrations ---------------------------------------------------------------------------
