@@ -93,7 +93,10 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
     wanted = campaigns.filter(slug=request.GET.get("campaign", "")).first()
     if wanted:
         initial["campaign"] = wanted.pk
-    form = form_class(request.POST or None, request.FILES or None, campaigns=campaigns, initial=initial)
+    posted = request.method == "POST"  # bound even when empty: an empty POST gets its errors, not a 500
+    form = form_class(
+        request.POST if posted else None, request.FILES if posted else None, campaigns=campaigns, initial=initial
+    )
     context.update(form=form, existing=influencer is not None)
     status = 200
     if request.method == "POST":

@@ -23,9 +23,9 @@ def test_an_api_key_reads_its_brands_orders_and_commissions_only(setup: dict[str
     commissions = client.get(
         "/api/v1/commissions/", {"state": "estimated", "influencer": setup["influencer"].pk}
     ).json()
-    assert commissions["count"] == 3
+    assert len(commissions["results"]) == 3
     assert commissions["results"][0]["explanation"]["text"]
-    assert client.get("/api/v1/commissions/", {"state": "confirmed"}).json()["count"] == 0
+    assert len(client.get("/api/v1/commissions/", {"state": "confirmed"}).json()["results"]) == 0
     assert Client().get("/api/v1/orders/").status_code in (401, 403)
 
 
