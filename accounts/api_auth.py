@@ -115,7 +115,7 @@ class IsBrandClient(permissions.BasePermission):
         scope = required_scope(request, view)
         if isinstance(request.auth, APIKey):
             if scope is None or not request.auth.has_scope(scope):
-                self.message = _("This API key lacks the scope %(scope)s.") % {"scope": scope or "-"}
+                self.message = _("This API key lacks the scope %(scope)s.") % {"scope": scope or "-"}  # type: ignore[assignment]
                 return False
             return True
         user = request.user
@@ -141,7 +141,7 @@ class APIClientRateThrottle(throttling.SimpleRateThrottle):
         scope = getattr(view, "throttle_scope", None)
         if not scope:
             return True
-        rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        rates: dict[str, str] = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # type: ignore[index,assignment]
         self.scope = scope
         rate = rates.get(scope)
         if scope == "api" and isinstance(request.auth, APIKey):

@@ -51,6 +51,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "customerbinding": ("view",),
             "influencerrisk": ("view",),
         },
+        "webhooks": {
+            "webhookendpoint": ("view", "add", "change"),
+            "webhookdelivery": ("view",),
+            "webhookmessage": ("view",),
+        },
     },
     FINANCE: {
         "campaigns": {

@@ -342,7 +342,21 @@ def _membership_create(
         },
     )
     _notify_managers(membership)  # emails leave after the commit (email_send)
+    events.publish("influencer.applied", brand_id=brand.pk, data=_membership_event_data(membership))
     return membership
+
+
+def _membership_event_data(membership: Membership) -> dict[str, Any]:
+    influencer = membership.influencer
+    return {
+        "membership_id": membership.pk,
+        "influencer_id": influencer.pk,
+        "name": influencer.display_name,
+        "email": influencer.user.email,
+        "country": influencer.country,
+        "status": membership.status,
+        "campaign": membership.campaign.slug if membership.campaign_id and membership.campaign else None,
+    }
 
 
 def membership_apply(
@@ -463,6 +477,7 @@ def membership_approve(*, membership: Membership, actor: Any = None, campaigns: 
         if previous == Status.APPROVED:
             return locked
         influencer = locked.influencer
+        events.publish("influencer.approved", brand_id=locked.brand_id, data=_membership_event_data(locked))
         if previous == Status.PENDING:
             for campaign in chosen:
                 campaign_assign_influencer(campaign=campaign, influencer=influencer, actor=actor)

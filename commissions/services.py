@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from commissions.engine import OrderLineInput, commission_compute
 from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
+from core import events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from core.money import round_minor
@@ -325,6 +326,8 @@ def _commission_converge(
     )
     if is_new or after != before or postings:
         commission.save()
+        if is_new or before[0] != commission.state:
+            _publish_state(commission, order=order)
         if not is_new:
             counts["changed"] += 1
         if not is_new and before[0] != commission.state:
@@ -348,6 +351,33 @@ def _commission_converge(
                 after={"fraud_review": commission.fraud_review, "order_status": order.status},
             )
     return postings
+
+
+_STATE_EVENTS = {
+    State.ESTIMATED: "commission.estimated",
+    State.CONFIRMED: "commission.confirmed",
+    State.PARTIALLY_REVERSED: "commission.reversed",
+    State.REVERSED: "commission.reversed",
+}
+
+
+def _publish_state(commission: Commission, *, order: "Order") -> None:
+    """Tell subscribers (outgoing webhooks) the commission's new state, in its transaction."""
+    events.publish(
+        _STATE_EVENTS[State(commission.state)],
+        brand_id=commission.brand_id,
+        data={
+            "id": commission.pk,
+            "order_id": order.vtex_order_id,
+            "influencer_id": commission.influencer_id,
+            "campaign_id": commission.campaign_id,
+            "state": commission.state,
+            "currency": order.currency,
+            "amount_cents": commission.amount_cents,
+            "reversed_cents": commission.reversed_cents,
+            "fraud_review": commission.fraud_review,
+        },
+    )
 
 
 def _ledger_sync(

@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("payments.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include("webhooks.api_urls")),
 ]

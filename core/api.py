@@ -88,10 +88,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
             code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-            extra: dict[str, Any] = {}
-            if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-                extra["retry_after"] = int(exc.wait + 0.999)
-            response.data = problem(status=response.status_code, code=str(code), detail=str(detail), **extra)
+            more: dict[str, Any] = {}
+            wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+            if wait is not None:
+                more["retry_after"] = int(wait + 0.999)
+            response.data = problem(status=response.status_code, code=str(code), detail=str(detail), **more)
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
 

@@ -34,6 +34,23 @@ EVENTS: dict[str, str] = {
     "payout_account.changing": "influencer, actor",
     # Affiliates saved an influencer's new payout data (same transaction). Payload: as above.
     "payout_account.changed": "influencer, actor",
+    # Business facts a brand's systems can subscribe to (outgoing webhooks, docs/webhooks.md).
+    # Payload: brand_id=int, data=dict (JSON-serialisable: what the webhook's `data` holds).
+    "influencer.applied": "brand_id, data",
+    "influencer.approved": "brand_id, data",
+    "order.attributed": "brand_id, data",
+    "commission.estimated": "brand_id, data",
+    "commission.confirmed": "brand_id, data",
+    "commission.reversed": "brand_id, data",
+    "withdrawal.requested": "brand_id, data",
+    "withdrawal.approved": "brand_id, data",
+    "withdrawal.paid": "brand_id, data",
+    "withdrawal.failed": "brand_id, data",
+    "payout_batch.created": "brand_id, data",
+    # Claims (issue 19) publish these once they exist.
+    "claim.opened": "brand_id, data",
+    "claim.resolved": "brand_id, data",
+    "claim.rejected": "brand_id, data",
 }
 
 _subscribers: dict[str, list[Handler]] = defaultdict(list)

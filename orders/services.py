@@ -26,6 +26,7 @@ from audit.services import audit_record
 from campaigns.models import Brand
 from commissions.models import Commission, LedgerStage
 from commissions.services import commissions_sync_for_order
+from core import events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
@@ -409,6 +410,7 @@ def _attribution_write(*, order: Order, now: datetime) -> None:
     if Commission.objects.filter(order=order, ledger_stage=LedgerStage.CONFIRMED).exists():
         return
     decision = attribution_decide(brand=order.brand, order=order)
+    newly_attributed = decision.influencer_id is not None and decision.influencer_id != order.influencer_id
     order.attribution_source = decision.source
     order.attribution_rule = decision.rule[:120]
     order.attribution_touchpoints = decision.touchpoints_json()
@@ -427,6 +429,19 @@ def _attribution_write(*, order: Order, now: datetime) -> None:
             "attributed_at",
         ]
     )
+    if newly_attributed:
+        events.publish(
+            "order.attributed",
+            brand_id=order.brand_id,
+            data={
+                "order_id": order.vtex_order_id,
+                "influencer_id": order.influencer_id,
+                "campaign_id": order.campaign_id,
+                "code_id": order.code_id,
+                "source": order.attribution_source,
+                "rule": order.attribution_rule,
+            },
+        )
 
 
 def _tracking_after_attribution(*, order: Order) -> None:

@@ -70,7 +70,7 @@ class LinkCreateInputSerializer(serializers.Serializer):  # type: ignore[type-ar
     destination_url = serializers.URLField(
         max_length=1000, required=False, allow_blank=True, help_text="A page of the store; its home when omitted."
     )
-    label = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=120, required=False, allow_blank=True)  # type: ignore[assignment]
 
 
 class LinkListCreateApi(ListAPIView):  # type: ignore[type-arg]

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tracking",
     "integrations",
     "reports",
+    "webhooks",  # above everything it listens to (core.events), just under the edges
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "codes-sync-due": {
         "task": "codes.tasks.codes_sync_due_task",
         "schedule": timedelta(minutes=1),
+    },
+    # webhooks: deliveries whose retry time has come; API idempotency records past 24 hours.
+    "webhooks-deliveries-due": {
+        "task": "webhooks.tasks.webhook_deliveries_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "accounts-idempotency-purge": {
+        "task": "accounts.tasks.idempotency_purge_task",
+        "schedule": crontab(minute=7),
     },
     # payments: hourly, each brand's biweekly cutoff once its period ended in its time zone.
     "payments-payout-cutoff-dispatch": {
@@ -420,6 +430,17 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": env("API_THROTTLE_RATE", default="600/min"), "webhook": "6000/min"},
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
+# --- Outgoing webhooks (docs/webhooks.md) ---
+# Development and tests may send to http:// and private hosts (a local receiver); production never.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.05)
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=10.0)
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOKS_RETRY_FOR_HOURS = env.int("WEBHOOKS_RETRY_FOR_HOURS", default=72)
+WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
+WEBHOOKS_SECRET_OVERLAP_HOURS = env.int("WEBHOOKS_SECRET_OVERLAP_HOURS", default=24)
+
 # Requests per minute per API key unless the key sets its own.
 API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)
 # After a rotation the old key keeps working this long, so clients switch without downtime.

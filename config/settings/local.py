@@ -9,3 +9,5 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # type: ignore[index] 
 # Without Redis, tasks run in-process: one "Task … succeeded" line per task would drown the
 # output of `make run` (seed_demo runs hundreds). Failures still log at ERROR.
 LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # type: ignore[index]  # noqa: F405
+# A local webhook receiver (http://127.0.0.1:...) is fine here; production refuses it.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from core import events
 from core.errors import ApplicationError
 from core.money import format_minor
 from integrations.email import email_send
@@ -76,9 +77,15 @@ def previous_period(day: date) -> tuple[date, date]:
 def _batch_get_or_create(brand: Any, start: date, end: date) -> PayoutBatch:
     try:
         with transaction.atomic():
-            batch, _created = PayoutBatch.objects.get_or_create(
+            batch, created = PayoutBatch.objects.get_or_create(
                 brand=brand, period_start=start, defaults={"period_end": end}
             )
+            if created:
+                events.publish(
+                    "payout_batch.created",
+                    brand_id=brand.pk,
+                    data={"id": batch.pk, "period_start": start.isoformat(), "period_end": end.isoformat()},
+                )
     except IntegrityError:
         batch = PayoutBatch.objects.get(brand=brand, period_start=start)
     return batch

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
+from core import events
 from core.errors import ApplicationError, Conflict, PermissionRefused
 from core.money import format_minor, parse_major, round_minor
 from integrations.email import email_send
@@ -128,6 +129,24 @@ def _refuse_second_open(*, brand: Any, influencer_id: int) -> None:
         )
 
 
+def _publish(event: str, withdrawal: Withdrawal) -> None:
+    """Tell subscribers (outgoing webhooks) inside the transaction of the change."""
+    events.publish(
+        event,
+        brand_id=withdrawal.brand_id,
+        data={
+            "id": withdrawal.pk,
+            "influencer_id": withdrawal.influencer_id,
+            "currency": withdrawal.currency,
+            "amount_cents": withdrawal.amount_cents,
+            "withholding_cents": withdrawal.withholding_cents,
+            "status": withdrawal.status,
+            "transfer_reference": withdrawal.transfer_reference,
+            "failure_reason": withdrawal.failure_reason,
+        },
+    )
+
+
 def _email_status(withdrawal: Withdrawal) -> None:
     user = withdrawal.influencer.user
     email_send(
@@ -238,6 +257,7 @@ def withdrawal_request_create(
                 ],
             ),
         )
+        _publish("withdrawal.requested", withdrawal)
         audit_record(
             action="withdrawal.requested",
             target=withdrawal,
@@ -367,6 +387,7 @@ def withdrawal_approve(*, withdrawal: Withdrawal, approver: Any) -> Withdrawal:
                 "updated_at",
             ]
         )
+        _publish("withdrawal.approved", withdrawal)
         audit_record(
             action="withdrawal.approved",
             target=withdrawal,
@@ -455,6 +476,7 @@ def withdrawal_mark_failed(*, withdrawal: Withdrawal, actor: Any, reason: str) -
         withdrawal.failed_at = now
         withdrawal.failure_reason = reason
         withdrawal.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
+        _publish("withdrawal.failed", withdrawal)
         audit_record(
             action="withdrawal.failed",
             target=withdrawal,
@@ -534,6 +556,7 @@ def withdrawal_mark_paid(
         withdrawal.paid_by = actor
         withdrawal.transfer_reference = reference[:120]
         withdrawal.save(update_fields=["status", "paid_at", "paid_by", "transfer_reference", "proof", "updated_at"])
+        _publish("withdrawal.paid", withdrawal)
         audit_record(
             action="withdrawal.paid",
             target=withdrawal,

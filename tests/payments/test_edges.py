@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.api_scopes import READ_SCOPES
 from accounts.models import APIKey
 from audit.models import AuditEvent
 from payments.models import AccountKind, PayoutBatch, PayoutSettings, Withdrawal, WithholdingRule
@@ -208,7 +209,9 @@ def test_ledger_admin_pages_render(brand_a, funded, superuser, verified_client):
 
 def _api(brand):
     prefix, raw = APIKey.generate()
-    APIKey.objects.create(brand=brand, name="bi", prefix=prefix, hashed_key=APIKey.hash_secret(raw))
+    APIKey.objects.create(
+        brand=brand, name="bi", prefix=prefix, hashed_key=APIKey.hash_secret(raw), scopes=READ_SCOPES
+    )
     client = Client()
     client.defaults["HTTP_AUTHORIZATION"] = f"Api-Key {raw}"
     return client
