@@ -209,9 +209,7 @@ def test_ledger_admin_pages_render(brand_a, funded, superuser, verified_client):
 
 def _api(brand):
     prefix, raw = APIKey.generate()
-    APIKey.objects.create(
-        brand=brand, name="bi", prefix=prefix, hashed_key=APIKey.hash_secret(raw), scopes=READ_SCOPES
-    )
+    APIKey.objects.create(brand=brand, name="bi", prefix=prefix, hashed_key=APIKey.hash_secret(raw), scopes=READ_SCOPES)
     client = Client()
     client.defaults["HTTP_AUTHORIZATION"] = f"Api-Key {raw}"
     return client
