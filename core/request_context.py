@@ -32,10 +32,15 @@ def current() -> RequestMeta:
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client address, trusting X-Forwarded-For only for the configured number of proxies."""
-    remote = request.META.get("REMOTE_ADDR")
+    return client_ip_from(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def client_ip_from(remote: str | None, forwarded_for: str) -> str | None:
+    """`client_ip` from the peer address and the X-Forwarded-For header (also for servers that
+    see no `HttpRequest`, such as the ASGI click edge)."""
     hops = settings.TRUSTED_PROXY_COUNT
     if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        forwarded = [p.strip() for p in forwarded_for.split(",") if p.strip()]
         if len(forwarded) >= hops:
             remote = forwarded[-hops]
     try:

@@ -17,6 +17,8 @@ PostgreSQL in batches. Two backends, chosen by whether Redis is configured:
   path.
 """
 
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -148,6 +150,14 @@ return reason
 """
 
 
+def _push_arguments(record: dict[str, str], screen: Screen) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of `_PUSH_LUA` for one click (the sync and the asyncio client send the same)."""
+    conf = tracking_settings()
+    packed = json.dumps({name: record.get(name, "") for name in FIELDS}, separators=(",", ":"))
+    keys = [conf.stream_key, screen.dedupe_key, screen.flood_key, screen.dedupe_alt_key or screen.dedupe_key + ":fp"]
+    return keys, [screen.reason, conf.dedupe_seconds, conf.flood_limit, conf.flood_seconds, packed]
+
+
 def _stream_record(fields: dict[str, str]) -> dict[str, str]:
     """A stream entry as a click record: `reason` plus the click packed as one JSON field `c`
     (one argument instead of 26 to pack, send and parse per click), or, for entries written
@@ -165,27 +175,17 @@ def _stream_record(fields: dict[str, str]) -> dict[str, str]:
 
 class RedisClickBuffer:
     def __init__(self, url: str) -> None:
-        import redis
+        from core.redis import redis_client
+        from tracking.stores import tracking_redis
 
-        self.client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
-        self._push = self.client.register_script(_PUSH_LUA)
+        # The drain's client waits longer than a click may (`TRACKING_REDIS_TIMEOUT`).
+        self.client = redis_client(url, decode_responses=True, health_check_interval=30, socket_timeout=10)
+        self._push = tracking_redis().register_script(_PUSH_LUA)
         self._group_ready: set[str] = set()
 
     def push(self, record: dict[str, str], *, screen: Screen) -> str:
-        conf = tracking_settings()
-        packed = json.dumps({name: record.get(name, "") for name in FIELDS}, separators=(",", ":"))
-        args: list[str | int] = [screen.reason, conf.dedupe_seconds, conf.flood_limit, conf.flood_seconds, packed]
-        return str(
-            self._push(
-                keys=[
-                    conf.stream_key,
-                    screen.dedupe_key,
-                    screen.flood_key,
-                    screen.dedupe_alt_key or screen.dedupe_key + ":fp",
-                ],
-                args=args,
-            )
-        )
+        keys, args = _push_arguments(record, screen)
+        return str(self._push(keys=keys, args=args))
 
     def _ensure_group(self, stream: str, group: str) -> None:
         if stream in self._group_ready:
@@ -238,7 +238,9 @@ class RedisClickBuffer:
                 break
             read += len(messages)
             stored += self._store_and_ack(stream, group, messages)
-        return DrainReport(read=read, stored=stored, reclaimed=reclaimed)
+        # 3. Clicks a web process spooled to disk while Redis was unreachable (`click_push`).
+        spooled = SpoolClickBuffer(conf.spool_dir).drain(max_batches=max_batches)
+        return DrainReport(read=read + spooled.read, stored=stored + spooled.stored, reclaimed=reclaimed)
 
     def pending(self) -> int:
         conf = tracking_settings()
@@ -270,6 +272,11 @@ class SpoolClickBuffer:
                 reason = "duplicate"
             elif flood > conf.flood_limit:
                 reason = "flood"
+        self.append(record, reason=reason)
+        return reason
+
+    def append(self, record: dict[str, str], *, reason: str) -> None:
+        """Write one click line (no counters): `push`, and the fallback while Redis is away."""
         line = json.dumps({**record, "reason": reason}, separators=(",", ":")) + "\n"
         minute = int(time.time() // 60)
         with self._lock:
@@ -280,8 +287,8 @@ class SpoolClickBuffer:
                 self._handle = open(self._file_for(minute), "a", encoding="utf-8")  # noqa: SIM115
                 self._minute = minute
             self._handle.write(line)
+            # In the kernel before the redirect is answered: a killed process loses nothing.
             self._handle.flush()
-        return reason
 
     def drain(self, *, consumer: str | None = None, max_batches: int = 100, include_open: bool = False) -> DrainReport:
         """Insert closed spool files (all files with `include_open`, for tests and one-process
@@ -338,3 +345,69 @@ def click_buffer() -> ClickBuffer:
         _buffer = RedisClickBuffer(conf.redis_url) if conf.buffer_mode == "redis" else SpoolClickBuffer(conf.spool_dir)
         _buffer_config = config
     return _buffer
+
+
+# --- Pushing a click (sync for Django's view, asyncio for the ASGI edge) ---------------------
+
+_fallback: SpoolClickBuffer | None = None
+
+
+def _fallback_spool() -> SpoolClickBuffer:
+    global _fallback
+    directory = tracking_settings().spool_dir
+    if _fallback is None or str(_fallback.directory) != directory:
+        _fallback = SpoolClickBuffer(directory)
+    return _fallback
+
+
+def _spool_when_redis_fails(record: dict[str, str], screen: Screen) -> str:
+    """Redis did not take the click: keep it on disk (drained with the stream), without the
+    dedupe and flood counters, which live in Redis. Returns the outcome for the response."""
+    logger.warning("click buffer unreachable; click %s spooled to disk", record.get("click_id"), exc_info=True)
+    try:
+        _fallback_spool().append(record, reason=screen.reason)
+    except OSError:
+        logger.exception("click %s not recorded: neither Redis nor the spool took it", record.get("click_id"))
+        return "unrecorded"
+    return screen.reason
+
+
+def click_push(record: dict[str, str], *, screen: Screen) -> str:
+    """Append a click, checked against its counters; returns "" (valid) or the screen reason.
+    Returns only once the click is in Redis (or, Redis away, in the spool file)."""
+    buffer = click_buffer()
+    if isinstance(buffer, SpoolClickBuffer):
+        return buffer.push(record, screen=screen)
+    try:
+        return buffer.push(record, screen=screen)
+    except Exception:
+        return _spool_when_redis_fails(record, screen)
+
+
+async def click_apush(record: dict[str, str], *, screen: Screen) -> str:
+    """`click_push` for an event loop: the same Lua call through the loop's asyncio client,
+    awaited before the caller answers."""
+    conf = tracking_settings()
+    if conf.buffer_mode != "redis":
+        # Local file and in-process counters: no network wait to hand to the loop.
+        return click_buffer().push(record, screen=screen)
+    from tracking.stores import tracking_aredis
+
+    keys, args = _push_arguments(record, screen)
+    try:
+        client = tracking_aredis()
+        return str(await client.evalsha(_push_sha(), len(keys), *keys, *args))
+    except Exception as exc:
+        import redis.exceptions
+
+        if isinstance(exc, redis.exceptions.NoScriptError):
+            try:
+                return str(await client.eval(_PUSH_LUA, len(keys), *keys, *args))
+            except Exception:
+                return _spool_when_redis_fails(record, screen)
+        return _spool_when_redis_fails(record, screen)
+
+
+@functools.cache
+def _push_sha() -> str:
+    return hashlib.sha1(_PUSH_LUA.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1

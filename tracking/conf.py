@@ -28,6 +28,7 @@ class TrackingSettings:
     hash_key: str
     redis_url: str
     buffer_mode: str  # "redis" or "spool"
+    redis_timeout: float
 
 
 _cached: TrackingSettings | None = None
@@ -35,7 +36,13 @@ _cached: TrackingSettings | None = None
 
 def _reset(*, setting: str = "", **kwargs: object) -> None:
     global _cached
-    if setting.startswith("TRACKING_") or setting in ("SECRET_KEY", "BASE_DIR", "REDIS_URL"):
+    if setting.startswith("TRACKING_") or setting in (
+        "SECRET_KEY",
+        "BASE_DIR",
+        "REDIS_URL",
+        "REDIS_SENTINELS",
+        "REDIS_SENTINEL_MASTER",
+    ):
         _cached = None
 
 
@@ -77,4 +84,6 @@ def _load() -> TrackingSettings:
         hash_key=get(settings, "TRACKING_HASH_KEY", "") or settings.SECRET_KEY,
         redis_url=redis_url,
         buffer_mode=get(settings, "TRACKING_BUFFER", "redis" if redis_url else "spool"),
+        # Seconds a click waits on Redis before it goes to the spool instead.
+        redis_timeout=get(settings, "TRACKING_REDIS_TIMEOUT", 0.5),
     )

@@ -10,6 +10,7 @@ to a campaign, a membership, an influencer or a brand calls `link_cache_invalida
 (wired to their `post_save` in `tracking.apps`, after commit, and callable by other apps).
 """
 
+import json
 import logging
 import time
 from typing import Any
@@ -21,7 +22,7 @@ from tracking.conf import tracking_settings
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MISSING = {"missing": True}
 # A per-process copy of hot entries for `TRACKING_LINK_L1_SECONDS` (default 5 s), so the
 # redirect does one Redis round trip (the click) instead of two. Other processes see an
@@ -31,6 +32,49 @@ _l1: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
 def link_cache_key(slug: str) -> str:
     return f"trk:link:v{SCHEMA_VERSION}:{slug}"
+
+
+# Where entries live: with the Redis buffer, as JSON in the tracking Redis (`tracking.stores`),
+# which the ASGI edge reads with its asyncio client; otherwise in Django's cache.
+
+
+def _redis_mode() -> bool:
+    return tracking_settings().buffer_mode == "redis"
+
+
+def _store_get(key: str) -> Any:
+    if _redis_mode():
+        from tracking.stores import tracking_redis
+
+        try:
+            raw = tracking_redis().get(key)
+        except Exception:
+            # Redis away: read the link from the database (the click itself goes to the spool).
+            logger.warning("link cache unreachable; reading %s from the database", key, exc_info=True)
+            return None
+        return json.loads(raw) if raw else None
+    return cache.get(key)
+
+
+def _store_set(key: str, value: dict[str, Any], ttl: int) -> None:
+    if _redis_mode():
+        from tracking.stores import tracking_redis
+
+        try:
+            tracking_redis().set(key, json.dumps(value, separators=(",", ":")), ex=ttl)
+        except Exception:
+            logger.warning("link cache unreachable; %s not cached", key, exc_info=True)
+    else:
+        cache.set(key, value, ttl)
+
+
+def _store_delete(keys: list[str]) -> None:
+    if _redis_mode():
+        from tracking.stores import tracking_redis
+
+        tracking_redis().delete(*keys)
+    else:
+        cache.delete_many(keys)
 
 
 def _entry_for(link: Any) -> dict[str, Any]:
@@ -71,10 +115,10 @@ def link_entry_load(slug: str) -> dict[str, Any] | None:
     settings = tracking_settings()
     link = Link.objects.select_related("campaign", "brand").filter(slug=slug).first()
     if link is None or not link.is_active:
-        cache.set(link_cache_key(slug), _MISSING, settings.missing_cache_seconds)
+        _store_set(link_cache_key(slug), _MISSING, settings.missing_cache_seconds)
         return None
     entry = _entry_for(link)
-    cache.set(link_cache_key(slug), entry, settings.link_cache_seconds)
+    _store_set(link_cache_key(slug), entry, settings.link_cache_seconds)
     return entry
 
 
@@ -87,16 +131,58 @@ def link_entry_get(slug: str) -> dict[str, Any] | None:
         hit = _l1.get(slug)
         if hit is not None and hit[0] > now:
             return hit[1]
-    entry = cache.get(link_cache_key(slug))
+    entry = _store_get(link_cache_key(slug))
     if entry is None:
         entry = link_entry_load(slug)
     elif entry.get("missing"):
         entry = None
+    _l1_keep(slug, entry, now=now, ttl=ttl)
+    return entry
+
+
+def _l1_keep(slug: str, entry: dict[str, Any] | None, *, now: float, ttl: float) -> None:
     if ttl:
         if len(_l1) > 10_000:
             _l1.clear()
         _l1[slug] = (now + ttl, entry)
-    return entry
+
+
+async def link_entry_aget(slug: str) -> tuple[bool, dict[str, Any] | None]:
+    """For an event loop (the ASGI edge): `(True, entry)` when the cache knows the slug
+    (`entry` None for an unknown or inactive one), `(False, None)` on a miss, which only
+    Django's side answers (it reads the database). Never queries the database."""
+    conf = tracking_settings()
+    ttl = conf.link_l1_seconds
+    now = time.monotonic()
+    if ttl:
+        hit = _l1.get(slug)
+        if hit is not None and hit[0] > now:
+            return True, hit[1]
+    if conf.buffer_mode == "redis":
+        from tracking.stores import tracking_aredis
+
+        try:
+            raw = await tracking_aredis().get(link_cache_key(slug))
+        except Exception:
+            logger.warning("link cache unreachable from the edge; Django answers %s", slug, exc_info=True)
+            return False, None
+        entry = json.loads(raw) if raw else None
+    elif _cache_is_local():
+        entry = cache.get(link_cache_key(slug))  # in-process memory: nothing to wait for
+    else:
+        return False, None
+    if entry is None:
+        return False, None
+    found = None if entry.get("missing") else entry
+    _l1_keep(slug, found, now=now, ttl=ttl)
+    return True, found
+
+
+def _cache_is_local() -> bool:
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    return isinstance(caches["default"], LocMemCache)
 
 
 def link_entry_tracks(entry: dict[str, Any], *, now: float) -> bool:
@@ -110,7 +196,7 @@ def link_cache_invalidate(*, slugs: list[str]) -> None:
     for slug in slugs:
         _l1.pop(slug, None)
     if slugs:
-        cache.delete_many([link_cache_key(s) for s in slugs])
+        _store_delete([link_cache_key(s) for s in slugs])
 
 
 def link_cache_invalidate_for(*, influencer: Any = None, campaign: Any = None, brand: Any = None) -> int:

@@ -2,7 +2,7 @@
 A screened click still gets its redirect; it is stored as not valid, with the reason."""
 
 import re
-from collections.abc import Mapping
+from typing import Protocol
 
 # Crawlers, link unfurlers, monitoring and HTTP libraries. Real browsers say "Mozilla/5.0 (…)"
 # without any of these words; empty user agents are screened too.
@@ -17,7 +17,13 @@ BOT_UA = re.compile(
 # than re.IGNORECASE.
 
 
-def screen_request(*, method: str, headers: Mapping[str, str]) -> str:
+class HeaderLookup(Protocol):
+    """Case-insensitive request headers (Django's `request.headers`, `tracking.click.Headers`)."""
+
+    def get(self, key: str, default: str, /) -> str: ...
+
+
+def screen_request(*, method: str, headers: HeaderLookup) -> str:
     """The `Click.ScreenReason` value for a request that must not count, or "" when valid.
     `headers` is case-insensitive (Django's `request.headers`)."""
     if method == "HEAD":

@@ -7,7 +7,6 @@ database once the link is cached: cache get → screening → one buffer append 
 
 import json
 import logging
-import time
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
@@ -15,21 +14,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core import request_context
-from tracking.buffer import Screen, cache_incr, click_buffer
+from tracking.buffer import cache_incr, click_push
+from tracking.click import Click, ClickRequest, click_decide, click_response_headers, visitor_cookie_header
 from tracking.conf import tracking_settings
-from tracking.destinations import allowed_hosts, destination_host_allowed, tracked_destination
-from tracking.hashing import (
-    fingerprint,
-    influencer_ref,
-    ip_hash,
-    ip_prefix,
-    is_visitor_id,
-    keyed_hash,
-    new_click_id,
-    new_visitor_id,
-)
-from tracking.link_cache import link_entry_get, link_entry_tracks
-from tracking.screening import screen_request
+from tracking.destinations import allowed_hosts
+from tracking.hashing import fingerprint, ip_hash, keyed_hash
+from tracking.link_cache import link_entry_get
 
 logger = logging.getLogger(__name__)
 
@@ -43,92 +33,35 @@ def _not_found() -> HttpResponse:
     return response
 
 
-def _referrer_host(request: HttpRequest) -> str:
-    referer = request.headers.get("Referer", "")
-    if "://" not in referer:
-        return ""
-    return referer.split("://", 1)[1].split("/", 1)[0].split("@")[-1].split(":")[0].lower()[:255]
-
-
 @require_http_methods(["GET", "HEAD"])
 def redirect(request: HttpRequest, slug: str) -> HttpResponse:
+    """`/r/<slug>` under WSGI, and under ASGI for what the edge (`config.click_edge`) hands
+    over: cache misses and unknown links. The rules are `tracking.click`'s, as in the edge."""
     entry = link_entry_get(slug)
     if entry is None:
         return _not_found()
-    destination = entry["dest"]
-    if not destination_host_allowed(destination, tuple(entry["hosts"])):
+    conf = tracking_settings()
+    decision = click_decide(
+        entry,
+        ClickRequest(
+            method=request.method or "GET",
+            headers=request.headers,
+            visitor_cookie=request.COOKIES.get(conf.cookie_name, ""),
+            # Computed once per request by `RequestContextMiddleware`.
+            ip=request_context.current().ip,
+        ),
+    )
+    if decision is None:
         # The brand removed the host from its allowlist after the link was made.
         return _not_found()
-    now = time.time()
-    if not link_entry_tracks(entry, now=now):
-        # Not tracking (campaign not running, influencer not approved): still take the
-        # shopper to the store, with no click and no cookie.
-        response: HttpResponse = HttpResponseRedirect(destination)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    conf = tracking_settings()
-    presented = request.COOKIES.get(conf.cookie_name, "")
-    visitor = presented if is_visitor_id(presented) else new_visitor_id()
-    # Computed once per request by `RequestContextMiddleware`.
-    ip = request_context.current().ip
-    user_agent = request.headers.get("User-Agent", "")
-    language = request.headers.get("Accept-Language", "")[:40]
-    prefix = ip_prefix(ip)
-    fp = fingerprint(ip=ip, user_agent=user_agent, accept_language=language, prefix=prefix)
-    hashed_ip = ip_hash(ip)
-    click_id = new_click_id(now)
-    record = {
-        "click_id": click_id,
-        "link": str(entry["id"]),
-        "brand": str(entry["brand"]),
-        "campaign": str(entry["campaign"]),
-        "influencer": str(entry["influencer"]),
-        "ts": f"{now:.6f}",
-        "visitor": visitor,
-        "ip_hash": hashed_ip,
-        "ip_prefix": prefix,
-        "fp": fp,
-        "ua": user_agent[:300],
-        "lang": language,
-        "ref": _referrer_host(request),
-    }
-    # The same visitor (cookie) or the same browser (fingerprint, for in-app browsers that
-    # drop cookies) on the same link within the window is a duplicate.
-    screen = Screen(
-        reason=screen_request(method=request.method or "GET", headers=request.headers),
-        dedupe_key=f"trk:dd:{entry['id']}:v:{visitor}",
-        dedupe_alt_key=f"trk:dd:{entry['id']}:f:{fp}",
-        flood_key=f"trk:fl:{hashed_ip}",
-    )
-    try:
-        outcome = click_buffer().push(record, screen=screen)
-    except Exception:
-        # The shopper's redirect matters more than one click: log and go on.
-        logger.exception("click buffer unavailable; click %s not recorded", click_id)
-        outcome = "unrecorded"
-    ref = influencer_ref(click_id=click_id, influencer_id=entry["influencer"], campaign_id=entry["campaign"])
-    target = tracked_destination(
-        destination,
-        utm_source=conf.utm_source,
-        utm_medium=conf.utm_medium,
-        campaign_slug=entry["campaign_slug"],
-        click_id=click_id,
-        influencer_ref=ref,
-    )
-    response = HttpResponseRedirect(target)
-    response.set_cookie(
-        conf.cookie_name,
-        visitor,
-        max_age=int(entry["window_days"]) * 86400,
-        secure=conf.cookie_secure,
-        httponly=True,
-        samesite="Lax",
-    )
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    if conf.expose_validity:  # benchmarks and tests only: never tell bots what was screened
-        response["X-MGM-Click"] = outcome or "valid"
+    outcome = ""
+    if isinstance(decision, Click):
+        outcome = click_push(decision.record, screen=decision.screen)
+    response: HttpResponse = HttpResponseRedirect(decision.target)
+    for name, value in click_response_headers(decision, outcome=outcome):
+        response[name] = value
+    if isinstance(decision, Click):
+        response.cookies.load(visitor_cookie_header(decision))
     return response
 
 

@@ -112,9 +112,28 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Web serving (config/click_edge.py): Django requests handled at once per process (each holds a
+# thread and, while it queries, a pooled connection), and how many more may wait before the
+# server answers 503 with Retry-After (backpressure instead of unbounded latency).
+WEB_DJANGO_CONCURRENCY = env.int("WEB_DJANGO_CONCURRENCY", default=8)
+WEB_DJANGO_QUEUE = env.int("WEB_DJANGO_QUEUE", default=512)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DATABASE_POOL", default=False):
+        # psycopg's pool in each web process (docs/decisions/0018): requests borrow a connection
+        # and give it back when they finish, so a process never holds more than `max_size`
+        # connections, however many threads serve it. Needs CONN_MAX_AGE = 0.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=WEB_DJANGO_CONCURRENCY + 2),
+            # A request that waits longer than this for a connection fails (PoolTimeout).
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+            "max_idle": 300,
+        }
+    else:
+        # Celery workers and Beat (one connection per process, kept): a pool must not cross a fork.
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Behind pgbouncer in transaction mode server-side cursors break; turn them off there.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
@@ -126,7 +145,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker, tasks -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
+# Redis Sentinel (core.redis): "host:port,host:port". When set, REDIS_URL and CELERY_BROKER_URL
+# give only the database number (and password); the master is whichever the sentinels name.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_SENTINEL_PASSWORD = env("REDIS_SENTINEL_PASSWORD", default="")
+if REDIS_URL and REDIS_SENTINELS:
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.SentinelRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mgm"),
+            "OPTIONS": {"service": REDIS_SENTINEL_MASTER},
+        }
+    }
+elif REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -159,6 +192,15 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     }
+    if REDIS_SENTINELS:
+        # kombu's Sentinel transport: every sentinel as a URL, the master's name and database.
+        _broker_db = CELERY_BROKER_URL.rstrip("/").rpartition("/")[2]
+        CELERY_BROKER_URL = ";".join(f"sentinel://{host}" for host in REDIS_SENTINELS)
+        CELERY_BROKER_TRANSPORT_OPTIONS.update(
+            {"master_name": REDIS_SENTINEL_MASTER, "db": int(_broker_db) if _broker_db.isdigit() else 0}
+        )
+        if REDIS_SENTINEL_PASSWORD:
+            CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"password": REDIS_SENTINEL_PASSWORD}
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     # No Redis: web requests run tasks in-process; Beat still hands its periodic tasks to the
@@ -261,6 +303,9 @@ KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 REPORTS_WORK_MEM = env("REPORTS_WORK_MEM", default="16MB")
 # Rollups of a busy (brand, day) are recomputed at most once per this many seconds.
 ROLLUP_REFRESH_DELAY_SECONDS = env.int("ROLLUP_REFRESH_DELAY_SECONDS", default=5)
+# Tracking: where a web process spools clicks while Redis is unreachable; the drain worker
+# must see the same folder (a shared volume in compose).
+TRACKING_SPOOL_DIR = env("TRACKING_SPOOL_DIR", default=str(BASE_DIR / "var" / "click-spool"))
 # Export download links (reports.exports) stop working after this many seconds.
 REPORTS_EXPORT_LINK_SECONDS = env.int("REPORTS_EXPORT_LINK_SECONDS", default=24 * 3600)
 

@@ -3,7 +3,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import Client
 
 from tests.tracking.conftest import BROWSER, drain_all
 from tracking.destinations import DestinationRefused, destination_check
@@ -13,8 +12,8 @@ from tracking.models import Click, Link
 pytestmark = pytest.mark.django_db
 
 
-def test_redirect_lands_on_store_with_utms_and_cookie(client: Client, link_a: Link) -> None:
-    response = client.get(f"/r/{link_a.slug}", **BROWSER)
+def test_redirect_lands_on_store_with_utms_and_cookie(click_client: Any, link_a: Link) -> None:
+    response = click_client.get(f"/r/{link_a.slug}", **BROWSER)
 
     assert response.status_code == 302
     target = urlsplit(response["Location"])
@@ -42,29 +41,29 @@ def test_redirect_lands_on_store_with_utms_and_cookie(client: Client, link_a: Li
 
 
 def test_redirect_makes_no_query_once_the_link_is_cached(
-    client: Client, link_a: Link, django_assert_num_queries: Any
+    click_client: Any, link_a: Link, django_assert_num_queries: Any
 ) -> None:
-    client.get(f"/r/{link_a.slug}", **BROWSER)  # warms the cache (link_create already did)
+    click_client.get(f"/r/{link_a.slug}", **BROWSER)  # warms the cache (link_create already did)
     with django_assert_num_queries(0):
-        response = client.get(f"/r/{link_a.slug}", **BROWSER)
+        response = click_client.get(f"/r/{link_a.slug}", **BROWSER)
     assert response.status_code == 302
 
 
-def test_unknown_slug_is_a_404_page_not_a_redirect(client: Client, db: None, django_assert_num_queries: Any) -> None:
-    response = client.get("/r/nope123", **BROWSER)
+def test_unknown_slug_is_a_404_page_not_a_redirect(click_client: Any, db: None, django_assert_num_queries: Any) -> None:
+    response = click_client.get("/r/nope123", **BROWSER)
     assert response.status_code == 404
     assert "Location" not in response
     with django_assert_num_queries(0):  # the miss is cached too
-        assert client.get("/r/nope123", **BROWSER).status_code == 404
+        assert click_client.get("/r/nope123", **BROWSER).status_code == 404
     assert drain_all() == 0
 
 
-def test_deactivated_link_answers_404(client: Client, link_a: Link, django_capture_on_commit_callbacks: Any) -> None:
+def test_deactivated_link_answers_404(click_client: Any, link_a: Link, django_capture_on_commit_callbacks: Any) -> None:
     from tracking.services import link_deactivate
 
     with django_capture_on_commit_callbacks(execute=True):
         link_deactivate(link=link_a)
-    assert client.get(f"/r/{link_a.slug}", **BROWSER).status_code == 404
+    assert click_client.get(f"/r/{link_a.slug}", **BROWSER).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -78,8 +77,8 @@ def test_deactivated_link_answers_404(client: Client, link_a: Link, django_captu
         "/../../evil.com",
     ],
 )
-def test_no_parameter_changes_the_destination_host(client: Client, link_a: Link, query: str) -> None:
-    response = client.get(f"/r/{link_a.slug}{query}", **BROWSER)
+def test_no_parameter_changes_the_destination_host(click_client: Any, link_a: Link, query: str) -> None:
+    response = click_client.get(f"/r/{link_a.slug}{query}", **BROWSER)
     if response.status_code == 302:
         assert urlsplit(response["Location"]).hostname == "www.acme.example"
         assert "evil" not in response["Location"]
@@ -132,47 +131,47 @@ def test_link_create_refuses_a_host_off_the_allowlist(campaign_a: Any, influence
     ],
 )
 def test_screened_requests_still_redirect_but_do_not_count(
-    client: Client, link_a: Link, extra: dict[str, str], method: str, reason: str
+    click_client: Any, link_a: Link, extra: dict[str, str], method: str, reason: str
 ) -> None:
-    response = getattr(client, method)(f"/r/{link_a.slug}", **{**BROWSER, **extra})
+    response = getattr(click_client, method)(f"/r/{link_a.slug}", **{**BROWSER, **extra})
     assert response.status_code == 302
     drain_all()
     click = Click.objects.get()
     assert (click.is_valid, click.screen_reason) == (False, reason)
 
 
-def test_same_visitor_same_link_within_window_is_a_duplicate(client: Client, link_a: Link) -> None:
-    client.get(f"/r/{link_a.slug}", **BROWSER)
-    client.get(f"/r/{link_a.slug}", **BROWSER)  # the test client sends the cookie back
+def test_same_visitor_same_link_within_window_is_a_duplicate(click_client: Any, link_a: Link) -> None:
+    click_client.get(f"/r/{link_a.slug}", **BROWSER)
+    click_client.get(f"/r/{link_a.slug}", **BROWSER)  # the test client sends the cookie back
     drain_all()
     assert sorted(Click.objects.values_list("screen_reason", flat=True)) == ["", "duplicate"]
 
 
-def test_flood_from_one_address_is_screened(client: Client, link_a: Link, settings: Any) -> None:
+def test_flood_from_one_address_is_screened(new_client: Any, link_a: Link, settings: Any) -> None:
     settings.TRACKING_FLOOD_LIMIT = 3
     for n in range(5):
-        Client().get(f"/r/{link_a.slug}", **{**BROWSER, "HTTP_USER_AGENT": BROWSER["HTTP_USER_AGENT"] + str(n)})
+        new_client().get(f"/r/{link_a.slug}", **{**BROWSER, "HTTP_USER_AGENT": BROWSER["HTTP_USER_AGENT"] + str(n)})
     drain_all()
     reasons = list(Click.objects.order_by("occurred_at").values_list("screen_reason", flat=True))
     assert reasons == ["", "", "", "flood", "flood"]
 
 
 def test_ended_campaign_redirects_without_tracking(
-    client: Client, link_a: Link, django_capture_on_commit_callbacks: Any
+    click_client: Any, link_a: Link, django_capture_on_commit_callbacks: Any
 ) -> None:
     campaign = link_a.campaign
     with django_capture_on_commit_callbacks(execute=True):
         campaign.status = "paused"
         campaign.save()
-    response = client.get(f"/r/{link_a.slug}", **BROWSER)
+    response = click_client.get(f"/r/{link_a.slug}", **BROWSER)
     assert response.status_code == 302
     assert "utmi_cp" not in response["Location"]
     assert "mgm_vid" not in response.cookies
     assert drain_all() == 0
 
 
-def test_qr_code_is_svg(client: Client, link_a: Link) -> None:
-    response = client.get(f"/r/{link_a.slug}/qr.svg")
+def test_qr_code_is_svg(click_client: Any, link_a: Link) -> None:
+    response = click_client.get(f"/r/{link_a.slug}/qr.svg")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
     assert b"<svg" in response.content
@@ -189,9 +188,11 @@ def test_the_bot_pattern_is_lowercase_so_mixed_case_agents_are_still_screened() 
     assert screen_request(method="GET", headers={"User-Agent": BROWSER["HTTP_USER_AGENT"]}) == ""
 
 
-def test_the_redirect_records_the_address_the_middleware_computed(client: Client, link_a: Link, settings: Any) -> None:
+def test_the_redirect_records_the_address_the_middleware_computed(
+    click_client: Any, link_a: Link, settings: Any
+) -> None:
     settings.TRUSTED_PROXY_COUNT = 1
-    response = client.get(f"/r/{link_a.slug}", HTTP_X_FORWARDED_FOR="203.0.113.9", **BROWSER)
+    response = click_client.get(f"/r/{link_a.slug}", HTTP_X_FORWARDED_FOR="203.0.113.9", **BROWSER)
     assert response.status_code == 302
     drain_all()
     assert Click.objects.get().ip_prefix == "203.0.113.0/24"

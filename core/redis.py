@@ -1,0 +1,69 @@
+"""Redis clients for the whole platform, direct or through Redis Sentinel.
+
+With `REDIS_SENTINELS` set (``host:port,host:port``), every client asks the sentinels for the
+current master of `REDIS_SENTINEL_MASTER` and follows a failover by itself; the database number
+and password still come from the `redis://` URL the caller passes (`REDIS_URL`). Without it, the
+URL is used directly. The Django cache (`core.cache.SentinelRedisCache`) and Celery's broker
+(`sentinel://` URLs, settings/base.py) read the same settings.
+"""
+
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+
+
+def sentinel_hosts() -> list[tuple[str, int]]:
+    """`REDIS_SENTINELS` as (host, port) pairs; empty when Sentinel is not configured."""
+    return parse_sentinels(getattr(settings, "REDIS_SENTINELS", []) or [])
+
+
+def parse_sentinels(values: list[str]) -> list[tuple[str, int]]:
+    hosts = []
+    for value in values:
+        host, _sep, port = value.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"REDIS_SENTINELS entries are host:port, not {value!r}")
+        hosts.append((host.strip("[]"), int(port)))
+    return hosts
+
+
+def url_options(url: str) -> dict[str, Any]:
+    """Database number and password of a `redis://[:password@]host:port/db` URL."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    options: dict[str, Any] = {"db": int(path) if path.isdigit() else 0}
+    if parts.password:
+        options["password"] = unquote(parts.password)
+    if parts.username:
+        options["username"] = unquote(parts.username)
+    return options
+
+
+def _sentinel_kwargs() -> dict[str, Any]:
+    password = getattr(settings, "REDIS_SENTINEL_PASSWORD", "")
+    return {"password": password} if password else {}
+
+
+def redis_client(url: str, **options: Any) -> Any:
+    """A synchronous client for `url` (the master through Sentinel when configured)."""
+    import redis
+    from redis.sentinel import Sentinel
+
+    hosts = sentinel_hosts()
+    if not hosts:
+        return redis.Redis.from_url(url, **options)
+    sentinel = Sentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
+    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **url_options(url), **options)
+
+
+def redis_async_client(url: str, **options: Any) -> Any:
+    """An asyncio client for `url`, bound to the event loop that first uses it."""
+    import redis.asyncio
+    from redis.asyncio.sentinel import Sentinel
+
+    hosts = sentinel_hosts()
+    if not hosts:
+        return redis.asyncio.Redis.from_url(url, **options)
+    sentinel = Sentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
+    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **url_options(url), **options)
