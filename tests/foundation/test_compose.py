@@ -110,9 +110,12 @@ def test_migrations_run_once_before_web_worker_and_beat(services):
 def test_processes_are_granian_a_celery_worker_and_one_database_scheduled_beat(services):
     web = _as_text(services["web"]["command"])
     assert "granian" in web
-    assert "--interface wsgi" in web
-    assert "config.wsgi:application" in web
+    # ASGI: the click edge in front of Django (config/asgi.py), bounded, pooled.
+    assert "--interface asgi" in web
+    assert "config.asgi:application" in web
     assert "--workers" in web
+    assert "--backpressure" in web
+    assert services["web"]["environment"]["DATABASE_POOL"] == "true"
     assert "celery -A config worker" in _as_text(services["worker"]["command"])
     beat = services["beat"]
     assert "celery -A config beat" in _as_text(beat["command"])
