@@ -105,17 +105,19 @@ def database_recreate(name: str, *, server: dict[str, Any], drop: bool = True) -
     return not exists
 
 
-def granian(app: str, *, port: int, workers: int = 1, blocking_threads: int = 1) -> subprocess.Popen[bytes]:
-    """Start granian (WSGI, no websockets, warnings only) serving `app` ("module:callable") on
-    127.0.0.1:port from the repository root, with this process's environment. The caller
-    terminates it."""
+def granian(
+    app: str, *, port: int, workers: int = 1, blocking_threads: int = 1, interface: str = "wsgi"
+) -> subprocess.Popen[bytes]:
+    """Start granian (WSGI or ASGI, no websockets, warnings only) serving `app`
+    ("module:callable") on 127.0.0.1:port from the repository root, with this process's
+    environment. The caller terminates it."""
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "granian",
             "--interface",
-            "wsgi",
+            interface,
             "--host",
             "127.0.0.1",
             "--port",

@@ -24,7 +24,6 @@ from bench._common import granian, wait_for, wrk  # noqa: E402
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_redirect"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-DJANGO_PORT, NGINX_PORT = 18081, 18080
 
 
 def prepare() -> str:
@@ -59,80 +58,68 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--blocking-threads", type=int, default=1)
+    parser.add_argument("--port-base", type=int, default=18080, help="nginx; WSGI +1; ASGI +2")
     args = parser.parse_args()
+    nginx_port, wsgi_port, asgi_port = args.port_base, args.port_base + 1, args.port_base + 2
     served_file = Path(tempfile.mkdtemp(prefix="mgm-bench-")) / "served"
     os.environ["MGM_BENCH_SERVED_FILE"] = str(served_file)
     slug = prepare()
-    nginx = subprocess.Popen(["nginx", "-c", str(ROOT / "bench/nginx_redirect.conf")])
-    server = granian(
-        "bench.wsgi_redirect:application",
-        port=DJANGO_PORT,
-        workers=args.workers,
-        blocking_threads=args.blocking_threads,
+    nginx_conf = served_file.parent / "nginx.conf"
+    nginx_conf.write_text((ROOT / "bench/nginx_redirect.conf").read_text().replace("18080", str(nginx_port)))
+    load_before = os.getloadavg()
+    nginx = subprocess.Popen(["nginx", "-c", str(nginx_conf)])
+    # The floor as production served it before the edge (WSGI), and the same server as `/r/`.
+    wsgi = granian(
+        "bench.wsgi_redirect:application", port=wsgi_port, workers=args.workers, blocking_threads=args.blocking_threads
     )
+    asgi = granian("bench.asgi_redirect:application", port=asgi_port, workers=args.workers, interface="asgi")
+    run = {"script": "redirect_bench.lua", "duration": args.duration, "connections": args.connections}
     try:
-        wait_for(NGINX_PORT, "/")
-        wait_for(DJANGO_PORT, "/bench/bare")
-        wrk(
-            script="redirect_bench.lua", port=DJANGO_PORT, path=f"/r/{slug}", duration=2, connections=args.connections
-        )  # warm-up (cache, connections)
+        wait_for(nginx_port, "/")
+        wait_for(wsgi_port, "/bench/bare")
+        wait_for(asgi_port, "/bench/bare")
+        for port in (wsgi_port, asgi_port):  # warm-up (caches, connections)
+            wrk(**{**run, "duration": 2}, port=port, path=f"/r/{slug}")  # type: ignore[arg-type]
+            wrk(**{**run, "duration": 2}, port=port, path="/bench/bare")  # type: ignore[arg-type]
         from tracking.buffer import click_buffer
 
-        click_buffer().drain()
+        click_buffer().drain(max_batches=10_000)
         from tracking.models import Click
 
         Click.objects.all().delete()
         served_file.write_bytes(b"")
-        ceiling = wrk(
-            script="redirect_bench.lua", port=NGINX_PORT, path="/", duration=args.duration, connections=args.connections
-        )
-        floor = wrk(
-            script="redirect_bench.lua",
-            port=DJANGO_PORT,
-            path="/bench/bare",
-            duration=args.duration,
-            connections=args.connections,
-        )
-        tracked = wrk(
-            script="redirect_bench.lua",
-            port=DJANGO_PORT,
-            path=f"/r/{slug}",
-            duration=args.duration,
-            connections=args.connections,
-        )
-        half_rate = tracked["rps"] / 2
-        delay_ms = args.connections * 1000 / half_rate
-        half = wrk(
-            script="redirect_bench.lua",
-            port=DJANGO_PORT,
-            path=f"/r/{slug}",
-            duration=args.duration,
-            connections=args.connections,
-            delay_ms=delay_ms,
-        )
+        ceiling = wrk(**run, port=nginx_port, path="/")  # type: ignore[arg-type]
+        floor_wsgi = wrk(**run, port=wsgi_port, path="/bench/bare")  # type: ignore[arg-type]
+        floor_asgi = wrk(**run, port=asgi_port, path="/bench/bare")  # type: ignore[arg-type]
+        tracked = wrk(**run, port=asgi_port, path=f"/r/{slug}")  # type: ignore[arg-type]
+        delay_ms = args.connections * 1000 / (tracked["rps"] / 2)
+        half = wrk(**run, port=asgi_port, path=f"/r/{slug}", delay_ms=delay_ms)  # type: ignore[arg-type]
     finally:
-        server.terminate()
-        nginx.terminate()
-        server.wait(10)
-        nginx.wait(10)
+        for process in (asgi, wsgi, nginx):
+            process.terminate()
+        for process in (asgi, wsgi, nginx):
+            process.wait(10)
+    load_after = os.getloadavg()
     report = click_buffer().drain(max_batches=10_000)
     stored_valid = Click.objects.filter(is_valid=True).count()
-    # Counted by the server (bench/wsgi_redirect.py): wrk's own count misses the responses in
+    # Counted by the server (bench/asgi_redirect.py): wrk's own count misses the responses in
     # flight when a run ends, whose clicks are stored all the same.
     served_valid = served_file.stat().st_size
     client_valid = int(tracked["valid"] + half["valid"])
-    print(f"granian: {args.workers} worker(s) x {args.blocking_threads} blocking thread(s); load {os.getloadavg()}")
-    print(f"{'target':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"granian: {args.workers} worker(s); load average before {load_before}, after {load_after}")
+    print(f"{'target':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for name, row in (
-        ("nginx 302 (ceiling)", ceiling),
-        ("bare Django redirect (floor)", floor),
-        ("/r/<slug> full load", tracked),
-        ("/r/<slug> at half load", half),
+        ("nginx return 302 (ceiling)", ceiling),
+        ("bare Django redirect, WSGI", floor_wsgi),
+        ("bare Django redirect, ASGI", floor_asgi),
+        ("/r/<slug> edge, full load", tracked),
+        ("/r/<slug> edge, half load", half),
     ):
-        print(f"{name:<28}{row['rps']:>10.0f}{row['p50']:>10.2f}{row['p99']:>10.2f}{row['errors']:>8}")
+        print(f"{name:<34}{row['rps']:>10.0f}{row['p50']:>10.2f}{row['p99']:>10.2f}{row['errors']:>8}")
     print(
-        f"/r/ vs bare Django: {tracked['rps'] / floor['rps']:.0%} (goal ≥ 70%); p99 at half load "
-        f"{half['p99']:.2f} ms (goal ≤ 10 ms)"
+        f"/r/ vs bare Django on the same (ASGI) server: {tracked['rps'] / floor_asgi['rps']:.1f}x; "
+        f"vs bare Django under WSGI: {tracked['rps'] / floor_wsgi['rps']:.1f}x (goal >= 5x); "
+        f"vs nginx: {tracked['rps'] / ceiling['rps']:.1%}; p99 at half load {half['p99']:.2f} ms (goal <= 10 ms)"
     )
     print(
         f"drained {report.stored}; valid clicks served {served_valid} (wrk saw {client_valid}), stored {stored_valid}: "

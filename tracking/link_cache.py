@@ -199,6 +199,19 @@ def link_cache_invalidate(*, slugs: list[str]) -> None:
         _store_delete([link_cache_key(s) for s in slugs])
 
 
+def link_cache_clear() -> None:
+    """Forget every cached link entry kept by tracking itself: this process's copies and, with
+    the Redis buffer, the Redis entries (Django's cache, the other store, has `cache.clear()`)."""
+    _l1.clear()
+    if _redis_mode():
+        from tracking.stores import tracking_redis
+
+        client = tracking_redis()
+        keys = list(client.scan_iter("trk:link:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+
+
 def link_cache_invalidate_for(*, influencer: Any = None, campaign: Any = None, brand: Any = None) -> int:
     """Drop the cached entries of every link of an influencer, a campaign or a brand (any
     combination narrows the set). Call after the change commits; returns how many were dropped."""

@@ -84,8 +84,10 @@ def test_the_sentinel_cache_writes_to_the_master_and_may_read_from_replicas(sett
     cache = SentinelRedisCache("redis://ignored:6379/4", {"OPTIONS": {"service": "m", "replica_reads": True}})
     write_pool = cache._cache.get_client(write=True).connection_pool
     read_pool = cache._cache.get_client(write=False).connection_pool
-    assert isinstance(write_pool, SentinelConnectionPool) and write_pool.is_master
-    assert isinstance(read_pool, SentinelConnectionPool) and not read_pool.is_master
+    assert isinstance(write_pool, SentinelConnectionPool)
+    assert write_pool.is_master
+    assert isinstance(read_pool, SentinelConnectionPool)
+    assert not read_pool.is_master
     assert write_pool.connection_kwargs["db"] == 4
 
 
