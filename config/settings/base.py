@@ -119,7 +119,7 @@ WEB_DJANGO_CONCURRENCY = env.int("WEB_DJANGO_CONCURRENCY", default=8)
 WEB_DJANGO_QUEUE = env.int("WEB_DJANGO_QUEUE", default=512)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env.bool("DATABASE_POOL", default=False):
-        # psycopg's pool in each web process (docs/decisions/0018): requests borrow a connection
+        # psycopg's pool in each web process (docs/decisions/0021): requests borrow a connection
         # and give it back when they finish, so a process never holds more than `max_size`
         # connections, however many threads serve it. Needs CONN_MAX_AGE = 0.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
