@@ -1,6 +1,7 @@
 """Celery entry points of the orders flow. Thin: ids in, one service call, safe to retry."""
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,25 @@ def order_sync_task(self: Any, *, event_id: int) -> str:
         countdown = getattr(exc, "retry_after", None) or min(600, 15 * 2**self.request.retries)
         raise self.retry(exc=exc, countdown=countdown) from exc
     return result.reason if result is not None else "skipped"
+
+
+@shared_task(name="orders.tasks.hook_events_process_task", acks_late=True)
+def hook_events_process_task(*, max_seconds: float = 50.0) -> int:
+    """Drain pending notifications in batches (orders.services.batch) for up to `max_seconds`;
+    returns how many were claimed. Safe to run in several workers at once (claims skip each
+    other's rows) and to run again (a processed event is never claimed)."""
+    from django.conf import settings
+
+    from orders.services import hook_events_process_batch
+
+    deadline = time.monotonic() + max_seconds
+    size = int(settings.ORDERS_BATCH_SIZE)
+    claimed = 0
+    while True:
+        report = hook_events_process_batch(limit=size)
+        claimed += report.claimed
+        if report.claimed < size or time.monotonic() >= deadline:
+            return claimed
 
 
 @shared_task(name="orders.tasks.hook_events_retry_task")

@@ -531,6 +531,19 @@ VTEX_RETRY_AFTER_MAX_WAIT = env.float("VTEX_RETRY_AFTER_MAX_WAIT", default=120.0
 # Our own per-account budget, shared by all workers through Redis (integrations/vtex/ratelimit.py).
 VTEX_RATE_LIMIT_REQUESTS = env.int("VTEX_RATE_LIMIT_REQUESTS", default=50)
 VTEX_RATE_LIMIT_WINDOW_SECONDS = env.float("VTEX_RATE_LIMIT_WINDOW_SECONDS", default=1.0)
+# Our budget of VTEX order reads (Get order) per brand and minute, shared by every worker in
+# Redis: VTEX documents ~6,000 per minute and account. Per brand slug: a JSON object in
+# VTEX_ORDER_READS_PER_MINUTE_BY_BRAND, e.g. {"acme": 3000}. 0 = no budget of ours.
+VTEX_ORDER_READS_PER_MINUTE = env.int("VTEX_ORDER_READS_PER_MINUTE", default=6000)
+VTEX_ORDER_READS_PER_MINUTE_BY_BRAND = env.json("VTEX_ORDER_READS_PER_MINUTE_BY_BRAND", default={})
+VTEX_HTTP_POOL_SIZE = env.int("VTEX_HTTP_POOL_SIZE", default=32)
+# The order pipeline in batches (orders.services.batch): events claimed per batch, concurrent
+# VTEX reads, how long a claimed event is leased to its worker, and the longest a batch waits
+# on one 429 before giving the event back until Retry-After has passed.
+ORDERS_BATCH_SIZE = env.int("ORDERS_BATCH_SIZE", default=100)
+ORDERS_FETCH_CONCURRENCY = env.int("ORDERS_FETCH_CONCURRENCY", default=16)
+ORDERS_BATCH_LEASE_SECONDS = env.float("ORDERS_BATCH_LEASE_SECONDS", default=120.0)
+ORDERS_BATCH_RETRY_AFTER_MAX_WAIT = env.float("ORDERS_BATCH_RETRY_AFTER_MAX_WAIT", default=5.0)
 # Code → VTEX coupon sync: attempts before managers are alerted, and the retry backoff.
 CODES_SYNC_MAX_ATTEMPTS = env.int("CODES_SYNC_MAX_ATTEMPTS", default=6)
 CODES_SYNC_BACKOFF_SECONDS = env.int("CODES_SYNC_BACKOFF_SECONDS", default=60)

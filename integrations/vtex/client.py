@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
+import requests.adapters
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -125,7 +126,14 @@ def _retry_after_seconds(value: str | None, *, now: Callable[[], datetime]) -> f
 
 @functools.cache
 def _shared_session() -> requests.Session:
-    return requests.Session()
+    """One pooled session per process, with room for the batch fetch's concurrent reads
+    (requests' default pool keeps 10 connections per host and drops the rest)."""
+    session = requests.Session()
+    size = int(settings.VTEX_HTTP_POOL_SIZE)
+    adapter = requests.adapters.HTTPAdapter(pool_connections=size, pool_maxsize=size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class VTEXClient:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -81,10 +81,19 @@ class LocalRateLimiter:
 class RedisRateLimiter:
     """Fixed window in Redis, shared by every worker that uses the same REDIS_URL."""
 
-    def __init__(self, *, url: str, limit: int, window: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        limit: int,
+        window: float,
+        key_prefix: str = "mgm:vtex:ratelimit:",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         import redis
 
         self.limit = limit
+        self.key_prefix = key_prefix
         self.window_ms = max(1, int(window * 1000))
         self._sleep = sleep
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
@@ -92,7 +101,7 @@ class RedisRateLimiter:
         self._fallback = LocalRateLimiter(limit=limit, window=window, sleep=sleep)
 
     def key(self, account: str) -> str:
-        return f"mgm:vtex:ratelimit:{account}"
+        return f"{self.key_prefix}{account}"
 
     def acquire(self, account: str) -> float:
         import redis
@@ -124,4 +133,39 @@ def rate_limiter() -> RateLimiter:
         settings.REDIS_URL,
         int(settings.VTEX_RATE_LIMIT_REQUESTS),
         float(settings.VTEX_RATE_LIMIT_WINDOW_SECONDS),
+    )
+
+
+class UnlimitedRateLimiter:
+    """No budget of ours (a budget of 0): VTEX's own 429 is the only limit."""
+
+    def acquire(self, account: str) -> float:
+        return 0.0
+
+
+@cache
+def _order_read_limiter(url: str, prefix: str, per_minute: int) -> RateLimiter:
+    if per_minute <= 0:
+        return UnlimitedRateLimiter()
+    # A one-second window of per_minute / 60 reads: a budget of 6,000 a minute is spread as
+    # 100 a second instead of allowing a 6,000-read burst and then a minute of silence.
+    per_second = max(1, -(-per_minute // 60))
+    if url:
+        return RedisRateLimiter(url=url, limit=per_second, window=1.0, key_prefix=f"{prefix}:vtex:order_reads:")
+    return LocalRateLimiter(limit=per_second, window=1.0)
+
+
+def order_read_budget(*, brand_slug: str) -> int:
+    """The brand's VTEX order reads per minute: VTEX_ORDER_READS_PER_MINUTE_BY_BRAND[slug], else
+    VTEX_ORDER_READS_PER_MINUTE (VTEX's documented ~6,000 Get order per minute and account)."""
+    per_brand = settings.VTEX_ORDER_READS_PER_MINUTE_BY_BRAND
+    return int(per_brand.get(brand_slug, settings.VTEX_ORDER_READS_PER_MINUTE))
+
+
+def order_read_limiter(*, brand: "Any") -> RateLimiter:
+    """The shared (Redis, keys under the cache prefix) budget of a brand's VTEX order reads."""
+    return _order_read_limiter(
+        settings.REDIS_URL,
+        str(settings.CACHES["default"].get("KEY_PREFIX") or "mgm"),
+        order_read_budget(brand_slug=brand.slug),
     )

@@ -19,4 +19,7 @@ class Command(BaseCommand):
             if brand is None:
                 raise CommandError(f"No brand with slug {options['brand']!r}.")
         report = orders_reprocess_stored(brand=brand)
-        self.stdout.write(f"checked {report.checked}, differing {report.differing}, re-applied {report.reapplied}")
+        self.stdout.write(
+            f"checked {report.checked}, differing {report.differing}, re-applied {report.reapplied}, "
+            f"failed {report.failed}"
+        )

@@ -1,0 +1,224 @@
+"""Hook notifications in batches: claim N pending events, fetch their orders from VTEX
+concurrently, apply them in one transaction per brand and batch.
+
+- **Claim**: one `SELECT … FOR UPDATE SKIP LOCKED` of due pending events (pk order) and one
+  UPDATE stamping `attempts + 1` and `last_attempt_at`. A claimed event is leased for
+  `ORDERS_BATCH_LEASE_SECONDS`: another worker skips it until then, and a worker that dies
+  leaves it pending, so it is claimed again when the lease ends (never lost, never applied
+  twice: effects are idempotent by the order's row lock, snapshot hash and ledger references).
+- **Fetch**: every distinct order of the batch once, on a thread pool over the one pooled HTTP
+  session (`integrations.vtex.client`), each read taking a token from its brand's VTEX order
+  read budget (`integrations.vtex.ratelimit.order_read_limiter`, in Redis, shared by every
+  worker). A 429 beyond the client's own wait leaves the event pending until VTEX's
+  `Retry-After` has passed; a 5xx or a timeout, until the lease ends; a 404 marks it failed.
+- **Apply**: one transaction per brand; each order in its own savepoint. An order whose apply
+  raises is rolled back to its savepoint (the others go on) and retried alone in its own
+  transaction after the batch commits; if it fails again its events stay pending with the error.
+  The processed events are marked in the batch's transaction, so they commit with the effects.
+  Batches of the same brand apply one after the other (a transaction-scoped advisory lock):
+  two batches locking the same influencers' ledger accounts in different orders would deadlock.
+"""
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.models import Brand
+from integrations.vtex.client import VTEXClient
+from integrations.vtex.errors import VTEXRateLimited
+from integrations.vtex.ratelimit import order_read_limiter
+from orders.models import HookEvent
+from orders.services.orders import OrderNotInVTEX, SyncResult, _order_apply, order_apply, order_fetch
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+_APPLY_LOCK_NAMESPACE = 1717  # pg_advisory_xact_lock(namespace, brand id)
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    orders: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    not_in_vtex: int = 0
+    retried_alone: int = 0
+    left_pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def hook_events_claim(*, limit: int, now: datetime | None = None) -> list[HookEvent]:
+    """Lease up to `limit` due pending events (pk order) to the caller. Safe under concurrency:
+    rows another worker is claiming are skipped, not waited for."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=float(settings.ORDERS_BATCH_LEASE_SECONDS))
+    due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - lease)
+    with transaction.atomic():
+        ids = list(
+            HookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(due, status=HookEvent.Status.PENDING, attempts__lt=MAX_ATTEMPTS)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            HookEvent.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1, last_attempt_at=now)
+    return list(HookEvent.objects.filter(pk__in=ids).select_related("brand").order_by("pk"))
+
+
+def _batch_client(brand: Brand) -> VTEXClient:
+    client = VTEXClient.for_brand(brand, limiter=order_read_limiter(brand=brand))
+    # A batch must not sit out a long 429 storm for one order: give the event back instead.
+    client.retry_after_max_wait = min(client.retry_after_max_wait, float(settings.ORDERS_BATCH_RETRY_AFTER_MAX_WAIT))
+    return client
+
+
+def orders_fetch_many(
+    *, brands: Mapping[int, Brand], keys: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Mapping[str, Any] | Exception]:
+    """VTEX's Get order for every (brand id, order id), concurrently. No database access in the
+    threads (clients, with their decrypted credentials, are built here first)."""
+    if not keys:
+        return {}
+    clients = {brand_id: _batch_client(brand) for brand_id, brand in brands.items()}
+
+    def fetch(key: tuple[int, str]) -> Mapping[str, Any] | Exception:
+        try:
+            return order_fetch(brand=brands[key[0]], vtex_order_id=key[1], client=clients[key[0]])
+        except Exception as exc:
+            return exc
+
+    workers = max(1, min(len(keys), int(settings.ORDERS_FETCH_CONCURRENCY)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vtex-fetch") as pool:
+        return dict(zip(keys, pool.map(fetch, keys), strict=True))
+
+
+def _brand_apply_lock(brand: Brand) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_APPLY_LOCK_NAMESPACE, brand.pk])
+
+
+def orders_apply_batch(
+    *,
+    brand: Brand,
+    documents: Sequence[tuple[Mapping[str, Any], str]],
+    force: bool = False,
+    on_applied: Callable[[dict[str, SyncResult]], None] | None = None,
+) -> dict[str, SyncResult | Exception]:
+    """Apply VTEX order documents of one brand ((document, source) pairs) in one transaction,
+    each order in a savepoint. `on_applied(results)` runs inside that transaction with the
+    orders applied there. An order that raised is then retried alone (`order_apply`, its own
+    transaction); the answer maps each VTEX order id to its result or to the retry's error."""
+    ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
+    results: dict[str, SyncResult | Exception] = {}
+    failed: list[tuple[Mapping[str, Any], str]] = []
+    with transaction.atomic():
+        _brand_apply_lock(brand)
+        applied: dict[str, SyncResult] = {}
+        for data, source in ordered:
+            order_id = str(data.get("orderId") or "")
+            try:
+                with transaction.atomic():
+                    applied[order_id] = _order_apply(brand=brand, data=data, source=source, force=force)
+            except Exception as exc:
+                logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)
+                failed.append((data, source))
+        if on_applied is not None:
+            on_applied(applied)
+        results.update(applied)
+    for data, source in failed:
+        order_id = str(data.get("orderId") or "")
+        try:
+            results[order_id] = order_apply(brand=brand, data=data, source=source, force=force)
+        except Exception as exc:
+            logger.exception("order %s failed alone too; left for a later attempt", order_id)
+            results[order_id] = exc
+    return results
+
+
+def _release(event_ids: Sequence[int], *, error: str, retry_in: float | None = None) -> None:
+    """Give events back: pending, with the error. `retry_in` seconds (VTEX's Retry-After) moves
+    the lease so the next claim waits that long; without it the normal lease applies."""
+    values: dict[str, Any] = {"status": HookEvent.Status.PENDING, "last_error": error[:2000]}
+    if retry_in is not None:
+        lease = float(settings.ORDERS_BATCH_LEASE_SECONDS)
+        values["last_attempt_at"] = timezone.now() + timedelta(seconds=retry_in - lease)
+    HookEvent.objects.filter(pk__in=event_ids).update(**values)
+
+
+def _mark_processed(event_ids: Sequence[int]) -> None:
+    HookEvent.objects.filter(pk__in=event_ids).update(
+        status=HookEvent.Status.PROCESSED, processed_at=timezone.now(), last_error=""
+    )
+
+
+def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
+    """Claim up to `limit` (default ORDERS_BATCH_SIZE) pending notifications and bring their
+    orders to VTEX's current state (see the module docstring)."""
+    report = BatchReport()
+    events = hook_events_claim(limit=limit or int(settings.ORDERS_BATCH_SIZE))
+    report.claimed = len(events)
+    if not events:
+        return report
+    by_order: dict[tuple[int, str], list[HookEvent]] = {}
+    brands: dict[int, Brand] = {}
+    for event in events:
+        by_order.setdefault((event.brand_id, event.vtex_order_id), []).append(event)
+        brands[event.brand_id] = event.brand
+    report.orders = len(by_order)
+    fetched = orders_fetch_many(brands=brands, keys=list(by_order))
+
+    documents: dict[int, list[tuple[Mapping[str, Any], str]]] = {}
+    for key, outcome in fetched.items():
+        ids = [event.pk for event in by_order[key]]
+        if isinstance(outcome, OrderNotInVTEX):
+            # A forged or mistyped id: VTEX does not know it, there is nothing to reconcile.
+            HookEvent.objects.filter(pk__in=ids).update(
+                status=HookEvent.Status.FAILED, last_error=str(outcome)[:2000], processed_at=timezone.now()
+            )
+            report.not_in_vtex += 1
+        elif isinstance(outcome, Exception):
+            retry_in = outcome.retry_after if isinstance(outcome, VTEXRateLimited) else None
+            _release(ids, error=str(outcome), retry_in=retry_in)
+            report.left_pending += 1
+            report.errors.append(f"{key[1]}: {outcome}")
+        else:
+            latest = max(by_order[key], key=lambda event: event.pk)
+            documents.setdefault(key[0], []).append((outcome, f"hook:{latest.state}"))
+
+    for brand_id, docs in documents.items():
+        in_batch: set[str] = set()
+
+        def mark(applied: dict[str, SyncResult], brand_id: int = brand_id, in_batch: set[str] = in_batch) -> None:
+            in_batch.update(applied)
+            _mark_processed([event.pk for oid in applied for event in by_order[(brand_id, oid)]])
+
+        results = orders_apply_batch(brand=brands[brand_id], documents=docs, on_applied=mark)
+        alone_ok: list[int] = []
+        for order_id, result in results.items():
+            ids = [event.pk for event in by_order[(brand_id, order_id)]]
+            if isinstance(result, Exception):
+                _release(ids, error=str(result))
+                report.left_pending += 1
+                report.errors.append(f"{order_id}: {result}")
+                continue
+            if result.reason == "applied":
+                report.applied += 1
+            else:
+                report.unchanged += 1
+            if order_id in in_batch:
+                continue
+            alone_ok.extend(ids)
+            report.retried_alone += 1
+        if alone_ok:
+            _mark_processed(alone_ok)
+    return report

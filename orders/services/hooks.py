@@ -1,0 +1,176 @@
+"""The hook's writes: the brand of a hook URL, its token, storing a notification once, and
+processing one stored notification (the single-event path; batches: orders.services.batch)."""
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import Brand
+from orders.metrics import HOOK_EVENTS_TOTAL
+from orders.models import HookEvent
+from orders.parsing import HookNotification
+from orders.services.orders import OrderNotInVTEX, SyncResult, order_sync
+
+logger = logging.getLogger(__name__)
+
+
+# --- The hook ---------------------------------------------------------------------------------
+
+
+_BRAND_CACHE: dict[str, tuple[float, Brand | None]] = {}
+BRAND_CACHE_SECONDS = 15.0
+
+
+def hook_brand_get(*, slug: str) -> Brand | None:
+    """The active brand of a hook URL. Cached in the process for a few seconds: the hook is the
+    hottest path we have, and the brand row (with its tokens to decrypt) rarely changes. A token
+    rotation keeps the previous token valid for far longer than the cache lives."""
+    now = time.monotonic()
+    cached = _BRAND_CACHE.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    brand = (
+        Brand.objects.filter(slug=slug, is_active=True)
+        .only(
+            "pk",
+            "slug",
+            "vtex_account",
+            "currency",
+            "hook_token",
+            "previous_hook_token",
+            "previous_hook_token_expires_at",
+        )
+        .first()
+    )
+    if len(_BRAND_CACHE) > 1000:
+        _BRAND_CACHE.clear()
+    _BRAND_CACHE[slug] = (now + BRAND_CACHE_SECONDS, brand)
+    return brand
+
+
+def hook_brand_cache_clear() -> None:
+    _BRAND_CACHE.clear()
+
+
+def hook_token_valid(*, brand: Brand, token: str | None) -> bool:
+    """The brand's current or (during a rotation's grace period) previous hook token; the rule
+    and the constant-time comparison live with the brand (campaigns.services)."""
+    from campaigns.services import brand_hook_token_matches
+
+    return brand_hook_token_matches(brand, token)
+
+
+def hook_event_record(
+    *, brand: Brand, notification: HookNotification, payload: Mapping[str, Any], received_at: datetime | None = None
+) -> HookEvent | None:
+    """Store the notification once and queue its processing after commit. Returns None for a
+    notification we already have (a VTEX retry): nothing is stored or queued again."""
+    from orders.tasks import order_sync_task
+
+    event = HookEvent(
+        brand=brand,
+        vtex_order_id=notification.order_id,
+        state=notification.state,
+        last_state=notification.last_state,
+        domain=notification.domain,
+        change_key=notification.change_key,
+        changed_at=notification.changed_at,
+        payload=dict(payload),
+        received_at=received_at or timezone.now(),
+    )
+    async_commit = (
+        settings.VTEX_HOOK_ASYNC_COMMIT and connection.vendor == "postgresql" and not connection.in_atomic_block
+    )
+    if async_commit:
+        if not _hook_event_insert_async(event):
+            HOOK_EVENTS_TOTAL.labels("duplicate").inc()
+            return None
+    else:
+        # A savepoint when someone opened a transaction around us, so a duplicate cannot
+        # break theirs; otherwise the INSERT is its own transaction.
+        wrapper = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        try:
+            with wrapper:
+                event.save(force_insert=True)
+        except IntegrityError:
+            HOOK_EVENTS_TOTAL.labels("duplicate").inc()
+            return None
+    event_id = event.pk
+    transaction.on_commit(lambda: order_sync_task.delay(event_id=event_id))
+    HOOK_EVENTS_TOTAL.labels("stored").inc()
+    return event
+
+
+def _hook_event_insert_async(event: HookEvent) -> bool:
+    """INSERT the event as one autocommit statement (one round trip instead of BEGIN, SET
+    LOCAL, INSERT, COMMIT) that does not wait for the WAL flush: `set_config(...,
+    is_local => true)` in RETURNING turns `synchronous_commit` off for this statement's own
+    transaction, which PostgreSQL reads when it commits. A notification only says "this order
+    changed", VTEX keeps the truth, and the nightly reconciliation heals the rare event a
+    database crash in the next ~200 ms could lose (docs/orders.md). ON CONFLICT DO NOTHING
+    makes a duplicate return no row: False. Precondition: PostgreSQL, no transaction open."""
+    from django.db.models.constants import OnConflict
+    from django.db.models.sql import InsertQuery
+
+    meta = HookEvent._meta
+    fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+    query = InsertQuery(HookEvent, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [event])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql}, set_config('synchronous_commit', 'off', true)", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True
+
+
+def hook_event_process(
+    *, event_id: int, force: bool = False, on_applied: Callable[[SyncResult], None] | None = None
+) -> SyncResult | None:
+    """Fetch the event's order from VTEX and reconcile it; record the outcome on the event.
+
+    The event is claimed with one conditional UPDATE (attempts + 1, last_attempt_at = now)
+    that skips a processed event, so a duplicate delivery of the task, or the sweep racing a
+    retry, does nothing and the attempt count never comes from a stale read. `force` (a
+    manager's reprocess) claims a processed event too. `on_applied` runs inside the order
+    sync's transaction (see `order_apply`)."""
+    claim = HookEvent.objects.filter(pk=event_id)
+    if not force:
+        claim = claim.exclude(status=HookEvent.Status.PROCESSED)
+    if not claim.update(attempts=F("attempts") + 1, last_attempt_at=timezone.now()):
+        return None
+    event = HookEvent.objects.select_related("brand").get(pk=event_id)
+    try:
+        result = order_sync(
+            brand=event.brand,
+            vtex_order_id=event.vtex_order_id,
+            source=f"hook:{event.state}",
+            on_applied=on_applied,
+        )
+    except OrderNotInVTEX as exc:
+        # A forged or mistyped id: VTEX does not know it, so there is nothing to reconcile.
+        HookEvent.objects.filter(pk=event_id).update(
+            status=HookEvent.Status.FAILED, last_error=str(exc)[:2000], processed_at=timezone.now()
+        )
+        return None
+    except Exception as exc:
+        HookEvent.objects.filter(pk=event_id).update(status=HookEvent.Status.PENDING, last_error=str(exc)[:2000])
+        raise
+    HookEvent.objects.filter(pk=event_id).update(
+        status=HookEvent.Status.PROCESSED, processed_at=timezone.now(), last_error=""
+    )
+    return result
