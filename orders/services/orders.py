@@ -22,6 +22,7 @@ from commissions.models import Commission, LedgerStage
 from commissions.services import commissions_sync_for_order
 from core import events
 from core.errors import ApplicationError
+from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError
 from orders.attribution import attribution_decide
