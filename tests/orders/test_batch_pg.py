@@ -1,5 +1,5 @@
-"""The batch pipeline (orders.services.batch) on PostgreSQL with real concurrency: 2,000 orders
-arriving as duplicated, reordered notifications drained by two workers; a bad order never
+"""The batch pipeline (orders.services.batch) on PostgreSQL with real concurrency: 150 orders (2,000
+with MGM_TEST_BATCH_ORDERS=2000) arriving as duplicated, reordered notifications drained by two workers; a bad order never
 poisons its batch; a 429 gives the event back until Retry-After; the per-brand budget."""
 
 import os
