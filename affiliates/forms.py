@@ -1,10 +1,9 @@
-"""Forms of the join page, the portal and the back-office decisions. Each form declares exactly
+"""Forms of the join page and the back-office decisions. Each form declares exactly
 the fields a person may send: anything else in the request is ignored (no mass assignment)."""
 
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -12,15 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from affiliates.documents import DOCUMENT_TYPES, DocumentInvalid, document_validate
-from affiliates.models import APPLICANT_COUNTRY_CHOICES, Influencer, PayoutAccount
-from affiliates.portal_selectors import DEFAULT_PERIOD, PERIOD_CHOICES
+from affiliates.models import APPLICANT_COUNTRY_CHOICES
 from affiliates.uploads import kyc_max_bytes
 from campaigns.models import Campaign
 
 _FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 
 
-def _document_type_choices() -> list[Any]:
+def document_type_choices() -> list[Any]:
     """Grouped by country, so the select reads well without JavaScript."""
     countries = dict(APPLICANT_COUNTRY_CHOICES)
     groups: dict[str, list[tuple[str, Any]]] = {}
@@ -83,7 +81,7 @@ class JoinForm(_ApplicationBase):
         label=_("Password (again)"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     country = forms.ChoiceField(label=_("Country"), choices=[("", "—"), *APPLICANT_COUNTRY_CHOICES])
-    document_type = forms.ChoiceField(label=_("Document type"), choices=_document_type_choices)
+    document_type = forms.ChoiceField(label=_("Document type"), choices=document_type_choices)
     document_number = forms.CharField(label=_("Document number"), max_length=30)
     phone = forms.CharField(
         label=_("Mobile phone"),
@@ -147,65 +145,6 @@ class JoinForm(_ApplicationBase):
 
 class JoinExistingForm(_ApplicationBase):
     """A signed-in influencer applying to one more brand."""
-
-
-class PeriodForm(forms.Form):
-    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, initial=DEFAULT_PERIOD, required=False)
-
-
-class ProfileForm(forms.Form):
-    display_name = forms.CharField(label=_("Name to show"), max_length=120)
-    phone = forms.CharField(label=_("Mobile phone"), max_length=24)
-    instagram = forms.CharField(label=_("Instagram"), max_length=60, required=False)
-    tiktok = forms.CharField(label=_("TikTok"), max_length=60, required=False)
-    youtube = forms.CharField(label=_("YouTube"), max_length=60, required=False)
-    audience_size = forms.IntegerField(label=_("Total audience"), min_value=0, max_value=2_000_000_000)
-    fiscal_regime = forms.CharField(
-        label=_("Tax regime"),
-        max_length=40,
-        required=False,
-        help_text=_("Tax regime for withholdings, e.g. simplified regime"),
-    )
-    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-
-    @classmethod
-    def initial_for(cls, influencer: Influencer) -> dict[str, Any]:
-        return {
-            "display_name": influencer.display_name,
-            "phone": influencer.phone,
-            "instagram": influencer.instagram,
-            "tiktok": influencer.tiktok,
-            "youtube": influencer.youtube,
-            "audience_size": influencer.audience_size,
-            "fiscal_regime": influencer.fiscal_regime,
-            "preferred_language": influencer.user.preferred_language,
-        }
-
-
-class PayoutForm(forms.Form):
-    account_holder = forms.CharField(label=_("Account holder"), max_length=200)
-    holder_document_type = forms.ChoiceField(
-        label=_("Holder's document type"), choices=_document_type_choices, required=False
-    )
-    holder_document_number = forms.CharField(label=_("Holder's document number"), max_length=30, required=False)
-    bank_name = forms.CharField(label=_("Bank or wallet"), max_length=120)
-    bank_code = forms.CharField(label=_("Bank code (optional)"), max_length=20, required=False)
-    account_type = forms.ChoiceField(label=_("Account type"), choices=PayoutAccount.AccountType.choices)
-    account_number = forms.CharField(
-        label=_("Account number"),
-        max_length=40,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    key_type = forms.ChoiceField(
-        label=_("Transfer key type"),
-        choices=PayoutAccount.KeyType.choices,
-        required=False,
-        help_text=_("PIX in Brazil, CLABE in Mexico, CBU/CVU in Argentina, CCI in Peru."),
-    )
-    transfer_key = forms.CharField(
-        label=_("Transfer key"), max_length=80, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
 
 
 class ReasonForm(forms.Form):

@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include("config.api_urls")),
-    path("", include("affiliates.urls")),  # /join/<brand>/ and /portal/
-    path("", include("payments.urls")),  # /portal/<brand>/withdrawals/ and /statements/
+    path("", include("affiliates.urls")),  # /join/<brand>/
+    path("", include("portal.urls")),  # /portal/ and every influencer page under it
     path("", include("tracking.urls")),  # /r/<slug> (redirect), /t/conversion
 ]

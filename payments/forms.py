@@ -4,24 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
-class WithdrawalRequestForm(forms.Form):
-    """Shape only; the amount rules (decimals, minimum, available) live in the service."""
-
-    amount = forms.CharField(
-        label=_("Amount"),
-        required=False,
-        max_length=30,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "1500.00"}),
-    )
-    all_available = forms.BooleanField(label=_("Withdraw everything available"), required=False)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("all_available") and not (data.get("amount") or "").strip():
-            raise forms.ValidationError(_("Enter an amount, or choose to withdraw everything available."))
-        return data
-
-
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (sent to the influencer)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000

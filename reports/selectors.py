@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import brand_ids_for_user, scope_queryset
+from reports.charts import DailyPoint
 from reports.models import DailyRollup, ExportJob, SavedReport
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
@@ -154,8 +155,6 @@ def counters_for(*, user: Any, brand: Any) -> list[Counter]:
 
 
 def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: date | None = None) -> DashboardData:
-    from affiliates.portal_selectors import DailyPoint
-
     key = period_key if period_key in PERIODS else DEFAULT_PERIOD
     days = PERIODS[key]
     end = today or timezone.localtime(timezone.now(), brand.tz).date()
@@ -319,3 +318,58 @@ def saved_report_get(*, user: Any, pk: Any) -> SavedReport | None:
 def export_job_list(*, user: Any) -> QuerySet[ExportJob]:
     """A person sees their own export jobs only (files may hold data of a narrower query)."""
     return ExportJob.objects.filter(requested_by=user)
+
+
+# --- One influencer with one brand (the portal's dashboard) ----------------------------------
+
+
+def _influencer_rollups(*, brand_id: int, influencer_id: int, start: date, end: date) -> QuerySet[DailyRollup]:
+    return DailyRollup.objects.filter(brand_id=brand_id, influencer_id=influencer_id, day__gte=start, day__lte=end)
+
+
+def influencer_rollup_totals(*, brand_id: int, influencer_id: int, start: date, end: date) -> dict[str, int]:
+    """Valid clicks, orders (canceled left out), sales and commissions by state (net) of one
+    influencer with one brand over `start`–`end` (inclusive days in the brand's time zone).
+    The rollups are an index lookup, at most ROLLUP_REFRESH_DELAY_SECONDS behind."""
+    sums = _influencer_rollups(brand_id=brand_id, influencer_id=influencer_id, start=start, end=end).aggregate(
+        clicks=Sum("clicks_valid"),
+        orders=Sum("orders"),
+        sales_cents=Sum("revenue_cents"),
+        estimated_cents=Sum("commission_estimated_cents"),
+        confirmed_cents=Sum("commission_confirmed_cents"),
+    )
+    return {key: int(value or 0) for key, value in sums.items()}
+
+
+def influencer_daily_series(*, brand_id: int, influencer_id: int, start: date, end: date) -> list[DailyPoint]:
+    """One point per day from `start` to `end`, days without activity included (for the chart)."""
+    rows = {
+        row["day"]: row
+        for row in _influencer_rollups(brand_id=brand_id, influencer_id=influencer_id, start=start, end=end)
+        .values("day")
+        .annotate(
+            clicks=Sum("clicks_valid"),
+            orders=Sum("orders"),
+            sales=Sum("revenue_cents"),
+            est=Sum("commission_estimated_cents"),
+            conf=Sum("commission_confirmed_cents"),
+        )
+        .order_by()
+    }
+    points = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        row = rows.get(day)
+        if row is None:
+            points.append(DailyPoint(day=day))
+            continue
+        points.append(
+            DailyPoint(
+                day=day,
+                clicks=int(row["clicks"] or 0),
+                orders=int(row["orders"] or 0),
+                sales_cents=int(row["sales"] or 0),
+                commission_cents=int((row["est"] or 0) + (row["conf"] or 0)),
+            )
+        )
+    return points

@@ -9,10 +9,10 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from accounts.scoping import brand_ids_for_user
-from affiliates.charts import trend_chart
 from audit.services import audit_record
 from core.errors import ApplicationError
 from core.storage import private_file_response, private_storage
+from reports.charts import trend_chart
 from reports.exports import export_download_resolve
 from reports.selectors import PERIODS, dashboard_brand_pick, dashboard_build, live_panel
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "integrations",
     "reports",
     "webhooks",  # above everything it listens to (core.events), just under the edges
+    "portal",  # edge: the influencer portal
 ]
 
 MIDDLEWARE = [

@@ -5,9 +5,9 @@ from datetime import date
 from typing import Any
 
 from affiliates.models import Membership
-from affiliates.portal_selectors import Period, portal_commission_totals
 from orders.selectors import commission_totals_for_influencer
 from orders.services import order_apply
+from portal.selectors import Period, portal_commission_totals
 from tests.orders.conftest import order_doc
 
 PERIOD = Period(key="custom", label="February 2024", start=date(2024, 1, 25), end=date(2024, 2, 29))

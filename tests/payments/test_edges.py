@@ -31,7 +31,7 @@ def _portal(user):
 
 
 def _url(name, brand, **kwargs):
-    return reverse(f"payments:{name}", kwargs={"brand_slug": brand.slug, **kwargs})
+    return reverse(f"portal:{name.removeprefix('portal_')}", kwargs={"brand_slug": brand.slug, **kwargs})
 
 
 def test_influencer_requests_a_withdrawal_in_the_portal(brand_a, funded):

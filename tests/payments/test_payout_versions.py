@@ -63,7 +63,7 @@ def _portal_payout(client: Any, influencer: Any, brand: Any, key: str) -> Any:
     session["account_authentication_methods_user"] = str(influencer.user.pk)
     session.save()
     return client.post(
-        reverse("affiliates:portal_payout", kwargs={"brand_slug": brand.slug}),
+        reverse("portal:payout", kwargs={"brand_slug": brand.slug}),
         {
             "account_holder": "Maria Souza",
             "holder_document_type": "BR_CPF",
@@ -191,9 +191,7 @@ def test_the_database_refuses_a_second_open_withdrawal_too(brand_a, pix_funded):
 def test_portal_refuses_a_second_withdrawal_with_the_message(client, brand_a, pix_funded):
     withdrawal_request_create(influencer=pix_funded, brand=brand_a, amount="100.00", requested_by=pix_funded.user)
     client.force_login(pix_funded.user)
-    response = client.post(
-        reverse("payments:portal_withdrawals", kwargs={"brand_slug": brand_a.slug}), {"amount": "50.00"}
-    )
+    response = client.post(reverse("portal:withdrawals", kwargs={"brand_slug": brand_a.slug}), {"amount": "50.00"})
     assert response.status_code == 400
     assert "already have a withdrawal in progress" in response.content.decode()
     assert Withdrawal.objects.count() == 1
@@ -253,7 +251,7 @@ def test_changing_payout_data_above_the_threshold_needs_a_verified_second_factor
     session["account_authentication_methods_user"] = str(pix_funded.user.pk)
     session.save()
     response = verified.post(
-        reverse("affiliates:portal_payout", kwargs={"brand_slug": brand_a.slug}),
+        reverse("portal:payout", kwargs={"brand_slug": brand_a.slug}),
         {
             "account_holder": "Maria Souza",
             "holder_document_type": "BR_CPF",

@@ -279,7 +279,7 @@ def test_the_portal_dashboard_shows_real_numbers(facts: dict[str, Any]) -> None:
     from datetime import date
 
     from affiliates.models import Membership
-    from affiliates.portal_selectors import Period, portal_dashboard
+    from portal.selectors import Period, portal_dashboard
 
     membership = Membership.objects.get(brand=facts["brand"], influencer=facts["influencer"])
     dashboard = portal_dashboard(

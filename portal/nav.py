@@ -1,12 +1,6 @@
-"""The portal's navigation is a list, so other contexts add their sections (payments adds
-"Withdrawals") without touching the portal's templates:
-
-    from affiliates.portal_nav import NavItem, portal_nav_register
-    portal_nav_register(NavItem(key="withdrawals", label=_("Withdrawals"),
-                                url_name="payments:portal_withdrawals", order=45))
-
-Register from the app's `AppConfig.ready()`. Every URL name receives `brand_slug`.
-"""
+"""The portal's navigation: one list of sections, ordered, each a URL name that receives
+`brand_slug`. A new portal page adds its section here (or with `portal_nav_register` from
+the portal's own modules)."""
 
 from dataclasses import dataclass
 
@@ -48,12 +42,14 @@ def portal_nav_items(*, brand_slug: str, current: str, suspended: bool = False) 
 
 
 for _item in (
-    NavItem("dashboard", _("Dashboard"), "affiliates:portal_dashboard", 10),
-    NavItem("codes", _("Codes and links"), "affiliates:portal_codes", 20, while_suspended=False),
-    NavItem("orders", _("Orders"), "affiliates:portal_orders", 30),
-    NavItem("earnings", _("Earnings"), "affiliates:portal_earnings", 40),
-    NavItem("profile", _("Profile"), "affiliates:portal_profile", 60),
-    NavItem("payout", _("Payout data"), "affiliates:portal_payout", 70),
-    NavItem("security", _("Security"), "affiliates:portal_security", 80),
+    NavItem("dashboard", _("Dashboard"), "portal:dashboard", 10),
+    NavItem("codes", _("Codes and links"), "portal:codes", 20, while_suspended=False),
+    NavItem("orders", _("Orders"), "portal:orders", 30),
+    NavItem("earnings", _("Earnings"), "portal:earnings", 40),
+    NavItem("withdrawals", _("Withdrawals"), "portal:withdrawals", 45),
+    NavItem("statements", _("Statements"), "portal:statements", 50),
+    NavItem("profile", _("Profile"), "portal:profile", 60),
+    NavItem("payout", _("Payout data"), "portal:payout", 70),
+    NavItem("security", _("Security"), "portal:security", 80),
 ):
     portal_nav_register(_item)

@@ -1,11 +1,7 @@
 """Reads behind the influencer portal, always for one membership (one influencer with one
-brand), so a page can only ever show the signed-in person's own data.
-
-Orders, clicks, links and the ledger arrive with later issues (orders, tracking, payments).
-Each has its own clearly named function here returning the empty answer of the right shape;
-those issues replace the bodies, and the pages, which already render the empty states, do not
-change.
-"""
+brand), so a page can only ever show the signed-in person's own data. Each context is read
+through its own selectors (codes, tracking, orders, payments, reports); this module only
+shapes their answers for the pages."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,7 +12,15 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from affiliates.models import Membership
+from codes.models import Code
+from codes.selectors import code_list_for_influencer
+from orders.selectors import commission_totals_for_influencer, order_list_for_influencer
 from orders.statuses import vtex_status_label
+from payments.models import AccountKind
+from payments.selectors import balances_for, ledger_entry_list
+from reports.charts import DailyPoint
+from reports.selectors import influencer_daily_series, influencer_rollup_totals
+from tracking.selectors import link_list_for_influencer, link_public_url
 
 # --- Periods --------------------------------------------------------------------------------
 
@@ -67,15 +71,6 @@ class CommissionTotals:
     @property
     def is_empty(self) -> bool:
         return not (self.estimated_cents or self.confirmed_cents or self.available_cents or self.paid_cents)
-
-
-@dataclass(frozen=True)
-class DailyPoint:
-    day: date
-    clicks: int = 0
-    orders: int = 0
-    sales_cents: int = 0
-    commission_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,49 +141,33 @@ def mask_name(value: str) -> str:
 # --- The seams: one function per source -----------------------------------------------------
 
 
-def _rollups(membership: Membership, period: Period) -> Any:
-    from reports.models import DailyRollup
-
-    return DailyRollup.objects.filter(
-        brand_id=membership.brand_id,
-        influencer_id=membership.influencer_id,
-        day__gte=period.start,
-        day__lte=period.end,
+def _rollup_totals(membership: Membership, period: Period) -> dict[str, int]:
+    return influencer_rollup_totals(
+        brand_id=membership.brand_id, influencer_id=membership.influencer_id, start=period.start, end=period.end
     )
 
 
 def portal_click_count(*, membership: Membership, period: Period) -> int:
     """Valid clicks on the influencer's links for this brand in the period (from the rollups)."""
-    from django.db.models import Sum
-
-    return int(_rollups(membership, period).aggregate(n=Sum("clicks_valid"))["n"] or 0)
+    return _rollup_totals(membership, period)["clicks"]
 
 
 def portal_order_totals(*, membership: Membership, period: Period) -> tuple[int, int]:
     """(attributed orders, their value in cents) placed in the period, canceled ones left out
     (from the rollups)."""
-    from django.db.models import Sum
-
-    totals = _rollups(membership, period).aggregate(n=Sum("orders"), sales=Sum("revenue_cents"))
-    return int(totals["n"] or 0), int(totals["sales"] or 0)
+    totals = _rollup_totals(membership, period)
+    return totals["orders"], totals["sales_cents"]
 
 
 def portal_commission_totals(*, membership: Membership, period: Period | None = None) -> CommissionTotals:
     """Commission money by state; with a period, commissions of orders placed in it. Available
     and paid are the ledger balances now (money is not tied to one order once released)."""
-    from orders.selectors import commission_totals_for_influencer
-    from payments.selectors import balances_for
-
     brand, influencer = membership.brand, membership.influencer
     if period is not None:
         # The dashboard's period: the rollups hold the same net-by-state sums per day (an index
         # lookup, not a scan of every commission; at most ROLLUP_REFRESH_DELAY_SECONDS behind).
-        from django.db.models import Sum
-
-        sums = _rollups(membership, period).aggregate(
-            estimated=Sum("commission_estimated_cents"), confirmed=Sum("commission_confirmed_cents")
-        )
-        estimated, confirmed = int(sums["estimated"] or 0), int(sums["confirmed"] or 0)
+        sums = _rollup_totals(membership, period)
+        estimated, confirmed = sums["estimated_cents"], sums["confirmed_cents"]
     else:
         totals = commission_totals_for_influencer(influencer=influencer, brand=brand)
         estimated = totals.get("estimated", 0)
@@ -204,43 +183,13 @@ def portal_commission_totals(*, membership: Membership, period: Period | None = 
 
 def portal_daily_series(*, membership: Membership, period: Period) -> list[DailyPoint]:
     """One point per day of the period, days without activity included (for the chart)."""
-    from django.db.models import Sum
-
-    rows = {
-        row["day"]: row
-        for row in _rollups(membership, period)
-        .values("day")
-        .annotate(
-            clicks=Sum("clicks_valid"),
-            orders=Sum("orders"),
-            sales=Sum("revenue_cents"),
-            est=Sum("commission_estimated_cents"),
-            conf=Sum("commission_confirmed_cents"),
-        )
-        .order_by()
-    }
-    points = []
-    for day in period.days:
-        row = rows.get(day)
-        if row is None:
-            points.append(DailyPoint(day=day))
-            continue
-        points.append(
-            DailyPoint(
-                day=day,
-                clicks=int(row["clicks"] or 0),
-                orders=int(row["orders"] or 0),
-                sales_cents=int(row["sales"] or 0),
-                commission_cents=int((row["est"] or 0) + (row["conf"] or 0)),
-            )
-        )
-    return points
+    return influencer_daily_series(
+        brand_id=membership.brand_id, influencer_id=membership.influencer_id, start=period.start, end=period.end
+    )
 
 
 def portal_order_list(*, membership: Membership, period: Period | None = None) -> list[PortalOrder]:
     """The influencer's attributed orders with this brand, newest first, customer masked."""
-    from orders.selectors import order_list_for_influencer
-
     orders = order_list_for_influencer(
         influencer=membership.influencer,
         brand=membership.brand,
@@ -274,9 +223,6 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
     A line's stage is where the money went (the influencer account that grew most: estimated,
     on hold, available, reserved, paid); a line that only takes money away (a reversal or a
     clawback) shows the stage it left, with a negative amount."""
-    from payments.models import AccountKind
-    from payments.selectors import ledger_entry_list
-
     entries = ledger_entry_list(brand_ids={membership.brand_id}).filter(account__influencer=membership.influencer)
     txn_ids = list(
         entries.order_by("-transaction__occurred_at", "-transaction_id")
@@ -311,8 +257,6 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
 
 def portal_link_list(*, membership: Membership) -> list[PortalLink]:
     """The influencer's tracked links with this brand (tracking context)."""
-    from tracking.selectors import link_list_for_influencer, link_public_url
-
     return [
         PortalLink(pk=link.pk, url=link_public_url(slug=link.slug), label=link.label, clicks=link.valid_clicks)  # type: ignore[attr-defined]
         for link in link_list_for_influencer(influencer=membership.influencer, brand=membership.brand)
@@ -321,23 +265,17 @@ def portal_link_list(*, membership: Membership) -> list[PortalLink]:
 
 def portal_code_list(*, membership: Membership) -> list[PortalCode]:
     """The influencer's discount codes with this brand (codes context)."""
-    from codes.selectors import code_list_for_influencer
-
     codes = code_list_for_influencer(influencer=membership.influencer, brand=membership.brand)
     return [_portal_code(code) for code in codes]
 
 
 def portal_code_get(*, membership: Membership, pk: int) -> PortalCode | None:
     """One of the influencer's codes with this brand; None for anybody else's."""
-    from codes.selectors import code_list_for_influencer
-
     code = code_list_for_influencer(influencer=membership.influencer, brand=membership.brand).filter(pk=pk).first()
     return _portal_code(code) if code is not None else None
 
 
 def _portal_code(code: Any) -> PortalCode:
-    from codes.models import Code
-
     return PortalCode(
         pk=code.pk,
         code=code.text,

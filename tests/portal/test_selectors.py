@@ -3,10 +3,9 @@ from datetime import date
 
 import pytest
 
-from affiliates.charts import trend_chart
-from affiliates.portal_nav import NavItem, portal_nav_items, portal_nav_register
-from affiliates.portal_selectors import (
-    DailyPoint,
+from core.crypto import mask
+from portal.nav import NavItem, portal_nav_items, portal_nav_register
+from portal.selectors import (
     mask_name,
     period_resolve,
     portal_dashboard,
@@ -14,7 +13,7 @@ from affiliates.portal_selectors import (
     portal_link_list,
     portal_order_list,
 )
-from core.crypto import mask
+from reports.charts import DailyPoint, trend_chart
 from tests.factories import MembershipFactory
 
 BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
@@ -78,16 +77,17 @@ def test_empty_chart_is_a_flat_line():
     assert {p.split(",")[1] for p in chart.sales_line.split()} == {str(chart.baseline_y)}
 
 
-def test_other_contexts_add_portal_sections_to_the_nav():
-    portal_nav_register(NavItem("withdrawals", "Withdrawals", "affiliates:portal_earnings", 45))
+def test_portal_sections_are_ordered_and_codes_hidden_while_suspended():
+    portal_nav_register(NavItem("extra", "Extra", "portal:earnings", 41))
     try:
-        keys = [item["key"] for item in portal_nav_items(brand_slug="acme", current="withdrawals")]
-        assert keys.index("withdrawals") == keys.index("earnings") + 1
+        keys = [item["key"] for item in portal_nav_items(brand_slug="acme", current="extra")]
+        assert keys.index("extra") == keys.index("earnings") + 1
+        assert keys.index("withdrawals") == keys.index("extra") + 1
         assert "codes" not in [i["key"] for i in portal_nav_items(brand_slug="acme", current="x", suspended=True)]
     finally:
-        from affiliates import portal_nav
+        from portal import nav
 
-        portal_nav._ITEMS.pop("withdrawals")
+        nav._ITEMS.pop("extra")
 
 
 def test_vtex_statuses_read_as_words_and_unknown_ones_as_sent():

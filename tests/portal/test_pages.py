@@ -27,7 +27,7 @@ PORTAL_PAGES = [
 
 
 def url(name: str, brand: Any, **kwargs: Any) -> str:
-    return reverse(f"affiliates:{name}", kwargs={"brand_slug": brand.slug, **kwargs})
+    return reverse(f"portal:{name.removeprefix('portal_')}", kwargs={"brand_slug": brand.slug, **kwargs})
 
 
 def reauthenticated(client: Any, user: Any) -> Any:
@@ -67,11 +67,11 @@ def test_portal_needs_a_signed_in_influencer(client, brand_a, manager_a):
     assert "/accounts/login/" in response["Location"]
     client.force_login(manager_a)  # staff, not an influencer
     assert client.get(url("portal_dashboard", brand_a)).status_code == 404
-    assert client.get(reverse("affiliates:portal")).status_code == 404
+    assert client.get(reverse("portal:home")).status_code == 404
 
 
 def test_portal_home_goes_straight_to_the_only_brand(portal, approved):
-    response = portal.get(reverse("affiliates:portal"))
+    response = portal.get(reverse("portal:home"))
     assert response.status_code == 302
     assert response["Location"] == url("portal_dashboard", approved.brand)
 
@@ -337,7 +337,7 @@ def test_portal_forms_require_csrf(approved):
 def test_influencer_with_two_brands_picks_one(client, approved, brand_b):
     MembershipFactory(brand=brand_b, influencer=approved.influencer, status="pending")
     client.force_login(approved.influencer.user)
-    response = client.get(reverse("affiliates:portal"))
+    response = client.get(reverse("portal:home"))
     assert response.status_code == 200
     html = response.content.decode()
     assert url("portal_dashboard", approved.brand) in html
@@ -354,7 +354,7 @@ def test_chart_coordinates_are_not_localised(portal, approved):
 
 def test_every_page_links_influencers_to_their_portal(client, approved):
     client.force_login(approved.influencer.user)
-    assert reverse("affiliates:portal") in client.get(reverse("home")).content.decode()
+    assert reverse("portal:home") in client.get(reverse("home")).content.decode()
 
 
 def test_influencer_sets_their_tax_regime_in_the_profile_and_it_is_audited(portal, approved):
@@ -441,7 +441,7 @@ def test_earnings_list_the_ledger_movements_newest_first(portal, approved):
     stranger = MembershipFactory(brand=brand, status="approved").influencer
     ledger_commission_accrue(brand=brand, influencer=stranger, commission_ref="v999-01", amount_cents=777)
 
-    from affiliates.portal_selectors import portal_earning_list
+    from portal.selectors import portal_earning_list
 
     with translation_override("en"):
         lines = portal_earning_list(membership=approved)

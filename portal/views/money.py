@@ -1,5 +1,6 @@
-"""Portal pages: balances and withdrawals, payout statements (HTML and PDF). Thin: the portal
-decorator (affiliates) checks the person and the brand, a service or selector does the work."""
+"""Portal pages about money: balances and withdrawals, payout statements (HTML and PDF). Thin:
+the `portal_view` decorator checks the person and the brand, a payments service or selector
+does the work."""
 
 from datetime import date
 from typing import Any
@@ -10,18 +11,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from affiliates.models import Membership
-from affiliates.views import portal_view
 from core.errors import ApplicationError
-from payments.forms import WithdrawalRequestForm
-from payments.pdf import statement_pdf
+from payments import pdf as payments_pdf
 from payments.selectors import balances_for, influencer_withdrawals, statement_build, statement_periods
 from payments.services import payout_period_for, withdrawal_request_create
+from portal.access import portal_view
+from portal.forms import WithdrawalRequestForm
 
 VISIBLE = (Membership.Status.APPROVED, Membership.Status.SUSPENDED)
 
 
 @portal_view("withdrawals", needs=VISIBLE)
-def portal_withdrawals(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+def withdrawals(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     brand, influencer = context["brand"], context["influencer"]
     form = WithdrawalRequestForm(request.POST or None)
     status = 200
@@ -39,25 +40,25 @@ def portal_withdrawals(request: HttpRequest, context: dict[str, Any]) -> HttpRes
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Withdrawal %(w)s requested; finance will review it.") % {"w": withdrawal})
-                return redirect("payments:portal_withdrawals", brand_slug=brand.slug)
+                return redirect("portal:withdrawals", brand_slug=brand.slug)
         status = 400
     context.update(
         form=form,
         balances=balances_for(brand=brand, influencer=influencer),
         withdrawals=influencer_withdrawals(influencer=influencer).filter(brand=brand)[:50],
     )
-    template = "payments/portal/withdrawals.html"
+    template = "portal/withdrawals.html"
     if getattr(request, "htmx", False):
         template += "#withdrawal-panel"
     return render(request, template, context, status=status)
 
 
 @portal_view("statements", needs=VISIBLE)
-def portal_statements(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+def statements(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context.update(
         periods=statement_periods(influencer=context["influencer"], brand=context["brand"]),
     )
-    return render(request, "payments/portal/statements.html", context)
+    return render(request, "portal/statements.html", context)
 
 
 def _period(value: str) -> date:
@@ -71,16 +72,16 @@ def _period(value: str) -> date:
 
 
 @portal_view("statements", needs=VISIBLE)
-def portal_statement(request: HttpRequest, context: dict[str, Any], period: str) -> HttpResponse:
+def statement(request: HttpRequest, context: dict[str, Any], period: str) -> HttpResponse:
     statement = statement_build(influencer=context["influencer"], brand=context["brand"], period_start=_period(period))
     context.update(statement=statement)
-    return render(request, "payments/portal/statement.html", context)
+    return render(request, "portal/statement.html", context)
 
 
 @portal_view("statements", needs=VISIBLE)
-def portal_statement_pdf(request: HttpRequest, context: dict[str, Any], period: str) -> HttpResponse:
+def statement_pdf(request: HttpRequest, context: dict[str, Any], period: str) -> HttpResponse:
     statement = statement_build(influencer=context["influencer"], brand=context["brand"], period_start=_period(period))
-    response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+    response = HttpResponse(payments_pdf.statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="statement-{statement.brand.slug}-{statement.period_start:%Y%m%d}.pdf"'
     )

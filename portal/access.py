@@ -1,0 +1,87 @@
+"""Who may see a portal page: signed in, an influencer, second factor passed if they enabled
+one, and a membership with the brand in the URL. Every portal view is wrapped by
+`portal_view`, which also builds the context every page shares (brand, membership, nav)."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from affiliates.models import Influencer, Membership
+from affiliates.selectors import influencer_for_user, membership_list_for_user
+from portal.nav import portal_nav_items
+
+PortalView = Callable[..., HttpResponse]
+
+APPROVED = (Membership.Status.APPROVED,)
+ACTIVE_OR_SUSPENDED = (Membership.Status.APPROVED, Membership.Status.SUSPENDED)
+
+
+def has_confirmed_totp(user: Any) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def activate_preferred_language(request: HttpRequest, influencer: Influencer) -> None:
+    # The language switcher's cookie wins (this browser's choice); without it, the profile's.
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    language = influencer.user.preferred_language
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+
+
+def influencer_or_404(request: HttpRequest) -> Influencer:
+    influencer = influencer_for_user(user=request.user)
+    if influencer is None:
+        raise Http404
+    return influencer
+
+
+def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callable[[PortalView], PortalView]:
+    """Signed in, an influencer, second factor passed if they enabled one, and a membership
+    with the brand in the URL. `needs` lists the statuses the section requires; other
+    statuses see the membership status page instead."""
+
+    def decorator(view: PortalView) -> PortalView:
+        @never_cache
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, brand_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            user: Any = request.user
+            # One query gives the person, the brand in the URL and the brand switcher.
+            memberships = list(membership_list_for_user(user=user))
+            influencer = memberships[0].influencer if memberships else influencer_or_404(request)
+            if not user.is_verified() and has_confirmed_totp(user):
+                return redirect_to_login(request.get_full_path(), reverse("two_factor"), "next")
+            membership = next((m for m in memberships if m.brand.slug == brand_slug), None)
+            if membership is None:
+                raise Http404
+            activate_preferred_language(request, influencer)
+            context = {
+                "brand": membership.brand,
+                "membership": membership,
+                "influencer": influencer,
+                "other_memberships": [m for m in memberships if m.pk != membership.pk],
+                "nav_items": portal_nav_items(
+                    brand_slug=brand_slug,
+                    current=section,
+                    suspended=membership.status != Membership.Status.APPROVED,
+                ),
+                "section": section,
+            }
+            if needs is not None and membership.status not in needs:
+                return render(request, "portal/status.html", context)
+            return view(request, context, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

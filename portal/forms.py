@@ -1,0 +1,96 @@
+"""Forms of the influencer portal. Each declares exactly the fields a person may send: anything
+else in the request is ignored (no mass assignment)."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from affiliates.forms import document_type_choices
+from affiliates.models import Influencer, PayoutAccount
+from core.errors import ApplicationError
+from portal.selectors import DEFAULT_PERIOD, PERIOD_CHOICES
+
+
+def apply_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Put a service's refusal on the field it names, or at the top of the form."""
+    field = exc.extra.get("field")
+    form.add_error(field if field in form.fields else None, str(exc.message))
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, initial=DEFAULT_PERIOD, required=False)
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Name to show"), max_length=120)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=24)
+    instagram = forms.CharField(label=_("Instagram"), max_length=60, required=False)
+    tiktok = forms.CharField(label=_("TikTok"), max_length=60, required=False)
+    youtube = forms.CharField(label=_("YouTube"), max_length=60, required=False)
+    audience_size = forms.IntegerField(label=_("Total audience"), min_value=0, max_value=2_000_000_000)
+    fiscal_regime = forms.CharField(
+        label=_("Tax regime"),
+        max_length=40,
+        required=False,
+        help_text=_("Tax regime for withholdings, e.g. simplified regime"),
+    )
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    @classmethod
+    def initial_for(cls, influencer: Influencer) -> dict[str, Any]:
+        return {
+            "display_name": influencer.display_name,
+            "phone": influencer.phone,
+            "instagram": influencer.instagram,
+            "tiktok": influencer.tiktok,
+            "youtube": influencer.youtube,
+            "audience_size": influencer.audience_size,
+            "fiscal_regime": influencer.fiscal_regime,
+            "preferred_language": influencer.user.preferred_language,
+        }
+
+
+class PayoutForm(forms.Form):
+    account_holder = forms.CharField(label=_("Account holder"), max_length=200)
+    holder_document_type = forms.ChoiceField(
+        label=_("Holder's document type"), choices=document_type_choices, required=False
+    )
+    holder_document_number = forms.CharField(label=_("Holder's document number"), max_length=30, required=False)
+    bank_name = forms.CharField(label=_("Bank or wallet"), max_length=120)
+    bank_code = forms.CharField(label=_("Bank code (optional)"), max_length=20, required=False)
+    account_type = forms.ChoiceField(label=_("Account type"), choices=PayoutAccount.AccountType.choices)
+    account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    key_type = forms.ChoiceField(
+        label=_("Transfer key type"),
+        choices=PayoutAccount.KeyType.choices,
+        required=False,
+        help_text=_("PIX in Brazil, CLABE in Mexico, CBU/CVU in Argentina, CCI in Peru."),
+    )
+    transfer_key = forms.CharField(
+        label=_("Transfer key"), max_length=80, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+
+
+class WithdrawalRequestForm(forms.Form):
+    """Shape only; the amount rules (decimals, minimum, available) live in the service."""
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "1500.00"}),
+    )
+    all_available = forms.BooleanField(label=_("Withdraw everything available"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("all_available") and not (data.get("amount") or "").strip():
+            raise forms.ValidationError(_("Enter an amount, or choose to withdraw everything available."))
+        return data

@@ -1,0 +1,25 @@
+"""The influencer portal, under /portal/ (paths unchanged since they moved here from
+affiliates and payments; names are `portal:<page>`)."""
+
+from django.urls import path
+
+from portal.views import account, money, pages
+
+app_name = "portal"
+
+urlpatterns = [
+    path("portal/", pages.home, name="home"),
+    path("portal/<slug:brand_slug>/", pages.dashboard, name="dashboard"),
+    path("portal/<slug:brand_slug>/codes/", pages.codes, name="codes"),
+    path("portal/<slug:brand_slug>/codes/<int:code_pk>/qr.svg", pages.code_qr, name="code_qr"),
+    path("portal/<slug:brand_slug>/orders/", pages.orders, name="orders"),
+    path("portal/<slug:brand_slug>/earnings/", pages.earnings, name="earnings"),
+    path("portal/<slug:brand_slug>/withdrawals/", money.withdrawals, name="withdrawals"),
+    path("portal/<slug:brand_slug>/statements/", money.statements, name="statements"),
+    path("portal/<slug:brand_slug>/statements/<str:period>/", money.statement, name="statement"),
+    path("portal/<slug:brand_slug>/statements/<str:period>/pdf/", money.statement_pdf, name="statement_pdf"),
+    path("portal/<slug:brand_slug>/profile/", account.profile, name="profile"),
+    path("portal/<slug:brand_slug>/payout/", account.payout, name="payout"),
+    path("portal/<slug:brand_slug>/security/", account.security, name="security"),
+    path("portal/<slug:brand_slug>/security/disable-2fa/", account.security_disable, name="security_disable"),
+]
