@@ -134,3 +134,27 @@ def granian(
         cwd=ROOT,
         env={**os.environ},
     )
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc): a server's
+    own cost per request, which other load on a shared machine does not inflate the way it
+    inflates latency."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))  # fields[1]: ppid
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        total += cpu.get(current, 0.0)
+        stack.extend(children.get(current, []))
+    return total

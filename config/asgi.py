@@ -1,14 +1,22 @@
-"""ASGI entry point (granian --interface asgi): the click edge in front of Django's ASGI
-application, one process (config/click_edge.py)."""
+"""ASGI entry point (granian --interface asgi): the click edge answers `/r/<slug>` on the event
+loop (config/click_edge.py); everything else is Django's WSGI handler on a bounded pool of
+threads (config/wsgi_bridge.py), one process."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-django_application = get_asgi_application()
+_wsgi = get_wsgi_application()
+
+from django.conf import settings  # noqa: E402 - after the settings module is chosen
 
 from config.click_edge import ClickEdge  # noqa: E402 - needs the apps loaded
+from config.wsgi_bridge import WsgiBridge  # noqa: E402
+
+# As many threads as the edge lets requests into Django at once: a thread never waits for work
+# the edge has admitted, and never more threads than pooled connections.
+django_application = WsgiBridge(_wsgi, threads=settings.WEB_DJANGO_CONCURRENCY)
 
 application = ClickEdge(django_application)

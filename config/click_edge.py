@@ -11,8 +11,9 @@ the 302. It never queries the database: a cache miss, an unknown or inactive slu
 whose host left the brand's allowlist are handed to Django, whose view (the same rules) loads
 the entry and renders the translated 404 page.
 
-Everything else goes to Django, at most `WEB_DJANGO_CONCURRENCY` requests at a time per process
-(each one holds a thread and, while it queries, a pooled database connection); up to
+Everything else goes to Django (its WSGI handler on a pool of threads, config/wsgi_bridge.py),
+at most `WEB_DJANGO_CONCURRENCY` requests at a time per process (each one holds a thread and,
+while it queries, a pooled database connection); up to
 `WEB_DJANGO_QUEUE` more wait their turn on the event loop, and past that the edge answers 503
 with `Retry-After` at once instead of letting latency grow without bound (backpressure).
 """
@@ -152,5 +153,8 @@ class ClickEdge:
                     await tracking_aredis_close()
                 except Exception:
                     logger.warning("closing the click edge's Redis client failed", exc_info=True)
+                shutdown = getattr(self.app, "shutdown", None)  # the WSGI bridge's threads
+                if shutdown is not None:
+                    shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from core import events
+        from core.panel_cache import on_rollups_moved
+
+        # Cached dashboard and portal panels follow the rollups they sum (core/panel_cache.py).
+        events.subscribe("rollups.moved", on_rollups_moved)

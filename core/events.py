@@ -28,6 +28,10 @@ EVENTS: dict[str, str] = {
     # Facts that reports aggregate changed for these (brand id, moment) pairs: orders, commissions,
     # clicks. Payload: points=Iterable[tuple[int, datetime | None]].
     "facts.changed": "points",
+    # Reports rewrote the daily rollups of these days of a brand, and the rows of these
+    # influencers changed (after commit). Cached panels over them are stale (core/panel_cache.py).
+    # Payload: brand_id=int, influencer_ids=frozenset[int], days=list[date].
+    "rollups.moved": "brand_id, influencer_ids, days",
     # Affiliates is about to save an influencer's new payout data; a handler may refuse it by
     # raising ApplicationError (payments: two-factor above a balance threshold).
     # Payload: influencer=Influencer, actor=User | None.

@@ -24,6 +24,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core import events
 from reports.models import DailyRollup, LineRollup, RollupDay
 
 logger = logging.getLogger(__name__)
@@ -303,6 +304,7 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
             commissions = _commission_facts(brand=brand, start=start, end=end)
             computed, tiers = _compute(brand=brand, start=start, end=end, commissions=commissions)
             lines = _compute_lines(brand=brand, start=start, end=end, commissions=commissions)
+            before = _rows_by_influencer(brand=brand, start=start, end=end)
             DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
             LineRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
             DailyRollup.objects.bulk_create(
@@ -338,7 +340,29 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
             )
             RollupDay.objects.filter(brand=brand, day__gte=start, day__lte=end).update(refreshed_at=now)
             written += len(computed)
+            after: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
+            for (day, campaign_id, influencer_id, variant_id, country), values in computed.items():
+                after[influencer_id].add(
+                    (day, campaign_id, variant_id, country, *(int(values.get(c) or 0) for c in COUNTERS))
+                )
+            moved = frozenset(pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk))
+            if moved:
+                # After commit: a reader that sees the new generation reads the new rows.
+                transaction.on_commit(
+                    partial(events.publish, "rollups.moved", brand_id=brand.pk, influencer_ids=moved, days=run_days)
+                )
     return written
+
+
+def _rows_by_influencer(*, brand: Any, start: date, end: date) -> dict[int, set[tuple[Any, ...]]]:
+    """The rollup rows of these days as they stand, per influencer: compared with the rows a
+    refresh writes, they say whose numbers moved (cached panels of the others stay valid)."""
+    rows: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
+    for influencer_id, *row in DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).values_list(
+        "influencer_id", "day", "campaign_id", "variant_id", "country", *COUNTERS
+    ):
+        rows[influencer_id].add(tuple(row))
+    return rows
 
 
 def _days_by_brand(points: Iterable[tuple[int, datetime | None]]) -> dict[int, set[date]]:

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import brand_ids_for_user, scope_queryset
+from core.panel_cache import brand_scope, influencer_scope, panel_cached
 from reports.charts import DailyPoint
 from reports.models import DailyRollup, ExportJob, SavedReport
 
@@ -154,63 +155,78 @@ def counters_for(*, user: Any, brand: Any) -> list[Counter]:
     return counters
 
 
+_SUMS = {
+    "clicks": "clicks_valid",
+    "screened": "clicks_screened",
+    "visitors": "unique_visitors",
+    "orders": "orders",
+    "revenue": "revenue_cents",
+    "returned": "returned_orders",
+    "est": "commission_estimated_cents",
+    "conf": "commission_confirmed_cents",
+}
+
+
+def dashboard_rollup_panels(*, brand_id: int, start: date, end: date) -> dict[str, Any]:
+    """What the dashboard sums from the brand's rollups for [start, end]: per-day sums, the
+    previous period's totals and per-campaign / per-influencer sums, as plain numbers. Cached per
+    brand and period until the brand's rollups move (core/panel_cache.py); every manager of the
+    brand opening the same period reads it once."""
+
+    def build() -> dict[str, Any]:
+        days = (end - start).days + 1
+        base = DailyRollup.objects.filter(brand_id=brand_id)
+        current = base.filter(day__gte=start, day__lte=end)
+        before = _totals(base.filter(day__gte=start - timedelta(days=days), day__lte=start - timedelta(days=1)))
+        # Three reads of the period's rollup rows (the (brand, day) index), not one per panel: the
+        # daily series also gives the period's totals, and one (campaign, influencer) grouping gives
+        # both top lists.
+        sums = {key: Sum(column) for key, column in _SUMS.items()}
+        by_day = {
+            row["day"]: {key: int(row[key] or 0) for key in _SUMS}
+            for row in current.values("day").annotate(**sums).order_by()
+        }
+        pairs = current.values("campaign_id", "influencer_id").annotate(
+            revenue=Sum("revenue_cents"),
+            orders=Sum("orders"),
+            clicks=Sum("clicks_valid"),
+            est=Sum("commission_estimated_cents"),
+            conf=Sum("commission_confirmed_cents"),
+        )
+        per: dict[str, dict[int, dict[str, int]]] = {"campaign_id": {}, "influencer_id": {}}
+        for pair in pairs.order_by():
+            for field_id, acc in per.items():
+                item = acc.setdefault(pair[field_id], dict.fromkeys(("revenue", "orders", "clicks", "commissions"), 0))
+                item["revenue"] += int(pair["revenue"] or 0)
+                item["orders"] += int(pair["orders"] or 0)
+                item["clicks"] += int(pair["clicks"] or 0)
+                item["commissions"] += int(pair["est"] or 0) + int(pair["conf"] or 0)
+        return {"by_day": by_day, "before": before, "per": per}
+
+    return panel_cached(scopes=[brand_scope(brand_id)], key=f"dashboard:{brand_id}:{start}:{end}", build=build)
+
+
 def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: date | None = None) -> DashboardData:
     key = period_key if period_key in PERIODS else DEFAULT_PERIOD
     days = PERIODS[key]
     end = today or timezone.localtime(timezone.now(), brand.tz).date()
     start = end - timedelta(days=days - 1)
-    previous_start, previous_end = start - timedelta(days=days), start - timedelta(days=1)
-    base = DailyRollup.objects.filter(brand=brand)
-    current = base.filter(day__gte=start, day__lte=end)
-    before = _totals(base.filter(day__gte=previous_start, day__lte=previous_end))
-
-    # Three reads of the period's rollup rows (the (brand, day) index), not one per panel: the
-    # daily series also gives the period's totals, and one (campaign, influencer) grouping gives
-    # both top lists.
-    sums = {
-        "clicks": Sum("clicks_valid"),
-        "screened": Sum("clicks_screened"),
-        "visitors": Sum("unique_visitors"),
-        "orders": Sum("orders"),
-        "revenue": Sum("revenue_cents"),
-        "returned": Sum("returned_orders"),
-        "est": Sum("commission_estimated_cents"),
-        "conf": Sum("commission_confirmed_cents"),
-    }
-    by_day: dict[Any, dict[str, Any]] = {
-        r["day"]: r for r in (dict(row) for row in current.values("day").annotate(**sums).order_by())
-    }
-    totals = {key: sum(int(row[key] or 0) for row in by_day.values()) for key in sums}
+    panels = dashboard_rollup_panels(brand_id=brand.pk, start=start, end=end)
+    by_day, before, per = panels["by_day"], panels["before"], panels["per"]
+    totals = {key: sum(row[key] for row in by_day.values()) for key in _SUMS}
     series = []
     for i in range(days):
         day = start + timedelta(days=i)
-        row: dict[str, Any] = dict(by_day.get(day) or {})
+        row: dict[str, int] = by_day.get(day) or {}
         series.append(
             DailyPoint(
                 day=day,
-                clicks=int(row.get("clicks") or 0),
-                orders=int(row.get("orders") or 0),
-                sales_cents=int(row.get("revenue") or 0),
-                commission_cents=int((row.get("est") or 0) + (row.get("conf") or 0)),
+                clicks=row.get("clicks", 0),
+                orders=row.get("orders", 0),
+                sales_cents=row.get("revenue", 0),
+                commission_cents=row.get("est", 0) + row.get("conf", 0),
             )
         )
-
-    pairs = current.values("campaign_id", "influencer_id").annotate(
-        revenue=Sum("revenue_cents"),
-        orders=Sum("orders"),
-        clicks=Sum("clicks_valid"),
-        est=Sum("commission_estimated_cents"),
-        conf=Sum("commission_confirmed_cents"),
-    )
-    per: dict[str, dict[int, dict[str, int]]] = {"campaign_id": {}, "influencer_id": {}}
-    for row_ in pairs.order_by():
-        pair: dict[str, Any] = dict(row_)
-        for field_id, acc in per.items():
-            item = acc.setdefault(pair[field_id], dict.fromkeys(("revenue", "orders", "clicks", "commissions"), 0))
-            item["revenue"] += int(pair["revenue"] or 0)
-            item["orders"] += int(pair["orders"] or 0)
-            item["clicks"] += int(pair["clicks"] or 0)
-            item["commissions"] += int(pair["est"] or 0) + int(pair["conf"] or 0)
 
     def top(field_id: str, names_of: Any) -> list[dict[str, Any]]:
         ranked = sorted(
@@ -323,39 +339,60 @@ def export_job_list(*, user: Any) -> QuerySet[ExportJob]:
 # --- One influencer with one brand (the portal's dashboard) ----------------------------------
 
 
-def _influencer_rollups(*, brand_id: int, influencer_id: int, start: date, end: date) -> QuerySet[DailyRollup]:
-    return DailyRollup.objects.filter(brand_id=brand_id, influencer_id=influencer_id, day__gte=start, day__lte=end)
+def influencer_rollup_days(
+    *, brand_id: int, influencer_id: int, start: date, end: date
+) -> dict[date, tuple[int, int, int, int, int]]:
+    """One influencer's rollup numbers with one brand per day with activity in `start`–`end`
+    (inclusive days in the brand's time zone): (valid clicks, orders, sales cents, estimated
+    cents, confirmed cents). One read of the (brand, influencer, day) rows, cached until the
+    influencer's rollups move (a refresh that changes their rows publishes `rollups.moved`;
+    core/panel_cache.py): the day payouts land, a whole community opening the portal costs the
+    database one read per person and period."""
+
+    def build() -> dict[date, tuple[int, int, int, int, int]]:
+        rows = (
+            DailyRollup.objects.filter(brand_id=brand_id, influencer_id=influencer_id, day__gte=start, day__lte=end)
+            .values("day")
+            .annotate(
+                clicks=Sum("clicks_valid"),
+                orders=Sum("orders"),
+                sales=Sum("revenue_cents"),
+                est=Sum("commission_estimated_cents"),
+                conf=Sum("commission_confirmed_cents"),
+            )
+            .order_by()
+        )
+        out: dict[date, tuple[int, int, int, int, int]] = {}
+        for row in rows:
+            values: dict[str, Any] = dict(row)
+            out[values["day"]] = (
+                int(values["clicks"] or 0),
+                int(values["orders"] or 0),
+                int(values["sales"] or 0),
+                int(values["est"] or 0),
+                int(values["conf"] or 0),
+            )
+        return out
+
+    return panel_cached(
+        scopes=[influencer_scope(brand_id, influencer_id)],
+        key=f"influencer:{brand_id}:{influencer_id}:{start}:{end}",
+        build=build,
+    )
 
 
 def influencer_rollup_totals(*, brand_id: int, influencer_id: int, start: date, end: date) -> dict[str, int]:
     """Valid clicks, orders (canceled left out), sales and commissions by state (net) of one
     influencer with one brand over `start`–`end` (inclusive days in the brand's time zone).
-    The rollups are an index lookup, at most ROLLUP_REFRESH_DELAY_SECONDS behind."""
-    sums = _influencer_rollups(brand_id=brand_id, influencer_id=influencer_id, start=start, end=end).aggregate(
-        clicks=Sum("clicks_valid"),
-        orders=Sum("orders"),
-        sales_cents=Sum("revenue_cents"),
-        estimated_cents=Sum("commission_estimated_cents"),
-        confirmed_cents=Sum("commission_confirmed_cents"),
-    )
-    return {key: int(value or 0) for key, value in sums.items()}
+    From the rollups (at most ROLLUP_REFRESH_DELAY_SECONDS behind), cached as above."""
+    days = influencer_rollup_days(brand_id=brand_id, influencer_id=influencer_id, start=start, end=end).values()
+    keys = ("clicks", "orders", "sales_cents", "estimated_cents", "confirmed_cents")
+    return {key: sum(day[i] for day in days) for i, key in enumerate(keys)}
 
 
 def influencer_daily_series(*, brand_id: int, influencer_id: int, start: date, end: date) -> list[DailyPoint]:
     """One point per day from `start` to `end`, days without activity included (for the chart)."""
-    rows = {
-        row["day"]: row
-        for row in _influencer_rollups(brand_id=brand_id, influencer_id=influencer_id, start=start, end=end)
-        .values("day")
-        .annotate(
-            clicks=Sum("clicks_valid"),
-            orders=Sum("orders"),
-            sales=Sum("revenue_cents"),
-            est=Sum("commission_estimated_cents"),
-            conf=Sum("commission_confirmed_cents"),
-        )
-        .order_by()
-    }
+    rows = influencer_rollup_days(brand_id=brand_id, influencer_id=influencer_id, start=start, end=end)
     points = []
     for i in range((end - start).days + 1):
         day = start + timedelta(days=i)
@@ -363,13 +400,6 @@ def influencer_daily_series(*, brand_id: int, influencer_id: int, start: date, e
         if row is None:
             points.append(DailyPoint(day=day))
             continue
-        points.append(
-            DailyPoint(
-                day=day,
-                clicks=int(row["clicks"] or 0),
-                orders=int(row["orders"] or 0),
-                sales_cents=int(row["sales"] or 0),
-                commission_cents=int((row["est"] or 0) + (row["conf"] or 0)),
-            )
-        )
+        clicks, orders, sales, est, conf = row
+        points.append(DailyPoint(day=day, clicks=clicks, orders=orders, sales_cents=sales, commission_cents=est + conf))
     return points

@@ -1,11 +1,13 @@
 """A small client that drives an ASGI application (config.asgi: the click edge in front of
-Django) the way Django's test `Client` drives the WSGI side, so the same tests run against
-both: `get`/`head` with `HTTP_*` keyword headers, cookies kept between requests, and a
-response with `status_code`, `response["Header"]`, `"Header" in response`, `cookies`, `content`.
+Django's WSGI handler) the way Django's test `Client` drives the WSGI side, so the same tests
+run against both: `get`/`head` with `HTTP_*` keyword headers, cookies kept between requests,
+and a response with `status_code`, `response["Header"]`, `"Header" in response`, `cookies`,
+`content`.
 
-Requests run through `async_to_sync` from the test's thread, so whatever Django's side runs in
-a thread-sensitive executor runs on this thread, inside the test's transaction. As Django's
-test client does, it keeps `close_old_connections` off the request signals meanwhile."""
+Requests run through `async_to_sync` from the test's thread, and Django's side runs in the
+thread-sensitive executor (WsgiBridge(threads=0)), that is on this thread, inside the test's
+transaction. As Django's test client does, it keeps `close_old_connections` off the request
+signals meanwhile."""
 
 import asyncio
 from collections.abc import Iterator
@@ -50,12 +52,21 @@ def _connections_kept() -> Iterator[None]:
         signals.request_finished.connect(close_old_connections)
 
 
+def asgi_test_application() -> Any:
+    """config.asgi's application with Django on the calling thread (WsgiBridge(threads=0)): the
+    production pool's threads would not see the test's open transaction."""
+    from django.core.wsgi import get_wsgi_application
+
+    from config.click_edge import ClickEdge
+    from config.wsgi_bridge import WsgiBridge
+
+    return ClickEdge(WsgiBridge(get_wsgi_application(), threads=0))
+
+
 class AsgiClient:
     def __init__(self, app: Any = None, *, client_addr: str = "127.0.0.1") -> None:
         if app is None:
-            from config.asgi import application
-
-            app = application
+            app = asgi_test_application()
         self.app = app
         self.client_addr = client_addr
         self.cookies: SimpleCookie = SimpleCookie()

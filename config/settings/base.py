@@ -304,6 +304,9 @@ KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 REPORTS_WORK_MEM = env("REPORTS_WORK_MEM", default="16MB")
 # Rollups of a busy (brand, day) are recomputed at most once per this many seconds.
 ROLLUP_REFRESH_DELAY_SECONDS = env.int("ROLLUP_REFRESH_DELAY_SECONDS", default=5)
+# Dashboard and portal panels are cached until their rollups move (core/panel_cache.py); this is
+# only the longest an entry lives, a safety net.
+PANEL_CACHE_SECONDS = env.int("PANEL_CACHE_SECONDS", default=15 * 60)
 # Tracking: where a web process spools clicks while Redis is unreachable; the drain worker
 # must see the same folder (a shared volume in compose).
 TRACKING_SPOOL_DIR = env("TRACKING_SPOOL_DIR", default=str(BASE_DIR / "var" / "click-spool"))

@@ -56,10 +56,12 @@ def test_a_cache_miss_is_handed_to_django_which_loads_and_caches_the_link(link_a
     link_cache_invalidate(slugs=[link_a.slug])
     asked: list[str] = []
 
+    from tests.asgi_client import asgi_test_application
+
+    django_application = asgi_test_application().app
+
     async def django(scope: Any, receive: Any, send: Any) -> None:
         asked.append(scope["path"])
-        from config.asgi import django_application
-
         await django_application(scope, receive, send)
 
     client = AsgiClient(ClickEdge(django))

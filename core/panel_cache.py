@@ -1,0 +1,92 @@
+"""Panels that many read and few change, cached until their facts move.
+
+A brand's community opens the portal the day payouts land; every manager opens the dashboard
+each morning. Their panels are sums over the daily rollups, which only change when
+`reports.rollups.rollup_refresh` rewrites them. So a panel is cached under its *scopes'
+generations*: reports publishes `rollups.moved` (core/events.py) with the brand and the
+influencers whose rows actually changed, and the handler below bumps those generations. Readers
+never see an entry of an older generation again; no key is ever deleted or pattern-matched.
+
+Scopes:
+- `brand_scope(brand_id)`: anything computed from the brand's rollups (manager dashboards);
+- `influencer_scope(brand_id, influencer_id)`: one influencer's rollups with one brand (portal).
+
+A generation that is missing (evicted, Redis flushed) restarts at the current time in
+nanoseconds, never at a number an older entry could carry. Entries also expire after
+`PANEL_CACHE_SECONDS`, a safety net, not the invalidation. A cache that fails (Redis away) only
+costs the read: the panel is computed from the database.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_GEN = "panels:gen:"
+
+
+def brand_scope(brand_id: int) -> str:
+    return f"b{brand_id}"
+
+
+def influencer_scope(brand_id: int, influencer_id: int) -> str:
+    return f"b{brand_id}:i{influencer_id}"
+
+
+def _generations(scopes: list[str]) -> list[int]:
+    keys = [_GEN + scope for scope in scopes]
+    found = cache.get_many(keys)
+    out = []
+    for key in keys:
+        value = found.get(key)
+        if value is None:
+            fresh = time.time_ns()
+            # add(): two readers that both found nothing agree on the first one's value.
+            cache.add(key, fresh, timeout=None)
+            value = cache.get(key, fresh)
+        out.append(int(value))
+    return out
+
+
+def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T:
+    """`build()`'s value for `key`, computed once per generation of `scopes`. The value must be
+    picklable plain data (numbers, dates, dicts, lists), never a model instance or a lazy label."""
+    try:
+        versioned = f"panels:{key}:" + ".".join(map(str, _generations(scopes)))
+        value = cache.get(versioned)
+    except Exception:  # a cache outage must not take the page down with it
+        logger.warning("panel cache unavailable; computing %s", key, exc_info=True)
+        return build()
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    value = build()
+    try:
+        cache.set(versioned, value, timeout=settings.PANEL_CACHE_SECONDS)
+    except Exception:
+        logger.warning("could not cache panel %s", key, exc_info=True)
+    return value
+
+
+def panels_invalidate(scopes: Iterable[str]) -> None:
+    """Move these scopes to a new generation: every panel cached under them is recomputed."""
+    for scope in scopes:
+        try:
+            cache.incr(_GEN + scope)
+        except ValueError:
+            pass  # no generation yet: the next reader starts a fresh one
+        except Exception:
+            # The entries of the old generation stay readable until PANEL_CACHE_SECONDS.
+            logger.warning("could not invalidate panel scope %s", scope, exc_info=True)
+
+
+def on_rollups_moved(*, brand_id: int, influencer_ids: Iterable[int], days: Iterable[date], **_: Any) -> None:
+    """`rollups.moved` handler: the brand's dashboards and these influencers' portal panels."""
+    panels_invalidate([brand_scope(brand_id), *(influencer_scope(brand_id, pk) for pk in influencer_ids)])
