@@ -184,7 +184,7 @@ def dashboard_rollup_panels(*, brand_id: int, start: date, end: date) -> dict[st
         sums = {key: Sum(column) for key, column in _SUMS.items()}
         by_day = {
             row["day"]: {key: int(row[key] or 0) for key in _SUMS}
-            for row in current.values("day").annotate(**sums).order_by()
+            for row in (dict[str, Any](r) for r in current.values("day").annotate(**sums).order_by())
         }
         pairs = current.values("campaign_id", "influencer_id").annotate(
             revenue=Sum("revenue_cents"),
@@ -194,7 +194,8 @@ def dashboard_rollup_panels(*, brand_id: int, start: date, end: date) -> dict[st
             conf=Sum("commission_confirmed_cents"),
         )
         per: dict[str, dict[int, dict[str, int]]] = {"campaign_id": {}, "influencer_id": {}}
-        for pair in pairs.order_by():
+        for row_ in pairs.order_by():
+            pair: dict[str, Any] = dict(row_)
             for field_id, acc in per.items():
                 item = acc.setdefault(pair[field_id], dict.fromkeys(("revenue", "orders", "clicks", "commissions"), 0))
                 item["revenue"] += int(pair["revenue"] or 0)
