@@ -11,8 +11,11 @@ Scopes:
 - `brand_scope(brand_id)`: anything computed from the brand's rollups (manager dashboards);
 - `influencer_scope(brand_id, influencer_id)`: one influencer's rollups with one brand (portal).
 
-A generation that is missing (evicted, Redis flushed) restarts at the current time in
-nanoseconds, never at a number an older entry could carry. Entries also expire after
+A generation is the time (nanoseconds) its scope last moved; one that is missing (evicted,
+Redis flushed) restarts at the current time, never at a number an older entry could carry.
+Panels are built inside `replica_reads()` (core/db_router.py): with a read replica configured
+they read from it, and what was built within `DATABASE_REPLICA_MAX_LAG_SECONDS` of its scope
+moving is kept only that long (the replica may not have had the new rows yet). Entries also expire after
 `PANEL_CACHE_SECONDS`, a safety net, not the invalidation. A cache that fails (Redis away) only
 costs the read: the panel is computed from the database.
 """
@@ -25,6 +28,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+
+from core.db_router import REPLICA, replica_reads
 
 logger = logging.getLogger(__name__)
 
@@ -60,31 +65,37 @@ def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T
     """`build()`'s value for `key`, computed once per generation of `scopes`. The value must be
     picklable plain data (numbers, dates, dicts, lists), never a model instance or a lazy label."""
     try:
-        versioned = f"panels:{key}:" + ".".join(map(str, _generations(scopes)))
+        generations = _generations(scopes)
+        versioned = f"panels:{key}:" + ".".join(map(str, generations))
         value = cache.get(versioned)
     except Exception:  # a cache outage must not take the page down with it
         logger.warning("panel cache unavailable; computing %s", key, exc_info=True)
-        return build()
+        with replica_reads():
+            return build()
     if value is not None:
         return value  # type: ignore[no-any-return]
-    value = build()
+    with replica_reads() as alias:
+        value = build()
+    timeout = settings.PANEL_CACHE_SECONDS
+    lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+    if alias == REPLICA and time.time_ns() - max(generations) < lag * 1_000_000_000:
+        timeout = min(timeout, lag)
     try:
-        cache.set(versioned, value, timeout=settings.PANEL_CACHE_SECONDS)
+        cache.set(versioned, value, timeout=timeout)
     except Exception:
         logger.warning("could not cache panel %s", key, exc_info=True)
     return value
 
 
 def panels_invalidate(scopes: Iterable[str]) -> None:
-    """Move these scopes to a new generation: every panel cached under them is recomputed."""
-    for scope in scopes:
-        try:
-            cache.incr(_GEN + scope)
-        except ValueError:
-            pass  # no generation yet: the next reader starts a fresh one
-        except Exception:
-            # The entries of the old generation stay readable until PANEL_CACHE_SECONDS.
-            logger.warning("could not invalidate panel scope %s", scope, exc_info=True)
+    """Move these scopes to a new generation (now): every panel cached under them is recomputed."""
+    scopes = list(scopes)
+    now = time.time_ns()
+    try:
+        cache.set_many({_GEN + scope: now for scope in scopes}, timeout=None)
+    except Exception:
+        # The entries of the old generation stay readable until PANEL_CACHE_SECONDS.
+        logger.warning("could not invalidate panel scopes %s", list(scopes), exc_info=True)
 
 
 def on_rollups_moved(*, brand_id: int, influencer_ids: Iterable[int], days: Iterable[date], **_: Any) -> None:

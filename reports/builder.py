@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import F, FloatField, Model, Q, QuerySet, Sum
 from django.db.models.functions import Cast, NullIf, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.db_router import replica_reads
 from core.errors import ApplicationError
 from reports.models import DailyRollup, LineRollup
 
@@ -354,13 +355,13 @@ def _metric_value(metric: Metric, value: Any) -> Any:
     return round(float(value))
 
 
-def _raise_work_mem() -> None:
+def _raise_work_mem(alias: str) -> None:
     """A year of rollup rows grouped by month and campaign does not fit PostgreSQL's default
     4 MB `work_mem`: the sort goes to disk and the query takes ~2.5× longer (bench/reports_bench.py).
     Raised for the current transaction only (`REPORTS_WORK_MEM`, default 16MB)."""
-    if connection.vendor != "postgresql":
+    if connections[alias].vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_WORK_MEM])
 
 
@@ -374,8 +375,9 @@ def report_run(*, spec: ReportSpec) -> ReportResult:
     for m in needed - set(spec.metrics):
         aggregates[f"m_{m}"] = METRICS[m].rollup
     qs = _base_queryset(spec).values(*group).annotate(**aggregates) if group else None
-    with transaction.atomic():
-        _raise_work_mem()
+    # On the read replica when there is one (core/db_router.py); the builder only aggregates.
+    with replica_reads() as alias, transaction.atomic(using=alias):
+        _raise_work_mem(alias)
         if qs is None:
             rows = [_base_queryset(spec).aggregate(**aggregates)]
         else:

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import brand_ids_for_user, scope_queryset
+from core.db_router import replica_reads
 from core.panel_cache import brand_scope, influencer_scope, panel_cached
 from reports.charts import DailyPoint
 from reports.models import DailyRollup, ExportJob, SavedReport
@@ -284,13 +285,19 @@ class LivePanel:
 
 
 def live_panel(*, brand: Any, now: Any = None) -> LivePanel:
-    """The last 60 minutes from the source tables (rollups are per day)."""
+    """The last 60 minutes from the source tables (rollups are per day), from the read replica
+    when there is one."""
+    now = now or timezone.now()
+    since = now - timedelta(minutes=60)
+    with replica_reads():
+        return _live_panel(brand=brand, since=since)
+
+
+def _live_panel(*, brand: Any, since: Any) -> LivePanel:
     from commissions.models import Commission
     from orders.models import Order
     from tracking.models import Click
 
-    now = now or timezone.now()
-    since = now - timedelta(minutes=60)
     clicks = Click.objects.filter(brand=brand, occurred_at__gte=since).aggregate(
         valid=Count("id", filter=Q(is_valid=True)), screened=Count("id", filter=Q(is_valid=False))
     )

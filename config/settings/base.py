@@ -142,6 +142,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     # SQLite: wait for the writer instead of failing at once when the worker and web overlap.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# A read replica (core/db_router.py): reports, dashboards and portal panels read from it when
+# DATABASE_REPLICA_URL is set; writes and every other read stay on the primary. It gets the
+# primary's connection settings (pool, lifetime). Migrations never run against it.
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.int("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5)
+if env("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in DATABASES["default"]:
+            _replica[_key] = DATABASES["default"][_key]
+    _replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
+    if "pool" in _replica["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = dict(_replica["OPTIONS"]["pool"])
+    DATABASES["replica"] = _replica
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker, tasks -------------------------------------------------------------------
