@@ -1,5 +1,5 @@
 """The data bench/serving_bench.py and bench/users_bench.py serve: one brand with N approved
-influencers (each with a link and 90 days of daily rollups), a verified manager for the admin,
+influencers (each with a link and 90 days of daily rollups), verified managers for the admin,
 and signed-in sessions for all of them (the session cookie each simulated person sends).
 
 Rows are bulk-inserted (no password hashing, no per-row signals): 1,000 people take seconds."""
@@ -15,7 +15,7 @@ class PortalPeople:
     brand_slug: str
     link_slugs: list[str]
     influencer_cookies: list[str]  # "sessionid=..."
-    manager_cookie: str
+    manager_cookies: list[str]
 
 
 def _session_cookie(user: Any, *, otp_device: Any = None) -> str:
@@ -35,7 +35,7 @@ def _session_cookie(user: Any, *, otp_device: Any = None) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def portal_people(*, influencers: int, seed: int = 11) -> PortalPeople:
+def portal_people(*, influencers: int, managers: int = 1, seed: int = 11) -> PortalPeople:
     """Create (once; later runs reuse them) the brand, its people and their sessions."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -110,18 +110,22 @@ def portal_people(*, influencers: int, seed: int = 11) -> PortalPeople:
                     )
                 )
         DailyRollup.objects.bulk_create(rows, batch_size=5000)
-    manager = User.objects.filter(email="bench-manager@bench.example").first()
-    if manager is None:
-        manager = User.objects.create(email="bench-manager@bench.example", full_name="Bench Manager", is_staff=True)
-        manager.set_unusable_password()
-        manager.save()
-        if not Group.objects.filter(name=MANAGER).exists():
-            roles_sync()
-        manager.groups.add(Group.objects.get(name=MANAGER))
-        staff_brand_grant(user=manager, brand=brand)
-    device = TOTPDevice.objects.filter(user=manager, confirmed=True).first() or TOTPDevice.objects.create(
-        user=manager, name="bench", confirmed=True
-    )
+    if not Group.objects.filter(name=MANAGER).exists():
+        roles_sync()
+    manager_cookies = []
+    for n in range(managers):
+        email = f"bench-manager{n}@bench.example"
+        manager = User.objects.filter(email=email).first()
+        if manager is None:
+            manager = User.objects.create(email=email, full_name=f"Bench Manager {n}", is_staff=True)
+            manager.set_unusable_password()
+            manager.save()
+            manager.groups.add(Group.objects.get(name=MANAGER))
+            staff_brand_grant(user=manager, brand=brand)
+        device = TOTPDevice.objects.filter(user=manager, confirmed=True).first() or TOTPDevice.objects.create(
+            user=manager, name="bench", confirmed=True
+        )
+        manager_cookies.append(_session_cookie(manager, otp_device=device))
     memberships = Membership.objects.filter(brand=brand).select_related("influencer__user").order_by("pk")
     influencer_ids = [m.influencer_id for m in memberships[:influencers]]
     slugs = dict(
@@ -131,5 +135,5 @@ def portal_people(*, influencers: int, seed: int = 11) -> PortalPeople:
         brand_slug=brand.slug,
         link_slugs=[slugs[i] for i in influencer_ids if i in slugs],
         influencer_cookies=[_session_cookie(m.influencer.user) for m in memberships[:influencers]],
-        manager_cookie=_session_cookie(manager, otp_device=device),
+        manager_cookies=manager_cookies,
     )

@@ -55,6 +55,12 @@ def replica(campaign_a: Any, influencer_a: Any) -> Iterator[dict[str, Any]]:
     connections.close_all()  # CREATE DATABASE ... TEMPLATE needs the template idle
     with psycopg.connect(**server, dbname="postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        # Connections other tests' threads left open to this worker's database (idle) would
+        # block the copy.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [primary["NAME"]],
+        )
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
     # Like a real replica, its sessions cannot write.
     options = {**primary.get("OPTIONS", {}), "options": "-c default_transaction_read_only=on"}
