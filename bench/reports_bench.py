@@ -328,6 +328,16 @@ def facts_load(*, clicks: int, orders: int, seed: int) -> dict[str, float]:
     def iso(ts: float) -> str:
         return datetime.fromtimestamp(ts, UTC).isoformat()
 
+    # Clicks are partitioned by month (tracking/partitions.py): give the year its partitions,
+    # as the daily maintenance would have, so nothing piles up in the default partition.
+    from tracking.partitions import is_partitioned, month_add, partition_ensure
+
+    if is_partitioned():
+        month = datetime.fromtimestamp(t0, UTC).date().replace(day=1)
+        while month <= now.date():
+            partition_ensure(month)
+            month = month_add(month, 1)
+
     with raw_connect() as conn, conn.cursor() as cur:
         cur.execute("SET session_replication_role = replica")  # no FK triggers during the load
         cur.execute("SET maintenance_work_mem = '512MB'")

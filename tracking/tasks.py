@@ -24,3 +24,13 @@ def fraud_scan_task() -> int:
     flags += fraud_scan_conversion_rates(now=now)
     flags += fraud_scan_payout_accounts()
     return len(flags)
+
+
+@shared_task(ignore_result=True)
+def click_partitions_maintain_task() -> dict[str, list[str]]:
+    """Monthly click partitions: create the coming months, archive and drop the expired ones
+    (Beat: daily; tracking/partitions.py)."""
+    from tracking.partitions import click_partitions_maintain
+
+    report = click_partitions_maintain()
+    return {"created": report.created, "archived": [a.file for a in report.archived]}

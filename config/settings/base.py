@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "tracking.tasks.clicks_drain_task",
         "schedule": timedelta(seconds=10),
     },
+    # Monthly click partitions: the coming months created, months past retention archived.
+    "tracking-click-partitions": {
+        "task": "tracking.tasks.click_partitions_maintain_task",
+        "schedule": crontab(minute=35, hour=1),
+    },
     "tracking-fraud-scan": {
         "task": "tracking.tasks.fraud_scan_task",
         "schedule": crontab(minute=25),
@@ -323,6 +328,10 @@ ROLLUP_REFRESH_DELAY_SECONDS = env.int("ROLLUP_REFRESH_DELAY_SECONDS", default=5
 PANEL_CACHE_SECONDS = env.int("PANEL_CACHE_SECONDS", default=15 * 60)
 # Tracking: where a web process spools clicks while Redis is unreachable; the drain worker
 # must see the same folder (a shared volume in compose).
+# Clicks are partitioned by month (tracking/partitions.py): partitions created this many months
+# ahead; months older than the retention are archived to private storage and dropped.
+TRACKING_CLICK_PARTITIONS_AHEAD = env.int("TRACKING_CLICK_PARTITIONS_AHEAD", default=2)
+TRACKING_CLICK_RETENTION_MONTHS = env.int("TRACKING_CLICK_RETENTION_MONTHS", default=13)
 TRACKING_SPOOL_DIR = env("TRACKING_SPOOL_DIR", default=str(BASE_DIR / "var" / "click-spool"))
 # Export download links (reports.exports) stop working after this many seconds.
 REPORTS_EXPORT_LINK_SECONDS = env.int("REPORTS_EXPORT_LINK_SECONDS", default=24 * 3600)

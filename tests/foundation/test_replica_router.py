@@ -2,6 +2,8 @@
 database as the primary and a copy of it as the replica, which then diverge, so every number
 says which database it came from."""
 
+import os
+import subprocess
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -52,16 +54,26 @@ def replica(campaign_a: Any, influencer_a: Any) -> Iterator[dict[str, Any]]:
         }.items()
         if v
     }
-    connections.close_all()  # CREATE DATABASE ... TEMPLATE needs the template idle
     with psycopg.connect(**server, dbname="postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        # Connections other tests' threads left open to this worker's database (idle) would
-        # block the copy.
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [primary["NAME"]],
-        )
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    # The copy a replica would hold: pg_dump of the primary (it needs no exclusive access,
+    # unlike CREATE DATABASE ... TEMPLATE while other threads' connections are open).
+    env = {**os.environ, "PGPASSWORD": str(primary["PASSWORD"] or "")}
+    where = ["-h", str(primary["HOST"] or "127.0.0.1"), "-p", str(primary["PORT"] or 5432), "-U", str(primary["USER"])]
+    dump = subprocess.run(  # noqa: S603 - the PostgreSQL client tools (.ci/run installs them)
+        ["pg_dump", "--no-owner", *where, primary["NAME"]],  # noqa: S607
+        capture_output=True,
+        check=True,
+        env=env,
+    )
+    subprocess.run(  # noqa: S603
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", *where, name],  # noqa: S607
+        input=dump.stdout,
+        capture_output=True,
+        check=True,
+        env=env,
+    )
     # Like a real replica, its sessions cannot write.
     options = {**primary.get("OPTIONS", {}), "options": "-c default_transaction_read_only=on"}
     connections.settings[REPLICA] = {**primary, "NAME": name, "OPTIONS": options}
