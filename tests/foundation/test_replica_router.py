@@ -99,14 +99,14 @@ def _clicks(brand_id: int) -> int:
 
 def test_dashboard_and_portal_panels_read_from_the_replica(replica: dict[str, Any]) -> None:
     from affiliates.models import Membership
-    from affiliates.portal_selectors import Period, portal_rollup_panel
+    from portal.selectors import Period, portal_dashboard
 
     with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary:
         assert _clicks(replica["brand"].pk) == 5  # the replica's copy, not the primary's 12
     assert not [q for q in on_primary.captured_queries if "reports_dailyrollup" in q["sql"]]
     membership = Membership.objects.select_related("brand").get(influencer=replica["influencer"])
-    panel = portal_rollup_panel(membership=membership, period=Period(key="7d", label="", start=DAY, end=DAY))
-    assert panel[DAY][0] == 5
+    dashboard = portal_dashboard(membership=membership, period=Period(key="7d", label="", start=DAY, end=DAY))
+    assert dashboard.clicks == 5
 
 
 def test_the_report_builder_reads_from_the_replica(replica: dict[str, Any]) -> None:
