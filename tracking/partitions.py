@@ -90,12 +90,15 @@ def partition_ensure(month: date) -> bool:
     name, lower, upper = partition_name(month), _bound(month), _bound(month_add(month, 1))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'CREATE TABLE "{name}" (LIKE "{PARENT}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
+        # Table names are ours (partition_name: digits only), never input.
         cursor.execute(
-            f'WITH moved AS (DELETE FROM "{DEFAULT}" WHERE occurred_at >= %s AND occurred_at < %s RETURNING *) '
+            f'WITH moved AS (DELETE FROM "{DEFAULT}" WHERE occurred_at >= %s AND occurred_at < %s RETURNING *) '  # noqa: S608
             f'INSERT INTO "{name}" SELECT * FROM moved',
             [lower, upper],
         )
-        cursor.execute(f"ALTER TABLE \"{PARENT}\" ATTACH PARTITION \"{name}\" FOR VALUES FROM ('{lower}') TO ('{upper}')")
+        cursor.execute(
+            f"ALTER TABLE \"{PARENT}\" ATTACH PARTITION \"{name}\" FOR VALUES FROM ('{lower}') TO ('{upper}')"
+        )
     return True
 
 
@@ -125,13 +128,15 @@ def partition_archive(month: date) -> Archived:
         # table is dropped (only ever the case when the caller wrote clicks in it, as tests do).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f'ALTER TABLE "{PARENT}" DETACH PARTITION "{name}"')
-        cursor.execute(f'SELECT count(*) FROM "{name}"')
+        cursor.execute(f'SELECT count(*) FROM "{name}"')  # noqa: S608 - partition_name: digits only
         expected = int(cursor.fetchone()[0])
         with tempfile.TemporaryFile() as raw:
-            with gzip.GzipFile(fileobj=raw, mode="wb") as archive:
-                with cursor.cursor.copy(f'COPY "{name}" TO STDOUT WITH (FORMAT csv, HEADER true)') as copy:
-                    for chunk in copy:
-                        archive.write(bytes(chunk))
+            with (
+                gzip.GzipFile(fileobj=raw, mode="wb") as archive,
+                cursor.cursor.copy(f'COPY "{name}" TO STDOUT WITH (FORMAT csv, HEADER true)') as copy,
+            ):
+                for chunk in copy:
+                    archive.write(bytes(chunk))
             raw.seek(0)
             with gzip.GzipFile(fileobj=raw, mode="rb") as check:
                 lines = sum(1 for _line in io.TextIOWrapper(check, encoding="utf-8", newline=""))

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from affiliates.models import Membership
-from portal.selectors import Period, portal_dashboard
 from core import events
+from portal.selectors import Period, portal_dashboard
 from reports.rollups import rollup_refresh
 from reports.selectors import dashboard_build, dashboard_rollup_panels, influencer_rollup_days
 from tests.factories import BrandFactory, InfluencerFactory, MembershipFactory
