@@ -19,12 +19,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def wait_for(port: int, path: str, *, method: str = "GET", body: bytes | None = None) -> None:
-    """Wait until something answers HTTP on 127.0.0.1:port (any status)."""
+def wait_for(port: int, path: str, *, method: str = "GET", body: bytes | None = None, seconds: float = 20) -> None:
+    """Wait until something answers HTTP on 127.0.0.1:port (any status), up to about `seconds`."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
-    for _ in range(100):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request(method, path, body=body, headers=headers)
             connection.getresponse().read()
             connection.close()
@@ -158,3 +159,13 @@ def process_tree_cpu_seconds(pid: int) -> float:
         total += cpu.get(current, 0.0)
         stack.extend(children.get(current, []))
     return total
+
+
+def stop(process: "subprocess.Popen[bytes]", *, grace: float = 30) -> None:
+    """Terminate a server we started; kill it if it has not exited after `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -627,11 +627,18 @@ def rollups_build(*, chunk_days: int) -> float:
 # --- Measurements -----------------------------------------------------------------------------
 
 
-def timed_requests(client: Any, url: str, *, n: int, check: Callable[[Any], None]) -> list[float]:
+def timed_requests(client: Any, url: str, *, n: int, check: Callable[[Any], None], cold: bool = False) -> list[float]:
+    """`cold`: the cache is cleared before each request, so the rollup panels are read from the
+    database every time (core/panel_cache.py); otherwise they come from the cache, as they do
+    until the brand's or influencer's rollups move."""
+    from django.core.cache import cache
+
     for _ in range(3):  # warm up (templates, connection, caches)
         check(client.get(url))
     times = []
     for _ in range(n):
+        if cold:
+            cache.clear()
         started = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
@@ -747,11 +754,14 @@ def measure(*, requests: int) -> dict[str, Any]:
         "influencer portal (90 days)": (portal, f"/portal/{brand.slug}/?period=90d", portal_ok),
     }
     for label, (client, url, check) in pages.items():
-        times = timed_requests(client, url, n=requests, check=check)
-        results[label] = times
-        log(
-            f"{label}: p50 {percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms ({len(times)} requests)"
-        )
+        for cold in (True, False):
+            times = timed_requests(client, url, n=requests, check=check, cold=cold)
+            name = f"{label}, {'panels from the database' if cold else 'panels cached'}"
+            results[name] = times
+            log(
+                f"{name}: p50 {percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms "
+                f"({len(times)} requests)"
+            )
 
     today = timezone.localtime(timezone.now(), brand.tz).date()
     year = {"date_from": today - timedelta(days=364), "date_to": today}
@@ -887,15 +897,16 @@ def main() -> None:
     for label, seconds in timings.items():
         print(f"  {label:40} {seconds:8.1f} s")
     print("\n==== Summary (ms) ====")
-    print(f"  {'what':52} {'n':>4} {'p50':>8} {'p95':>8} {'max':>8}  goal")
+    print(f"  {'what':72} {'n':>4} {'p50':>8} {'p95':>8} {'max':>8}  goal")
     for label, times in results.items():
         if label.startswith("_"):
             continue
-        goal_ms = 500 if label.startswith("builder") else 150
+        # Issue 18: the manager's 90-day dashboard within 100 ms at the full data set.
+        goal_ms = 500 if label.startswith("builder") else 100 if "manager dashboard (90" in label else 150
         p95 = percentile(times, 0.95)
         verdict = "ok" if p95 <= goal_ms else "MISSED"
         print(
-            f"  {label:52} {len(times):>4} {percentile(times, 0.5):8.1f} {p95:8.1f} {max(times):8.1f}  "
+            f"  {label:72} {len(times):>4} {percentile(times, 0.5):8.1f} {p95:8.1f} {max(times):8.1f}  "
             f"p95 ≤ {goal_ms} {verdict}"
         )
     seq = sorted(set(results["_seq_scans"]))

@@ -7,8 +7,9 @@
 3. granian `--interface asgi config.asgi:application`: the click edge in front of Django's WSGI
    handler on a bounded thread pool (config/wsgi_bridge.py), what compose serves now.
 
-Pages: a signed-in influencer's portal dashboard (session, rollups, template) and the public
-sign-in page (no database). Closed loop, N keep-alive connections, the servers interleaved in
+Pages: a signed-in influencer's portal dashboard (session, rollups, template), the public
+sign-in page (no database) and a click on a tracked link (`/r/<slug>`: Django's view under
+WSGI, the click edge under ASGI). Closed loop, N keep-alive connections, the servers interleaved in
 rounds. Prints req/s, p50/p95/p99 and the CPU each server's processes spent per request, with
 its ratio to the WSGI baseline, and load averages (the machine is shared: CPU per request is the
 comparable figure, latency depends on what else runs).
@@ -28,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import database_recreate, percentile, process_tree_cpu_seconds, wait_for  # noqa: E402
+from bench._common import database_recreate, percentile, process_tree_cpu_seconds, stop, wait_for  # noqa: E402
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_serving"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench_serving")
@@ -79,6 +80,15 @@ def main() -> None:
     pages = {
         "portal dashboard (signed in)": (f"/portal/{people.brand_slug}/", {"Cookie": people.influencer_cookies[0]}),
         "sign-in page (public)": ("/accounts/login/", {}),
+        # Under WSGI Django's view answers it; under ASGI the click edge does, before Django.
+        "click /r/<slug>": (
+            f"/r/{people.link_slugs[0]}",
+            {
+                "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15",
+                "Sec-Fetch-Mode": "navigate",
+                "Sec-Fetch-Dest": "document",
+            },
+        ),
     }
     servers = [
         ("granian WSGI (baseline)", "wsgi", "config.wsgi:application"),
@@ -95,7 +105,7 @@ def main() -> None:
     load_before = os.getloadavg()
     try:
         for i in range(len(servers)):
-            wait_for(args.port_base + i, "/healthz")
+            wait_for(args.port_base + i, "/healthz", seconds=180)
         for round_ in range(args.rounds + 1):
             for i, (name, _interface, _app) in enumerate(servers):
                 for page, (path, headers) in pages.items():
@@ -121,9 +131,7 @@ def main() -> None:
                     row["statuses"] |= {r.status for r in run.results}
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(10)
+            stop(process)
     print(
         f"load average before {load_before}, after {os.getloadavg()}; {args.connections} connections, "
         f"{args.threads} Django threads, 1 granian worker each, {args.rounds} interleaved rounds of {args.seconds:.0f} s"

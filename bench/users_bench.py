@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import database_recreate, wait_for  # noqa: E402
+from bench._common import database_recreate, stop, wait_for  # noqa: E402
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_serving"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench_users")
@@ -62,25 +62,25 @@ class ConnectionSampler(threading.Thread):
         super().__init__(daemon=True)
         self.server, self.database = server, database
         self.peak = 0
-        self.stop = threading.Event()
+        self.done = threading.Event()
 
     def run(self) -> None:
         import psycopg
 
         with psycopg.connect(**self.server, dbname="postgres", autocommit=True) as admin:
-            while not self.stop.is_set():
+            while not self.done.is_set():
                 row = admin.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self.database]
                 ).fetchone()
                 self.peak = max(self.peak, int(row[0]) if row else 0)
-                self.stop.wait(1.0)
+                self.done.wait(1.0)
 
 
 def people_actions(people: Any, *, users: int, managers: int, visitors: int) -> list[Any]:
     brand = people.brand_slug
     portal = [f"/portal/{brand}/", f"/portal/{brand}/orders/", f"/portal/{brand}/codes/", f"/portal/{brand}/earnings/"]
     periods = ["", "?period=7d", "?period=30d", "?period=90d", "?period=month"]
-    admin = ["/admin/", "/admin/affiliates/membership/", "/admin/tracking/link/", "/admin/reports/dailyrollup/"]
+    admin = ["/admin/", "/admin/affiliates/membership/", "/admin/tracking/link/", "/admin/orders/order/"]
     actions: list[Any] = []
     for i in range(users - managers - visitors):
         cookie = people.influencer_cookies[i % len(people.influencer_cookies)]
@@ -117,15 +117,14 @@ def run_one(
     process = serve(app, port=args.port, workers=args.workers, env=env)
     sampler = ConnectionSampler(server, database)
     try:
-        wait_for(args.port, "/healthz")
+        wait_for(args.port, "/healthz", seconds=180)
         load_before = os.getloadavg()
         sampler.start()
         run = asyncio.run(paced_users(port=args.port, users=actions, seconds=args.seconds, ramp=args.ramp))
         load_after = os.getloadavg()
     finally:
-        sampler.stop.set()
-        process.terminate()
-        process.wait(20)
+        sampler.done.set()
+        stop(process)
     sampler.join(5)
     return {"name": name, "run": run, "load": (load_before, load_after), "pg_peak": sampler.peak}
 
