@@ -1,6 +1,8 @@
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from campaigns.models import Brand
 from codes.models import Code
@@ -20,4 +22,44 @@ def code_get_by_text(*, brand: Brand, text: str) -> Code | None:
         return None
     return (
         Code.objects.select_related("campaign", "influencer", "variant").filter(brand=brand, text__iexact=text).first()
+    )
+
+
+@dataclass(frozen=True)
+class CodeState:
+    """A code as the influencer should understand it: whether shoppers can use it now."""
+
+    key: str  # active | pending | rejected | archived
+    label: str
+    reason: str
+    usable: bool
+
+
+def _refusal_in_words(error: str) -> str:
+    text = (error or "").lower()
+    if "utm_source" in text or ("campaign" in text and "promotion" in text):
+        return _("The campaign is not set up in the store yet; the brand is fixing it.")
+    if "credential" in text or "401" in text or "403" in text:
+        return _("The brand's store connection is not working; the brand is fixing it.")
+    if "exist" in text or "already" in text or "409" in text or "duplicate" in text:
+        return _("Another promotion in the store already uses this code; the brand will give you a new one.")
+    return _("The store refused this code; the brand has been told and will fix it.")
+
+
+def code_state(code: Code) -> CodeState:
+    """Active only when the store has the coupon active: a code still being set up, or one
+    VTEX refused, does not work at checkout and must not be shared as if it did."""
+    if code.status == Code.Status.ARCHIVED:
+        return CodeState("archived", str(_("Archived")), code.status_reason, usable=False)
+    if code.vtex_state == Code.VTEXState.ACTIVE:
+        return CodeState("active", str(_("Active")), "", usable=True)
+    if code.sync_status == Code.SyncStatus.FAILED:
+        return CodeState(
+            "rejected", str(_("Rejected by the store")), str(_refusal_in_words(code.last_sync_error)), usable=False
+        )
+    return CodeState(
+        "pending",
+        str(_("Being set up in the store")),
+        str(_("It works at checkout once the store confirms it, usually within minutes.")),
+        usable=False,
     )

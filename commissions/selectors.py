@@ -1,7 +1,9 @@
 """Reads of commission records: lists for admin and API, and the performance numbers tier
 evaluation needs (registered with commissions.performance by orders.apps)."""
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -70,3 +72,35 @@ def commission_held_by_order(*, brand_ids: set[int], order_refs: set[str]) -> di
         key = (commission.brand_id, commission.order.vtex_order_id)
         held[key] = held.get(key, 0) + commission.net_cents
     return held
+
+
+@dataclass(frozen=True)
+class CommissionOrigin:
+    """What a person recognises a commission by: the VTEX order, when it was placed, the code."""
+
+    order_id: str
+    placed_at: datetime | None
+    code: str
+
+
+_REF = re.compile(r"^commission:(\d+)(?::adj:\d+)?(?:#.*)?$")
+
+
+def commission_origins(*, refs: Iterable[str], influencer_id: int) -> dict[str, CommissionOrigin]:
+    """The order behind each ledger reference this context wrote (`Commission.ledger_ref`,
+    adjustments and reversals of it), for one influencer; other references are left out."""
+    ids = {int(m.group(1)) for ref in refs if (m := _REF.match(ref or ""))}
+    rows = {
+        c.pk: CommissionOrigin(
+            order_id=c.order.vtex_order_id,
+            placed_at=c.order.created_in_vtex_at or c.order.created_at,
+            code=c.code.text if c.code else "",
+        )
+        for c in Commission.objects.filter(pk__in=ids, influencer_id=influencer_id).select_related("order", "code")
+    }
+    out = {}
+    for ref in refs:
+        m = _REF.match(ref or "")
+        if m and int(m.group(1)) in rows:
+            out[ref] = rows[int(m.group(1))]
+    return out

@@ -3,7 +3,7 @@ Decimal. `round_minor` is the one place where a fractional amount becomes minor 
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
@@ -66,3 +66,48 @@ def format_plain(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     major, minor = divmod(abs(amount), 10**exponent)
     return f"{sign}{major}.{minor:0{exponent}d}" if exponent else f"{sign}{major}"
+
+
+def typed_amount_normalize(value: str) -> str:
+    """What a person typed in their language's number format → a plain decimal ("55.000,00" in
+    Spanish or Portuguese and "55,000.00" in English → "55000.00"), for `parse_major`.
+
+    With both separators, the last one is the decimal mark. With one kind only, it is the
+    active language's decimal mark, or grouping when every group after it has three digits
+    ("55.000" in Spanish is fifty-five thousand; "1.5" is one and a half everywhere). Anything
+    else is returned as typed, and `parse_major` refuses it with its message."""
+    text = (value or "").strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    decimal = str(get_format("DECIMAL_SEPARATOR"))
+    has_dot, has_comma = "." in text, "," in text
+    if has_dot and has_comma:
+        mark = "." if text.rfind(".") > text.rfind(",") else ","
+        group = "," if mark == "." else "."
+        whole, _sep, fraction = text.rpartition(mark)
+        if not _grouped(whole, group):
+            return text
+        return f"{whole.replace(group, '')}.{fraction}"
+    if not (has_dot or has_comma):
+        return text
+    sep = "." if has_dot else ","
+    parts = text.split(sep)
+    if sep != decimal and len(parts) >= 2 and _grouped(text, sep):
+        return text.replace(sep, "")
+    if len(parts) == 2:
+        return f"{parts[0]}.{parts[1]}"
+    if _grouped(text, sep):
+        return text.replace(sep, "")
+    return text
+
+
+def _grouped(text: str, sep: str) -> bool:
+    """ "55.000.000" with sep ".": a leading group of 1–3 digits, then groups of exactly three."""
+    head, *groups = text.lstrip("-").split(sep)
+    return bool(head) and len(head) <= 3 and head.isdigit() and all(len(g) == 3 and g.isdigit() for g in groups)
+
+
+def format_typed(amount: int, currency: str) -> str:
+    """Minor units as a person types them in the active language, without the currency
+    ("55.000,00" in Spanish, "55,000.00" in English): placeholders and prefilled inputs."""
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    major = Decimal(amount).scaleb(-exponent)
+    return str(number_format(major, decimal_pos=exponent, use_l10n=True, force_grouping=True))

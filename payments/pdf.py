@@ -101,13 +101,13 @@ def statement_pdf(statement: Any) -> bytes:
     pdf.set_font("Helvetica", size=8)
     if statement.lines:
         with pdf.table(col_widths=(28, 40, 62, 30, 30), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT")) as table:
-            table.row([_t(_("Date")), _t(_("Movement")), _t(_("Reference")), _t(_("Amount")), _t(_("Available"))])
+            table.row([_t(_("Date")), _t(_("Movement")), _t(_("Details")), _t(_("Amount")), _t(_("Available"))])
             for line in statement.lines:
                 table.row(
                     [
                         _t(timezone.localtime(line.occurred_at, statement.brand.tz).strftime("%Y-%m-%d")),
                         _t(line.label),
-                        _t(line.reference[:40]),
+                        _t(line.description[:60]),
                         _t(money(line.amount)),
                         _t(money(line.changes[AccountKind.AVAILABLE])),
                     ]

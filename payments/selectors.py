@@ -9,8 +9,11 @@ from typing import Any
 from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.scoping import scope_queryset
+from commissions.selectors import CommissionOrigin, commission_origins
 from payments.models import (
     INFLUENCER_ACCOUNT_KINDS,
     AccountKind,
@@ -49,6 +52,51 @@ def balances_for(*, brand: Any, influencer: Any, until: datetime | None = None) 
     for row in entries.values("account__kind").annotate(total=Sum(_SIGNED)).order_by():
         result[row["account__kind"]] = int(row["total"] or 0)
     return result
+
+
+@dataclass(frozen=True)
+class InfluencerBalance:
+    """An influencer's money with one brand by stage, in the brand's minor units, summed from
+    the ledger. The one answer every portal page (dashboard, earnings, withdrawals, statements)
+    shows: a page never adds commissions up on its own."""
+
+    currency: str
+    estimated: int  # orders not yet paid or invoiced
+    on_hold: int  # confirmed, inside the hold period
+    available: int  # released, may be withdrawn (negative only after a clawback)
+    reserved: int  # in a withdrawal in progress
+    paid: int  # transferred, net of withholdings
+    withheld: int  # taxes withheld from payouts
+
+    @property
+    def confirmed(self) -> int:
+        """Everything confirmed and not reversed, wherever it is now (on hold, available, in a
+        withdrawal, paid or withheld)."""
+        return self.on_hold + self.available + self.reserved + self.paid + self.withheld
+
+    @property
+    def lifetime(self) -> int:
+        """Lifetime earnings net of reversals: estimated + confirmed (docs/ledger.md)."""
+        return self.estimated + self.confirmed
+
+    @classmethod
+    def from_stages(cls, stages: dict[str, int], *, currency: str) -> "InfluencerBalance":
+        return cls(
+            currency=currency,
+            estimated=stages.get(AccountKind.ESTIMATED, 0),
+            on_hold=stages.get(AccountKind.HOLD, 0),
+            available=stages.get(AccountKind.AVAILABLE, 0),
+            reserved=stages.get(AccountKind.RESERVED, 0),
+            paid=stages.get(AccountKind.PAID, 0),
+            withheld=stages.get(AccountKind.WITHHOLDING, 0),
+        )
+
+
+def influencer_balance_get(*, brand: Any, influencer: Any, until: datetime | None = None) -> InfluencerBalance:
+    """The influencer's balance with `brand` by stage (optionally as of `until`, exclusive)."""
+    return InfluencerBalance.from_stages(
+        balances_for(brand=brand, influencer=influencer, until=until), currency=str(brand.currency)
+    )
 
 
 @dataclass
@@ -143,9 +191,34 @@ class StatementLine:
     occurred_at: datetime
     kind: str
     label: str
-    reference: str
+    reference: str  # internal (commission:42, W-7, a cutoff key): for files, never shown
     changes: dict[str, int]
     amount: int = 0
+    description: str = ""  # what a person recognises: the order, or the withdrawal
+
+
+def ledger_line_describe(*, kind: str, reference: str, origins: dict[str, CommissionOrigin]) -> str:
+    """A ledger line in words a person recognises: "Order 1234-01 · 16/11/2026 · code ANA10"
+    for a commission, the withdrawal number for a withdrawal, nothing for a release (its
+    label, "Released after hold", says it all). Never an internal reference."""
+    origin = origins.get(reference)
+    if origin is not None:
+        parts = [_("Order %(order)s") % {"order": origin.order_id}]
+        if origin.placed_at is not None:
+            parts.append(date_format(timezone.localtime(origin.placed_at), "SHORT_DATE_FORMAT"))
+        if origin.code:
+            parts.append(_("code %(code)s") % {"code": origin.code})
+        return " · ".join(parts)
+    if kind in _WITHDRAWAL_KINDS:
+        return _("Withdrawal %(w)s") % {"w": reference}
+    return ""
+
+
+_WITHDRAWAL_KINDS = {
+    LedgerTransaction.Kind.WITHDRAWAL_RESERVE,
+    LedgerTransaction.Kind.WITHDRAWAL_RETURN,
+    LedgerTransaction.Kind.PAYOUT,
+}
 
 
 @dataclass
@@ -235,6 +308,9 @@ def statement_build(*, influencer: Any, brand: Any, period_start: date) -> State
         line = by_txn[debit["transaction_id"]]
         line.amount = int(debit["total"] or 0)
         totals[line.kind] += line.amount
+    origins = commission_origins(refs={line.reference for line in by_txn.values()}, influencer_id=influencer.pk)
+    for line in by_txn.values():
+        line.description = ledger_line_describe(kind=line.kind, reference=line.reference, origins=origins)
     payouts = list(
         Withdrawal.objects.filter(
             brand=brand, influencer=influencer, status=Withdrawal.Status.PAID, paid_at__gte=since, paid_at__lt=until

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from affiliates.forms import document_type_choices
 from affiliates.models import Influencer, PayoutAccount
 from core.errors import ApplicationError
+from core.money import format_typed, typed_amount_normalize
 from portal.selectors import DEFAULT_PERIOD, PERIOD_CHOICES
 
 
@@ -79,18 +80,29 @@ class PayoutForm(forms.Form):
 
 
 class WithdrawalRequestForm(forms.Form):
-    """Shape only; the amount rules (decimals, minimum, available) live in the service."""
+    """Shape only; the amount rules (decimals, minimum, available) live in the service. The
+    amount is typed in the reader's number format ("55.000,00" in es/pt, "55,000.00" in en)."""
 
     amount = forms.CharField(
         label=_("Amount"),
         required=False,
         max_length=30,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "1500.00"}),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     all_available = forms.BooleanField(label=_("Withdraw everything available"), required=False)
+
+    def __init__(self, *args: Any, brand: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An example a person may type as is: the minimum, in their number format.
+        example = format_typed(max(brand.min_withdrawal_cents, 100), brand.currency)
+        self.fields["amount"].widget.attrs["placeholder"] = example
+        self.fields["amount"].help_text = _("For example %(example)s") % {"example": example}
+
+    def clean_amount(self) -> str:
+        return typed_amount_normalize(self.cleaned_data.get("amount") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("all_available") and not (data.get("amount") or "").strip():
-            raise forms.ValidationError(_("Enter an amount, or choose to withdraw everything available."))
+            self.add_error("amount", _("Enter an amount, or choose to withdraw everything available."))
         return data

@@ -12,12 +12,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from affiliates.models import Membership
-from codes.models import Code
-from codes.selectors import code_list_for_influencer
-from orders.selectors import commission_totals_for_influencer, order_list_for_influencer
+from codes.selectors import code_list_for_influencer, code_state
+from commissions.selectors import commission_origins
+from orders.selectors import order_list_for_influencer
 from orders.statuses import vtex_status_label
 from payments.models import AccountKind
-from payments.selectors import balances_for, ledger_entry_list
+from payments.selectors import InfluencerBalance, influencer_balance_get, ledger_entry_list, ledger_line_describe
 from reports.charts import DailyPoint
 from reports.selectors import influencer_daily_series, influencer_rollup_totals
 from tracking.selectors import link_list_for_influencer, link_public_url
@@ -61,16 +61,15 @@ def period_resolve(*, key: str | None, tz: Any, today: date | None = None) -> Pe
 
 @dataclass(frozen=True)
 class CommissionTotals:
-    """Commission money by state, in the brand's minor units."""
+    """Commission on the orders placed in a period, by state, in the brand's minor units (the
+    dashboard's activity; the money by stage now is `payments.selectors.InfluencerBalance`)."""
 
     estimated_cents: int = 0
     confirmed_cents: int = 0
-    available_cents: int = 0
-    paid_cents: int = 0
 
     @property
     def is_empty(self) -> bool:
-        return not (self.estimated_cents or self.confirmed_cents or self.available_cents or self.paid_cents)
+        return not (self.estimated_cents or self.confirmed_cents)
 
 
 @dataclass(frozen=True)
@@ -89,9 +88,11 @@ class PortalOrder:
 
 @dataclass(frozen=True)
 class PortalEarning:
-    """One line of the influencer's earnings statement (a ledger movement)."""
+    """One line of the influencer's earnings (a ledger movement), named by what a person
+    recognises (the order, the withdrawal), never by an internal reference."""
 
     occurred_at: datetime
+    movement: str
     description: str
     state: str
     amount_cents: int
@@ -110,8 +111,10 @@ class PortalCode:
     pk: int
     code: str
     campaign: str
-    status: str
-    is_active: bool
+    status: str  # in words: Active, Being set up in the store, Rejected by the store, Archived
+    state: str  # active | pending | rejected | archived (codes.selectors.code_state)
+    reason: str
+    is_active: bool  # only these may be copied or shared
 
 
 @dataclass
@@ -122,6 +125,7 @@ class Dashboard:
     orders: int
     sales_cents: int
     commissions: CommissionTotals
+    balance: InfluencerBalance
     series: list[DailyPoint] = field(default_factory=list)
 
     @property
@@ -159,26 +163,18 @@ def portal_order_totals(*, membership: Membership, period: Period) -> tuple[int,
     return totals["orders"], totals["sales_cents"]
 
 
-def portal_commission_totals(*, membership: Membership, period: Period | None = None) -> CommissionTotals:
-    """Commission money by state; with a period, commissions of orders placed in it. Available
-    and paid are the ledger balances now (money is not tied to one order once released)."""
-    brand, influencer = membership.brand, membership.influencer
-    if period is not None:
-        # The dashboard's period: the rollups hold the same net-by-state sums per day (an index
-        # lookup, not a scan of every commission; at most ROLLUP_REFRESH_DELAY_SECONDS behind).
-        sums = _rollup_totals(membership, period)
-        estimated, confirmed = sums["estimated_cents"], sums["confirmed_cents"]
-    else:
-        totals = commission_totals_for_influencer(influencer=influencer, brand=brand)
-        estimated = totals.get("estimated", 0)
-        confirmed = totals.get("confirmed", 0) + totals.get("partially_reversed", 0)
-    balances = balances_for(brand=brand, influencer=influencer)
-    return CommissionTotals(
-        estimated_cents=estimated,
-        confirmed_cents=confirmed,
-        available_cents=balances.get("available", 0),
-        paid_cents=balances.get("paid", 0),
-    )
+def portal_commission_totals(*, membership: Membership, period: Period) -> CommissionTotals:
+    """Commission on the orders placed in the period, net, by state. The rollups hold the same
+    net-by-state sums per day as the commission records (an index lookup, not a scan of every
+    commission; at most ROLLUP_REFRESH_DELAY_SECONDS behind)."""
+    sums = _rollup_totals(membership, period)
+    return CommissionTotals(estimated_cents=sums["estimated_cents"], confirmed_cents=sums["confirmed_cents"])
+
+
+def portal_balance(*, membership: Membership) -> InfluencerBalance:
+    """The influencer's money with the brand by stage, from the ledger: the one balance every
+    portal page shows."""
+    return influencer_balance_get(brand=membership.brand, influencer=membership.influencer)
 
 
 def portal_daily_series(*, membership: Membership, period: Period) -> list[DailyPoint]:
@@ -217,7 +213,7 @@ def portal_order_list(*, membership: Membership, period: Period | None = None) -
 
 
 def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[PortalEarning]:
-    """The influencer's statement with this brand: accruals, confirmations, releases, reversals
+    """The influencer's movements with this brand: accruals, confirmations, releases, reversals
     and payouts (one line per ledger transaction), newest first.
 
     A line's stage is where the money went (the influencer account that grew most: estimated,
@@ -233,6 +229,10 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
     for entry in entries.filter(transaction_id__in=txn_ids).order_by():
         txn, changes = lines.setdefault(entry.transaction_id, (entry.transaction, {}))
         changes[entry.account.kind] = changes.get(entry.account.kind, 0) + entry.signed_cents
+    origins = commission_origins(
+        refs={txn.commission_ref or txn.reference for txn, _changes in lines.values()},
+        influencer_id=membership.influencer_id,
+    )
     labels = dict(AccountKind.choices)
     out = []
     for txn, changes in sorted(lines.values(), key=lambda line: (line[0].occurred_at, line[0].pk), reverse=True):
@@ -242,12 +242,13 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
         else:
             stage = min(changes, key=lambda kind: changes[kind])
             amount = sum(changes.values())
-        reference = txn.commission_ref or txn.reference
-        description = str(txn.get_kind_display())
         out.append(
             PortalEarning(
                 occurred_at=txn.occurred_at,
-                description=f"{description} · {reference}" if reference else description,
+                movement=str(txn.get_kind_display()),
+                description=ledger_line_describe(
+                    kind=txn.kind, reference=txn.commission_ref or txn.reference, origins=origins
+                ),
                 state=str(labels.get(stage, stage)),
                 amount_cents=amount,
             )
@@ -276,12 +277,15 @@ def portal_code_get(*, membership: Membership, pk: int) -> PortalCode | None:
 
 
 def _portal_code(code: Any) -> PortalCode:
+    state = code_state(code)
     return PortalCode(
         pk=code.pk,
         code=code.text,
         campaign=code.campaign.name,
-        status=str(code.get_status_display()),
-        is_active=code.status == Code.Status.ACTIVE,
+        status=state.label,
+        state=state.key,
+        reason=state.reason,
+        is_active=state.usable,
     )
 
 
@@ -294,5 +298,6 @@ def portal_dashboard(*, membership: Membership, period: Period) -> Dashboard:
         orders=orders,
         sales_cents=sales,
         commissions=portal_commission_totals(membership=membership, period=period),
+        balance=portal_balance(membership=membership),
         series=portal_daily_series(membership=membership, period=period),
     )

@@ -13,18 +13,30 @@ from django.utils.translation import gettext as _
 from affiliates.models import Membership
 from core.errors import ApplicationError
 from payments import pdf as payments_pdf
-from payments.selectors import balances_for, influencer_withdrawals, statement_build, statement_periods
+from payments.selectors import influencer_withdrawals, statement_build, statement_periods
 from payments.services import payout_period_for, withdrawal_request_create
 from portal.access import portal_view
 from portal.forms import WithdrawalRequestForm
+from portal.selectors import portal_balance
 
 VISIBLE = (Membership.Status.APPROVED, Membership.Status.SUSPENDED)
+#: service refusals about the amount typed: shown beside the field, the others above the form
+AMOUNT_ERRORS = {
+    "required",
+    "not_a_number",
+    "too_many_decimals",
+    "not_positive",
+    "below_minimum",
+    "above_available",
+    "currency_mismatch",
+}
 
 
 @portal_view("withdrawals", needs=VISIBLE)
 def withdrawals(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     brand, influencer = context["brand"], context["influencer"]
-    form = WithdrawalRequestForm(request.POST or None)
+    posted = request.method == "POST"
+    form = WithdrawalRequestForm(request.POST if posted else None, brand=brand)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -37,14 +49,14 @@ def withdrawals(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
                     requested_by=request.user,
                 )
             except ApplicationError as exc:
-                form.add_error(None, str(exc))
+                form.add_error("amount" if exc.code in AMOUNT_ERRORS else None, str(exc.message))
             else:
                 messages.success(request, _("Withdrawal %(w)s requested; finance will review it.") % {"w": withdrawal})
                 return redirect("portal:withdrawals", brand_slug=brand.slug)
         status = 400
     context.update(
         form=form,
-        balances=balances_for(brand=brand, influencer=influencer),
+        balance=portal_balance(membership=context["membership"]),
         withdrawals=influencer_withdrawals(influencer=influencer).filter(brand=brand)[:50],
     )
     template = "portal/withdrawals.html"
@@ -56,12 +68,14 @@ def withdrawals(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 @portal_view("statements", needs=VISIBLE)
 def statements(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context.update(
+        balance=portal_balance(membership=context["membership"]),
         periods=statement_periods(influencer=context["influencer"], brand=context["brand"]),
     )
     return render(request, "portal/statements.html", context)
 
 
-def _period(value: str) -> date:
+def statement_period(value: str) -> date:
+    """The first day of a payout period from the URL, or 404."""
     try:
         day = date.fromisoformat(value)
     except ValueError as exc:
@@ -73,14 +87,18 @@ def _period(value: str) -> date:
 
 @portal_view("statements", needs=VISIBLE)
 def statement(request: HttpRequest, context: dict[str, Any], period: str) -> HttpResponse:
-    statement = statement_build(influencer=context["influencer"], brand=context["brand"], period_start=_period(period))
+    statement = statement_build(
+        influencer=context["influencer"], brand=context["brand"], period_start=statement_period(period)
+    )
     context.update(statement=statement)
     return render(request, "portal/statement.html", context)
 
 
 @portal_view("statements", needs=VISIBLE)
 def statement_pdf(request: HttpRequest, context: dict[str, Any], period: str) -> HttpResponse:
-    statement = statement_build(influencer=context["influencer"], brand=context["brand"], period_start=_period(period))
+    statement = statement_build(
+        influencer=context["influencer"], brand=context["brand"], period_start=statement_period(period)
+    )
     response = HttpResponse(payments_pdf.statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="statement-{statement.brand.slug}-{statement.period_start:%Y%m%d}.pdf"'

@@ -67,7 +67,7 @@ def codes(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     codes = portal_selectors.portal_code_list(membership=membership)
     links = portal_selectors.portal_link_list(membership=membership)
     context.update(
-        codes=[{"code": code, "qr": _qr_svg(code.code)} for code in codes],
+        codes=[{"code": code, "qr": _qr_svg(code.code) if code.is_active else ""} for code in codes],
         links=[{"link": link, "qr": _qr_svg(link.url)} for link in links],
     )
     return render(request, "portal/codes.html", context)
@@ -76,7 +76,7 @@ def codes(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 @portal_view("codes", needs=APPROVED)
 def code_qr(request: HttpRequest, context: dict[str, Any], code_pk: int) -> HttpResponse:
     code = portal_selectors.portal_code_get(membership=context["membership"], pk=code_pk)
-    if code is None:
+    if code is None or not code.is_active:  # a code the store does not accept is not shared
         raise Http404
     response = HttpResponse(qr_svg(code.code, scale=8, document=True), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="qr-{code.code}.svg"'
@@ -105,8 +105,7 @@ def orders(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 def earnings(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     membership: Membership = context["membership"]
     context.update(
-        totals=portal_selectors.portal_commission_totals(membership=membership),
+        balance=portal_selectors.portal_balance(membership=membership),
         earnings=portal_selectors.portal_earning_list(membership=membership),
-        currency=membership.brand.currency,
     )
     return render(request, "portal/earnings.html", context)

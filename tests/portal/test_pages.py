@@ -85,8 +85,14 @@ def test_pending_applicant_sees_the_review_status_not_the_dashboard(client, appl
     assert client.get(url("portal_profile", membership.brand)).status_code == 200  # personal pages stay open
 
 
+def _active_in_vtex(code: Code) -> Code:
+    Code.objects.filter(pk=code.pk).update(vtex_state=Code.VTEXState.ACTIVE, sync_status=Code.SyncStatus.SYNCED)
+    code.refresh_from_db()
+    return code
+
+
 def test_dashboard_shows_code_kpis_and_an_svg_chart_themed_for_the_brand(portal, approved):
-    code = Code.objects.get(influencer=approved.influencer)
+    code = _active_in_vtex(Code.objects.get(influencer=approved.influencer))
     response = portal.get(url("portal_dashboard", approved.brand))
     assert response.status_code == 200
     html = response.content.decode()
@@ -111,7 +117,7 @@ def test_dashboard_period_works_with_and_without_htmx(portal, approved, period):
 
 
 def test_codes_page_has_copy_buttons_and_qr_codes(portal, approved):
-    code = Code.objects.get(influencer=approved.influencer)
+    code = _active_in_vtex(Code.objects.get(influencer=approved.influencer))
     html = portal.get(url("portal_codes", approved.brand)).content.decode()
     assert f'data-copy="{code.text}"' in html
     assert "<svg" in html
@@ -119,6 +125,35 @@ def test_codes_page_has_copy_buttons_and_qr_codes(portal, approved):
     assert qr.status_code == 200
     assert qr["Content-Type"] == "image/svg+xml"
     assert qr.content.startswith(b"<?xml")
+
+
+@pytest.mark.parametrize(
+    ("changes", "state", "words"),
+    [
+        ({"sync_status": "pending"}, "pending", "Being set up in the store"),
+        (
+            {"sync_status": "failed", "last_sync_error": "409 coupon already exists"},
+            "rejected",
+            "already uses this code",
+        ),
+        ({"sync_status": "failed", "last_sync_error": "500 boom"}, "rejected", "The store refused this code"),
+        ({"status": "archived", "status_reason": "Campaign ended"}, "archived", "Campaign ended"),
+    ],
+)
+def test_codes_the_store_does_not_accept_are_shown_as_such_and_cannot_be_shared(
+    portal, approved, changes, state, words
+):
+    code = Code.objects.get(influencer=approved.influencer)
+    Code.objects.filter(pk=code.pk).update(vtex_state="", **changes)
+    with translation_override("en"):
+        html = portal.get(url("portal_codes", approved.brand), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'data-testid="code-{state}"' in html
+    assert words in html
+    assert f'data-copy="{code.text}"' not in html  # no copy button
+    assert "<svg" not in html.split('data-testid="portal-code"')[1].split("</li>")[0]  # no QR
+    assert portal.get(url("portal_code_qr", approved.brand, code_pk=code.pk)).status_code == 404
+    dashboard = portal.get(url("portal_dashboard", approved.brand)).content.decode()
+    assert 'data-testid="dashboard-code"' not in dashboard
 
 
 def test_orders_and_earnings_render_their_empty_states(portal, approved):
@@ -445,12 +480,13 @@ def test_earnings_list_the_ledger_movements_newest_first(portal, approved):
 
     with translation_override("en"):
         lines = portal_earning_list(membership=approved)
-        assert [(line.description, line.state, line.amount_cents) for line in lines] == [
-            ("Commission confirmed · v200-01", "Confirmed, on hold", 12_345),
-            ("Commission accrued · v200-01", "Estimated", 12_345),
+        assert [(line.movement, line.description, line.state, line.amount_cents) for line in lines] == [
+            ("Commission confirmed", "", "Confirmed, on hold", 12_345),
+            ("Commission accrued", "", "Estimated", 12_345),
         ]
     html = portal.get(url("portal_earnings", brand), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Commission accrued · v200-01" in html
+    assert "Commission accrued" in html
+    assert "v200-01" not in html  # internal references are never shown
     assert "v999-01" not in html
     assert "No commissions yet" not in html
 
