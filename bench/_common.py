@@ -162,10 +162,16 @@ def process_tree_cpu_seconds(pid: int) -> float:
 
 
 def stop(process: "subprocess.Popen[bytes]", *, grace: float = 30) -> None:
-    """Terminate a server we started; kill it if it has not exited after `grace` seconds."""
-    process.terminate()
+    """Terminate a server we started and its worker processes (it must have been started with
+    `start_new_session=True`: its process group); kill the group if it has not exited after
+    `grace` seconds. Killing only the parent would leave granian's workers serving the port."""
+    import signal
+
     try:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(grace)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+    except ProcessLookupError:
+        pass

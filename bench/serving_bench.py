@@ -43,7 +43,7 @@ def serve(interface: str, app: str, *, port: int, threads: int) -> subprocess.Po
     if interface == "wsgi":
         command += ["--blocking-threads", str(threads)]
     env = {**os.environ, "DATABASE_POOL": "true", "WEB_DJANGO_CONCURRENCY": str(threads)}
-    return subprocess.Popen([*command, app], cwd=ROOT, env=env)
+    return subprocess.Popen([*command, app], start_new_session=True, cwd=ROOT, env=env)
 
 
 def main() -> None:

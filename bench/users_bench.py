@@ -52,7 +52,7 @@ def serve(app: str, *, port: int, workers: int, env: dict[str, str]) -> subproce
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--backpressure", "1024", "--backlog", "2048", "--no-ws"]
     command += ["--log-level", "warning", app]
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    return subprocess.Popen(command, start_new_session=True, cwd=ROOT, env={**os.environ, **env})
 
 
 class ConnectionSampler(threading.Thread):
