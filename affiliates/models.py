@@ -284,3 +284,89 @@ class PayoutAccount(TimeStampedModel):
             "key_type": self.key_type,
             "transfer_key": mask(self.transfer_key),
         }
+
+
+def new_recruiting_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(9)
+
+
+class RecruitingLink(TimeStampedModel):
+    """An approved influencer's recruiting link for one campaign with referrals enabled:
+    `/join/<brand>/?ref=<token>`. `device_hashes` are keyed hashes of the browser cookie the
+    influencer used the portal with, so an application from the same browser counts as self."""
+
+    BRAND_FIELD = "campaign__brand"
+
+    influencer = models.ForeignKey(
+        Influencer, on_delete=models.PROTECT, related_name="recruiting_links", verbose_name=_("influencer")
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="recruiting_links", verbose_name=_("campaign")
+    )
+    token = models.CharField(_("token"), max_length=24, unique=True, default=new_recruiting_token)
+    device_hashes = models.JSONField(_("device fingerprints"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("recruiting link")
+        verbose_name_plural = _("recruiting links")
+        constraints = [
+            models.UniqueConstraint(fields=["influencer", "campaign"], name="uniq_recruiting_link_per_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.influencer} · {self.token}"
+
+
+class Referral(TimeStampedModel):
+    """Who recruited whom into a brand, through which campaign's program. First referrer wins:
+    one referral per (brand, referred). A self-referral (same email, fiscal document, payout
+    account or device) is recorded as such and never earns (docs/referrals.md)."""
+
+    BRAND_FIELD = "brand"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SELF = "self", _("Self-referral: earns nothing")
+        BLOCKED = "blocked", _("Blocked after fraud review")
+
+    brand = models.ForeignKey(
+        "campaigns.Brand", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("brand")
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("campaign")
+    )
+    referrer = models.ForeignKey(
+        Influencer, on_delete=models.PROTECT, related_name="referrals_made", verbose_name=_("referrer")
+    )
+    referred = models.ForeignKey(
+        Influencer, on_delete=models.PROTECT, related_name="referrals_received", verbose_name=_("recruited influencer")
+    )
+    link = models.ForeignKey(
+        RecruitingLink, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("recruiting link")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    self_signals = models.JSONField(_("self-referral signals"), default=list, blank=True)
+    device_hash = models.CharField(_("applicant device fingerprint"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("referred at"), default=timezone.now)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "referred"], name="uniq_referral_first_referrer_wins"),
+            models.CheckConstraint(condition=~Q(referrer=models.F("referred")), name="referral_not_self"),
+        ]
+        indexes = [models.Index(fields=["referrer", "brand"], name="referral_referrer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.referred}"
+
+    @property
+    def earns(self) -> bool:
+        return self.status == self.Status.ACTIVE

@@ -25,6 +25,7 @@ from affiliates.models import (
     PolicyAcceptance,
     PolicyDocument,
 )
+from affiliates.referrals import referral_record
 from affiliates.selectors import manager_recipients, policy_current
 from affiliates.uploads import kyc_file_inspect
 from audit.services import audit_record
@@ -223,6 +224,8 @@ def influencer_apply(
     privacy: PolicyDocument | None,
     campaign: Campaign | None = None,
     language: str | None = None,
+    referral_token: str = "",
+    device: str = "",
 ) -> Membership:
     """A new person applies to `brand`: creates the (unverified) account, the influencer, a
     pending membership, the consents and the KYC documents, all or nothing. The caller sends
@@ -302,6 +305,8 @@ def influencer_apply(
                 influencer=influencer, brand=brand, campaign=campaign, terms=terms, privacy=privacy
             )
             _store_kyc(membership=membership, inspected=inspected, stored=stored)
+            if referral_token:
+                referral_record(membership=membership, token=referral_token, device=device)
     except IntegrityError as exc:
         _delete_stored(stored)
         # Two identical applications raced past the checks above; the constraints kept one.
@@ -367,6 +372,8 @@ def membership_apply(
     terms: PolicyDocument | None,
     privacy: PolicyDocument | None,
     campaign: Campaign | None = None,
+    referral_token: str = "",
+    device: str = "",
 ) -> Membership:
     """An existing influencer applies to one more brand (with that brand's consents and KYC)."""
     _check_brand(brand)
@@ -382,6 +389,8 @@ def membership_apply(
                 influencer=influencer, brand=brand, campaign=campaign, terms=terms, privacy=privacy
             )
             _store_kyc(membership=membership, inspected=inspected, stored=stored)
+            if referral_token:
+                referral_record(membership=membership, token=referral_token, device=device)
     except IntegrityError as exc:
         _delete_stored(stored)
         raise _refuse(_("You have already applied to %(brand)s.") % {"brand": brand.name}) from exc

@@ -2,6 +2,8 @@
 template renders. The portal itself lives in the `portal` app."""
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from allauth.core import ratelimit
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.ratelimits import mark_rate_limited
 from affiliates.forms import JoinExistingForm, JoinForm
 from affiliates.models import KYCDocument, Membership
+from affiliates.referrals import device_cookie_set, device_cookie_value
 from affiliates.selectors import (
     brand_for_join,
     campaign_list_open_for_application,
@@ -51,12 +54,41 @@ def _kyc_uploads(cleaned: dict[str, Any]) -> list[KycUpload]:
 # --- Join -----------------------------------------------------------------------------------
 
 
+def with_device_cookie(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Give the browser a random device cookie (kept only as a keyed hash) so a referral from
+    the referrer's own browser is recognised as self (affiliates.referrals)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        value, is_new = device_cookie_value(request)
+        request.mgm_device = value  # type: ignore[attr-defined]
+        response = view(request, *args, **kwargs)
+        if is_new:
+            device_cookie_set(response, value)
+        return response
+
+    return wrapped
+
+
+def _join_referral_token(request: HttpRequest, brand: Brand) -> str:
+    """The recruiting link's token: from `?ref=` (remembered in the session for the POST)."""
+    key = f"join_ref:{brand.pk}"
+    token = (request.GET.get("ref") or "").strip()[:24]
+    if token:
+        request.session[key] = token
+        return token
+    return str(request.session.get(key, ""))
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
+@with_device_cookie
 def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
     brand = brand_for_join(slug=brand_slug)
     if brand is None:
         raise Http404
+    referral_token = _join_referral_token(request, brand)
+    device = getattr(request, "mgm_device", "")
     terms, privacy = policy_current_pair(brand=brand)
     context: dict[str, Any] = {"brand": brand, "terms": terms, "privacy": privacy}
     if terms is None or privacy is None:
@@ -99,8 +131,11 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
                     privacy_id=data["privacy_policy"],
                     accept_privacy=data["accept_privacy"],
                 )
+                referral = {"referral_token": referral_token, "device": device}
                 if influencer is None:
-                    membership = _join_new(request, brand=brand, data=data, terms=shown_terms, privacy=shown_privacy)
+                    membership = _join_new(
+                        request, brand=brand, data=data, terms=shown_terms, privacy=shown_privacy, **referral
+                    )
                 else:
                     membership = membership_apply(
                         influencer=influencer,
@@ -109,6 +144,7 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
                         terms=shown_terms,
                         privacy=shown_privacy,
                         campaign=data.get("campaign"),
+                        **referral,
                     )
             except ApplicationError as exc:
                 _apply_error(form, exc)
@@ -122,7 +158,16 @@ def join(request: HttpRequest, brand_slug: str) -> HttpResponse:
     return render(request, "affiliates/join.html", context, status=status)
 
 
-def _join_new(request: HttpRequest, *, brand: Brand, data: dict[str, Any], terms: Any, privacy: Any) -> Membership:
+def _join_new(
+    request: HttpRequest,
+    *,
+    brand: Brand,
+    data: dict[str, Any],
+    terms: Any,
+    privacy: Any,
+    referral_token: str = "",
+    device: str = "",
+) -> Membership:
     membership = influencer_apply(
         brand=brand,
         email=data["email"],
@@ -143,6 +188,8 @@ def _join_new(request: HttpRequest, *, brand: Brand, data: dict[str, Any], terms
         privacy=privacy,
         campaign=data.get("campaign"),
         language=translation.get_language(),
+        referral_token=referral_token,
+        device=device,
     )
     applicant_email_verification_send(request=request, membership=membership)
     return membership

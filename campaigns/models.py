@@ -593,3 +593,88 @@ class CampaignAssignment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.influencer} → {self.campaign.name}"
+
+
+class ReferralProgram(TimeStampedModel):
+    """A campaign's member-get-member program (off by default): what an approved influencer earns
+    for an influencer they recruited into this campaign. The money rules are in
+    docs/referrals.md; commissions.referrals applies them to the ledger."""
+
+    BRAND_FIELD = "campaign__brand"
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="referral_program", verbose_name=_("campaign")
+    )
+    enabled = models.BooleanField(
+        _("referrals enabled"),
+        default=False,
+        help_text=_("Approved influencers of this campaign get a recruiting link to the brand's join page."),
+    )
+    rate_percent = models.DecimalField(
+        _("referral reward (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(50))],
+        help_text=_("Share of each commission the recruited influencer earns in this campaign."),
+    )
+    months = models.PositiveSmallIntegerField(
+        _("reward months"),
+        default=6,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Orders placed this many months after the referral count; 0 pays no percentage."),
+    )
+    bonus_cents = models.BigIntegerField(
+        _("fixed bonus"), default=0, validators=[MinValueValidator(0)], help_text=_("0 pays no bonus.")
+    )
+    bonus_threshold_cents = models.BigIntegerField(
+        _("bonus threshold (confirmed sales)"),
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("The bonus is paid once the recruited influencer's confirmed sales reach this amount."),
+    )
+    second_level_rate_percent = models.DecimalField(
+        _("second level reward (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(20))],
+        help_text=_("Paid to the referrer of the referrer; 0 keeps one level."),
+    )
+    second_level_cap_cents = models.BigIntegerField(
+        _("second level cap per recruited influencer"),
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("The most the second level earns from one recruited influencer."),
+    )
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("referral program")
+        verbose_name_plural = _("referral programs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rate_percent__gte=0, rate_percent__lte=50), name="referral_rate_0_50"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(second_level_rate_percent__gte=0, second_level_rate_percent__lte=20),
+                name="referral_second_rate_0_20",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bonus_cents__gte=0, bonus_threshold_cents__gte=0, second_level_cap_cents__gte=0),
+                name="referral_amounts_not_negative",
+            ),
+            # A second level without a cap would be an open-ended MLM: refuse it.
+            models.CheckConstraint(
+                condition=models.Q(second_level_rate_percent=0) | models.Q(second_level_cap_cents__gt=0),
+                name="referral_second_level_capped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {_('referrals')}"
+
+    def clean(self) -> None:
+        if self.second_level_rate_percent and not self.second_level_cap_cents:
+            raise ValidationError({"second_level_cap_cents": _("Set a cap for the second level.")})

@@ -162,3 +162,69 @@ class CommissionAdjustment(models.Model):
     @property
     def ledger_ref(self) -> str:
         return f"commission:{self.commission_id}:adj:{self.pk}"
+
+
+class ReferralCommission(TimeStampedModel):
+    """What a referrer earns from one commission of an influencer they recruited (kind
+    `percent`, level 1 or 2), or the one-off bonus of a referral (kind `bonus`). Its ledger
+    position follows the source commission's exactly: estimated with it, confirmed with it,
+    reversed or clawed back with it, posted once under `ledger_ref` (docs/referrals.md).
+    Written only by commissions.referrals, under the source order's lock."""
+
+    BRAND_FIELD = "brand"
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", _("Share of a commission")
+        BONUS = "bonus", _("Bonus at the sales threshold")
+
+    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    referral = models.ForeignKey(
+        "affiliates.Referral", on_delete=models.PROTECT, related_name="rewards", verbose_name=_("referral")
+    )
+    beneficiary = models.ForeignKey(
+        "affiliates.Influencer", on_delete=models.PROTECT, related_name="referral_rewards", verbose_name=_("earned by")
+    )
+    source = models.ForeignKey(
+        Commission,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referral_rewards",
+        verbose_name=_("source commission"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+    rate = models.DecimalField(_("rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    amount_cents = models.BigIntegerField(_("amount (cents)"), default=0)
+    ledger_stage = models.CharField(
+        _("ledger stage"), max_length=10, choices=LedgerStage.choices, default=LedgerStage.NONE
+    )
+    ledger_posted_cents = models.BigIntegerField(_("posted to the ledger (cents)"), default=0)
+    ledger_reversal_seq = models.PositiveIntegerField(_("ledger reversals"), default=0)
+
+    class Meta:
+        verbose_name = _("referral commission")
+        verbose_name_plural = _("referral commissions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "level"], condition=Q(kind="percent"), name="uniq_referral_reward_per_source_level"
+            ),
+            models.UniqueConstraint(fields=["referral"], condition=Q(kind="bonus"), name="uniq_referral_bonus"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0) & Q(ledger_posted_cents__gte=0) & Q(level__gte=1) & Q(level__lte=2),
+                name="referral_reward_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="bonus", source__isnull=True, level=1) | Q(kind="percent", source__isnull=False),
+                name="referral_reward_kind_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["beneficiary", "brand"], name="referral_reward_benef_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ledger_ref} {self.ledger_posted_cents}"
+
+    @property
+    def ledger_ref(self) -> str:
+        return f"referral:{self.pk}"

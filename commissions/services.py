@@ -8,7 +8,6 @@ exactly once. The states and the base rule are in docs/orders.md.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,16 +19,14 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from commissions.engine import OrderLineInput, commission_compute
 from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
+from commissions.postings import Accruals as _Accruals
+from commissions.postings import ledger_converge
+from commissions.referral_fraud import is_referral_flag_ref, referral_flags_decided
+from commissions.referrals import ReferralCache, referral_prelock, referral_rewards_sync
 from core import events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from core.money import round_minor
-from payments.services import (
-    ledger_commission_accrue,
-    ledger_commission_accrue_many,
-    ledger_commission_confirm,
-    ledger_commission_reverse,
-)
 
 if TYPE_CHECKING:
     from orders.models import Order, OrderLine
@@ -79,23 +76,6 @@ def _engine_lines(lines: Sequence["OrderLine"]) -> list[OrderLineInput]:
     ]
 
 
-@dataclass
-class _Accruals:
-    """Accruals collected during one order sync and posted in one go per (brand, influencer)
-    before it returns: an order's lines otherwise cost a dozen ledger round trips each. Passed
-    explicitly down to `_ledger_converge`; other callers pass None and accrue at once."""
-
-    batches: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] = field(default_factory=dict)
-
-    def add(self, *, brand: Any, influencer: Any, ref: str, amount_cents: int) -> None:
-        self.batches.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, amount_cents))
-
-    def post(self) -> None:
-        for brand, influencer, items in self.batches.values():
-            ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
-        self.batches.clear()
-
-
 def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
     """Make the order's commissions match the order as VTEX reports it now.
 
@@ -125,6 +105,11 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
     campaign: Campaign | None = None
     wanted: set[tuple[int, int]] = set()
     holds: dict[int, bool] = {}
+    referrals = ReferralCache()
+    influencer_ids = {key[1] for key in existing}
+    if order.influencer_id is not None:
+        influencer_ids.add(order.influencer_id)
+    referral_prelock(order=order, influencer_ids=influencer_ids, cache=referrals)
 
     if order.influencer_id is not None and order.campaign_id is not None and lines:
         influencer_id: int = order.influencer_id
@@ -195,6 +180,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
                 counts=counts,
                 holds=holds,
                 accruals=accruals,
+                referrals=referrals,
             )
 
     # Commissions of an influencer the order is no longer attributed to: take them back.
@@ -211,6 +197,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
             counts=counts,
             holds=holds,
             accruals=accruals,
+            referrals=referrals,
         )
     return counts
 
@@ -268,6 +255,7 @@ def _commission_converge(
     counts: dict[str, int],
     holds: dict[int, bool],
     accruals: _Accruals | None,
+    referrals: ReferralCache | None = None,
 ) -> int:
     """Set state and reversed amount from the order, save if changed, post the ledger delta.
 
@@ -350,6 +338,10 @@ def _commission_converge(
                 before={"fraud_review": before[4]},
                 after={"fraud_review": commission.fraud_review, "order_status": order.status},
             )
+        # The referrer's share follows this commission's ledger position (docs/referrals.md).
+        postings += referral_rewards_sync(
+            commission=commission, order=order, now=now, accruals=accruals, cache=referrals
+        )
     return postings
 
 
@@ -398,9 +390,10 @@ def _ledger_sync(
     negative = sum(adj.amount_cents for adj in adjustments if adj.amount_cents < 0)
     desired = 0 if reversed_all else max(0, commission.amount_cents - commission.reversed_cents + negative)
     hold_until = (order.invoiced_at or now) + timedelta(days=commission.campaign.hold_days)
-    postings = _ledger_converge(
+    postings = ledger_converge(
         tracker=commission,
-        commission=commission,
+        brand=commission.brand,
+        influencer=commission.influencer,
         ref=commission.ledger_ref,
         desired=desired,
         target=target,
@@ -412,9 +405,10 @@ def _ledger_sync(
     for adj in adjustments:
         if adj.amount_cents <= 0:
             continue
-        n = _ledger_converge(
+        n = ledger_converge(
             tracker=adj,
-            commission=commission,
+            brand=commission.brand,
+            influencer=commission.influencer,
             ref=adj.ledger_ref,
             desired=0 if commission.state == State.REVERSED else adj.amount_cents,
             target=target,
@@ -427,65 +421,6 @@ def _ledger_sync(
             adj.save(update_fields=["ledger_stage", "ledger_posted_cents", "ledger_reversal_seq"])
         postings += n
     return postings
-
-
-def _ledger_converge(
-    *,
-    tracker: Commission | CommissionAdjustment,
-    commission: Commission,
-    ref: str,
-    desired: int,
-    target: str,
-    hold_until: datetime,
-    now: datetime,
-    reversal_label: str = "r",
-    accruals: _Accruals | None = None,
-) -> int:
-    """Move the ledger position `ref` from what `tracker` says was posted to `desired` at stage
-    `target`. Accruals and confirmations are idempotent by `ref`, reversals by (`ref`, r<n>);
-    the counters on `tracker` are saved in the same transaction as the postings."""
-    brand = commission.brand
-    influencer = commission.influencer
-    posted = tracker.ledger_posted_cents
-    stage = tracker.ledger_stage
-    if stage == LedgerStage.NONE:
-        if desired <= 0:
-            return 0
-        if target == LedgerStage.CONFIRMED:
-            ledger_commission_confirm(
-                brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
-            )
-        elif accruals is not None:
-            # Within an order sync: posted together at the end (commissions_sync_for_order).
-            accruals.add(brand=brand, influencer=influencer, ref=ref, amount_cents=desired)
-        else:
-            ledger_commission_accrue(brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired)
-        tracker.ledger_stage = target
-        tracker.ledger_posted_cents = desired
-        return 1
-    if stage == LedgerStage.ESTIMATED and target == LedgerStage.CONFIRMED and desired > 0:
-        # The confirmation settles any difference between the estimate and the final amount.
-        ledger_commission_confirm(
-            brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
-        )
-        tracker.ledger_stage = LedgerStage.CONFIRMED
-        tracker.ledger_posted_cents = desired
-        return 1
-    if desired < posted:
-        # After a payout the ledger turns this into a clawback; paid rows are never edited.
-        tracker.ledger_reversal_seq += 1
-        ledger_commission_reverse(
-            brand=brand,
-            influencer=influencer,
-            commission_ref=ref,
-            reversal_ref=f"{reversal_label}{tracker.ledger_reversal_seq}",
-            amount_cents=posted - desired,
-        )
-        tracker.ledger_posted_cents = desired
-        return 1
-    # desired > posted: an estimate only grows at confirmation (which settles it); a confirmed
-    # commission only shrinks (returns), and manual increases have their own references.
-    return 0
 
 
 def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, actor: Any = None) -> CommissionAdjustment:
@@ -532,8 +467,12 @@ def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, act
         confirmed = commission.ledger_stage == LedgerStage.CONFIRMED or (
             order_commission_stage(order) == State.CONFIRMED and not commission.is_fraud_held
         )
-        _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=timezone.now())
+        now = timezone.now()
+        referrals = ReferralCache()
+        referral_prelock(order=order, influencer_ids={commission.influencer_id}, cache=referrals)
+        _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=now)
         commission.save()
+        referral_rewards_sync(commission=commission, order=order, now=now, cache=referrals)
 
         facts_changed(points=[(commission.brand_id, order.created_in_vtex_at)])
         audit_record(
@@ -585,6 +524,17 @@ def _fraud_decision_lock(*, brand_id: int, order_ref: str, reason: str) -> tuple
     return order, commissions
 
 
+def _referral_flag_decided(*, brand_id: int, subject_ref: str, rejected: bool, reason: str, actor: Any) -> None:
+    """A referral flag (self-referral or ring) concerns no order: it blocks or restores
+    referrals, whose rewards follow (commissions.referral_fraud)."""
+    if not (reason or "").strip():
+        raise FraudDecisionInvalid(_("Say why the fraud flag was decided."), code="reason_required")
+    with transaction.atomic():
+        referral_flags_decided(
+            brand_id=brand_id, subject_ref=subject_ref, rejected=rejected, reason=reason.strip(), actor=actor
+        )
+
+
 def commission_fraud_release(*, brand_id: int, order_ref: str, reason: str, actor: Any = None) -> list[Commission]:
     """A manager released a fraud flag of the order: lift the hold of its commissions and post
     what the order's current state implies (its confirmation, when VTEX already invoiced it).
@@ -593,6 +543,9 @@ def commission_fraud_release(*, brand_id: int, order_ref: str, reason: str, acto
     and a rejected one stays rejected. Returns the commissions released now."""
 
     now = timezone.now()
+    if is_referral_flag_ref(order_ref or ""):
+        _referral_flag_decided(brand_id=brand_id, subject_ref=order_ref, rejected=False, reason=reason, actor=actor)
+        return []
     with transaction.atomic():
         order, commissions = _fraud_decision_lock(brand_id=brand_id, order_ref=order_ref, reason=reason)
         if order is None:
@@ -638,10 +591,15 @@ def commission_fraud_reject(*, brand_id: int, order_ref: str, reason: str, actor
 
     now = timezone.now()
     rejected: list[Commission] = []
+    if is_referral_flag_ref(order_ref or ""):
+        _referral_flag_decided(brand_id=brand_id, subject_ref=order_ref, rejected=True, reason=reason, actor=actor)
+        return []
     with transaction.atomic():
         order, commissions = _fraud_decision_lock(brand_id=brand_id, order_ref=order_ref, reason=reason)
         if order is None:
             return []
+        referrals = ReferralCache()
+        referral_prelock(order=order, influencer_ids={c.influencer_id for c in commissions}, cache=referrals)
         for commission in commissions:
             if commission.fraud_review == FraudReview.REJECTED:
                 continue
@@ -665,6 +623,7 @@ def commission_fraud_reject(*, brand_id: int, order_ref: str, reason: str, actor
                 reversal_label="fraud",
             )
             commission.save()
+            referral_rewards_sync(commission=commission, order=order, now=now, cache=referrals)
             audit_record(
                 action="commission.fraud_rejected",
                 target=commission,

@@ -51,6 +51,11 @@ EVENTS: dict[str, str] = {
     "withdrawal.paid": "brand_id, data",
     "withdrawal.failed": "brand_id, data",
     "payout_batch.created": "brand_id, data",
+    # Affiliates recorded who referred whom, or a referral's status changed (self-referral found,
+    # blocked or restored by a manager); commissions follows with the rewards. Payload: brand_id=int,
+    # data={"referral_id", "campaign_id", "referrer_id", "referred_id", "status", "signals"}.
+    "referral.recorded": "brand_id, data",
+    "referral.changed": "brand_id, data",
     # Claims (issue 19) publish these once they exist.
     "claim.opened": "brand_id, data",
     "claim.resolved": "brand_id, data",

@@ -32,6 +32,7 @@ Rule, Subject, Status = FraudFlag.Rule, FraudFlag.Subject, FraudFlag.Status
 SEVERITY = {
     Rule.SELF_REFERRAL: 90,
     Rule.SHARED_PAYOUT: 80,
+    Rule.REFERRAL_RING: 80,
     Rule.COUPON_LEAK: 60,
     Rule.COUPON_SITE: 50,
     Rule.FAST_CONVERSION: 60,

@@ -258,6 +258,7 @@ class FraudFlag(TimeStampedModel):
         FAST_CONVERSION = "fast_conversion", _("Click-to-order time too short")
         CONVERSION_OUTLIER = "cr_outlier", _("Conversion rate outlier")
         SHARED_PAYOUT = "shared_payout", _("Payout account shared with another influencer")
+        REFERRAL_RING = "referral_ring", _("Referral ring or self-referral")
 
     class Subject(models.TextChoices):
         CLICK = "click", _("Clicks")

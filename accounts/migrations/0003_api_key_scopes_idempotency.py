@@ -26,56 +26,69 @@ def _grant_read_scopes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
+        ("accounts", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apikey',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, help_text='Empty: the key does not expire.', null=True, verbose_name='expires at'),
+            model_name="apikey",
+            name="expires_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Empty: the key does not expire.", null=True, verbose_name="expires at"
+            ),
         ),
         migrations.AddField(
-            model_name='apikey',
-            name='last_used_ip',
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='last used from'),
+            model_name="apikey",
+            name="last_used_ip",
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="last used from"),
         ),
         migrations.AddField(
-            model_name='apikey',
-            name='rate_limit_per_minute',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='requests per minute'),
+            model_name="apikey",
+            name="rate_limit_per_minute",
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="requests per minute"),
         ),
         migrations.AddField(
-            model_name='apikey',
-            name='rotated_to',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rotated_from', to='accounts.apikey', verbose_name='replaced by'),
+            model_name="apikey",
+            name="rotated_to",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="rotated_from",
+                to="accounts.apikey",
+                verbose_name="replaced by",
+            ),
         ),
         migrations.AddField(
-            model_name='apikey',
-            name='scopes',
-            field=models.JSONField(blank=True, default=list, verbose_name='scopes'),
+            model_name="apikey",
+            name="scopes",
+            field=models.JSONField(blank=True, default=list, verbose_name="scopes"),
         ),
         migrations.CreateModel(
-            name='IdempotencyRecord',
+            name="IdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner', models.CharField(max_length=40)),
-                ('key', models.CharField(max_length=255)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.CharField(max_length=500)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('in_progress', 'in progress'), ('done', 'done')], default='in_progress', max_length=12)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_body', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("owner", models.CharField(max_length=40)),
+                ("key", models.CharField(max_length=255)),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.CharField(max_length=500)),
+                ("fingerprint", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("in_progress", "in progress"), ("done", "done")], default="in_progress", max_length=12
+                    ),
+                ),
+                ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response_body", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'idempotency record',
-                'verbose_name_plural': 'idempotency records',
-                'constraints': [models.UniqueConstraint(fields=('owner', 'key'), name='uniq_idempotency_owner_key')],
+                "verbose_name": "idempotency record",
+                "verbose_name_plural": "idempotency records",
+                "constraints": [models.UniqueConstraint(fields=("owner", "key"), name="uniq_idempotency_owner_key")],
             },
         ),
         migrations.RunPython(_grant_read_scopes, migrations.RunPython.noop),
-]
+    ]

@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('affiliates', '0002_kycdocument_payoutaccount_policyacceptance_and_more'),
+        ("affiliates", "0002_kycdocument_payoutaccount_policyacceptance_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalinfluencer',
-            name='fiscal_regime',
-            field=models.CharField(blank=True, help_text='Tax regime for withholdings, e.g. simplified regime', max_length=40, verbose_name='fiscal regime'),
+            model_name="historicalinfluencer",
+            name="fiscal_regime",
+            field=models.CharField(
+                blank=True,
+                help_text="Tax regime for withholdings, e.g. simplified regime",
+                max_length=40,
+                verbose_name="fiscal regime",
+            ),
         ),
         migrations.AddField(
-            model_name='influencer',
-            name='fiscal_regime',
-            field=models.CharField(blank=True, help_text='Tax regime for withholdings, e.g. simplified regime', max_length=40, verbose_name='fiscal regime'),
+            model_name="influencer",
+            name="fiscal_regime",
+            field=models.CharField(
+                blank=True,
+                help_text="Tax regime for withholdings, e.g. simplified regime",
+                max_length=40,
+                verbose_name="fiscal regime",
+            ),
         ),
     ]

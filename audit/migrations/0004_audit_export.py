@@ -4,28 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_chain_sealed_after_commit'),
+        ("audit", "0003_chain_sealed_after_commit"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditExport',
+            name="AuditExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('first_seq', models.BigIntegerField(verbose_name='first event')),
-                ('head_seq', models.BigIntegerField(unique=True, verbose_name='last event (chain head)')),
-                ('head_hash', models.CharField(max_length=64, verbose_name='chain head hash')),
-                ('events', models.PositiveIntegerField(verbose_name='events')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("first_seq", models.BigIntegerField(verbose_name="first event")),
+                ("head_seq", models.BigIntegerField(unique=True, verbose_name="last event (chain head)")),
+                ("head_hash", models.CharField(max_length=64, verbose_name="chain head hash")),
+                ("events", models.PositiveIntegerField(verbose_name="events")),
+                ("file_name", models.CharField(max_length=255, verbose_name="file")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
             ],
             options={
-                'verbose_name': 'audit export',
-                'verbose_name_plural': 'audit exports',
-                'ordering': ['-head_seq'],
+                "verbose_name": "audit export",
+                "verbose_name_plural": "audit exports",
+                "ordering": ["-head_seq"],
             },
         ),
     ]

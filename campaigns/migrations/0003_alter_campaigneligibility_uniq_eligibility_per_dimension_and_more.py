@@ -4,30 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_campaignassignment_campaigneligibility_and_more'),
+        ("campaigns", "0002_campaignassignment_campaigneligibility_and_more"),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='campaigneligibility',
-            name='uniq_eligibility_per_dimension',
-            constraint=models.UniqueConstraint(fields=('campaign', 'dimension', 'mode'), name='uniq_eligibility_per_dimension', violation_error_message='There is already a filter for this dimension and mode; add the ids there.'),
+            model_name="campaigneligibility",
+            name="uniq_eligibility_per_dimension",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "dimension", "mode"),
+                name="uniq_eligibility_per_dimension",
+                violation_error_message="There is already a filter for this dimension and mode; add the ids there.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='campaignvariant',
-            name='uniq_variant_key_per_campaign',
-            constraint=models.UniqueConstraint(fields=('campaign', 'key'), name='uniq_variant_key_per_campaign', violation_error_message='Each variant of a campaign needs its own key.'),
+            model_name="campaignvariant",
+            name="uniq_variant_key_per_campaign",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "key"),
+                name="uniq_variant_key_per_campaign",
+                violation_error_message="Each variant of a campaign needs its own key.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='commissiontier',
-            name='uniq_tier_threshold_per_campaign',
-            constraint=models.UniqueConstraint(fields=('campaign', 'threshold'), name='uniq_tier_threshold_per_campaign', violation_error_message='This campaign already has a tier with that threshold; each tier needs its own.'),
+            model_name="commissiontier",
+            name="uniq_tier_threshold_per_campaign",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "threshold"),
+                name="uniq_tier_threshold_per_campaign",
+                violation_error_message="This campaign already has a tier with that threshold; each tier needs its own.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='commissiontier',
-            name='uniq_tier_name_per_campaign',
-            constraint=models.UniqueConstraint(fields=('campaign', 'name'), name='uniq_tier_name_per_campaign', violation_error_message='This campaign already has a tier with that name.'),
+            model_name="commissiontier",
+            name="uniq_tier_name_per_campaign",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "name"),
+                name="uniq_tier_name_per_campaign",
+                violation_error_message="This campaign already has a tier with that name.",
+            ),
         ),
     ]

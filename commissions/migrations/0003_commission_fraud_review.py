@@ -4,25 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commissions', '0002_initial'),
+        ("commissions", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='commission',
-            name='fraud_reason',
-            field=models.CharField(blank=True, max_length=500, verbose_name='fraud review reason'),
+            model_name="commission",
+            name="fraud_reason",
+            field=models.CharField(blank=True, max_length=500, verbose_name="fraud review reason"),
         ),
         migrations.AddField(
-            model_name='commission',
-            name='fraud_review',
-            field=models.CharField(choices=[('clear', 'No open fraud flag'), ('held', 'On hold: fraud review'), ('released', 'Released after review'), ('rejected', 'Rejected as fraud')], db_index=True, default='clear', max_length=10, verbose_name='fraud review'),
+            model_name="commission",
+            name="fraud_review",
+            field=models.CharField(
+                choices=[
+                    ("clear", "No open fraud flag"),
+                    ("held", "On hold: fraud review"),
+                    ("released", "Released after review"),
+                    ("rejected", "Rejected as fraud"),
+                ],
+                db_index=True,
+                default="clear",
+                max_length=10,
+                verbose_name="fraud review",
+            ),
         ),
         migrations.AddField(
-            model_name='commission',
-            name='fraud_reviewed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='fraud review decided at'),
+            model_name="commission",
+            name="fraud_reviewed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="fraud review decided at"),
         ),
     ]

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('affiliates', '0002_kycdocument_payoutaccount_policyacceptance_and_more'),
-        ('campaigns', '0003_alter_campaigneligibility_uniq_eligibility_per_dimension_and_more'),
-        ('payments', '0002_ledger_triggers'),
+        ("affiliates", "0002_kycdocument_payoutaccount_policyacceptance_and_more"),
+        ("campaigns", "0003_alter_campaigneligibility_uniq_eligibility_per_dimension_and_more"),
+        ("payments", "0002_ledger_triggers"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='commissionposition',
-            name='position_due_for_release',
+            model_name="commissionposition",
+            name="position_due_for_release",
         ),
         migrations.AddIndex(
-            model_name='commissionposition',
-            index=models.Index(condition=models.Q(('held_cents__gt', 0)), fields=['brand', 'influencer', 'hold_until'], name='position_held_by_influencer'),
+            model_name="commissionposition",
+            index=models.Index(
+                condition=models.Q(("held_cents__gt", 0)),
+                fields=["brand", "influencer", "hold_until"],
+                name="position_held_by_influencer",
+            ),
         ),
     ]

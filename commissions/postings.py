@@ -1,0 +1,105 @@
+"""Ledger convergence shared by commissions and referral commissions: move one ledger position
+(a commission, an adjustment, a referral reward) from what its tracker row says was posted to
+what it should be now, at most once per step. The tracker's counters (`ledger_stage`,
+`ledger_posted_cents`, `ledger_reversal_seq`) are saved by the caller in the same transaction
+as the postings, so a repeated sync posts nothing (docs/ledger.md, docs/referrals.md)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from commissions.models import LedgerStage
+from payments.services import (
+    ledger_commission_accrue,
+    ledger_commission_accrue_many,
+    ledger_commission_confirm,
+    ledger_commission_reverse,
+)
+from payments.services.ledger import accounts_lock
+
+if TYPE_CHECKING:
+    from commissions.models import Commission, CommissionAdjustment, ReferralCommission
+
+
+def ledger_accounts_prelock(*, brand: Any, influencer_ids: Iterable[int]) -> None:
+    """Lock the stage accounts of several influencers at once, in pk order, before a sync posts
+    for more than one of them (a referred influencer and their referrers): the cutoff locks many
+    influencers in the same global order, so neither can deadlock the other. Call inside a
+    transaction; later postings re-lock rows this transaction already holds, which is free."""
+    accounts_lock(brand=brand, influencer_ids=influencer_ids)
+
+
+@dataclass
+class Accruals:
+    """Accruals collected during one order sync and posted in one go per (brand, influencer)
+    before it returns: an order's lines otherwise cost a dozen ledger round trips each. Passed
+    explicitly down to `ledger_converge`; other callers pass None and accrue at once."""
+
+    batches: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] = field(default_factory=dict)
+
+    def add(self, *, brand: Any, influencer: Any, ref: str, amount_cents: int) -> None:
+        self.batches.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, amount_cents))
+
+    def post(self) -> None:
+        for brand, influencer, items in self.batches.values():
+            ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
+        self.batches.clear()
+
+
+def ledger_converge(
+    *,
+    tracker: "Commission | CommissionAdjustment | ReferralCommission",
+    brand: Any,
+    influencer: Any,
+    ref: str,
+    desired: int,
+    target: str,
+    hold_until: datetime,
+    now: datetime,
+    reversal_label: str = "r",
+    accruals: Accruals | None = None,
+) -> int:
+    """Move the ledger position `ref` from what `tracker` says was posted to `desired` at stage
+    `target`. Accruals and confirmations are idempotent by `ref`, reversals by (`ref`, r<n>);
+    the counters on `tracker` are saved in the same transaction as the postings."""
+    posted = tracker.ledger_posted_cents
+    stage = tracker.ledger_stage
+    if stage == LedgerStage.NONE:
+        if desired <= 0:
+            return 0
+        if target == LedgerStage.CONFIRMED:
+            ledger_commission_confirm(
+                brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
+            )
+        elif accruals is not None:
+            # Within an order sync: posted together at the end (commissions_sync_for_order).
+            accruals.add(brand=brand, influencer=influencer, ref=ref, amount_cents=desired)
+        else:
+            ledger_commission_accrue(brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired)
+        tracker.ledger_stage = target
+        tracker.ledger_posted_cents = desired
+        return 1
+    if stage == LedgerStage.ESTIMATED and target == LedgerStage.CONFIRMED and desired > 0:
+        # The confirmation settles any difference between the estimate and the final amount.
+        ledger_commission_confirm(
+            brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
+        )
+        tracker.ledger_stage = LedgerStage.CONFIRMED
+        tracker.ledger_posted_cents = desired
+        return 1
+    if desired < posted:
+        # After a payout the ledger turns this into a clawback; paid rows are never edited.
+        tracker.ledger_reversal_seq += 1
+        ledger_commission_reverse(
+            brand=brand,
+            influencer=influencer,
+            commission_ref=ref,
+            reversal_ref=f"{reversal_label}{tracker.ledger_reversal_seq}",
+            amount_cents=posted - desired,
+        )
+        tracker.ledger_posted_cents = desired
+        return 1
+    # desired > posted: an estimate only grows at confirmation (which settles it); a confirmed
+    # commission only shrinks (returns), and manual increases have their own references.
+    return 0
