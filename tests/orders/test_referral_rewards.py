@@ -66,7 +66,8 @@ def test_the_referrer_earns_an_estimated_share_that_is_confirmed_with_the_order(
 
     order_apply(brand=brand, data=order_doc(), source="t")
     rewards = list(ReferralCommission.objects.order_by("pk"))
-    assert len(rewards) == 3 and {r.ledger_stage for r in rewards} == {"estimated"}
+    assert len(rewards) == 3
+    assert {r.ledger_stage for r in rewards} == {"estimated"}
     assert influencer_balances(brand, maria) == {"estimated": 1191}
     expected = sum(round(Decimal(c.ledger_posted_cents) / 10) for c in Commission.objects.all())
     assert influencer_balances(brand, ana) == {"estimated": expected}
@@ -85,9 +86,7 @@ def test_the_referrer_earns_an_estimated_share_that_is_confirmed_with_the_order(
 def test_a_cancellation_reverses_both_commissions(referred_setup: dict[str, Any]) -> None:
     brand, maria, ana = referred_setup["brand"], referred_setup["influencer"], referred_setup["ana"]
     order_apply(brand=brand, data=order_doc(), source="t")
-    order_apply(
-        brand=brand, data=order_doc(status="canceled", last_change="2024-02-06T10:00:00+00:00"), source="t"
-    )
+    order_apply(brand=brand, data=order_doc(status="canceled", last_change="2024-02-06T10:00:00+00:00"), source="t")
     assert influencer_balances(brand, maria) == {}
     assert influencer_balances(brand, ana) == {}
     assert {r.ledger_posted_cents for r in ReferralCommission.objects.all()} == {0}
@@ -95,7 +94,9 @@ def test_a_cancellation_reverses_both_commissions(referred_setup: dict[str, Any]
 
 def test_an_order_outside_the_months_earns_no_share(setup: dict[str, Any], ana: Any) -> None:
     _program(setup["campaign"], months=1)
-    _refer(referrer=ana, referred=setup["influencer"], campaign=setup["campaign"], started=datetime(2023, 6, 1, tzinfo=UTC))
+    _refer(
+        referrer=ana, referred=setup["influencer"], campaign=setup["campaign"], started=datetime(2023, 6, 1, tzinfo=UTC)
+    )
     order_apply(brand=setup["brand"], data=order_doc(), source="t")
     assert not ReferralCommission.objects.exists()
     assert influencer_balances(setup["brand"], ana) == {}
@@ -159,7 +160,8 @@ def test_a_shared_payout_account_makes_it_a_self_referral_that_earns_nothing(ref
     payout_account_update(influencer=maria, data=data)
 
     referral = Referral.objects.get()
-    assert referral.status == "self" and "payout_account" in referral.self_signals
+    assert referral.status == "self"
+    assert "payout_account" in referral.self_signals
     assert influencer_balances(brand, ana) == {}
     assert influencer_balances(brand, maria) == {"estimated": 1191}  # her own commission is untouched
     flag = FraudFlag.objects.get(rule="referral_ring")
@@ -194,9 +196,7 @@ def test_self_referral_signals_at_application(setup: dict[str, Any], ana: Any, b
     twin.save()
     ana.document_type, ana.document_number = "CC", "123456789"
     Referral.objects.none()
-    referral = referral_record(
-        membership=twin.memberships.get(), token=link.token, device="browser-of-ana-123456"
-    )
+    referral = referral_record(membership=twin.memberships.get(), token=link.token, device="browser-of-ana-123456")
     assert referral is not None
     assert referral.status == "self"
     assert set(referral.self_signals) == {"device"}
