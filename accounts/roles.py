@@ -131,6 +131,15 @@ ROLE_PERMISSIONS[MANAGER]["commissions"] = {
     "commissionadjustment": ("view", "add"),
 }
 
+# referrals (issue 19): managers set a campaign's referral program; everyone scoped to the brand
+# reads referrals and their rewards.
+ROLE_PERMISSIONS[MANAGER]["campaigns"]["referralprogram"] = ("view", "add", "change")
+for _role in (FINANCE, BRAND_VIEWER):
+    ROLE_PERMISSIONS[_role]["campaigns"]["referralprogram"] = ("view",)
+for _role in (MANAGER, FINANCE, BRAND_VIEWER):
+    ROLE_PERMISSIONS[_role]["affiliates"]["referral"] = ("view",)
+    ROLE_PERMISSIONS[_role]["commissions"]["referralcommission"] = ("view",)
+
 # reports: managers and finance build, save, share and schedule reports.
 for _role in (MANAGER, FINANCE):
     ROLE_PERMISSIONS[_role]["reports"] = {

@@ -18,6 +18,7 @@ from campaigns.forms import (
     CampaignEligibilityForm,
     CampaignFromTemplateForm,
     CommissionRuleForm,
+    ReferralProgramForm,
     VariantInlineFormSet,
 )
 from campaigns.models import (
@@ -28,6 +29,7 @@ from campaigns.models import (
     CampaignVariant,
     CommissionRule,
     CommissionTier,
+    ReferralProgram,
 )
 from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
@@ -179,6 +181,33 @@ class CommissionTierInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ["name", "threshold", "bonus_percent"]
 
 
+class ReferralProgramInline(admin.StackedInline):  # type: ignore[type-arg]
+    """Member-get-member for this campaign (docs/referrals.md); off until enabled."""
+
+    model = ReferralProgram
+    form = ReferralProgramForm
+    extra = 0
+    max_num = 1
+    can_delete = False
+    fields = [
+        "enabled",
+        "rate_percent",
+        "months",
+        "bonus",
+        "bonus_threshold",
+        "second_level_rate_percent",
+        "second_level_cap",
+    ]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        # Amounts are typed in the campaign brand's currency.
+        formset.form = type(
+            "ReferralProgramForm", (ReferralProgramForm,), {"currency": obj.brand.currency if obj else "COP"}
+        )
+        return formset
+
+
 @admin.register(Campaign)
 class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     form = CampaignAdminForm
@@ -199,7 +228,13 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
     prepopulated_fields = {"slug": ("name",)}
     date_hierarchy = "starts_at"
     readonly_fields = ["status", "status_changed_at", "template"]
-    inlines = [CampaignVariantInline, CampaignEligibilityInline, CommissionRuleInline, CommissionTierInline]
+    inlines = [
+        CampaignVariantInline,
+        CampaignEligibilityInline,
+        CommissionRuleInline,
+        CommissionTierInline,
+        ReferralProgramInline,
+    ]
     fieldsets = [
         (
             None,

@@ -151,3 +151,6 @@ class CommissionAdmin(BrandScopedAdminMixin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/commissions/commission/adjust.html", context)
+
+
+from commissions import referral_admin  # noqa: E402,F401  (registers the referral admins)

@@ -3,7 +3,7 @@ affiliates and payments; names are `portal:<page>`)."""
 
 from django.urls import path
 
-from portal.views import account, exports, money, pages
+from portal.views import account, exports, money, pages, referrals
 
 app_name = "portal"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("portal/<slug:brand_slug>/codes/<int:code_pk>/qr.svg", pages.code_qr, name="code_qr"),
     path("portal/<slug:brand_slug>/orders/", pages.orders, name="orders"),
     path("portal/<slug:brand_slug>/earnings/", pages.earnings, name="earnings"),
+    path("portal/<slug:brand_slug>/referrals/", referrals.referrals, name="referrals"),
     path("portal/<slug:brand_slug>/withdrawals/", money.withdrawals, name="withdrawals"),
     path("portal/<slug:brand_slug>/statements/", money.statements, name="statements"),
     path("portal/<slug:brand_slug>/statements/<str:period>/", money.statement, name="statement"),
