@@ -181,33 +181,6 @@ class CommissionTierInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ["name", "threshold", "bonus_percent"]
 
 
-class ReferralProgramInline(admin.StackedInline):  # type: ignore[type-arg]
-    """Member-get-member for this campaign (docs/referrals.md); off until enabled."""
-
-    model = ReferralProgram
-    form = ReferralProgramForm
-    extra = 0
-    max_num = 1
-    can_delete = False
-    fields = [
-        "enabled",
-        "rate_percent",
-        "months",
-        "bonus",
-        "bonus_threshold",
-        "second_level_rate_percent",
-        "second_level_cap",
-    ]
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-        # Amounts are typed in the campaign brand's currency.
-        formset.form = type(
-            "ReferralProgramForm", (ReferralProgramForm,), {"currency": obj.brand.currency if obj else "COP"}
-        )
-        return formset
-
-
 @admin.register(Campaign)
 class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     form = CampaignAdminForm
@@ -233,7 +206,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
         CampaignEligibilityInline,
         CommissionRuleInline,
         CommissionTierInline,
-        ReferralProgramInline,
     ]
     fieldsets = [
         (
@@ -566,3 +538,30 @@ class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # typ
             singular=gettext_noop("Codes issued for %(count)d participant."),
             plural=gettext_noop("Codes issued for %(count)d participants."),
         )
+
+
+@admin.register(ReferralProgram)
+class ReferralProgramAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
+    """Member-get-member per campaign (docs/referrals.md); off until enabled. Amounts are typed
+    in the campaign brand's currency."""
+
+    form = ReferralProgramForm
+    list_display = ["campaign", "enabled", "rate_percent", "months", "second_level_rate_percent"]
+    list_filter = ["enabled", "campaign__brand"]
+    list_select_related = ["campaign__brand"]
+    autocomplete_fields = ["campaign"]
+    fields = [
+        "campaign",
+        "enabled",
+        "rate_percent",
+        "months",
+        "bonus",
+        "bonus_threshold",
+        "second_level_rate_percent",
+        "second_level_cap",
+    ]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        currency = obj.campaign.brand.currency if obj is not None else "COP"
+        return type("ReferralProgramForm", (form,), {"currency": currency})

@@ -198,7 +198,7 @@ class ReferralProgramForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = ReferralProgram
-        fields = ["enabled", "rate_percent", "months", "second_level_rate_percent"]
+        fields = ["campaign", "enabled", "rate_percent", "months", "second_level_rate_percent"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -208,6 +208,9 @@ class ReferralProgramForm(forms.ModelForm):  # type: ignore[type-arg]
                 self.initial[name] = format_plain(value, self.currency) if value else ""
 
     def _money(self, name: str) -> int:
+        campaign = self.cleaned_data.get("campaign")
+        if campaign is not None:
+            self.currency = campaign.brand.currency
         raw = (self.cleaned_data.get(name) or "").strip()
         if not raw:
             return 0

@@ -46,7 +46,7 @@ for _item in (
     NavItem("codes", _("Codes and links"), "portal:codes", 20, while_suspended=False),
     NavItem("orders", _("Orders"), "portal:orders", 30),
     NavItem("earnings", _("Earnings"), "portal:earnings", 40),
-    NavItem("referrals", _("My referrals"), "portal:referrals", 42),
+    NavItem("referrals", _("My referrals"), "portal:referrals", 46),
     NavItem("withdrawals", _("Withdrawals"), "portal:withdrawals", 45),
     NavItem("statements", _("Statements"), "portal:statements", 50),
     NavItem("profile", _("Profile"), "portal:profile", 60),
