@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracking", "0002_historicalattributionpolicy"),
+        ("tracking", "0003_click_monthly_partitions"),
     ]
 
     operations = [
