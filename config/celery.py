@@ -1,8 +1,13 @@
 """Celery application. Tasks are thin: they take ids and call one service."""
 
 import os
+import time
+from typing import Any
 
 from celery import Celery
+from celery.signals import before_task_publish
+
+from core.health import PUBLISHED_AT_HEADER
 
 # Same default as wsgi/asgi: a worker started without settings must not run with DEBUG on.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
@@ -10,3 +15,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("mgm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def _stamp_published_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    """Stamp each task message with the time it was sent: the health probe reads the oldest
+    message's stamp to tell how long tasks have waited (core.health_probes)."""
+    if headers is not None:
+        headers.setdefault(PUBLISHED_AT_HEADER, time.time())

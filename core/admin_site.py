@@ -33,7 +33,16 @@ class MGMAdminSite(admin.AdminSite):
         """The back office's first page is the dashboard of the reports context."""
         from reports.views import dashboard_context
 
-        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+        context = dashboard_context(request)
+        if getattr(request.user, "is_superuser", False):
+            # The platform's health spans every brand: superusers only (core.health).
+            from datetime import UTC, datetime
+
+            from core.health import health_report
+
+            report = health_report()
+            context |= {"health": report, "health_taken_at": datetime.fromtimestamp(report.taken_at, tz=UTC)}
+        return super().index(request, {**context, **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         from reports.views import export_download, live_panel_view

@@ -6,8 +6,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from core import events
+        from core import events, health, health_probes
         from core.panel_cache import on_rollups_moved
 
         # Cached dashboard and portal panels follow the rollups they sum (core/panel_cache.py).
         events.subscribe("rollups.moved", on_rollups_moved)
+        health.collector_register()
+        health.probe_register("celery", health_probes.celery_queue_probe)
+        health.probe_register("integrity", health_probes.integrity_probe)

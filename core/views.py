@@ -11,7 +11,6 @@ from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_prometheus.exports import ExportToDjangoView
 
 from core.request_context import client_ip
 
@@ -79,4 +78,20 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics, only for the monitoring network or a bearer token."""
     if not _metrics_allowed(request):
         return HttpResponseForbidden("metrics are not public")
-    return ExportToDjangoView(request)
+    import os
+
+    import prometheus_client
+    from prometheus_client import multiprocess
+
+    from core.health import HealthCollector
+
+    # Several web processes (granian workers) write their counters to PROMETHEUS_MULTIPROC_DIR;
+    # one scrape must read them all. The health gauges come from the database, not from a
+    # process, so they are added once, whichever process answers (the process registry holds
+    # them already: core.apps).
+    registry = prometheus_client.REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(HealthCollector())  # type: ignore[arg-type]
+    return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)

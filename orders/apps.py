@@ -7,6 +7,10 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from core.health import probe_register
+        from orders.health import orders_probe
+
+        probe_register("orders", orders_probe)
         # Tier evaluation reads confirmed performance from the commission records.
         from commissions.performance import performance_source_set
         from commissions.selectors import commission_performance

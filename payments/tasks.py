@@ -55,3 +55,17 @@ def payment_job_run_task(*, job_id: int) -> str:
     from payments.services.withdrawals import payment_job_run
 
     return str(payment_job_run(job_id=job_id).status)
+
+
+@shared_task(name="payments.tasks.ledger_verify_task")
+def ledger_verify_task() -> int:
+    """Daily: every ledger invariant, recorded for the health panel (alert LedgerBroken)."""
+    from django.core.mail import mail_admins
+
+    from payments.integrity import ledger_integrity_run
+
+    problems = ledger_integrity_run()
+    if problems:
+        logger.error("ledger verification found %s problem(s): %s", len(problems), problems[:5])
+        mail_admins("Ledger verification failed", "\n".join(problems[:50]))
+    return len(problems)

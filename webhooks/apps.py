@@ -8,6 +8,10 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.health import probe_register
+        from webhooks.health import webhooks_probe
+
+        probe_register("webhooks", webhooks_probe)
         # Above every app it listens to: it learns of their facts through core.events only.
         from core import events
         from webhooks.services import EVENT_HANDLERS

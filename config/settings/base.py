@@ -197,8 +197,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+HEALTH_BROKER_URL = ""  # the broker's redis:// URL, whose queues core.health_probes watches
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+    HEALTH_BROKER_URL = CELERY_BROKER_URL
     # An unacknowledged message goes back to the queue after this long. It must exceed the
     # longest task time limit (CELERY_TASK_TIME_LIMIT) and the longest retry countdown
     # (order_sync_task: 600 s), or live and waiting tasks would run twice. Messages of a killed
@@ -244,6 +246,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit-verify-chain": {
         "task": "audit.tasks.audit_verify_chain_task",
         "schedule": crontab(minute=15, hour=3),
+    },
+    "ledger-verify": {
+        "task": "payments.tasks.ledger_verify_task",
+        "schedule": crontab(minute=35, hour=3),
     },
     # orders: nightly reconciliation per brand (hourly check of each brand's local hour), the
     # daily check that VTEX still has our hook, and a sweep of notifications left pending.
@@ -397,30 +403,24 @@ PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_PRIVATE_BUCKET_NAME = env("AWS_PRIVATE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
-    # S3-compatible object storage (AWS, MinIO, R2...). Private files live in their own bucket
-    # and are only reached through short-lived signed URLs from permission-checked views.
-    _s3_common = {
-        "access_key": env("AWS_ACCESS_KEY_ID", default=""),
-        "secret_key": env("AWS_SECRET_ACCESS_KEY", default=""),
-        "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
-        "region_name": env("AWS_S3_REGION_NAME", default="") or None,
-    }
+    # S3-compatible object storage (AWS, MinIO, R2...): config/settings/storage.py. Private files
+    # live in their own bucket and are only reached through short-lived signed URLs from
+    # permission-checked views.
+    from config.settings.storage import s3_storages
+
     STORAGES = {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**_s3_common, "bucket_name": AWS_STORAGE_BUCKET_NAME, "querystring_auth": False},
-        },
-        "private": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **_s3_common,
-                "bucket_name": AWS_PRIVATE_BUCKET_NAME or AWS_STORAGE_BUCKET_NAME,
-                "location": "private",
-                "default_acl": "private",
-                "querystring_auth": True,
-                "querystring_expire": 300,
-            },
-        },
+        **s3_storages(
+            bucket=AWS_STORAGE_BUCKET_NAME,
+            private_bucket=AWS_PRIVATE_BUCKET_NAME,
+            access_key=env("AWS_ACCESS_KEY_ID", default=""),
+            secret_key=env("AWS_SECRET_ACCESS_KEY", default=""),
+            endpoint_url=env("AWS_S3_ENDPOINT_URL", default="") or None,
+            region_name=env("AWS_S3_REGION_NAME", default="") or None,
+            # The address browsers reach when the app talks to the store by an internal name
+            # (compose: http://minio:9000 inside, http://localhost:9000 outside).
+            public_endpoint_url=env("AWS_S3_PUBLIC_ENDPOINT_URL", default="") or None,
+            signed_url_seconds=env.int("AWS_QUERYSTRING_EXPIRE", default=300),
+        ),
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 else:
@@ -616,6 +616,11 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
     )
+
+# Health signals (core.health): probes' results are cached this long, so a scrape every 15 s
+# by each web process costs the database little. The Celery queues whose backlog is watched.
+HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=30)
+HEALTH_CELERY_QUEUES = env.list("HEALTH_CELERY_QUEUES", default=["celery"])
 
 AUDIT_CHAIN_LOCK_ID = 7_301_001  # PostgreSQL advisory lock key that serialises audit appends
 

@@ -43,3 +43,5 @@ if REDIS_URL and _xdist_worker.startswith("gw"):
     REDIS_URL = f"{_base if _sep and _db.isdigit() else REDIS_URL.rstrip('/')}/{_db_index + 1 + int(_xdist_worker[2:])}"
 # A local webhook receiver (http://127.0.0.1:...) is fine here; production refuses it.
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)
+# No broker queue to watch while tasks run in-process (a test points this at its Redis).
+HEALTH_BROKER_URL = ""

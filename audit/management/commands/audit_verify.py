@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.exports import audit_export_file_verify, audit_exports_verify
-from audit.services import audit_chain_verify
+from audit.exports import audit_export_file_verify
+from audit.integrity import audit_integrity_run
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         def progress(count: int) -> None:
             self.stdout.write(f"  verified {count} events…")
 
-        report = audit_chain_verify(batch_size=options["batch_size"], progress=progress)
+        report, exports = audit_integrity_run(batch_size=options["batch_size"], progress=progress)
         if not report.ok:
             raise CommandError(
                 f"Audit chain broken at event {report.broken_at}: {report.reason}. Checked {report.checked} before it."
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if report.unsealed:
             self.stderr.write(f"{report.unsealed} events were written over 10 minutes ago and are not sealed yet.")
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))
-        broken = [check for check in audit_exports_verify() if not check.ok]
+        broken = [check for check in exports if not check.ok]
         if broken:
             raise CommandError(
                 "Audit exports do not match: " + "; ".join(f"export {c.export_id}: {c.reason}" for c in broken)
