@@ -608,13 +608,12 @@ LOGGING = {
 }
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    import sentry_sdk
+    from config.sentry import sentry_init
 
-    sentry_sdk.init(
+    sentry_init(
         dsn=SENTRY_DSN,
         environment=env("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,
     )
 
 # Health signals (core.health): probes' results are cached this long, so a scrape every 15 s
