@@ -35,7 +35,7 @@ class FakeSentry(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: FakeSentry
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
