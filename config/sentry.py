@@ -61,7 +61,7 @@ def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0, 
     )
 
 
-def _drop_user_identity(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+def _drop_user_identity(event: Any, _hint: Any) -> Any:
     """Keep only the user's id: enough to find them in the admin, nothing that names them."""
     user = event.get("user")
     if isinstance(user, dict):
