@@ -1,5 +1,5 @@
 """DRF authentication and permissions: brand API keys for external clients, and sessions for
-staff who passed 2FA. Both end up scoped to brands by accounts.scoping."""
+staff who passed 2FA. Both end up scoped to brands by brands.scoping."""
 
 import hmac
 from typing import Any

@@ -72,24 +72,6 @@ class User(AbstractUser):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
-class StaffBrandAccess(models.Model):
-    """Which brands a staff member may see. Superusers see every brand without rows here."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="brand_access", verbose_name=_("user"))
-    brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.CASCADE, related_name="staff_access", verbose_name=_("brand")
-    )
-    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("brand access")
-        verbose_name_plural = _("brand access")
-        constraints = [models.UniqueConstraint(fields=["user", "brand"], name="uniq_staff_brand_access")]
-
-    def __str__(self) -> str:
-        return f"{self.user} → {self.brand}"
-
-
 API_KEY_PREFIX = "mgm"
 
 
@@ -97,7 +79,7 @@ class APIKey(models.Model):
     """A credential for one external client of one brand. Only a SHA-256 of the secret is
     stored: keys are 256-bit random, so a slow hash adds nothing but latency."""
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="api_keys")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     hashed_key = models.CharField(max_length=64, editable=False)

@@ -13,8 +13,8 @@ BRAND_VIEWER = "Brand viewer"
 # app_label -> {role -> actions}; "view" everywhere a role can read.
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     MANAGER: {
+        "brands": {"brand": ("view", "change")},
         "campaigns": {
-            "brand": ("view", "change"),
             "campaign": ("view", "add", "change"),
             "campaignvariant": ("view", "add", "change", "delete"),
             "campaigneligibility": ("view", "add", "change", "delete"),
@@ -58,8 +58,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         },
     },
     FINANCE: {
+        "brands": {"brand": ("view",)},
         "campaigns": {
-            "brand": ("view",),
             "campaign": ("view",),
             "campaignvariant": ("view",),
             "campaigneligibility": ("view",),
@@ -90,8 +90,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         },
     },
     BRAND_VIEWER: {
+        "brands": {"brand": ("view",)},
         "campaigns": {
-            "brand": ("view",),
             "campaign": ("view",),
             "campaignvariant": ("view",),
             "campaigneligibility": ("view",),

@@ -4,27 +4,28 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.api_scopes import READ_SCOPES, scopes_clean
-from accounts.models import APIKey, StaffBrandAccess, User
+from accounts.models import APIKey, User
 from audit.services import audit_record
-from campaigns.models import Brand
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send
 
 
 def api_key_create(
     *,
-    brand: Brand,
+    brand: Model,
     name: str,
     created_by: User | None = None,
     scopes: list[str] | tuple[str, ...] | None = None,
     expires_at: datetime | None = None,
     rate_limit_per_minute: int | None = None,
 ) -> tuple[APIKey, str]:
-    """Create a key for one brand and return it with the plain secret, which is not stored.
+    """Create a key for one brand (a brands.Brand: accounts sits below the tenant and does not
+    import it) and return it with the plain secret, which is not stored.
     Without `scopes` the key may read everything and write nothing."""
     name = name.strip()
     if not name:
@@ -42,7 +43,7 @@ def api_key_create(
     prefix, secret = APIKey.generate()
     with transaction.atomic():
         api_key = APIKey.objects.create(
-            brand=brand,
+            brand_id=brand.pk,
             name=name,
             prefix=prefix,
             hashed_key=APIKey.hash_secret(secret),
@@ -111,27 +112,6 @@ def api_key_revoke(*, api_key: APIKey, actor: User | None = None) -> APIKey:
         locked.save(update_fields=["revoked_at"])
         audit_record(action="api_key.revoked", target=locked, brand_id=locked.brand_id, actor=actor)
     return locked
-
-
-def staff_brand_grant(*, user: User, brand: Brand, actor: User | None = None) -> StaffBrandAccess:
-    if not user.is_staff:
-        raise Conflict(_("Only staff accounts can be given access to a brand."))
-    with transaction.atomic():
-        access, created = StaffBrandAccess.objects.get_or_create(user=user, brand=brand)
-        if created:
-            audit_record(
-                action="staff.brand_granted", target=user, brand_id=brand.pk, actor=actor, after={"brand": brand.slug}
-            )
-    return access
-
-
-def staff_brand_revoke(*, user: User, brand: Brand, actor: User | None = None) -> None:
-    with transaction.atomic():
-        deleted, _count = StaffBrandAccess.objects.filter(user=user, brand=brand).delete()
-        if deleted:
-            audit_record(
-                action="staff.brand_revoked", target=user, brand_id=brand.pk, actor=actor, before={"brand": brand.slug}
-            )
 
 
 def two_factor_reset(*, user: User, actor: User) -> int:

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin_mixins import BrandScopedAdminMixin
 from affiliates.forms import ApproveForm, ReasonForm
 from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance, PolicyDocument
 from affiliates.selectors import kyc_document_for_staff
@@ -27,6 +26,7 @@ from affiliates.services import (
     policy_publish,
 )
 from audit.services import audit_record
+from brands.admin_mixins import BrandScopedAdminMixin
 from campaigns.models import Campaign
 from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_idempotency import idempotent
-from accounts.scoping import brand_ids_for_request, scope_queryset
 from affiliates.documents import DOCUMENT_TYPE_CHOICES
 from affiliates.models import APPLICANT_COUNTRY_CHOICES, KYCDocument, Membership
 from affiliates.services import (
@@ -28,6 +27,7 @@ from affiliates.services import (
     membership_suspend,
     policy_consents_resolve,
 )
+from brands.scoping import brand_ids_for_request, scope_queryset
 from campaigns.apis import brand_for_write
 from campaigns.models import Campaign
 from core.api import OrderingCursorPagination

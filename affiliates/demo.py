@@ -19,7 +19,8 @@ from affiliates.services import (
     payout_account_update,
     policy_publish,
 )
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from campaigns.models import Campaign
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data, printed on purpose
 POLICY_VERSION = "2026-01"

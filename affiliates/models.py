@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from affiliates.documents import DOCUMENT_TYPE_CHOICES
-from campaigns.models import COUNTRY_CHOICES
+from brands.models import COUNTRY_CHOICES
 from core.crypto import EncryptedTextField
 from core.history import history_user
 from core.models import TimeStampedModel
@@ -94,7 +94,7 @@ class Membership(TimeStampedModel):
         Influencer, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("influencer")
     )
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("brand")
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -142,7 +142,7 @@ class PolicyDocument(TimeStampedModel):
         PRIVACY = "privacy", _("Privacy policy")
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="policies", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="policies", verbose_name=_("brand")
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     version = models.CharField(_("version"), max_length=20)
@@ -332,7 +332,7 @@ class Referral(TimeStampedModel):
         BLOCKED = "blocked", _("Blocked after fraud review")
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("brand")
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("campaign")

@@ -8,9 +8,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.scoping import brand_ids_for_user, scope_queryset
 from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyDocument
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from brands.scoping import brand_ids_for_user, scope_queryset
+from campaigns.models import Campaign
 
 
 def policy_current(*, brand: Brand, kind: str) -> PolicyDocument | None:

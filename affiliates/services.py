@@ -29,7 +29,8 @@ from affiliates.referrals import referral_record
 from affiliates.selectors import manager_recipients, policy_current
 from affiliates.uploads import kyc_file_inspect
 from audit.services import audit_record
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from campaigns.models import Campaign
 from core import events, request_context
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send

@@ -33,7 +33,7 @@ from affiliates.services import (
     membership_apply,
     policy_consents_resolve,
 )
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

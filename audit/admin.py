@@ -3,8 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accounts.admin_mixins import BrandScopedAdminMixin
 from audit.models import AuditEvent, AuditExport
+from brands.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin
 from core.admin_exports import export_csv, export_xlsx
 

@@ -30,7 +30,7 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("target id"), max_length=64, blank=True, db_index=True)
     target_repr = models.CharField(_("target"), max_length=254, blank=True)
     brand = models.ForeignKey(
-        "campaigns.Brand",
+        "brands.Brand",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         null=True,

@@ -3,6 +3,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -31,9 +32,8 @@ def audit_record(
     """
     meta = request_context.current()
     if actor is None and meta.user_id is not None:
-        from accounts.models import User
-
-        actor = User.objects.filter(pk=meta.user_id).first()
+        # The user model by setting, not by import: audit sits below accounts.
+        actor = get_user_model().objects.filter(pk=meta.user_id).first()
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
     return AuditEvent.objects.create(
         created_at=timezone.now().astimezone(UTC),

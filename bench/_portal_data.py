@@ -43,9 +43,10 @@ def portal_people(*, influencers: int, managers: int = 1, seed: int = 11) -> Por
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.roles import MANAGER, roles_sync
-    from accounts.services import staff_brand_grant
     from affiliates.models import Influencer, Membership
-    from campaigns.models import Brand, Campaign
+    from brands.models import Brand
+    from brands.services import staff_brand_grant
+    from campaigns.models import Campaign
     from reports.models import DailyRollup
     from tests.factories import BrandFactory, CampaignFactory
     from tracking.models import Link

@@ -58,7 +58,7 @@ def main() -> None:
 
     from accounts.models import User
     from affiliates.models import Influencer, Membership, PayoutAccount
-    from campaigns.models import Brand
+    from brands.models import Brand
     from payments.models import CommissionPosition, LedgerEntry, LedgerTransaction, PayoutSettings, Withdrawal
     from payments.services import cutoff as cutoff_module
     from payments.services.ledger import accounts_ensure, brand_expense_account

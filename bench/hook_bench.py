@@ -36,7 +36,7 @@ def prepare() -> tuple[str, str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from campaigns.models import Brand
+    from brands.models import Brand
     from tests.factories import BrandFactory
 
     brand: Brand = Brand.objects.filter(slug="hookbench").first() or BrandFactory(  # type: ignore[assignment]

@@ -34,7 +34,7 @@ def prepare() -> str:
 
     call_command("migrate", verbosity=0)
     from affiliates.models import Membership
-    from campaigns.models import Brand
+    from brands.models import Brand
     from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, MembershipFactory
     from tracking.buffer import click_buffer
     from tracking.models import Click, Link

@@ -106,10 +106,11 @@ def dimensions_create(*, brands: int, campaigns: int, influencers: int) -> dict[
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
-    from accounts.models import StaffBrandAccess, User
+    from accounts.models import User
     from accounts.roles import roles_sync
     from affiliates.models import Influencer, Membership
-    from campaigns.models import Brand, Campaign, CampaignAssignment, CampaignVariant
+    from brands.models import Brand, StaffBrandAccess
+    from campaigns.models import Campaign, CampaignAssignment, CampaignVariant
     from codes.models import Code
     from tracking.models import Link
 
@@ -608,7 +609,7 @@ def rollups_build(*, chunk_days: int) -> float:
     from django.db import connection
     from django.utils import timezone
 
-    from campaigns.models import Brand
+    from brands.models import Brand
     from reports.rollups import rollups_rebuild
 
     started = time.perf_counter()
@@ -703,7 +704,7 @@ def measure(*, requests: int) -> dict[str, Any]:
 
     from accounts.models import User
     from affiliates.models import Membership
-    from campaigns.models import Brand
+    from brands.models import Brand
     from reports.builder import report_run, spec_from_input
     from reports.models import DailyRollup
 

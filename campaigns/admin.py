@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin_mixins import BrandScopedAdminMixin
+from brands.admin_mixins import BrandScopedAdminMixin
+from brands.models import Brand
 from campaigns.forms import (
-    BrandAdminForm,
     CampaignAdminForm,
     CampaignEligibilityForm,
     CampaignFromTemplateForm,
@@ -22,7 +22,6 @@ from campaigns.forms import (
     VariantInlineFormSet,
 )
 from campaigns.models import (
-    Brand,
     Campaign,
     CampaignAssignment,
     CampaignEligibility,
@@ -48,104 +47,6 @@ MOVE_MESSAGES: dict[str, tuple[str, str]] = {
     Campaign.Status.PAUSED: (gettext_noop("%(count)d campaign paused."), gettext_noop("%(count)d campaigns paused.")),
     Campaign.Status.ENDED: (gettext_noop("%(count)d campaign ended."), gettext_noop("%(count)d campaigns ended.")),
 }
-
-
-@admin.register(Brand)
-class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
-    form = BrandAdminForm
-    list_display = [
-        "name",
-        "slug",
-        "vtex_account",
-        "vtex_environment",
-        "country",
-        "currency",
-        "credentials",
-        "is_active",
-    ]
-    list_filter = ["is_active", "country", "currency", "vtex_environment"]
-    search_fields = ["name", "slug", "vtex_account"]
-    prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ["hook_token_status"]
-    fieldsets = [
-        (None, {"fields": ["name", "slug", "is_active"]}),
-        (
-            _("VTEX"),
-            {
-                "fields": [
-                    "vtex_account",
-                    "vtex_environment",
-                    "new_vtex_app_key",
-                    "new_vtex_app_token",
-                    "hook_token_status",
-                ]
-            },
-        ),
-        (_("Locale"), {"fields": ["currency", "country", "time_zone"]}),
-        (_("Portal"), {"fields": ["store_domains", "logo", "primary_color", "secondary_color"]}),
-        (_("Payouts"), {"fields": ["min_withdrawal_cents", "default_hold_days"]}),
-    ]
-    actions = ["rotate_hook_token", export_csv, export_xlsx]
-    export_fields = ["id", "slug", "name", "vtex_account", "country", "currency", "time_zone", "is_active"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=_("VTEX credentials"), boolean=True)
-    def credentials(self, obj: Brand) -> bool:
-        return bool(obj.vtex_app_key and obj.vtex_app_token)
-
-    @admin.display(description=_("hook token"))
-    def hook_token_status(self, obj: Brand) -> str:
-        if not obj.pk:
-            return str(_("Generated when the brand is saved."))
-        text = str(_("Set (never shown)."))
-        if obj.hook_token_rotated_at:
-            text += " " + str(_("Rotated %(when)s.")) % {"when": timezone.localtime(obj.hook_token_rotated_at, obj.tz)}
-        if obj.previous_hook_token_expires_at and obj.previous_hook_token_expires_at > timezone.now():
-            text += " " + str(_("The previous token works until %(when)s.")) % {
-                "when": timezone.localtime(obj.previous_hook_token_expires_at, obj.tz)
-            }
-        return text
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from campaigns.services import brand_save
-
-        self.check_brand_allowed(request, obj)
-        brand_save(
-            brand=obj,
-            changed_fields=form.changed_data,
-            app_key=form.cleaned_data.get("new_vtex_app_key") or None,
-            app_token=form.cleaned_data.get("new_vtex_app_token") or None,
-            actor=request.user,
-        )
-
-    @admin.action(description=_("Rotate the hook token (the old one works for a grace period)"), permissions=["change"])
-    def rotate_hook_token(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
-        from campaigns.services import brand_rotate_hook_token
-
-        def rotate(brand: Brand) -> None:
-            rotated = brand_rotate_hook_token(brand=brand, actor=request.user)
-            # Shown once, like an API key: the brand's VTEX hook configuration and its
-            # server-to-server conversion postbacks need it.
-            self.message_user(
-                request,
-                _("%(brand)s: copy the new hook token now, it will not be shown again: %(token)s")
-                % {"brand": rotated.name, "token": rotated.hook_token},
-                messages.WARNING,
-            )
-
-        run_each(
-            self,
-            request,
-            queryset,
-            rotate,
-            singular=gettext_noop("%(count)d brand's hook token rotated."),
-            plural=gettext_noop("%(count)d brands' hook tokens rotated."),
-        )
 
 
 class CampaignVariantInline(admin.TabularInline):  # type: ignore[type-arg]

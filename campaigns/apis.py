@@ -11,9 +11,10 @@ from rest_framework.views import APIView
 
 from accounts.api_idempotency import idempotent
 from accounts.models import APIKey
-from accounts.scoping import brand_ids_for_request, scope_queryset
-from campaigns.models import Brand, Campaign
-from campaigns.selectors import brand_get, brand_list
+from brands.models import Brand
+from brands.scoping import brand_ids_for_request, scope_queryset
+from brands.selectors import brand_get, brand_list
+from campaigns.models import Campaign
 from campaigns.services import campaign_create_from_template, campaign_save, campaign_status_change
 from core.api import OrderingCursorPagination
 

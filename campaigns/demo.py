@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from campaigns.models import Campaign
 
 DEMO_BRAND_SLUG = "demo"
 TEMPLATE_SLUG = "plantilla-temporada"

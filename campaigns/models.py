@@ -1,109 +1,17 @@
 import re
-import secrets
-import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from brands.models import Brand
 from commissions.engine import Dimension, RuleKind, TierMetric, TierPeriod
-from core.crypto import EncryptedTextField
 from core.history import history_user
 from core.models import TimeStampedModel
-from core.money import CURRENCY_CHOICES
-
-COUNTRY_CHOICES = [
-    ("AR", _("Argentina")),
-    ("BR", _("Brazil")),
-    ("CL", _("Chile")),
-    ("CO", _("Colombia")),
-    ("EC", _("Ecuador")),
-    ("MX", _("Mexico")),
-    ("PE", _("Peru")),
-    ("UY", _("Uruguay")),
-]
-_hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1A2B3C."))
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a time zone name such as America/Bogota."), params={"value": value})
-
-
-def new_hook_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-class Brand(TimeStampedModel):
-    """A store on VTEX that runs campaigns with influencers."""
-
-    BRAND_FIELD = "pk"
-
-    class Environment(models.TextChoices):
-        STABLE = "vtexcommercestable", "vtexcommercestable"
-        BETA = "vtexcommercebeta", "vtexcommercebeta"
-
-    name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    is_active = models.BooleanField(_("active"), default=True)
-    vtex_account = models.CharField(
-        _("VTEX account"),
-        max_length=80,
-        unique=True,
-        validators=[
-            RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use the VTEX account name: lowercase letters, digits, hyphens."))
-        ],
-    )
-    vtex_environment = models.CharField(
-        _("VTEX environment"), max_length=40, choices=Environment.choices, default=Environment.STABLE
-    )
-    vtex_app_key = EncryptedTextField(_("VTEX app key"), blank=True)
-    vtex_app_token = EncryptedTextField(_("VTEX app token"), blank=True)
-    hook_token = EncryptedTextField(_("hook token"), default=new_hook_token)
-    previous_hook_token = EncryptedTextField(_("previous hook token"), blank=True)
-    previous_hook_token_expires_at = models.DateTimeField(_("previous hook token valid until"), null=True, blank=True)
-    hook_token_rotated_at = models.DateTimeField(_("hook token rotated at"), null=True, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="COP")
-    country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES, default="CO")
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, default="America/Bogota", validators=[validate_time_zone]
-    )
-    store_domains = models.JSONField(
-        _("store domains"),
-        default=list,
-        blank=True,
-        help_text=_("Hosts a tracked link may redirect to, e.g. www.example.com."),
-    )
-    logo = models.ImageField(_("logo"), upload_to="brands/logos/", blank=True)
-    primary_color = models.CharField(_("primary colour"), max_length=7, default="#1F4E79", validators=[_hex_colour])
-    secondary_color = models.CharField(_("secondary colour"), max_length=7, default="#F2A900", validators=[_hex_colour])
-    min_withdrawal_cents = models.BigIntegerField(
-        _("minimum withdrawal (cents)"), default=5_000_00, validators=[MinValueValidator(0)]
-    )
-    default_hold_days = models.PositiveSmallIntegerField(
-        _("default hold period (days)"), default=30, validators=[MaxValueValidator(365)]
-    )
-
-    history = HistoricalRecords(
-        get_user=history_user, excluded_fields=["vtex_app_key", "vtex_app_token", "hook_token", "previous_hook_token"]
-    )
-
-    class Meta:
-        verbose_name = _("brand")
-        verbose_name_plural = _("brands")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
-
 
 # VTEX catalogue ids (SKU, product, category, brand, collection) are whole numbers.
 _VTEX_ID = re.compile(r"^[0-9]{1,18}$")

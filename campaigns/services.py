@@ -5,34 +5,30 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.forms.models import model_to_dict
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from brands.models import Brand
 from campaigns.models import (
-    Brand,
     Campaign,
     CampaignAssignment,
     CampaignEligibility,
     CampaignVariant,
     CommissionRule,
     CommissionTier,
-    new_hook_token,
 )
 from commissions.engine import TierPeriod, tier_period_bounds, tier_select
 from commissions.performance import performance_for
-from core.errors import ApplicationError, Conflict
+from core.errors import ApplicationError, Conflict, full_clean_or_raise
 
 logger = logging.getLogger(__name__)
 Status = Campaign.Status
@@ -42,108 +38,8 @@ class CampaignInvalid(ApplicationError):
     default_code = "campaign_invalid"
 
 
-def _validation_to_error(
-    exc: ValidationError, *, error_class: type[ApplicationError] = CampaignInvalid
-) -> ApplicationError:
-    """A model's ValidationError as one ApplicationError whose message lists every problem."""
-    if hasattr(exc, "error_dict"):
-        errors = {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
-        text = " ".join(" ".join(messages) for messages in errors.values())
-    else:
-        errors = {"__all__": [str(m) for m in exc.messages]}
-        text = " ".join(exc.messages)
-    return error_class(text, extra={"errors": errors})
-
-
 def _full_clean(instance: Model, *, exclude: Sequence[str] = ()) -> None:
-    try:
-        instance.full_clean(exclude=list(exclude) or None)
-    except ValidationError as exc:
-        raise _validation_to_error(exc) from exc
-
-
-# --- Brands ---------------------------------------------------------------------------------
-
-
-def brand_hook_token_matches(brand: Brand, token: str | None) -> bool:
-    """Whether `token` (from the X-Hook-Token header VTEX sends) is the brand's hook token, or
-    its previous one while the grace period after a rotation lasts. Constant time: both
-    comparisons always run."""
-    if not token:
-        return False
-    current = constant_time_compare(token, brand.hook_token or "")
-    previous_valid = bool(
-        brand.previous_hook_token
-        and brand.previous_hook_token_expires_at
-        and timezone.now() < brand.previous_hook_token_expires_at
-    )
-    previous = constant_time_compare(token, brand.previous_hook_token or "\x00")
-    return current or (previous and previous_valid)
-
-
-def brand_rotate_hook_token(*, brand: Brand, actor: Any = None, grace: timedelta | None = None) -> Brand:
-    """Give the brand a new hook token. The old one keeps working for `grace` (default
-    BRAND_HOOK_TOKEN_GRACE_HOURS), long enough to update the hook configuration in VTEX."""
-    grace = grace if grace is not None else timedelta(hours=settings.BRAND_HOOK_TOKEN_GRACE_HOURS)
-    now = timezone.now()
-    with transaction.atomic():
-        locked = Brand.objects.select_for_update().get(pk=brand.pk)
-        locked.previous_hook_token = locked.hook_token
-        locked.previous_hook_token_expires_at = now + grace
-        locked.hook_token = new_hook_token()
-        locked.hook_token_rotated_at = now
-        locked.save(
-            update_fields=[
-                "previous_hook_token",
-                "previous_hook_token_expires_at",
-                "hook_token",
-                "hook_token_rotated_at",
-                "updated_at",
-            ]
-        )
-        audit_record(
-            action="brand.hook_token_rotated",
-            target=locked,
-            actor=actor,
-            brand_id=locked.pk,
-            after={"previous_valid_until": locked.previous_hook_token_expires_at.isoformat()},
-        )
-    return locked
-
-
-def brand_save(
-    *,
-    brand: Brand,
-    changed_fields: Iterable[str] = (),
-    app_key: str | None = None,
-    app_token: str | None = None,
-    actor: Any = None,
-) -> Brand:
-    """Save a brand edited by a person. `app_key`/`app_token` replace the stored secrets only
-    when given (write-only: a blank field in the form leaves them alone). The audit records which
-    secrets changed, never their values."""
-    secrets_changed = []
-    if app_key:
-        brand.vtex_app_key = app_key.strip()
-        secrets_changed.append("vtex_app_key")
-    if app_token:
-        brand.vtex_app_token = app_token.strip()
-        secrets_changed.append("vtex_app_token")
-    _full_clean(brand, exclude=["logo"])
-    created = brand.pk is None
-    with transaction.atomic():
-        brand.save()
-        audit_record(
-            action="brand.created" if created else "brand.updated",
-            target=brand,
-            actor=actor,
-            brand_id=brand.pk,
-            after={
-                "fields": sorted(set(changed_fields) - {"vtex_app_key", "vtex_app_token"}),
-                "secrets": secrets_changed,
-            },
-        )
-    return brand
+    full_clean_or_raise(instance, exclude=exclude, error_class=CampaignInvalid)
 
 
 # --- Campaigns ------------------------------------------------------------------------------

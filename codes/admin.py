@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin_mixins import BrandScopedAdminMixin
+from brands.admin_mixins import BrandScopedAdminMixin
 from codes.forms import CodeAddForm, CodeChangeForm
 from codes.models import Code
 from core.admin_actions import run_each

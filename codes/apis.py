@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_idempotency import idempotent
-from accounts.scoping import brand_ids_for_request, scope_queryset
 from affiliates.models import Influencer
+from brands.scoping import brand_ids_for_request, scope_queryset
 from campaigns.models import Campaign
 from codes.models import Code
 from codes.services import code_archive, code_create

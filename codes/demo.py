@@ -5,7 +5,7 @@ in the admin ("sync again" once credentials are set), and seeding carries on."""
 from typing import Any
 
 from affiliates.models import Membership
-from campaigns.models import Brand
+from brands.models import Brand
 from codes.services import codes_issue_for_influencer
 from core.errors import ApplicationError
 

@@ -40,9 +40,7 @@ class Code(TimeStampedModel):
         ACTIVE = "active", _("Active in VTEX")
         ARCHIVED = "archived", _("Archived in VTEX")
 
-    brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="codes", verbose_name=_("brand")
-    )
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="codes", verbose_name=_("brand"))
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="codes", verbose_name=_("campaign")
     )

@@ -4,7 +4,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from campaigns.models import Brand
+from brands.models import Brand
 from codes.models import Code
 
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from campaigns.models import Brand, Campaign, CampaignAssignment
+from brands.models import Brand
+from campaigns.models import Campaign, CampaignAssignment
 from codes.models import Code
 from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict

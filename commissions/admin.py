@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.admin_mixins import BrandScopedAdminMixin
+from brands.admin_mixins import BrandScopedAdminMixin
 from commissions.models import Commission, CommissionAdjustment
 from commissions.services import commission_adjust
 from core.admin_actions import ReadOnlyAdminMixin

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
-from accounts.scoping import brand_ids_for_request
+from brands.scoping import brand_ids_for_request
 from commissions.models import Commission
 from commissions.selectors import commission_list
 from core.api import OrderingCursorPagination

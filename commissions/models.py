@@ -51,7 +51,7 @@ class Commission(TimeStampedModel):
         REVERSED = "reversed", _("Reversed")
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("brand")
     )
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="commissions")
     line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="commissions")
@@ -177,7 +177,7 @@ class ReferralCommission(TimeStampedModel):
         PERCENT = "percent", _("Share of a commission")
         BONUS = "bonus", _("Bonus at the sales threshold")
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     referral = models.ForeignKey(
         "affiliates.Referral", on_delete=models.PROTECT, related_name="rewards", verbose_name=_("referral")
     )

@@ -11,10 +11,10 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.admin_mixins import BrandScopedAdminMixin
-from accounts.scoping import brand_ids_for_user
 from affiliates.models import Referral
-from campaigns.models import Brand
+from brands.admin_mixins import BrandScopedAdminMixin
+from brands.models import Brand
+from brands.scoping import brand_ids_for_user
 from commissions.models import ReferralCommission
 from commissions.referral_selectors import referral_tree, reward_explanation
 from core.admin_actions import ReadOnlyAdminMixin

@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from accounts.scoping import scope_queryset
 from affiliates.models import Influencer, Referral
+from brands.scoping import scope_queryset
 from commissions.models import LedgerStage, ReferralCommission
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
-from accounts.scoping import scope_queryset
+from brands.scoping import scope_queryset
 from commissions.models import Commission, FraudReview
 from commissions.performance import Performance
 from core.money import round_minor

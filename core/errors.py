@@ -1,7 +1,11 @@
 """Errors that services raise. Each carries a message a person can act on, already translated
 (services use gettext), and an optional machine-readable code for API clients."""
 
+from collections.abc import Sequence
 from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
 
 
 class ApplicationError(Exception):
@@ -35,3 +39,28 @@ class Conflict(ApplicationError):
 
     default_code = "conflict"
     status_code = 409
+
+
+def validation_error_as(
+    exc: ValidationError, error_class: type[ApplicationError] = ApplicationError
+) -> ApplicationError:
+    """A model's ValidationError as one ApplicationError whose message lists every problem and
+    whose `extra["errors"]` keeps them per field, for forms and API clients."""
+    if hasattr(exc, "error_dict"):
+        errors = {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+        text = " ".join(" ".join(messages) for messages in errors.values())
+    else:
+        errors = {"__all__": [str(m) for m in exc.messages]}
+        text = " ".join(exc.messages)
+    return error_class(text, extra={"errors": errors})
+
+
+def full_clean_or_raise(
+    instance: Model, *, exclude: Sequence[str] = (), error_class: type[ApplicationError] = ApplicationError
+) -> None:
+    """Run the model's validation as a service does before saving: any problem becomes one
+    ApplicationError (`error_class`) a person can act on."""
+    try:
+        instance.full_clean(exclude=list(exclude) or None)
+    except ValidationError as exc:
+        raise validation_error_as(exc, error_class) from exc

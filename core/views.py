@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    from campaigns.selectors import brand_public_list
+    from brands.selectors import brand_public_list
 
     return render(request, "core/home.html", {"brands": brand_public_list()})
 

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from accounts.admin_mixins import BrandScopedAdminMixin
+from brands.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.money import format_minor

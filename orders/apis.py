@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
-from accounts.scoping import brand_ids_for_request
+from brands.scoping import brand_ids_for_request
 from core.api import OrderingCursorPagination
 from orders.models import Order
 from orders.selectors import order_list

@@ -21,7 +21,7 @@ from tracking.attribution import attribution_choose
 from tracking.touchpoints import touchpoints_for_order
 
 if TYPE_CHECKING:
-    from campaigns.models import Brand
+    from brands.models import Brand
     from orders.models import Order
 
 logger = logging.getLogger(__name__)

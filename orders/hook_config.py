@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import ApplicationError
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError

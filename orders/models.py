@@ -30,7 +30,7 @@ class HookEvent(models.Model):
         FAILED = "failed", _("Failed")
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="hook_events", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="hook_events", verbose_name=_("brand")
     )
     vtex_order_id = models.CharField(_("VTEX order id"), max_length=64)
     state = models.CharField(_("state"), max_length=64)
@@ -76,9 +76,7 @@ class Order(TimeStampedModel):
         UTM = "utm", _("UTM parameters")
         OTHER = "other", _("Other")
 
-    brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="orders", verbose_name=_("brand")
-    )
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="orders", verbose_name=_("brand"))
     vtex_order_id = models.CharField(_("VTEX order id"), max_length=64)
     order_group = models.CharField(_("order group"), max_length=64, blank=True, db_index=True)
     sequence = models.CharField(_("sequence"), max_length=32, blank=True)
@@ -243,7 +241,7 @@ class HookRegistration(TimeStampedModel):
 
     BRAND_FIELD = "brand"
 
-    brand = models.OneToOneField("campaigns.Brand", on_delete=models.CASCADE, related_name="hook_registration")
+    brand = models.OneToOneField("brands.Brand", on_delete=models.CASCADE, related_name="hook_registration")
     url = models.URLField(_("hook URL"), max_length=400)
     statuses = models.JSONField(_("statuses"), default=list)
     configured_at = models.DateTimeField(_("configured at"), null=True, blank=True)
@@ -274,7 +272,7 @@ class ReconciliationRun(models.Model):
         SCHEDULE = "schedule", _("Schedule")
         MANUAL = "manual", _("Manual")
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="reconciliation_runs")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="reconciliation_runs")
     day = models.DateField(_("day (brand time zone)"))
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import MANAGER
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import ApplicationError
 from integrations.vtex.client import LIST_ORDERS_MAX_PAGE, LIST_ORDERS_MAX_PER_PAGE, VTEXClient
 from integrations.vtex.errors import VTEXError

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from accounts.scoping import scope_queryset
+from brands.scoping import scope_queryset
 from commissions.models import NET_CENTS, Commission
 from orders.models import Order, OrderLine
 

@@ -123,7 +123,7 @@ def reconcile_dispatch_task() -> list[int]:
 def reconcile_brand_task(*, brand_id: int, day: str, trigger: str = "schedule") -> int | None:
     from datetime import date
 
-    from campaigns.models import Brand
+    from brands.models import Brand
     from orders.reconciliation import reconciliation_run
 
     brand = Brand.objects.get(pk=brand_id)

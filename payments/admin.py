@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin_mixins import BrandScopedAdminMixin
+from brands.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
@@ -780,8 +780,8 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
         )
 
     def _allowed_brands(self, request: HttpRequest) -> QuerySet[Any]:
-        from accounts.scoping import brand_ids_for_user
-        from campaigns.models import Brand
+        from brands.models import Brand
+        from brands.scoping import brand_ids_for_user
 
         allowed = brand_ids_for_user(request.user)
         brands = Brand.objects.filter(is_active=True).order_by("name")

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scoping import brand_ids_for_request
+from brands.scoping import brand_ids_for_request
 from core.api import OrderingCursorPagination
 from payments.models import LedgerEntry, PayoutBatch, Withdrawal
 from payments.selectors import balance_list, ledger_entry_list, payout_batch_list, withdrawal_list

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from affiliates.models import Membership
-from campaigns.models import Brand
+from brands.models import Brand
 from payments.models import Withdrawal, WithholdingRule
 from payments.services import (
     ledger_commission_accrue,

@@ -49,7 +49,7 @@ class LedgerAccount(models.Model):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     influencer = models.ForeignKey(
         "affiliates.Influencer",
         on_delete=models.PROTECT,
@@ -103,7 +103,7 @@ class LedgerTransaction(models.Model):
         WITHDRAWAL_RETURN = "withdrawal_return", _("Withdrawal returned")
         PAYOUT = "payout", _("Payout")
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     influencer = models.ForeignKey(
         "affiliates.Influencer",
         on_delete=models.PROTECT,
@@ -182,7 +182,7 @@ class CommissionPosition(models.Model):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     influencer = models.ForeignKey(
         "affiliates.Influencer", on_delete=models.PROTECT, related_name="+", verbose_name=_("influencer")
     )
@@ -241,7 +241,7 @@ class PayoutSettings(models.Model):
     BRAND_FIELD = "brand"
 
     brand = models.OneToOneField(
-        "campaigns.Brand", on_delete=models.CASCADE, related_name="payout_settings", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.CASCADE, related_name="payout_settings", verbose_name=_("brand")
     )
     automatic_payouts = models.BooleanField(
         _("automatic payouts"),
@@ -313,7 +313,7 @@ class PayoutBatch(models.Model):
         CUTOFF = "cutoff", _("Biweekly cutoff")
         MANUAL = "manual", _("Paid now (manual)")
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUTOFF)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -372,7 +372,7 @@ class Withdrawal(TimeStampedModel):
     }
     OPEN_STATUSES: ClassVar[tuple[str, ...]] = (Status.REQUESTED, Status.APPROVED)
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     influencer = models.ForeignKey(
         "affiliates.Influencer", on_delete=models.PROTECT, related_name="withdrawals", verbose_name=_("influencer")
     )
@@ -504,7 +504,7 @@ class WithholdingRule(TimeStampedModel):
         GROSS = "gross", _("Whole payout, once it reaches the threshold")
         EXCESS = "excess", _("Only the part of the payout above the threshold")
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     name = models.CharField(_("name"), max_length=120)
     country = models.CharField(_("country"), max_length=2)
     fiscal_regime = models.CharField(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.scoping import scope_queryset
+from brands.scoping import scope_queryset
 from commissions.selectors import CommissionOrigin, commission_origins
 from payments.models import (
     INFLUENCER_ACCOUNT_KINDS,
@@ -177,7 +177,7 @@ def payout_batch_list(*, brand_ids: set[int] | None) -> QuerySet[PayoutBatch]:
 
 
 def influencer_brands(*, influencer: Any) -> list[Any]:
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     return list(Brand.objects.filter(memberships__influencer=influencer).order_by("name").distinct())
 

@@ -22,7 +22,7 @@ def payout_cutoff_dispatch_task() -> list[list[object]]:
 
 @shared_task(name="payments.tasks.payout_cutoff_task", acks_late=True)
 def payout_cutoff_task(*, brand_id: int, period_start: str) -> int | None:
-    from campaigns.models import Brand
+    from brands.models import Brand
     from core.errors import Conflict
     from payments.services import payout_cutoff_run
 

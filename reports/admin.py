@@ -18,8 +18,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.admin_mixins import BrandScopedAdminMixin
-from accounts.scoping import brand_ids_for_user, scope_queryset
+from brands.admin_mixins import BrandScopedAdminMixin
+from brands.scoping import brand_ids_for_user, scope_queryset
 from core.errors import ApplicationError
 from core.exports import export_response
 from reports.ab import ab_results

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_idempotency import idempotent
-from accounts.scoping import brand_ids_for_request
+from brands.scoping import brand_ids_for_request
 from reports.builder import DIMENSIONS, FILTERS, METRICS, report_run, spec_from_input
 
 

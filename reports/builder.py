@@ -438,7 +438,8 @@ def _touches(order: Any) -> list[_Touch]:
 def _reweight(spec: ReportSpec, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace orders and revenue of each row with the credit the chosen model gives."""
     from affiliates.models import Influencer
-    from campaigns.models import Brand, CampaignAssignment
+    from brands.models import Brand
+    from campaigns.models import CampaignAssignment
     from orders.models import Order
     from reports.rollups import brand_day_bounds
     from tracking.multitouch import multitouch_credit

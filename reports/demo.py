@@ -11,7 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from campaigns.models import Campaign
 from reports.rollups import rollups_rebuild
 
 AB_SLUG = "prueba-ab"

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scoping import brand_ids_for_user, scope_queryset
 from audit.services import audit_record
+from brands.scoping import brand_ids_for_user, scope_queryset
 from core.errors import ApplicationError, NotFound, PermissionRefused
 from core.exports import export_bytes
 from core.storage import private_storage

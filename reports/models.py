@@ -20,7 +20,7 @@ class DailyRollup(models.Model):
     # lead with each of them. With both, PostgreSQL tends to pick the brand_id index and filter
     # every day of the brand (rows are physically grouped by brand after a rebuild).
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
+        "brands.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
     )
     day = models.DateField(_("day (brand time zone)"))
     campaign = models.ForeignKey(
@@ -100,7 +100,7 @@ class LineRollup(models.Model):
 
     # The unique key leads with (brand, day): no separate brand index (see DailyRollup).
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
+        "brands.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
     )
     day = models.DateField(_("day (brand time zone)"))
     campaign = models.ForeignKey(
@@ -135,7 +135,7 @@ class RollupDay(models.Model):
     """One row per (brand, day) already rolled up: its row lock serialises refreshes of that
     day, and `refreshed_at` says how fresh the numbers are."""
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="+")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     refreshed_at = models.DateTimeField()
 
@@ -159,7 +159,7 @@ class SavedReport(TimeStampedModel):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner")
     )
@@ -258,7 +258,7 @@ class ExportJob(TimeStampedModel):
         REPORT = "report", _("Report")
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("brand")
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")

@@ -282,7 +282,7 @@ def _compute_lines(
 def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
     """Recompute the rollups of these days of the brand from the source tables. Returns the
     number of rows written. Serialised per (brand, day) by the RollupDay row lock."""
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     brand = Brand.objects.get(pk=brand_id)
     written = 0
@@ -366,7 +366,7 @@ def _rows_by_influencer(*, brand: Any, start: date, end: date) -> dict[int, set[
 
 
 def _days_by_brand(points: Iterable[tuple[int, datetime | None]]) -> dict[int, set[date]]:
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     by_brand: dict[int, set[datetime]] = defaultdict(set)
     for brand_id, moment in points:
@@ -467,7 +467,7 @@ def rollups_rebuild(
 def rollups_refresh_recent(*, days: int = 45, today: date | None = None) -> int:
     """Recompute the last `days` days of every active brand (nightly): picks up what contexts
     that do not notify us changed, such as money released by the payout cutoff."""
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     written = 0
     for brand in Brand.objects.filter(is_active=True):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import brand_ids_for_user, scope_queryset
+from brands.scoping import brand_ids_for_user, scope_queryset
 from core.db_router import replica_reads
 from core.panel_cache import brand_scope, influencer_scope, panel_cached
 from reports.charts import DailyPoint
@@ -62,7 +62,7 @@ class DashboardData:
 
 
 def dashboard_brands(*, user: Any) -> list[Any]:
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     return list(scope_queryset(Brand.objects.filter(is_active=True), brand_ids_for_user(user), brand_field="pk"))
 

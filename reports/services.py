@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
+from brands.scoping import brand_ids_for_user
 from core.errors import ApplicationError, NotFound, PermissionRefused
 from reports.builder import spec_from_input
 from reports.models import ReportDelivery, ReportFormat, SavedReport, ScheduledReport

@@ -8,8 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
+from brands.scoping import brand_ids_for_user
 from core.errors import ApplicationError
 from core.storage import private_file_response, private_storage
 from reports.charts import trend_chart

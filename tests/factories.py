@@ -6,9 +6,10 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import StaffBrandAccess, User
+from accounts.models import User
 from affiliates.models import Influencer, Membership
-from campaigns.models import Brand, Campaign
+from brands.models import Brand, StaffBrandAccess
+from campaigns.models import Campaign
 
 PASSWORD = "correct-horse-battery-staple"
 

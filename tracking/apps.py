@@ -16,7 +16,7 @@ class TrackingConfig(AppConfig):
 
         for label, field in (
             ("campaigns.Campaign", "campaign"),
-            ("campaigns.Brand", "brand"),
+            ("brands.Brand", "brand"),
             ("affiliates.Influencer", "influencer"),
             ("affiliates.Membership", None),
             ("tracking.AttributionPolicy", None),

@@ -75,9 +75,7 @@ class Link(TimeStampedModel):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="links", verbose_name=_("brand")
-    )
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="links", verbose_name=_("brand"))
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="links", verbose_name=_("campaign")
     )
@@ -117,7 +115,7 @@ class Click(models.Model):
 
     click_id = models.CharField(_("click id"), max_length=26, unique=True)
     link = models.ForeignKey(Link, on_delete=models.PROTECT, related_name="clicks", verbose_name=_("link"))
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
     )
@@ -162,7 +160,7 @@ class Conversion(models.Model):
         POSTBACK = "postback", _("Server postback")
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="conversions", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="conversions", verbose_name=_("brand")
     )
     order_ref = models.CharField(_("VTEX order id or group"), max_length=64, db_index=True)
     visitor_id = models.CharField(_("visitor id"), max_length=32, blank=True, db_index=True)
@@ -191,7 +189,7 @@ class CustomerBinding(TimeStampedModel):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="customer_bindings", verbose_name=_("campaign")
     )
@@ -223,7 +221,7 @@ class OrderSignal(models.Model):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     influencer = models.ForeignKey(
         "affiliates.Influencer", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("influencer")
     )
@@ -277,7 +275,7 @@ class FraudFlag(TimeStampedModel):
     }
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.PROTECT, related_name="fraud_flags", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.PROTECT, related_name="fraud_flags", verbose_name=_("brand")
     )
     influencer = models.ForeignKey(
         "affiliates.Influencer", on_delete=models.PROTECT, related_name="fraud_flags", verbose_name=_("influencer")
@@ -322,7 +320,7 @@ class InfluencerRisk(models.Model):
 
     BRAND_FIELD = "brand"
 
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
     influencer = models.ForeignKey(
         "affiliates.Influencer", on_delete=models.CASCADE, related_name="risk_scores", verbose_name=_("influencer")
     )

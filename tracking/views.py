@@ -113,8 +113,8 @@ def conversion(request: HttpRequest) -> HttpResponse:
     CORS limited to the brand's store domains) or server to server (`Authorization: Bearer
     <brand hook token>`, no Origin). Body: JSON `{"brand": <VTEX account>, "order": <order id
     or group>, "visitor": <visitor id>, "click": <click id>}`."""
-    from campaigns.models import Brand
-    from campaigns.services import brand_hook_token_matches
+    from brands.models import Brand
+    from brands.services import brand_hook_token_matches
     from core.errors import ApplicationError
     from tracking.models import Conversion
     from tracking.services import conversion_record

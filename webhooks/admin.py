@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_mixins import BrandScopedAdminMixin
+from brands.admin_mixins import BrandScopedAdminMixin
 from core.errors import ApplicationError
 from webhooks.event_types import event_type_choices
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_idempotency import idempotent
-from accounts.scoping import brand_ids_for_request, scope_queryset
+from brands.scoping import brand_ids_for_request, scope_queryset
 from campaigns.apis import brand_for_write
 from core.api import OrderingCursorPagination
 from webhooks.event_types import EVENT_TYPES

@@ -20,7 +20,7 @@ class WebhookEndpoint(models.Model):
     BRAND_FIELD = "brand"
 
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("brand")
     )
     url = models.URLField(_("URL"), max_length=1000, help_text=_("A public HTTPS address of your system."))
     description = models.CharField(_("description"), max_length=200, blank=True)
@@ -52,7 +52,7 @@ class WebhookMessage(models.Model):
 
     id = models.CharField(primary_key=True, max_length=40, default=_message_id, editable=False)
     brand = models.ForeignKey(
-        "campaigns.Brand", on_delete=models.CASCADE, related_name="webhook_messages", verbose_name=_("brand")
+        "brands.Brand", on_delete=models.CASCADE, related_name="webhook_messages", verbose_name=_("brand")
     )
     event_type = models.CharField(_("event type"), max_length=60, db_index=True)
     payload = models.JSONField(_("payload"))

@@ -23,7 +23,7 @@ from standardwebhooks.webhooks import Webhook
 
 from affiliates.selectors import manager_recipients
 from audit.services import audit_record
-from campaigns.models import Brand
+from brands.models import Brand
 from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     # Ours: one app per bounded context
     "core",
     "accounts",
+    "brands",  # the tenant: brands, staff access, brand scoping (decision 0022)
     "audit",
     "campaigns",
     "affiliates",

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -36,14 +36,21 @@ from integrations.vtex.metrics import VTEX_RATE_LIMIT_WAIT_SECONDS, VTEX_REQUEST
 from integrations.vtex.ratelimit import RateLimiter, rate_limiter
 from integrations.vtex.types import Coupon, CouponUsage, HookConfig, Order, OrderPage, OrderSummary
 
-if TYPE_CHECKING:
-    from campaigns.models import Brand
-
 logger = logging.getLogger(__name__)
 
 LIST_ORDERS_MAX_PAGE = 30  # VTEX serves at most 30 pages of List orders
 LIST_ORDERS_MAX_PER_PAGE = 100
 DEFAULT_HOOK_STATUSES = ("payment-approved", "invoiced", "cancel", "canceled")
+
+
+class VTEXAccount(Protocol):
+    """What the client needs of a brand (brands.Brand fits): integrations sit below the
+    domain and take this shape rather than the model."""
+
+    vtex_account: str
+    vtex_environment: str
+    vtex_app_key: str
+    vtex_app_token: str
 
 
 def vtex_base_url(*, account: str, environment: str) -> str:
@@ -165,7 +172,7 @@ class VTEXClient:
         self.retry_after_max_wait = float(settings.VTEX_RETRY_AFTER_MAX_WAIT)
 
     @classmethod
-    def for_brand(cls, brand: "Brand", **kwargs: Any) -> "VTEXClient":
+    def for_brand(cls, brand: VTEXAccount, **kwargs: Any) -> "VTEXClient":
         return cls(
             account=brand.vtex_account,
             environment=brand.vtex_environment,

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from campaigns.models import Brand
+from brands.models import Brand
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXRateLimited
 from integrations.vtex.ratelimit import order_read_limiter

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import Brand
+from brands.models import Brand
 from orders.metrics import HOOK_EVENTS_TOTAL
 from orders.models import HookEvent
 from orders.parsing import HookNotification
@@ -63,7 +63,7 @@ def hook_brand_cache_clear() -> None:
 def hook_token_valid(*, brand: Brand, token: str | None) -> bool:
     """The brand's current or (during a rotation's grace period) previous hook token; the rule
     and the constant-time comparison live with the brand (campaigns.services)."""
-    from campaigns.services import brand_hook_token_matches
+    from brands.services import brand_hook_token_matches
 
     return brand_hook_token_matches(brand, token)
 

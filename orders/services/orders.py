@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Brand
+from brands.models import Brand
 from commissions.models import Commission, LedgerStage
 from commissions.services import commissions_sync_for_order
 from core import events

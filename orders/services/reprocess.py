@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import NotFound
 from orders.models import HookEvent, Order, OrderLine
 from orders.parsing import order_parse

@@ -350,7 +350,7 @@ def payout_cutoff_dispatch(*, now: datetime | None = None) -> list[tuple[int, da
     """For each active brand, the period that most recently ended in its time zone, when its
     batch is not ready yet: the (brand id, period start) pairs to run. Cheap and idempotent,
     so Beat can call it every hour."""
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     now = now or timezone.now()
     due: list[tuple[int, date]] = []

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
+from brands.scoping import brand_ids_for_user
 from core.errors import ApplicationError, NotFound, PermissionRefused
 from core.storage import PRIVATE_LINK_MAX_AGE, PrivateLinkInvalid, private_link_read, private_link_token
 from payments.models import Withdrawal

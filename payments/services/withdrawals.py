@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scoping import brand_ids_for_user
 from audit.services import audit_record
+from brands.scoping import brand_ids_for_user
 from core import events
 from core.errors import ApplicationError, Conflict, PermissionRefused
 from core.money import format_minor, parse_major, round_minor

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from accounts import demo as accounts_demo
 from affiliates import demo as affiliates_demo
 from affiliates.models import Membership
+from brands import demo as accounts_demo
+from brands.models import Brand
 from campaigns import demo as campaigns_demo
-from campaigns.models import Brand
 from codes.models import Code
 from tests.affiliates.factories import png_bytes
 from tests.fake_vtex import APP_KEY, APP_TOKEN

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from campaigns.models import Brand
-from campaigns.services import brand_hook_token_matches, brand_rotate_hook_token
+from brands.models import Brand
+from brands.services import brand_hook_token_matches, brand_rotate_hook_token
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def _brand_post(brand, **overrides):
 
 def test_admin_never_shows_the_secrets_and_blank_keeps_them(brand_a, manager_a, verified_client):
     client = verified_client(manager_a)
-    url = reverse("admin:campaigns_brand_change", args=[brand_a.pk])
+    url = reverse("admin:brands_brand_change", args=[brand_a.pk])
     page = client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
@@ -98,7 +98,7 @@ def test_admin_never_shows_the_secrets_and_blank_keeps_them(brand_a, manager_a, 
 
 def test_admin_replaces_a_secret_when_typed_and_audits_without_the_value(brand_a, manager_a, verified_client):
     client = verified_client(manager_a)
-    url = reverse("admin:campaigns_brand_change", args=[brand_a.pk])
+    url = reverse("admin:brands_brand_change", args=[brand_a.pk])
     response = client.post(url, _brand_post(brand_a, new_vtex_app_token="brand-new-token"))
     assert response.status_code == 302
     assert Brand.objects.get(pk=brand_a.pk).vtex_app_token == "brand-new-token"
@@ -111,7 +111,7 @@ def test_manager_rotates_the_hook_token_from_the_admin(brand_a, manager_a, verif
     old = brand_a.hook_token
     client = verified_client(manager_a)
     response = client.post(
-        reverse("admin:campaigns_brand_changelist"), {"action": "rotate_hook_token", "_selected_action": [brand_a.pk]}
+        reverse("admin:brands_brand_changelist"), {"action": "rotate_hook_token", "_selected_action": [brand_a.pk]}
     )
     assert response.status_code == 302
     brand = Brand.objects.get(pk=brand_a.pk)
@@ -121,4 +121,4 @@ def test_manager_rotates_the_hook_token_from_the_admin(brand_a, manager_a, verif
 
 def test_manager_cannot_see_another_brand(brand_b, manager_a, verified_client):
     client = verified_client(manager_a)
-    assert client.get(reverse("admin:campaigns_brand_change", args=[brand_b.pk])).status_code == 404
+    assert client.get(reverse("admin:brands_brand_change", args=[brand_b.pk])).status_code == 404

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from campaigns.models import Campaign
 from codes.models import Code
 from tests.campaigns.admin_helpers import campaign_form, rule, tier, with_rows
 from tests.factories import MembershipFactory, StaffFactory
@@ -22,7 +23,7 @@ def test_manager_runs_a_campaign_from_a_template_and_codes_reach_vtex(
     # The platform operator creates the brand with its VTEX credentials (write-only).
     root = verified_client(superuser)
     response = root.post(
-        reverse("admin:campaigns_brand_add"),
+        reverse("admin:brands_brand_add"),
         {
             "name": "Lux Store",
             "slug": "lux",

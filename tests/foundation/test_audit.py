@@ -80,7 +80,7 @@ def test_event_records_actor_ip_and_before_after(brand_a, manager_a):
     event.refresh_from_db()
     assert (event.actor_id, event.actor_repr, event.ip) == (manager_a.pk, manager_a.email, "203.0.113.9")
     assert (event.before, event.after) == ({"name": "Old"}, {"name": "New"})
-    assert event.target_type == "campaigns.brand"
+    assert event.target_type == "brands.brand"
 
 
 def test_audit_admin_is_read_only(verified_client, superuser, brand_a):

@@ -33,7 +33,7 @@ def test_admin_object_pages_of_another_brand_answer_404(verified_client, manager
 
 
 def test_admin_brand_of_another_brand_is_404(verified_client, manager_a, brand_b):
-    response = verified_client(manager_a).get(reverse("admin:campaigns_brand_change", args=[brand_b.pk]))
+    response = verified_client(manager_a).get(reverse("admin:brands_brand_change", args=[brand_b.pk]))
     assert response.status_code == 404
 
 
@@ -99,8 +99,8 @@ def test_admin_refuses_to_save_an_object_with_no_brand_for_scoped_staff(manager_
 
 
 def test_granting_brand_access_in_the_admin_is_audited(verified_client, superuser, manager_a, brand_b):
-    from accounts.models import StaffBrandAccess
     from audit.models import AuditEvent
+    from brands.models import StaffBrandAccess
 
     client = verified_client(superuser)
     url = reverse("admin:accounts_user_change", args=[manager_a.pk])

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from campaigns.models import Brand
+from brands.models import Brand
 from core.exports import csv_bytes, csv_safe
 from core.money import parse_major, round_minor
 from tests.factories import BrandFactory

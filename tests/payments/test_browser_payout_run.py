@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from accounts import demo as accounts_demo
 from affiliates import demo as affiliates_demo
 from audit.models import AuditEvent
+from brands import demo as accounts_demo
+from brands.models import Brand
 from campaigns import demo as campaigns_demo
-from campaigns.models import Brand
 from payments import demo as payments_demo
 from payments.models import PaymentJob, PayoutBatch, Withdrawal
 from tests.affiliates.test_browser_flow import CHROMIUM_ARGS, sign_in, totp_now

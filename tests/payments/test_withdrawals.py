@@ -197,8 +197,8 @@ def test_rejection_needs_a_reason(brand_a, funded, finance_a):
 def test_four_eyes_the_influencer_never_approves_their_own_withdrawal(brand_a, funded):
     from django.contrib.auth.models import Group
 
-    from accounts.models import StaffBrandAccess
     from accounts.roles import roles_sync
+    from brands.models import StaffBrandAccess
 
     roles_sync()
     user = funded.user

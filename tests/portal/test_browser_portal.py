@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from accounts import demo as accounts_demo
 from accounts.models import User
 from affiliates import demo as affiliates_demo
+from brands import demo as accounts_demo
+from brands.models import Brand
 from campaigns import demo as campaigns_demo
-from campaigns.models import Brand
 from codes import demo as codes_demo
 from codes.models import Code
 from core.money import format_typed

@@ -244,7 +244,7 @@ def test_a_colleagues_schedule_of_a_shared_report_is_sent(facts: dict[str, Any],
 
 
 def test_a_schedule_stops_when_its_creator_loses_the_brand(facts: dict[str, Any], manager_a: Any) -> None:
-    from accounts.models import StaffBrandAccess
+    from brands.models import StaffBrandAccess
 
     _report, colleague, schedule = _colleague_schedule(facts, manager_a)
     StaffBrandAccess.objects.filter(user=colleague).delete()

@@ -105,7 +105,7 @@ def test_conversion_postback_links_order_to_visitor_without_utms(client: Client,
 
 
 def test_conversion_postback_accepts_the_previous_token_only_during_the_grace_period(link_a: Any) -> None:
-    from campaigns.services import brand_rotate_hook_token
+    from brands.services import brand_rotate_hook_token
 
     old_token = link_a.brand.hook_token
     with time_machine.travel(T0, tick=False):

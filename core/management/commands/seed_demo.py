@@ -13,7 +13,7 @@ from config.celery import app as celery_app
 # is a module with `seed(*, out) -> None`; it must be idempotent (get-or-create by natural key).
 SEEDERS = [
     "campaigns.demo",
-    "accounts.demo",
+    "brands.demo",
     "affiliates.demo",
     "codes.demo",
     "payments.demo",

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaigns.models import Brand
+from brands.models import Brand
 from orders.services import orders_reprocess_stored
 
 

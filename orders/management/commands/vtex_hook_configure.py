@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import ApplicationError
 from orders.hook_config import hook_config_register
 

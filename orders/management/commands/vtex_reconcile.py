@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaigns.models import Brand
+from brands.models import Brand
 from orders.models import ReconciliationRun
 from orders.reconciliation import reconciliation_run
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import ApplicationError
 from payments.services import payout_cutoff_run, payout_period_for
 

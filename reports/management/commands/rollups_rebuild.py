@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from campaigns.models import Brand
+from brands.models import Brand
 from reports.rollups import rollups_rebuild
 
 

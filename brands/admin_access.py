@@ -10,18 +10,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin_mixins import BrandScopedAdminMixin
 from accounts.api_scopes import scope_choices
-from accounts.models import APIKey, StaffBrandAccess, User
-from accounts.scoping import brand_ids_for_user
-from accounts.services import (
-    api_key_create,
-    api_key_revoke,
-    api_key_rotate,
-    staff_brand_grant,
-    staff_brand_revoke,
-    two_factor_reset,
-)
+from accounts.models import APIKey, User
+from accounts.services import api_key_create, api_key_revoke, api_key_rotate, two_factor_reset
+from brands.admin_mixins import BrandScopedAdminMixin
+from brands.models import StaffBrandAccess
+from brands.scoping import brand_ids_for_user
+from brands.services import staff_brand_grant, staff_brand_revoke
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 

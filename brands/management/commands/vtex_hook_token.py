@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from campaigns.models import Brand
-from campaigns.services import brand_rotate_hook_token
+from brands.models import Brand
+from brands.services import brand_rotate_hook_token
 
 
 class Command(BaseCommand):

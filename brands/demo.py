@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.roles import BRAND_VIEWER, FINANCE, MANAGER, roles_sync
-from accounts.services import staff_brand_grant
-from campaigns.models import Brand
+from brands.models import Brand
+from brands.services import staff_brand_grant
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data, printed on purpose
 

@@ -11,7 +11,7 @@ from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
 from django.http import Http404, HttpRequest
 
-from accounts.scoping import brand_ids_for_user, scope_queryset
+from brands.scoping import brand_ids_for_user, scope_queryset
 
 
 class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.api_scopes import SCOPES
 from accounts.services import api_key_create
-from campaigns.models import Brand
+from brands.models import Brand
 from core.errors import ApplicationError
 
 
