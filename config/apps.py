@@ -2,6 +2,6 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class MGMAdminConfig(AdminConfig):
-    """The back office: Django's admin with 2FA and brand scoping (core.admin_site)."""
+    """The back office: Django's admin with 2FA and brand scoping (backoffice.admin_site)."""
 
-    default_site = "core.admin_site.MGMAdminSite"
+    default_site = "backoffice.admin_site.MGMAdminSite"

@@ -4,10 +4,11 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts import views as account_views
+from backoffice import views as backoffice_views
 from core import views as core_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", backoffice_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),

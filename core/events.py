@@ -38,6 +38,9 @@ EVENTS: dict[str, str] = {
     "payout_account.changing": "influencer, actor",
     # Affiliates saved an influencer's new payout data (same transaction). Payload: as above.
     "payout_account.changed": "influencer, actor",
+    # Someone downloaded an admin export of `rows` rows of `model` (its model_name) as `fmt`
+    # (core.admin_exports); audit records it. Payload: actor=User, model=str, fmt=str, rows=int.
+    "export.downloaded": "actor, model, fmt, rows",
     # Business facts a brand's systems can subscribe to (outgoing webhooks, docs/webhooks.md).
     # Payload: brand_id=int, data=dict (JSON-serialisable: what the webhook's `data` holds).
     "influencer.applied": "brand_id, data",

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
-from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -15,12 +14,6 @@ from django.views.decorators.http import require_GET
 from core.request_context import client_ip
 
 logger = logging.getLogger(__name__)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    from brands.selectors import brand_public_list
-
-    return render(request, "core/home.html", {"brands": brand_public_list()})
 
 
 @never_cache

@@ -8,8 +8,12 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import events
+        from core.admin_exports import large_export_register
+        from reports.exports import export_job_start_for_admin
         from reports.rollups import rollup_refresh_on_commit
 
         # Orders, commissions and clicks publish the moments they touched; the rollups of those
         # brands' local days are recomputed after commit (debounced as before).
         events.subscribe("facts.changed", rollup_refresh_on_commit)
+        # Admin exports past the synchronous limit run as export jobs with a progress page.
+        large_export_register(export_job_start_for_admin)

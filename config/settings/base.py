@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "reports",
     "webhooks",  # above everything it listens to (core.events), just under the edges
     "portal",  # edge: the influencer portal
+    "backoffice",  # edge: the admin site, landing page, demo seed
 ]
 
 MIDDLEWARE = [

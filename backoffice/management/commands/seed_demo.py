@@ -1,24 +1,32 @@
 from contextlib import nullcontext
-from importlib import import_module
+from types import ModuleType
 from typing import Any
 
+from celery import current_app as celery_app
 from django.core import mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from config.celery import app as celery_app
+from affiliates import demo as affiliates_demo
+from brands import demo as brands_demo
+from campaigns import demo as campaigns_demo
+from codes import demo as codes_demo
+from payments import demo as payments_demo
+from reports import demo as reports_demo
+from tracking import demo as tracking_demo
 
 # Each context seeds its own demo data through its own services, in dependency order. A seeder
 # is a module with `seed(*, out) -> None`; it must be idempotent (get-or-create by natural key).
-SEEDERS = [
-    "campaigns.demo",
-    "brands.demo",
-    "affiliates.demo",
-    "codes.demo",
-    "payments.demo",
-    "tracking.demo",
-    "reports.demo",  # last: rebuilds the dashboards' rollups from what the others created
+# The back office sits above every context, so it imports them plainly.
+SEEDERS: list[ModuleType] = [
+    campaigns_demo,
+    brands_demo,
+    affiliates_demo,
+    codes_demo,
+    payments_demo,
+    tracking_demo,
+    reports_demo,  # last: rebuilds the dashboards' rollups from what the others created
 ]
 
 
@@ -42,6 +50,8 @@ class Command(BaseCommand):
         backend = None if options["send_emails"] else "django.core.mail.backends.locmem.EmailBackend"
         # Tasks run here, not on a worker, so with REDIS_URL set too the emails are built in this
         # process (kept in memory) and the rollups are ready when the command ends.
+        # The project's Celery app is the current one (config/__init__.py creates it first); the
+        # back office sits below config and reaches it through Celery rather than by import.
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True
         try:
@@ -53,9 +63,8 @@ class Command(BaseCommand):
     def _seed(self, backend: str | None) -> None:
         with override_settings(EMAIL_BACKEND=backend) if backend else nullcontext():
             mail.outbox = []
-            for dotted in SEEDERS:
-                module = import_module(dotted)
-                self.stdout.write(f"· {dotted}")
+            for module in SEEDERS:
+                self.stdout.write(f"· {module.__name__}")
                 with transaction.atomic():
                     module.seed(out=self.stdout)
             if backend:

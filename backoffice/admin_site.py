@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -6,6 +7,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
+
+from core.admin_exports import EXPORT_ACTIONS
+from core.health import health_report
+from reports.views import dashboard_context, export_download, live_panel_view
 
 
 class MGMAdminSite(admin.AdminSite):
@@ -31,22 +36,14 @@ class MGMAdminSite(admin.AdminSite):
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """The back office's first page is the dashboard of the reports context."""
-        from reports.views import dashboard_context
-
         context = dashboard_context(request)
         if getattr(request.user, "is_superuser", False):
             # The platform's health spans every brand: superusers only (core.health).
-            from datetime import UTC, datetime
-
-            from core.health import health_report
-
             report = health_report()
             context |= {"health": report, "health_taken_at": datetime.fromtimestamp(report.taken_at, tz=UTC)}
         return super().index(request, {**context, **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        from reports.views import export_download, live_panel_view
-
         return [
             path("reports/live/", self.admin_view(live_panel_view), name="reports_live"),
             path("reports/download/<str:token>/", self.admin_view(export_download), name="reports_download"),
@@ -55,8 +52,6 @@ class MGMAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         """Every list that offers an export offers it as CSV, XLSX and JSON."""
-        from core.admin_exports import EXPORT_ACTIONS
-
         super().register(model_or_iterable, admin_class, **options)
         models = model_or_iterable if isinstance(model_or_iterable, list | tuple) else [model_or_iterable]
         for model in models:

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BackofficeConfig(AppConfig):
+    """The back office: the admin site, its dashboard and operator pages, the landing page and
+    the demo seed. An edge over every context, beside the portal; nothing below imports it."""
+
+    name = "backoffice"
+    verbose_name = _("Back office")
