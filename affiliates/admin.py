@@ -4,7 +4,7 @@ documents and decide (one by one or in bulk). Every decision is a service call."
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
+from affiliates.assignments import campaign_assign_influencer, campaign_unassign_influencer
 from affiliates.forms import ApproveForm, ReasonForm
 from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance, PolicyDocument
 from affiliates.selectors import kyc_document_for_staff
@@ -27,7 +28,7 @@ from affiliates.services import (
 )
 from audit.services import audit_record
 from brands.admin_mixins import BrandScopedAdminMixin
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignAssignment
 from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
@@ -468,3 +469,73 @@ class PolicyAcceptanceAdmin(BrandScopedAdminMixin, admin.ModelAdmin):  # type: i
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CampaignAssignment)
+class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
+    """Who takes part in which campaign. The codes app adds its "issue codes" action here
+    (codes/admin.py): codes sit a floor above this one."""
+
+    list_display = ["influencer", "campaign", "variant", "tier", "tier_metric_value", "is_active", "assigned_at"]
+    list_filter = ["campaign__brand", "campaign", "variant__key", "tier", "is_active"]
+    search_fields = ["influencer__display_name", "influencer__handle", "influencer__user__email", "campaign__name"]
+    list_select_related = ["influencer", "campaign", "campaign__brand", "variant", "tier"]
+    raw_id_fields = ["influencer"]
+    actions = ["unassign", export_csv, export_xlsx]
+    export_fields = [
+        "id",
+        "campaign__brand__slug",
+        "campaign__name",
+        "influencer__display_name",
+        "variant__key",
+        "tier__name",
+        "tier_metric_value",
+        "is_active",
+        "assigned_at",
+    ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["campaign", "influencer"]
+        return [
+            "campaign",
+            "influencer",
+            "variant",
+            "tier",
+            "tier_metric_value",
+            "tier_evaluated_at",
+            "is_active",
+            "assigned_at",
+            "unassigned_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.check_brand_allowed(request, obj)
+        if change:
+            return
+        assignment = campaign_assign_influencer(campaign=obj.campaign, influencer=obj.influencer, actor=request.user)
+        obj.pk = assignment.pk
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description=gettext_lazy("Take out of the campaign (archives the code)"), permissions=["change"])
+    def unassign(self, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
+        run_each(
+            self,
+            request,
+            queryset.select_related("campaign", "influencer"),
+            lambda a: campaign_unassign_influencer(campaign=a.campaign, influencer=a.influencer, actor=request.user),
+            singular=gettext_noop("%(count)d participant taken out of the campaign."),
+            plural=gettext_noop("%(count)d participants taken out of their campaigns."),
+        )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from affiliates.assignments import campaign_assign_influencer
 from affiliates.documents import DocumentInvalid, document_validate, transfer_key_validate
 from affiliates.models import (
     Influencer,
@@ -473,15 +474,30 @@ def _influencer_email(membership: Membership, *, template: str, context: dict[st
     )
 
 
+def _membership_changed(
+    *, membership: Membership, previous: str, actor: Any, campaigns: Sequence[Campaign] = ()
+) -> list[str]:
+    """Tell the floors above that a membership moved from `previous` (same transaction: if a
+    handler fails, the decision rolls back). Codes issues, archives or brings back the
+    influencer's discount codes; returns the texts of the codes issued, for the welcome email."""
+    issued: list[str] = []
+    events.publish(
+        "membership.changed",
+        membership=membership,
+        previous=previous,
+        actor=actor,
+        campaigns=list(campaigns),
+        issued_codes=issued,
+    )
+    return issued
+
+
 def membership_approve(*, membership: Membership, actor: Any = None, campaigns: Iterable[Campaign] = ()) -> Membership:
     """pending → approved: assign the chosen campaigns, issue the discount codes, email them.
     suspended → approved: bring the archived codes back. Already approved: nothing happens."""
     chosen = list(campaigns)
     if any(c.brand_id != membership.brand_id for c in chosen):
         raise ApplicationError(_("Choose campaigns of the influencer's brand only."), code="campaign_brand")
-    from campaigns.services import campaign_assign_influencer
-    from codes.services import codes_issue_for_influencer, codes_unarchive_for_influencer
-
     with transaction.atomic():
         locked, previous = _move(membership=membership, to=Status.APPROVED, actor=actor)
         if previous == Status.APPROVED:
@@ -491,16 +507,14 @@ def membership_approve(*, membership: Membership, actor: Any = None, campaigns: 
         if previous == Status.PENDING:
             for campaign in chosen:
                 campaign_assign_influencer(campaign=campaign, influencer=influencer, actor=actor)
-            codes = codes_issue_for_influencer(
-                brand=locked.brand, influencer=influencer, campaigns=chosen or None, actor=actor
-            )
+            codes = _membership_changed(membership=locked, previous=previous, actor=actor, campaigns=chosen)
             _influencer_email(
                 locked,
                 template="affiliates_approved",
-                context={"codes": [str(c.text) for c in codes or []], "campaigns": [c.name for c in chosen]},
+                context={"codes": codes, "campaigns": [c.name for c in chosen]},
             )
         else:
-            codes_unarchive_for_influencer(brand=locked.brand, influencer=influencer, actor=actor)
+            _membership_changed(membership=locked, previous=previous, actor=actor)
             _influencer_email(locked, template="affiliates_status_changed", context={"status": Status.APPROVED})
     return locked
 
@@ -511,6 +525,7 @@ def membership_reject(*, membership: Membership, reason: str, actor: Any = None)
     with transaction.atomic():
         locked, previous = _move(membership=membership, to=Status.REJECTED, actor=actor, reason=reason)
         if previous != Status.REJECTED:
+            _membership_changed(membership=locked, previous=previous, actor=actor)
             _influencer_email(locked, template="affiliates_rejected", context={"reason": reason})
     return locked
 
@@ -518,12 +533,10 @@ def membership_reject(*, membership: Membership, reason: str, actor: Any = None)
 def membership_suspend(*, membership: Membership, reason: str, actor: Any = None) -> Membership:
     """approved → suspended: codes are archived until the membership is approved again."""
     reason = _require_reason(reason)
-    from codes.services import codes_archive_for_influencer
-
     with transaction.atomic():
         locked, previous = _move(membership=membership, to=Status.SUSPENDED, actor=actor, reason=reason)
         if previous != Status.SUSPENDED:
-            codes_archive_for_influencer(brand=locked.brand, influencer=locked.influencer, actor=actor)
+            _membership_changed(membership=locked, previous=previous, actor=actor)
             _influencer_email(
                 locked, template="affiliates_status_changed", context={"status": Status.SUSPENDED, "reason": reason}
             )
@@ -533,13 +546,10 @@ def membership_suspend(*, membership: Membership, reason: str, actor: Any = None
 def membership_block(*, membership: Membership, reason: str, actor: Any = None) -> Membership:
     """any → blocked, for good: codes are archived and the portal of this brand closes."""
     reason = _require_reason(reason)
-    from codes.services import codes_archive_for_influencer
-
     with transaction.atomic():
         locked, previous = _move(membership=membership, to=Status.BLOCKED, actor=actor, reason=reason)
         if previous != Status.BLOCKED:
-            if previous in (Status.APPROVED, Status.SUSPENDED):
-                codes_archive_for_influencer(brand=locked.brand, influencer=locked.influencer, actor=actor)
+            _membership_changed(membership=locked, previous=previous, actor=actor)
             _influencer_email(
                 locked, template="affiliates_status_changed", context={"status": Status.BLOCKED, "reason": reason}
             )

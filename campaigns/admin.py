@@ -23,7 +23,6 @@ from campaigns.forms import (
 )
 from campaigns.models import (
     Campaign,
-    CampaignAssignment,
     CampaignEligibility,
     CampaignVariant,
     CommissionRule,
@@ -149,7 +148,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
         "make_ended",
         "reevaluate_tiers",
         "create_from_template",
-        "issue_codes",
         export_csv,
         export_xlsx,
     ]
@@ -276,25 +274,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
             plural=gettext_noop("Tiers re-evaluated for %(count)d campaigns."),
         )
 
-    @admin.action(description=_("Issue codes for every participant"), permissions=["change"])
-    def issue_codes(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        from codes.services import codes_issue_for_influencer
-
-        def issue(campaign: Campaign) -> None:
-            for assignment in campaign.assignments.filter(is_active=True).select_related("influencer"):
-                codes_issue_for_influencer(
-                    brand=campaign.brand, influencer=assignment.influencer, campaigns=[campaign], actor=request.user
-                )
-
-        run_each(
-            self,
-            request,
-            queryset.select_related("brand"),
-            issue,
-            singular=gettext_noop("Codes issued for %(count)d campaign."),
-            plural=gettext_noop("Codes issued for %(count)d campaigns."),
-        )
-
     @admin.action(description=_("Create a campaign from this template"), permissions=["add"])
     def create_from_template(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
         templates = list(queryset.filter(is_template=True)[:2])
@@ -352,93 +331,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
             response = TemplateResponse(request, "admin/campaigns/campaign/from_template.html", context)
             response.render()
             return response
-
-
-@admin.register(CampaignAssignment)
-class CampaignAssignmentAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
-    list_display = ["influencer", "campaign", "variant", "tier", "tier_metric_value", "is_active", "assigned_at"]
-    list_filter = ["campaign__brand", "campaign", "variant__key", "tier", "is_active"]
-    search_fields = ["influencer__display_name", "influencer__handle", "influencer__user__email", "campaign__name"]
-    list_select_related = ["influencer", "campaign", "campaign__brand", "variant", "tier"]
-    raw_id_fields = ["influencer"]
-    actions = ["unassign", "issue_codes", export_csv, export_xlsx]
-    export_fields = [
-        "id",
-        "campaign__brand__slug",
-        "campaign__name",
-        "influencer__display_name",
-        "variant__key",
-        "tier__name",
-        "tier_metric_value",
-        "is_active",
-        "assigned_at",
-    ]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is None:
-            return ["campaign", "influencer"]
-        return [
-            "campaign",
-            "influencer",
-            "variant",
-            "tier",
-            "tier_metric_value",
-            "tier_evaluated_at",
-            "is_active",
-            "assigned_at",
-            "unassigned_at",
-        ]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [] if obj is None else self.get_fields(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from campaigns.services import campaign_assign_influencer
-
-        self.check_brand_allowed(request, obj)
-        if change:
-            return
-        assignment = campaign_assign_influencer(campaign=obj.campaign, influencer=obj.influencer, actor=request.user)
-        obj.pk = assignment.pk
-
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except ApplicationError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    @admin.action(description=_("Take out of the campaign (archives the code)"), permissions=["change"])
-    def unassign(self, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
-        from campaigns.services import campaign_unassign_influencer
-
-        run_each(
-            self,
-            request,
-            queryset.select_related("campaign", "influencer"),
-            lambda a: campaign_unassign_influencer(campaign=a.campaign, influencer=a.influencer, actor=request.user),
-            singular=gettext_noop("%(count)d participant taken out of the campaign."),
-            plural=gettext_noop("%(count)d participants taken out of their campaigns."),
-        )
-
-    @admin.action(description=_("Issue their codes"), permissions=["change"])
-    def issue_codes(self, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
-        from codes.services import codes_issue_for_influencer
-
-        items = list(queryset.filter(is_active=True).select_related("campaign__brand", "influencer"))
-        run_each(
-            self,
-            request,
-            items,
-            lambda a: codes_issue_for_influencer(
-                brand=a.campaign.brand, influencer=a.influencer, campaigns=[a.campaign], actor=request.user
-            ),
-            singular=gettext_noop("Codes issued for %(count)d participant."),
-            plural=gettext_noop("Codes issued for %(count)d participants."),
-        )
 
 
 @admin.register(ReferralProgram)

@@ -1,5 +1,6 @@
-"""Writes for brands, campaigns, their rules, tiers and variants, and the assignment of
-influencers to campaigns. Every function owns its transaction and writes its audit record."""
+"""Writes for campaigns, their rules, tiers and variants. Assigning influencers to campaigns
+needs their membership, so it lives a floor up (affiliates/assignments.py). Every function owns
+its transaction and writes its audit record."""
 
 import hashlib
 import logging
@@ -28,6 +29,7 @@ from campaigns.models import (
 )
 from commissions.engine import TierPeriod, tier_period_bounds, tier_select
 from commissions.performance import performance_for
+from core import events
 from core.errors import ApplicationError, Conflict, full_clean_or_raise
 
 logger = logging.getLogger(__name__)
@@ -471,7 +473,7 @@ def campaign_status_change(
     *, campaign: Campaign, to_status: str, actor: Any = None, now: datetime | None = None
 ) -> Campaign:
     """Move a campaign along its status machine. Idempotent; refuses illegal moves. Codes follow
-    on commit: they are active in VTEX only while the campaign is active."""
+    (the `campaign.changed` event): they are active in VTEX only while the campaign is active."""
     now = now or timezone.now()
     if to_status not in Status.values:
         raise ApplicationError(_("Unknown campaign status %(status)s.") % {"status": to_status})
@@ -501,9 +503,8 @@ def campaign_status_change(
             before={"status": previous},
             after={"status": to_status},
         )
-        from codes.services import codes_refresh_for_campaign
-
-        codes_refresh_for_campaign(campaign=locked, actor=actor)
+        # Codes (a floor up) follow the campaign's status, in this transaction.
+        events.publish("campaign.changed", campaign=locked, actor=actor)
     campaign.status, campaign.status_changed_at = locked.status, locked.status_changed_at
     return locked
 
@@ -537,100 +538,6 @@ def _open_end(now: datetime) -> Any:
     from django.db.models import Q
 
     return Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-
-
-# --- Assignments ----------------------------------------------------------------------------
-
-
-def _membership_status(*, brand_id: int, influencer_id: int) -> str | None:
-    from affiliates.models import Membership
-
-    return (
-        Membership.objects.filter(brand_id=brand_id, influencer_id=influencer_id)
-        .values_list("status", flat=True)
-        .first()
-    )
-
-
-def campaign_assign_influencer(*, campaign: Campaign, influencer: Any, actor: Any = None) -> CampaignAssignment:
-    """Put an approved influencer of the brand in the campaign (idempotent: a second call returns
-    the same assignment; a former participant comes back in the same A/B variant)."""
-    from affiliates.models import Membership
-
-    if campaign.is_template:
-        raise Conflict(_("Templates never run; assign influencers to a campaign created from it."))
-    if campaign.status == Status.ENDED:
-        raise Conflict(_("This campaign has ended; assign the influencer to a running campaign."))
-    membership_status = _membership_status(brand_id=campaign.brand_id, influencer_id=influencer.pk)
-    if membership_status != Membership.Status.APPROVED:
-        raise Conflict(
-            _("%(influencer)s is not an approved influencer of %(brand)s; approve them first.")
-            % {"influencer": influencer, "brand": campaign.brand.name},
-            code="influencer_not_approved",
-        )
-    with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # serialise per campaign
-        assignment = (
-            CampaignAssignment.objects.select_for_update().filter(campaign=campaign, influencer=influencer).first()
-        )
-        if assignment is not None and assignment.is_active:
-            return assignment
-        now = timezone.now()
-        if assignment is None:
-            variant = variant_pick(
-                campaign_id=campaign.pk, influencer_id=influencer.pk, variants=list(campaign.variants.all())
-            )
-            assignment = CampaignAssignment.objects.create(
-                campaign=campaign,
-                influencer=influencer,
-                variant=variant,
-                assigned_at=now,
-                assigned_by=actor if getattr(actor, "pk", None) else None,
-            )
-        else:
-            assignment.is_active = True
-            assignment.unassigned_at = None
-            assignment.assigned_at = now
-            assignment.save(update_fields=["is_active", "unassigned_at", "assigned_at", "updated_at"])
-        audit_record(
-            action="campaign.influencer_assigned",
-            target=assignment,
-            actor=actor,
-            brand_id=campaign.brand_id,
-            after={
-                "campaign": campaign.pk,
-                "influencer": influencer.pk,
-                "variant": getattr(assignment.variant, "key", None),
-            },
-        )
-    return assignment
-
-
-def campaign_unassign_influencer(
-    *, campaign: Campaign, influencer: Any, actor: Any = None
-) -> CampaignAssignment | None:
-    """Take the influencer out of the campaign: their code for it is archived in VTEX."""
-    with transaction.atomic():
-        assignment = (
-            CampaignAssignment.objects.select_for_update().filter(campaign=campaign, influencer=influencer).first()
-        )
-        if assignment is None or not assignment.is_active:
-            return assignment
-        assignment.is_active = False
-        assignment.unassigned_at = timezone.now()
-        assignment.save(update_fields=["is_active", "unassigned_at", "updated_at"])
-        audit_record(
-            action="campaign.influencer_unassigned",
-            target=assignment,
-            actor=actor,
-            brand_id=campaign.brand_id,
-            before={"active": True},
-            after={"active": False},
-        )
-        from codes.services import codes_refresh_for_campaign
-
-        codes_refresh_for_campaign(campaign=campaign, influencer=influencer, actor=actor)
-    return assignment
 
 
 # --- Tiers ----------------------------------------------------------------------------------

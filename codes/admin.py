@@ -9,10 +9,12 @@ from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from brands.admin_mixins import BrandScopedAdminMixin
+from campaigns.models import Campaign, CampaignAssignment
 from codes.forms import CodeAddForm, CodeChangeForm
 from codes.models import Code
+from codes.services import codes_issue_for_influencer
 from core.admin_actions import run_each
-from core.admin_exports import export_csv, export_xlsx
+from core.admin_exports import EXPORT_ACTIONS, export_csv, export_xlsx
 from core.errors import ApplicationError
 
 
@@ -183,3 +185,60 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
             gettext_noop("%(count)d code brought back."),
             gettext_noop("%(count)d codes brought back."),
         )
+
+
+# --- Actions offered on the admins of lower floors -------------------------------------------
+# Campaigns and assignments sit below codes, so their admins cannot import codes' services;
+# codes adds its actions to them here. Autodiscovery imports the admin modules in
+# INSTALLED_APPS order, campaigns and affiliates before codes, so both are registered by now.
+
+
+@admin.action(description=_("Issue codes for every participant"), permissions=["change"])
+def issue_codes(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+    """On the campaign list: a code in the campaign for each of its active participants."""
+
+    def issue(campaign: Campaign) -> None:
+        for assignment in campaign.assignments.filter(is_active=True).select_related("influencer"):
+            codes_issue_for_influencer(
+                brand=campaign.brand, influencer=assignment.influencer, campaigns=[campaign], actor=request.user
+            )
+
+    run_each(
+        modeladmin,
+        request,
+        queryset.select_related("brand"),
+        issue,
+        singular=gettext_noop("Codes issued for %(count)d campaign."),
+        plural=gettext_noop("Codes issued for %(count)d campaigns."),
+    )
+
+
+@admin.action(description=_("Issue their codes"), permissions=["change"])
+def issue_participant_codes(modeladmin: Any, request: HttpRequest, queryset: QuerySet[CampaignAssignment]) -> None:
+    """On the assignment list: each selected active participant's code in their campaign."""
+    items = list(queryset.filter(is_active=True).select_related("campaign__brand", "influencer"))
+    run_each(
+        modeladmin,
+        request,
+        items,
+        lambda a: codes_issue_for_influencer(
+            brand=a.campaign.brand, influencer=a.influencer, campaigns=[a.campaign], actor=request.user
+        ),
+        singular=gettext_noop("Codes issued for %(count)d participant."),
+        plural=gettext_noop("Codes issued for %(count)d participants."),
+    )
+
+
+def _offer(model: type[Any], action: Any) -> None:
+    """Add `action` to the registered admin of `model`, before its export actions."""
+    model_admin = admin.site.get_model_admin(model)
+    actions = list(model_admin.actions or [])
+    if action in actions:
+        return
+    exports = [i for i, a in enumerate(actions) if a in EXPORT_ACTIONS]
+    actions.insert(exports[0] if exports else len(actions), action)
+    model_admin.actions = actions
+
+
+_offer(Campaign, issue_codes)
+_offer(CampaignAssignment, issue_participant_codes)

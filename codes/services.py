@@ -17,12 +17,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from accounts.roles import MANAGER
+from affiliates.assignments import campaign_assign_influencer
+from affiliates.models import Influencer, Membership
 from audit.services import audit_record
 from brands.models import Brand
 from campaigns.models import Campaign, CampaignAssignment
 from codes.models import Code
 from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
+from integrations.email import email_send
 from integrations.vtex import VTEXClient, VTEXCredentialsMissing, VTEXError
 
 logger = logging.getLogger(__name__)
@@ -74,7 +79,7 @@ def _slug_upper(value: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", ascii_text.upper())
 
 
-def code_text_candidates(*, influencer: Any, campaign: Campaign) -> Iterator[str]:
+def code_text_candidates(*, influencer: Influencer, campaign: Campaign) -> Iterator[str]:
     """Readable candidates: the influencer's handle (else name) plus the campaign's discount
     ("MARIAGOMEZ10"), then the same with a short random suffix ("MARIAGOMEZ10-K7Q")."""
     stem = _slug_upper(influencer.handle) or _slug_upper(influencer.display_name) or "MGM"
@@ -100,8 +105,6 @@ def code_text_taken(*, brand: Brand, text: str) -> bool:
 def _desired(code: Code, *, membership_approved: bool | None = None) -> tuple[str, str]:
     """What the code's status should be, and why, from its campaign, the influencer's place in
     it and their membership with the brand."""
-    from affiliates.models import Membership
-
     campaign = code.campaign
     if campaign.status != Campaign.Status.ACTIVE:
         return Code.Status.ARCHIVED, _("campaign is %(status)s") % {"status": campaign.get_status_display()}
@@ -193,7 +196,7 @@ def _defaults_for(campaign: Campaign, assignment: CampaignAssignment | None) -> 
 def code_create(
     *,
     campaign: Campaign,
-    influencer: Any,
+    influencer: Influencer,
     text: str | None = None,
     actor: Any = None,
     discount_percent: Decimal | None = None,
@@ -203,8 +206,6 @@ def code_create(
     """A new code for the influencer in the campaign: `text` if a manager chose one (validated;
     refused if the brand already uses it, in any case), else generated from the handle. The
     influencer is assigned to the campaign if they were not. The VTEX sync runs after commit."""
-    from campaigns.services import campaign_assign_influencer
-
     chosen = code_text_validate(text) if text else None
     with transaction.atomic():
         assignment = campaign_assign_influencer(campaign=campaign, influencer=influencer, actor=actor)
@@ -245,7 +246,7 @@ def code_create(
     return code
 
 
-def _insert_code(*, campaign: Campaign, influencer: Any, chosen: str | None, fields: dict[str, Any]) -> Code:
+def _insert_code(*, campaign: Campaign, influencer: Influencer, chosen: str | None, fields: dict[str, Any]) -> Code:
     """Insert with the unique constraints as the judge: a chosen code that is taken is refused;
     a generated one moves to the next candidate (collision-safe under concurrency too)."""
     if chosen is not None:
@@ -286,15 +287,12 @@ def _insert_code(*, campaign: Campaign, influencer: Any, chosen: str | None, fie
 
 
 def codes_issue_for_influencer(
-    *, brand: Brand, influencer: Any, campaigns: Iterable[Campaign] | None = None, actor: Any = None
+    *, brand: Brand, influencer: Influencer, campaigns: Iterable[Campaign] | None = None, actor: Any = None
 ) -> list[Code]:
     """Make sure the influencer has one code in each of `campaigns` (default: every active
     campaign of the brand they take part in, after joining the brand's open campaigns).
     Idempotent: existing codes are returned (and reactivated if they should be). VTEX syncs
     run after commit."""
-    from affiliates.models import Membership
-    from campaigns.services import campaign_assign_influencer
-
     if not Membership.objects.filter(brand=brand, influencer=influencer, status=Membership.Status.APPROVED).exists():
         raise Conflict(
             _("%(influencer)s is not an approved influencer of %(brand)s; approve them before issuing codes.")
@@ -342,7 +340,7 @@ def codes_issue_for_influencer(
 # --- Follow the influencer and the campaign -------------------------------------------------
 
 
-def codes_archive_for_influencer(*, brand: Brand, influencer: Any, actor: Any = None) -> list[Code]:
+def codes_archive_for_influencer(*, brand: Brand, influencer: Influencer, actor: Any = None) -> list[Code]:
     """The influencer was suspended or blocked by the brand: archive all their codes of the brand
     (in VTEX after commit)."""
     with transaction.atomic():
@@ -354,7 +352,7 @@ def codes_archive_for_influencer(*, brand: Brand, influencer: Any, actor: Any = 
     return codes
 
 
-def codes_unarchive_for_influencer(*, brand: Brand, influencer: Any, actor: Any = None) -> list[Code]:
+def codes_unarchive_for_influencer(*, brand: Brand, influencer: Influencer, actor: Any = None) -> list[Code]:
     """The influencer was approved again: bring back the codes of campaigns that are running and
     that they still take part in. Codes a manager archived by hand stay archived."""
     with transaction.atomic():
@@ -367,7 +365,7 @@ def codes_unarchive_for_influencer(*, brand: Brand, influencer: Any, actor: Any 
     return codes
 
 
-def codes_refresh_for_campaign(*, campaign: Campaign, influencer: Any = None, actor: Any = None) -> int:
+def codes_refresh_for_campaign(*, campaign: Campaign, influencer: Influencer | None = None, actor: Any = None) -> int:
     """Bring the campaign's codes (or one influencer's) in line with the campaign's status and
     the influencers' standing. Returns how many changed."""
     filters: dict[str, Any] = {"campaign": campaign}
@@ -584,10 +582,6 @@ def _sync_failed(*, code: Code, version: int, error: VTEXError, now: datetime) -
 
 
 def _alert_managers(*, code: Code, error: str, attempts: int) -> None:
-    from accounts.models import User
-    from accounts.roles import MANAGER
-    from integrations.email import email_send
-
     managers = User.objects.filter(
         is_active=True, groups__name=MANAGER, brand_access__brand_id=code.brand_id
     ).distinct()

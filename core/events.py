@@ -41,6 +41,19 @@ EVENTS: dict[str, str] = {
     # Someone downloaded an admin export of `rows` rows of `model` (its model_name) as `fmt`
     # (core.admin_exports); audit records it. Payload: actor=User, model=str, fmt=str, rows=int.
     "export.downloaded": "actor, model, fmt, rows",
+    # Campaigns moved a campaign to a new status (in the same transaction); codes brings the
+    # campaign's codes in line. Payload: campaign=Campaign, actor=User | None.
+    "campaign.changed": "campaign, actor",
+    # Affiliates took an influencer out of a campaign (same transaction); codes archives their
+    # code of it. Payload: campaign=Campaign, influencer=Influencer, actor=User | None.
+    "assignment.changed": "campaign, influencer, actor",
+    # Affiliates moved a membership from `previous` to `membership.status` (same transaction; a
+    # handler that raises rolls the decision back). Codes issues the influencer's codes on a first
+    # approval (in `campaigns`, or every running campaign they take part in when empty) and
+    # appends their texts to `issued_codes`, which the welcome email lists; it archives them on
+    # suspension or block and brings them back on re-approval. Payload: membership=Membership,
+    # previous=str, actor=User | None, campaigns=list[Campaign], issued_codes=list[str].
+    "membership.changed": "membership, previous, actor, campaigns, issued_codes",
     # Business facts a brand's systems can subscribe to (outgoing webhooks, docs/webhooks.md).
     # Payload: brand_id=int, data=dict (JSON-serialisable: what the webhook's `data` holds).
     "influencer.applied": "brand_id, data",

@@ -54,10 +54,10 @@ def _order_doc(
 def _ab_campaign(*, brand: Brand, now: datetime, out: Any) -> Campaign | None:
     """The demo A/B campaign with its two variants, the approved demo influencers in it, their
     codes and links: all through the campaigns, codes and tracking services."""
+    from affiliates.assignments import campaign_assign_influencer
     from affiliates.models import Membership
     from campaigns.services import (
         VariantInput,
-        campaign_assign_influencer,
         campaign_create,
         campaign_rule_add,
         campaign_status_change,

@@ -249,7 +249,7 @@ def test_campaign_brand_is_read_only_once_created(brand_a, brand_b, manager_a, v
 def test_campaign_changelist_counts_participants_in_one_query(
     brand_a, manager_a, influencer_a, verified_client, django_assert_max_num_queries
 ):
-    from campaigns.services import campaign_assign_influencer
+    from affiliates.assignments import campaign_assign_influencer
 
     client = verified_client(manager_a)
     campaigns = [RunnableCampaignFactory(brand=brand_a) for _ in range(3)]

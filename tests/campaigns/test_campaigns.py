@@ -5,13 +5,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from affiliates.assignments import campaign_assign_influencer, campaign_unassign_influencer
 from audit.models import AuditEvent
 from campaigns.models import Campaign, CampaignAssignment, CampaignEligibility, CommissionRule, CommissionTier
 from campaigns.selectors import campaign_engine_inputs
 from campaigns.services import (
     CampaignInvalid,
     VariantInput,
-    campaign_assign_influencer,
     campaign_create,
     campaign_create_from_template,
     campaign_eligibility_set,
@@ -20,7 +20,6 @@ from campaigns.services import (
     campaign_status_sync_by_dates,
     campaign_tier_add,
     campaign_tiers_reevaluate,
-    campaign_unassign_influencer,
     campaign_variants_set,
     variant_pick,
 )

@@ -5,8 +5,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from affiliates.assignments import campaign_unassign_influencer
 from audit.models import AuditEvent
-from campaigns.services import campaign_status_change, campaign_unassign_influencer
+from campaigns.services import campaign_status_change
 from codes.models import Code
 from codes.selectors import code_get_by_text, code_list_for_influencer
 from codes.services import (
