@@ -13,6 +13,7 @@ from brands.scoping import scope_queryset
 from commissions.models import Commission, FraudReview
 from commissions.performance import Performance
 from core.money import round_minor
+from tracking.fraud_holds import HoldSubject
 
 CONFIRMED_STATES = (Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED)
 
@@ -72,6 +73,23 @@ def commission_held_by_order(*, brand_ids: set[int], order_refs: set[str]) -> di
         key = (commission.brand_id, commission.order.vtex_order_id)
         held[key] = held.get(key, 0) + commission.net_cents
     return held
+
+
+def commission_hold_subject(ref: str) -> HoldSubject | None:
+    """The (brand, influencer, VTEX order) a ledger reference "commission:<pk>" (or
+    "commission:<pk>:adj:<n>") stands for, for tracking's hold check (`tracking.fraud_holds`);
+    None for any other reference or an unknown commission."""
+    parts = (ref or "").split(":")
+    if len(parts) < 2 or parts[0] != "commission" or not parts[1].isdigit():
+        return None
+    row = (
+        Commission.objects.filter(pk=int(parts[1]))
+        .values_list("brand_id", "influencer_id", "order__vtex_order_id")
+        .first()
+    )
+    if row is None:
+        return None
+    return HoldSubject(brand_id=row[0], influencer_id=row[1], order_ref=row[2])
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,11 @@ EVENTS: dict[str, str] = {
     # data={"referral_id", "campaign_id", "referrer_id", "referred_id", "status", "signals"}.
     "referral.recorded": "brand_id, data",
     "referral.changed": "brand_id, data",
+    # Tracking's review queue released or rejected a fraud flag (same transaction, once per
+    # change of status); commissions releases or reverses what the flag held, after commit.
+    # Payload: brand_id=int, actor=User | None, data={"flag_id", "rule", "subject", "subject_ref",
+    # "influencer_id", "decision" ("released" or "rejected"), "reason"}.
+    "fraud.flag_resolved": "brand_id, data, actor",
     # Claims (issue 19) publish these once they exist.
     "claim.opened": "brand_id, data",
     "claim.resolved": "brand_id, data",

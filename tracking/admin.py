@@ -17,6 +17,8 @@ from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
 from core.money import format_minor
+from tracking.fraud import fraud_flag_resolve
+from tracking.fraud_holds import held_cents_by_order
 from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
 
 
@@ -158,11 +160,10 @@ class InfluencerRiskAdmin(_ReadOnly):
 
 
 def _held_commissions(flags: list[FraudFlag]) -> dict[tuple[int, str], int]:
-    """Commission cents on fraud hold per (brand, order) of these flags (commissions context)."""
-    from commissions.selectors import commission_held_by_order
-
+    """Commission cents on fraud hold per (brand, order) of these flags (asked of the commissions
+    context through `tracking.fraud_holds`)."""
     orders = [f for f in flags if f.subject == FraudFlag.Subject.ORDER]
-    return commission_held_by_order(brand_ids={f.brand_id for f in orders}, order_refs={f.subject_ref for f in orders})
+    return held_cents_by_order(brand_ids={f.brand_id for f in orders}, order_refs={f.subject_ref for f in orders})
 
 
 class ResolveForm(forms.Form):
@@ -204,8 +205,6 @@ class FraudFlagAdmin(_ReadOnly):
         return super().changelist_view(request, extra)
 
     def review_view(self, request: HttpRequest) -> HttpResponse:
-        from tracking.fraud import fraud_flag_resolve
-
         open_flags = self.get_queryset(request).filter(status=FraudFlag.Status.OPEN)
         form = ResolveForm(request.POST or None)
         if request.method == "POST":

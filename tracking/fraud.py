@@ -5,11 +5,12 @@ influencer's risk score, and resolves flags.
 Holding: `fraud_hold_active(commission_ref=...)` is True while an order flag of the
 commission's order is open or was rejected, or while an open "shared payout account" flag
 exists for its influencer. Commissions stay on hold, never silently dropped; a manager releases
-or rejects from the admin review queue (`fraud_flag_resolve`).
+or rejects from the admin review queue (`fraud_flag_resolve`), which publishes
+`fraud.flag_resolved`; the commissions context, above, reacts to it. What a commission
+reference stands for, and how much is held, tracking asks through `tracking.fraud_holds`.
 """
 
 import hashlib
-import logging
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,14 +20,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from affiliates.models import Membership, PayoutAccount
 from audit.services import audit_record
+from core import events
 from core.errors import ApplicationError, Conflict
 from tracking import fraud_rules as rules
+from tracking.fraud_holds import hold_subject
 from tracking.hashing import customer_hashes
 from tracking.models import Click, FraudFlag, InfluencerRisk, OrderSignal
 from tracking.touchpoints import order_customer_hashes, order_placed_at
-
-logger = logging.getLogger(__name__)
 
 Rule, Subject, Status = FraudFlag.Rule, FraudFlag.Subject, FraudFlag.Status
 SEVERITY = {
@@ -187,34 +189,17 @@ def fraud_screen_order(*, order: Any) -> list[FraudFlag]:
     return flags + list(existing)
 
 
-def _order_of_commission(commission_ref: str) -> tuple[int, int, str] | None:
-    """(brand_id, influencer_id, vtex_order_id) of "commission:<pk>" (or "commission:<pk>:adj:<n>")."""
-    parts = commission_ref.split(":")
-    if len(parts) < 2 or parts[0] != "commission" or not parts[1].isdigit():
-        return None
-    try:
-        from commissions.models import Commission
-    except ImportError:
-        return None
-    row = (
-        Commission.objects.filter(pk=int(parts[1]))
-        .values_list("brand_id", "influencer_id", "order__vtex_order_id")
-        .first()
-    )
-    return row
-
-
 def fraud_hold_active(*, commission_ref: str) -> bool:
     """Whether a commission must stay on hold. `commission_ref` is the commission's ledger ref
-    ("commission:<pk>") or a VTEX order id."""
-    found = _order_of_commission(commission_ref)
+    ("commission:<pk>", resolved by the commissions context through `tracking.fraud_holds`) or
+    a VTEX order id."""
+    found = hold_subject(commission_ref)
     held = Q(status__in=[Status.OPEN, Status.REJECTED], subject=Subject.ORDER)
     if found is None:
         return FraudFlag.objects.filter(held, subject_ref=commission_ref).exists()
-    brand_id, influencer_id, order_ref = found
     return FraudFlag.objects.filter(
-        Q(held, brand_id=brand_id, subject_ref=order_ref)
-        | Q(brand_id=brand_id, influencer_id=influencer_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
+        Q(held, brand_id=found.brand_id, subject_ref=found.order_ref)
+        | Q(brand_id=found.brand_id, influencer_id=found.influencer_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
     ).exists()
 
 
@@ -224,8 +209,9 @@ class FlagResolveRefused(ApplicationError):
 
 def fraud_flag_resolve(*, flag_id: int, decision: str, actor: Any, reason: str) -> FraudFlag:
     """Release (pay the commission) or reject (reverse it) a flag. A reason is required; the
-    move is audited, and the commissions service is told after commit when it offers the hook
-    (`commissions.services.commission_fraud_release` / `commission_fraud_reject`)."""
+    move is audited and published as `fraud.flag_resolved` in the same transaction, once per
+    change of status: the commissions context subscribes and releases or reverses the money
+    the flag held after commit (`commissions.handlers.on_fraud_flag_resolved`)."""
     if decision not in (Status.RELEASED, Status.REJECTED):
         raise FlagResolveRefused(_("Choose release or reject."))
     reason = (reason or "").strip()
@@ -252,21 +238,21 @@ def fraud_flag_resolve(*, flag_id: int, decision: str, actor: Any, reason: str) 
             after={"status": decision, "reason": reason},
         )
         influencer_risk_recompute(brand_id=flag.brand_id, influencer_id=flag.influencer_id)
-        transaction.on_commit(lambda: _commissions_notify(flag=flag, decision=decision, reason=reason, actor=actor))
+        events.publish(
+            "fraud.flag_resolved",
+            brand_id=flag.brand_id,
+            data={
+                "flag_id": flag.pk,
+                "rule": flag.rule,
+                "subject": flag.subject,
+                "subject_ref": flag.subject_ref,
+                "influencer_id": flag.influencer_id,
+                "decision": decision,
+                "reason": reason,
+            },
+            actor=actor,
+        )
     return flag
-
-
-def _commissions_notify(*, flag: FraudFlag, decision: str, reason: str, actor: Any) -> None:
-    try:
-        from commissions import services as commission_services
-    except ImportError:
-        return
-    name = "commission_fraud_release" if decision == Status.RELEASED else "commission_fraud_reject"
-    hook = getattr(commission_services, name, None)
-    if hook is None:
-        logger.info("commissions.services.%s is not available; the hold check alone applies", name)
-        return
-    hook(brand_id=flag.brand_id, order_ref=flag.subject_ref, reason=reason, actor=actor)
 
 
 # --- Rules over many records, run by Celery Beat --------------------------------------------
@@ -356,10 +342,6 @@ def payout_account_fingerprint(account: Any) -> str:
 
 def fraud_scan_payout_accounts() -> list[FraudFlag]:
     """The same payout account on two influencers: flag both, with every brand they share."""
-    try:
-        from affiliates.models import Membership, PayoutAccount
-    except ImportError:
-        return []
     groups: dict[str, list[int]] = defaultdict(list)
     for account in PayoutAccount.objects.all():
         fingerprint = payout_account_fingerprint(account)

@@ -1,4 +1,4 @@
-"""The tracked touchpoints of an order, for `orders.attribution.attribution_decide`.
+"""The tracked touchpoints of an order, for `tracking.attribution.attribution_decide`.
 
 Sources, strongest first (docs/tracking.md):
 
@@ -9,37 +9,86 @@ Sources, strongest first (docs/tracking.md):
 2. Conversions (order-placed script or server postback) linking the order id or group to a
    visitor id or a click id → that visitor's valid clicks ("visitor").
 3. A conversion's fingerprint matched to valid clicks within `TRACKING_FINGERPRINT_MINUTES`
-   before it ("fingerprint").
+   before it ("fingerprint"), only when 1 and 2 found nothing.
 4. A cross-device customer binding of a campaign whose policy enables it ("other").
 
-Touchpoints outside the campaign's attribution window are dropped here; `_choose` applies the
-rest of the policy (coupon vs link, first vs last click).
+Touchpoints outside the campaign's attribution window are dropped here (bindings keep their own
+lifetime); `tracking.attribution` applies the rest of the policy (coupon vs link, first vs last
+click).
+
+Tracking sits below orders, so it never imports the order model: it reads an order through
+`OrderFacts`, the few fields it needs, which orders' `Order` has as they are.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db.models import Q
 from django.utils import timezone
 
+from brands.models import Brand
+from campaigns.models import Campaign
 from tracking.conf import tracking_settings
 from tracking.hashing import click_id_time, customer_hashes, is_click_id, ref_verify
 from tracking.models import Click, Conversion, CustomerBinding
-
-if TYPE_CHECKING:
-    from orders.attribution import Touchpoint
+from tracking.selectors import DEFAULT_WINDOW_DAYS, attribution_policy_for
 
 MAX_WINDOW = timedelta(days=30)
 
 
-def order_marketing_data(order: Any) -> Mapping[str, Any]:
+class OrderFacts(Protocol):
+    """What tracking reads of an order: its VTEX ids, the coupon typed, when it was placed and
+    VTEX's order document (`marketingData`, `clientProfileData`). Read-only."""
+
+    @property
+    def vtex_order_id(self) -> str: ...
+
+    @property
+    def order_group(self) -> str: ...
+
+    @property
+    def coupon(self) -> str: ...
+
+    @property
+    def promotion_id(self) -> str: ...
+
+    @property
+    def created_in_vtex_at(self) -> datetime | None: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
+
+    @property
+    def snapshot(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    """One reason an order may belong to an influencer; recorded on the order as JSON."""
+
+    kind: str  # coupon, click, utm, visitor, fingerprint, other
+    influencer_id: int
+    campaign_id: int | None
+    code_id: int | None = None
+    click_id: int | None = None
+    occurred_at: datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
+        return data
+
+
+def order_marketing_data(order: OrderFacts) -> Mapping[str, Any]:
     snapshot = getattr(order, "snapshot", None) or {}
     data = snapshot.get("marketingData") if isinstance(snapshot, Mapping) else None
     return data if isinstance(data, Mapping) else {}
 
 
-def order_customer_hashes(order: Any) -> list[str]:
+def order_customer_hashes(order: OrderFacts) -> list[str]:
     snapshot = getattr(order, "snapshot", None) or {}
     profile = snapshot.get("clientProfileData") if isinstance(snapshot, Mapping) else None
     if not isinstance(profile, Mapping):
@@ -47,18 +96,16 @@ def order_customer_hashes(order: Any) -> list[str]:
     return customer_hashes(email=profile.get("email"), document=profile.get("document"))
 
 
-def order_placed_at(order: Any) -> datetime:
+def order_placed_at(order: OrderFacts) -> datetime:
     return getattr(order, "created_in_vtex_at", None) or getattr(order, "created_at", None) or timezone.now()
 
 
-def _touchpoint(**kwargs: Any) -> "Touchpoint":
-    from orders.attribution import Touchpoint
-
-    return Touchpoint(**kwargs)
+def _order_refs(order: OrderFacts) -> set[str]:
+    return {r for r in (getattr(order, "vtex_order_id", ""), getattr(order, "order_group", "")) if r}
 
 
-def _from_click(click: Click, *, kind: str, via: str) -> "Touchpoint":
-    return _touchpoint(
+def _from_click(click: Click, *, kind: str, via: str) -> Touchpoint:
+    return Touchpoint(
         kind=kind,
         influencer_id=click.influencer_id,
         campaign_id=click.campaign_id,
@@ -77,93 +124,124 @@ def _in_window(occurred_at: datetime | None, *, placed_at: datetime, window_days
 
 
 def _windows(campaign_ids: Iterable[int]) -> dict[int, int]:
-    from campaigns.models import Campaign
-    from tracking.selectors import attribution_policy_for
-
     campaigns = Campaign.objects.filter(pk__in=set(campaign_ids)).select_related("attribution_policy")
     return {c.pk: attribution_policy_for(c).window_days for c in campaigns}
 
 
-def touchpoints_for_order(*, brand: Any, order: Any) -> list["Touchpoint"]:
-    """Every tracked touchpoint of `order` (of `brand`) within its campaign's window."""
-    placed_at = order_placed_at(order)
-    since = placed_at - MAX_WINDOW
-    found: list[Touchpoint] = []
-    seen_clicks: set[int] = set()
-
-    # 1. UTMs on the order.
+def _utm_touchpoints(*, brand: Brand, order: OrderFacts) -> list[Touchpoint]:
+    """1. The click named by the order's UTMs: the stored click when its influencer matches the
+    signed reference (or the reference is missing), else the signed reference alone when the
+    click is not stored yet. A forged reference gives nothing."""
     marketing = order_marketing_data(order)
     click_ref = str(marketing.get("utmiCampaign") or "").strip().upper()
+    if not is_click_id(click_ref):
+        return []
     part = str(marketing.get("utmiPart") or marketing.get("utmipage") or "").strip()
-    if is_click_id(click_ref):
-        verified = ref_verify(click_id=click_ref, ref=part)
-        click = Click.objects.filter(brand=brand, click_id=click_ref).first()
-        if click is not None and (verified is None or verified[0] == click.influencer_id):
-            found.append(_from_click(click, kind="click", via="utm"))
-            seen_clicks.add(click.pk)
-        elif click is None and verified is not None:
-            found.append(
-                _touchpoint(
-                    kind="utm",
-                    influencer_id=verified[0],
-                    campaign_id=verified[1],
-                    occurred_at=click_id_time(click_ref),
-                    detail={"via": "utm", "click": click_ref, "stored": False},
-                )
+    verified = ref_verify(click_id=click_ref, ref=part)
+    click = Click.objects.filter(brand=brand, click_id=click_ref).first()
+    if click is not None and (verified is None or verified[0] == click.influencer_id):
+        return [_from_click(click, kind="click", via="utm")]
+    if click is None and verified is not None:
+        return [
+            Touchpoint(
+                kind="utm",
+                influencer_id=verified[0],
+                campaign_id=verified[1],
+                occurred_at=click_id_time(click_ref),
+                detail={"via": "utm", "click": click_ref, "stored": False},
             )
+        ]
+    return []
 
-    # 2 and 3. Conversions for the order id or its group.
-    refs = {r for r in (getattr(order, "vtex_order_id", ""), getattr(order, "order_group", "")) if r}
-    conversions = list(Conversion.objects.filter(brand=brand, order_ref__in=refs)) if refs else []
+
+def _visitor_touchpoints(
+    *, brand: Brand, conversions: list[Conversion], placed_at: datetime, seen: set[int]
+) -> list[Touchpoint]:
+    """2. The valid clicks, within `MAX_WINDOW` before the order, of the visitors and click ids
+    the order's conversions name; clicks in `seen` are skipped (and added to it)."""
     visitor_ids = {c.visitor_id for c in conversions if c.visitor_id}
     click_ids = {c.click_id for c in conversions if c.click_id}
-    if visitor_ids or click_ids:
-        clicks = Click.objects.filter(brand=brand, is_valid=True, occurred_at__gte=since, occurred_at__lte=placed_at)
-        clicks = clicks.filter(Q(visitor_id__in=visitor_ids) | Q(click_id__in=click_ids)).order_by("occurred_at")
-        for click in clicks:
-            if click.pk not in seen_clicks:
-                found.append(_from_click(click, kind="visitor", via="conversion"))
-                seen_clicks.add(click.pk)
-    fingerprints = {c.fingerprint: c.occurred_at for c in conversions if c.fingerprint and not c.visitor_id}
-    if fingerprints and not found:
-        short = timedelta(minutes=tracking_settings().fingerprint_minutes)
-        for fp, converted_at in fingerprints.items():
-            for click in Click.objects.filter(
-                brand=brand,
-                is_valid=True,
-                fingerprint=fp,
-                occurred_at__gte=converted_at - short,
-                occurred_at__lte=converted_at,
-            ).order_by("occurred_at"):
-                if click.pk not in seen_clicks:
-                    found.append(_from_click(click, kind="fingerprint", via="fingerprint"))
-                    seen_clicks.add(click.pk)
+    if not visitor_ids and not click_ids:
+        return []
+    clicks = Click.objects.filter(
+        brand=brand, is_valid=True, occurred_at__gte=placed_at - MAX_WINDOW, occurred_at__lte=placed_at
+    )
+    clicks = clicks.filter(Q(visitor_id__in=visitor_ids) | Q(click_id__in=click_ids)).order_by("occurred_at")
+    found = []
+    for click in clicks:
+        if click.pk not in seen:
+            found.append(_from_click(click, kind="visitor", via="conversion"))
+            seen.add(click.pk)
+    return found
 
-    windows = _windows(tp.campaign_id for tp in found if tp.campaign_id)
-    found = [
+
+def _fingerprint_touchpoints(*, brand: Brand, conversions: list[Conversion], seen: set[int]) -> list[Touchpoint]:
+    """3. For conversions without a visitor id: valid clicks with the same fingerprint shortly
+    before the conversion."""
+    fingerprints = {c.fingerprint: c.occurred_at for c in conversions if c.fingerprint and not c.visitor_id}
+    short = timedelta(minutes=tracking_settings().fingerprint_minutes)
+    found = []
+    for fp, converted_at in fingerprints.items():
+        for click in Click.objects.filter(
+            brand=brand,
+            is_valid=True,
+            fingerprint=fp,
+            occurred_at__gte=converted_at - short,
+            occurred_at__lte=converted_at,
+        ).order_by("occurred_at"):
+            if click.pk not in seen:
+                found.append(_from_click(click, kind="fingerprint", via="fingerprint"))
+                seen.add(click.pk)
+    return found
+
+
+def _within_windows(touchpoints: list[Touchpoint], *, placed_at: datetime) -> list[Touchpoint]:
+    """Drop the touchpoints older than their campaign's attribution window (one query)."""
+    windows = _windows(tp.campaign_id for tp in touchpoints if tp.campaign_id)
+    return [
         tp
-        for tp in found
-        if _in_window(tp.occurred_at, placed_at=placed_at, window_days=windows.get(tp.campaign_id or 0, 30))
+        for tp in touchpoints
+        if _in_window(
+            tp.occurred_at, placed_at=placed_at, window_days=windows.get(tp.campaign_id or 0, DEFAULT_WINDOW_DAYS)
+        )
     ]
 
-    # 4. Cross-device binding (the binding's own lifetime applies, not the click window).
-    hashes = order_customer_hashes(order)
-    if hashes:
-        bindings = CustomerBinding.objects.filter(
-            brand=brand, customer_hash__in=hashes, bound_at__lte=placed_at
-        ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=placed_at))
-        bindings = bindings.exclude(order_ref__in=refs) if refs else bindings
-        for binding in bindings.select_related("campaign__attribution_policy"):
-            from tracking.selectors import attribution_policy_for
 
-            if attribution_policy_for(binding.campaign).cross_device:
-                found.append(
-                    _touchpoint(
-                        kind="other",
-                        influencer_id=binding.influencer_id,
-                        campaign_id=binding.campaign_id,
-                        occurred_at=binding.bound_at,
-                        detail={"via": "customer_binding", "first_order": binding.order_ref},
-                    )
-                )
-    return found
+def _binding_touchpoints(*, brand: Brand, order: OrderFacts, refs: set[str], placed_at: datetime) -> list[Touchpoint]:
+    """4. Cross-device bindings of the order's customer, live when it was placed, of campaigns
+    whose policy enables them (the binding's own lifetime applies, not the click window). A
+    binding made by this very order does not count."""
+    hashes = order_customer_hashes(order)
+    if not hashes:
+        return []
+    bindings = CustomerBinding.objects.filter(brand=brand, customer_hash__in=hashes, bound_at__lte=placed_at).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=placed_at)
+    )
+    bindings = bindings.exclude(order_ref__in=refs) if refs else bindings
+    return [
+        Touchpoint(
+            kind="other",
+            influencer_id=binding.influencer_id,
+            campaign_id=binding.campaign_id,
+            occurred_at=binding.bound_at,
+            detail={"via": "customer_binding", "first_order": binding.order_ref},
+        )
+        for binding in bindings.select_related("campaign__attribution_policy")
+        if attribution_policy_for(binding.campaign).cross_device
+    ]
+
+
+def touchpoints_for_order(*, brand: Brand, order: OrderFacts) -> list[Touchpoint]:
+    """Every tracked touchpoint of `order` (of `brand`) within its campaign's window."""
+    placed_at = order_placed_at(order)
+    refs = _order_refs(order)
+    found = _utm_touchpoints(brand=brand, order=order)
+    conversions = list(Conversion.objects.filter(brand=brand, order_ref__in=refs)) if refs else []
+    seen = {tp.click_id for tp in found if tp.click_id is not None}
+    found += _visitor_touchpoints(brand=brand, conversions=conversions, placed_at=placed_at, seen=seen)
+    if not found:
+        # A fingerprint is the weakest link: used only when nothing stronger names a visitor.
+        found = _fingerprint_touchpoints(brand=brand, conversions=conversions, seen=seen)
+    return _within_windows(found, placed_at=placed_at) + _binding_touchpoints(
+        brand=brand, order=order, refs=refs, placed_at=placed_at
+    )

@@ -25,10 +25,13 @@ from core.errors import ApplicationError
 from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError
-from orders.attribution import attribution_decide
 from orders.metrics import ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import Order, OrderLine, OrderStatusChange, ReturnInvoice
 from orders.parsing import OrderData, order_parse, snapshot_hash
+from tracking import fraud as tracking_fraud
+from tracking import services as tracking_services
+from tracking.attribution import attribution_decide
+from tracking.touchpoints import order_customer_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -295,10 +298,6 @@ def _tracking_after_attribution(*, order: Order) -> None:
     order screens it again; recording a flag is idempotent)."""
     if order.influencer_id is None:
         return
-    from tracking import fraud as tracking_fraud
-    from tracking import services as tracking_services
-    from tracking.touchpoints import order_customer_hashes
-
     if order.campaign_id is not None:
         try:
             with transaction.atomic():

@@ -6,10 +6,13 @@ import logging
 from typing import Any
 
 import pytest
+from django.apps import apps
 
 from audit.models import AuditEvent
+from commissions.handlers import on_fraud_flag_resolved
 from commissions.models import Commission
 from commissions.services import commission_adjust, commission_fraud_reject, commission_fraud_release
+from core import events
 from orders.models import Order
 from orders.services import order_apply
 from payments.models import LedgerEntry, LedgerTransaction
@@ -86,6 +89,56 @@ def test_releasing_posts_the_confirmation_the_order_already_implies(setup: dict[
     before = _money(brand)
     assert commission_fraud_release(brand_id=brand.pk, order_ref=SAMPLE_ORDER_ID, reason="again", actor=manager_a) == []
     assert _money(brand) == before
+
+
+def test_resolving_a_flag_releases_the_held_commissions_exactly_once(
+    setup: dict[str, Any], manager_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Tracking publishes `fraud.flag_resolved`; commissions releases after commit, once, even
+    when its `ready()` ran again and when the same decision is submitted twice."""
+    brand, maria = setup["brand"], setup["influencer"]
+    order_apply(brand=brand, data=_invoiced_self_referral(maria), source="t")
+    flag = FraudFlag.objects.get()
+    apps.get_app_config("commissions").ready()  # a second registration must not double the release
+    assert events.subscribers("fraud.flag_resolved").count(on_fraud_flag_resolved) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fraud_flag_resolve(flag_id=flag.pk, decision="released", actor=manager_a, reason="A gift for her mother.")
+
+    assert set(Commission.objects.values_list("state", "fraud_review", "ledger_stage")) == {
+        ("confirmed", "released", "confirmed")
+    }
+    assert AuditEvent.objects.filter(action="commission.fraud_released", actor=manager_a).count() == 3
+    assert LedgerTransaction.objects.filter(kind="confirm").count() == 3
+    assert influencer_balances(brand, maria) == {"hold": 1191}
+    before = _money(brand)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fraud_flag_resolve(flag_id=flag.pk, decision="released", actor=manager_a, reason="Submitted twice.")
+
+    assert _money(brand) == before
+    assert AuditEvent.objects.filter(action="commission.fraud_released").count() == 3
+
+
+def test_rejecting_a_flag_reverses_the_held_commissions_after_commit(
+    setup: dict[str, Any], manager_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    brand, maria = setup["brand"], setup["influencer"]
+    order_apply(brand=brand, data=_self_referral(maria), source="t")
+    flag = FraudFlag.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        fraud_flag_resolve(flag_id=flag.pk, decision="rejected", actor=manager_a, reason="Her own purchase.")
+    # Nothing moves before the decision commits.
+    assert set(Commission.objects.values_list("fraud_review", flat=True)) == {"held"}
+    for callback in pending:
+        callback()
+
+    assert set(Commission.objects.values_list("state", "fraud_review", "ledger_posted_cents")) == {
+        ("reversed", "rejected", 0)
+    }
+    assert LedgerTransaction.objects.filter(reference__endswith="#fraud1").count() == 3
+    assert influencer_balances(brand, maria) == {}
 
 
 def test_release_while_another_flag_is_open_keeps_the_hold(setup: dict[str, Any], manager_a: Any) -> None:

@@ -9,13 +9,13 @@ import pytest
 import time_machine
 from django.test import Client
 
-from orders.attribution import Touchpoint, attribution_decide
 from orders.models import Order
 from tests.tracking.conftest import BROWSER, drain_all
-from tracking.attribution import choose_by_policy
+from tracking.attribution import attribution_decide, choose_by_policy
 from tracking.models import AttributionPolicy, Click, Conversion
 from tracking.multitouch import multitouch_credit
 from tracking.selectors import Policy, attribution_policy_for
+from tracking.touchpoints import Touchpoint
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
@@ -252,3 +252,26 @@ def test_linear_and_time_decay_add_up_to_one() -> None:
     assert abs(sum(decay.values()) - 1) < Decimal("1e-20")
     assert decay[3] == pytest.approx(decay[2] * 2)
     assert decay[2] == pytest.approx(decay[1] * 2)
+
+
+def test_attribution_reads_order_facts_not_the_order_model(client: Client, link_a: Any) -> None:
+    """Tracking sits below orders: it decides from the facts orders hands it (any object with the
+    `OrderFacts` fields), no Order row needed."""
+    with time_machine.travel(T0, tick=False):
+        utms = _click(client, link_a)
+        drain_all()
+    facts = SimpleNamespace(
+        vtex_order_id="3003-01",
+        order_group="3003",
+        coupon="",
+        promotion_id="",
+        created_in_vtex_at=T0 + timedelta(hours=1),
+        created_at=None,
+        snapshot={"marketingData": {"utmiCampaign": utms["utmi_cp"], "utmiPart": utms["utmi_pc"]}},
+    )
+
+    decision = attribution_decide(brand=link_a.brand, order=facts)
+
+    assert (decision.source, decision.influencer_id) == ("click", link_a.influencer_id)
+    assert decision.touchpoints_json()[0]["detail"]["click"] == utms["utmi_cp"]
+    assert not Order.objects.exists()
