@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_exports import EXPORT_ACTIONS
+from core.admin_money import with_money
 from core.health import health_report
 from reports.views import dashboard_context, export_download, live_panel_view
 
@@ -51,10 +52,11 @@ class MGMAdminSite(admin.AdminSite):
         ]
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        """Every list that offers an export offers it as CSV, XLSX and JSON."""
-        super().register(model_or_iterable, admin_class, **options)
+        """Every admin shows and takes money in major units (core.admin_money), and every list
+        that offers an export offers it as CSV, XLSX and JSON."""
         models = model_or_iterable if isinstance(model_or_iterable, list | tuple) else [model_or_iterable]
         for model in models:
+            super().register(model, with_money(admin_class or admin.ModelAdmin, model), **options)
             model_admin = self._registry.get(model)
             actions = list(getattr(model_admin, "actions", None) or [])
             if model_admin is not None and any(a in EXPORT_ACTIONS for a in actions):

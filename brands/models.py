@@ -85,7 +85,7 @@ class Brand(TimeStampedModel):
     primary_color = models.CharField(_("primary colour"), max_length=7, default="#1F4E79", validators=[_hex_colour])
     secondary_color = models.CharField(_("secondary colour"), max_length=7, default="#F2A900", validators=[_hex_colour])
     min_withdrawal_cents = models.BigIntegerField(
-        _("minimum withdrawal (cents)"), default=5_000_00, validators=[MinValueValidator(0)]
+        _("minimum withdrawal"), default=5_000_00, validators=[MinValueValidator(0)]
     )
     default_hold_days = models.PositiveSmallIntegerField(
         _("default hold period (days)"), default=30, validators=[MaxValueValidator(365)]

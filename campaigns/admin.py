@@ -348,13 +348,8 @@ class ReferralProgramAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: 
         "enabled",
         "rate_percent",
         "months",
-        "bonus",
-        "bonus_threshold",
+        "bonus_cents",
+        "bonus_threshold_cents",
         "second_level_rate_percent",
-        "second_level_cap",
+        "second_level_cap_cents",
     ]
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        currency = obj.campaign.brand.currency if obj is not None else "COP"
-        return type("ReferralProgramForm", (form,), {"currency": currency})

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, CampaignEligibility, CommissionRule, ReferralProgram, parse_vtex_ids
 from core.errors import ApplicationError
-from core.money import format_plain, parse_major
 
 
 class VTEXIdsFormMixin(forms.ModelForm):  # type: ignore[type-arg]
@@ -120,75 +119,24 @@ class CampaignFromTemplateForm(forms.Form):
 
 
 class ReferralProgramForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The referral program with its amounts in major units of the brand's currency (people never
-    type cents); `currency` is set by the admin inline from the campaign's brand."""
-
-    currency = "COP"
-    MONEY_FIELDS = {
-        "bonus": "bonus_cents",
-        "bonus_threshold": "bonus_threshold_cents",
-        "second_level_cap": "second_level_cap_cents",
-    }
-
-    bonus = forms.CharField(
-        label=_("fixed bonus"),
-        required=False,
-        max_length=30,
-        help_text=_("In the brand's currency; empty pays no bonus."),
-    )
-    bonus_threshold = forms.CharField(
-        label=_("bonus threshold (confirmed sales)"),
-        required=False,
-        max_length=30,
-        help_text=_("The bonus is paid once the recruited influencer's confirmed sales reach this amount."),
-    )
-    second_level_cap = forms.CharField(
-        label=_("second level cap per recruited influencer"),
-        required=False,
-        max_length=30,
-        help_text=_("The most the second level earns from one recruited influencer, in the brand's currency."),
-    )
+    """The referral program. Its amounts are the model's money fields, which the back office
+    shows and reads in major units of the campaign brand's currency (core.admin_money)."""
 
     class Meta:
         model = ReferralProgram
-        fields = ["campaign", "enabled", "rate_percent", "months", "second_level_rate_percent"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            for name, cents in self.MONEY_FIELDS.items():
-                value = getattr(self.instance, cents)
-                self.initial[name] = format_plain(value, self.currency) if value else ""
-
-    def _money(self, name: str) -> int:
-        campaign = self.cleaned_data.get("campaign")
-        if campaign is not None:
-            self.currency = campaign.brand.currency
-        raw = (self.cleaned_data.get(name) or "").strip()
-        if not raw:
-            return 0
-        try:
-            cents = parse_major(raw, currency=self.currency)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from exc
-        if cents < 0:
-            raise forms.ValidationError(_("Enter an amount of zero or more."), code="negative")
-        return cents
-
-    def clean_bonus(self) -> int:
-        return self._money("bonus")
-
-    def clean_bonus_threshold(self) -> int:
-        return self._money("bonus_threshold")
-
-    def clean_second_level_cap(self) -> int:
-        return self._money("second_level_cap")
+        fields = [
+            "campaign",
+            "enabled",
+            "rate_percent",
+            "months",
+            "bonus_cents",
+            "bonus_threshold_cents",
+            "second_level_rate_percent",
+            "second_level_cap_cents",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for name, cents in self.MONEY_FIELDS.items():
-            if name in cleaned:
-                setattr(self.instance, cents, cleaned[name])
-        if cleaned.get("second_level_rate_percent") and not cleaned.get("second_level_cap"):
-            self.add_error("second_level_cap", _("Set a cap for the second level."))
+        if cleaned.get("second_level_rate_percent") and not cleaned.get("second_level_cap_cents"):
+            self.add_error("second_level_cap_cents", _("Set a cap for the second level."))
         return cleaned

@@ -161,7 +161,7 @@ class Campaign(TimeStampedModel):
         _("items per shopper"), default=10, help_text=_("VTEX maxItemsPerClient for each new code.")
     )
     order_cap_cents = models.BigIntegerField(
-        _("commission cap per order (cents)"), null=True, blank=True, validators=[MinValueValidator(0)]
+        _("commission cap per order"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
     tier_metric = models.CharField(
         _("tier metric"), max_length=10, choices=TierMetricChoices.choices, default=TierMetric.SALES.value
@@ -326,7 +326,7 @@ class CommissionRule(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal(100))],
     )
     amount_cents = models.BigIntegerField(
-        _("amount per unit (cents)"), null=True, blank=True, validators=[MinValueValidator(1)]
+        _("amount per unit"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
     dimension = models.CharField(
         _("applies to"), max_length=12, choices=DimensionChoices.choices, default=Dimension.ALL
@@ -335,10 +335,10 @@ class CommissionRule(TimeStampedModel):
         _("VTEX ids"), default=list, blank=True, help_text=_("Comma-separated VTEX ids, e.g. 18, 25.")
     )
     cap_per_line_cents = models.BigIntegerField(
-        _("cap per line (cents)"), null=True, blank=True, validators=[MinValueValidator(0)]
+        _("cap per line"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
     cap_per_order_cents = models.BigIntegerField(
-        _("cap per order (cents)"), null=True, blank=True, validators=[MinValueValidator(0)]
+        _("cap per order"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
 
     history = HistoricalRecords(get_user=history_user)
@@ -405,13 +405,17 @@ class CommissionTier(TimeStampedModel):
     `bonus_percent` more points."""
 
     BRAND_FIELD = "campaign__brand"
+    # Confirmed sales (money) or confirmed orders (a count), per the campaign (core.admin_money).
+    MONEY_IF = {"threshold": "threshold_is_money"}
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("campaign"))
     name = models.CharField(_("name"), max_length=60)
     threshold = models.BigIntegerField(
         _("threshold"),
         validators=[MinValueValidator(0)],
-        help_text=_("Confirmed sales in cents, or confirmed orders, depending on the campaign's tier metric."),
+        help_text=_(
+            "Confirmed sales in the brand's currency, or confirmed orders, depending on the campaign's tier metric."
+        ),
     )
     bonus_percent = models.DecimalField(
         _("bonus (percentage points)"),
@@ -445,6 +449,9 @@ class CommissionTier(TimeStampedModel):
             ),
         ]
 
+    def threshold_is_money(self) -> bool:
+        return bool(self.campaign.tier_metric == TierMetric.SALES.value)
+
     def __str__(self) -> str:
         return f"{self.name} (+{self.bonus_percent} pp)"
 
@@ -454,6 +461,8 @@ class CampaignAssignment(TimeStampedModel):
     current tier. Unassigning keeps the row (inactive) so history and reports stay whole."""
 
     BRAND_FIELD = "campaign__brand"
+    # Confirmed sales (money) or confirmed orders (a count), per the campaign (core.admin_money).
+    MONEY_IF = {"tier_metric_value": "tier_metric_value_is_money"}
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("campaign")
@@ -498,6 +507,9 @@ class CampaignAssignment(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "influencer"], name="uniq_assignment_per_campaign"),
         ]
+
+    def tier_metric_value_is_money(self) -> bool:
+        return bool(self.campaign.tier_metric == TierMetric.SALES.value)
 
     def __str__(self) -> str:
         return f"{self.influencer} → {self.campaign.name}"

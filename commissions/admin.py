@@ -18,16 +18,16 @@ from commissions.services import commission_adjust
 from core.admin_actions import ReadOnlyAdminMixin
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError
-from core.money import format_minor, parse_major
+from core.money import format_minor
+from core.money_forms import MoneyFormField
 
 
 class AdjustForm(forms.Form):
-    """The amount as people write it, in the brand's currency ("150.00", "-20,5"); the service
-    takes minor units, so the form turns it into cents with core.money.parse_major."""
+    """The amount as people write it in the brand's currency ("150.00", "-20,5", "1.500,00" in
+    Spanish); the service takes minor units, which the money field hands over."""
 
-    amount = forms.CharField(
+    amount = MoneyFormField(
         label=gettext_lazy("Amount"),
-        max_length=30,
         help_text=gettext_lazy("In the brand's currency, for example 150.00. Positive adds, negative takes back."),
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
@@ -35,12 +35,7 @@ class AdjustForm(forms.Form):
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
-
-    def clean_amount(self) -> int:
-        try:
-            return parse_major(self.cleaned_data["amount"], currency=self.currency)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from exc
+        self.fields["amount"].currency = currency  # type: ignore[attr-defined]
 
 
 class AdjustmentInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]

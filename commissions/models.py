@@ -65,12 +65,12 @@ class Commission(TimeStampedModel):
     code = models.ForeignKey("codes.Code", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.ESTIMATED, db_index=True)
     quantity = models.PositiveIntegerField(_("units"))
-    base_cents = models.BigIntegerField(_("base (cents)"))
+    base_cents = models.BigIntegerField(_("base"))
     rate = models.DecimalField(_("effective rate"), max_digits=9, decimal_places=6, null=True, blank=True)
-    amount_cents = models.BigIntegerField(_("gross commission (cents)"))
+    amount_cents = models.BigIntegerField(_("gross commission"))
     units_reversed = models.PositiveIntegerField(_("units taken back"), default=0)
-    reversed_cents = models.BigIntegerField(_("reversed (cents)"), default=0)
-    adjustment_cents = models.BigIntegerField(_("manual adjustments (cents)"), default=0)
+    reversed_cents = models.BigIntegerField(_("reversed"), default=0)
+    adjustment_cents = models.BigIntegerField(_("manual adjustments"), default=0)
     rule_id = models.BigIntegerField(_("rule id"), null=True, blank=True)
     rule_name = models.CharField(_("rule"), max_length=160, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict)
@@ -81,7 +81,7 @@ class Commission(TimeStampedModel):
     ledger_stage = models.CharField(
         _("ledger stage"), max_length=10, choices=LedgerStage.choices, default=LedgerStage.NONE
     )
-    ledger_posted_cents = models.BigIntegerField(_("net posted to the ledger (cents)"), default=0)
+    ledger_posted_cents = models.BigIntegerField(_("net posted to the ledger"), default=0)
     ledger_reversal_seq = models.PositiveIntegerField(_("ledger reversals"), default=0)
 
     # Fraud hold: while HELD the commission is posted at most as estimated (its confirmation
@@ -138,14 +138,14 @@ class CommissionAdjustment(models.Model):
     BRAND_FIELD = "commission__brand"
 
     commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="adjustments")
-    amount_cents = models.BigIntegerField(_("amount (cents)"), help_text=_("Positive adds, negative takes back."))
+    amount_cents = models.BigIntegerField(_("amount"), help_text=_("Positive adds, negative takes back."))
     reason = models.CharField(_("reason"), max_length=500)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     ledger_stage = models.CharField(max_length=10, choices=LedgerStage.choices, default=LedgerStage.NONE)
-    ledger_posted_cents = models.BigIntegerField(default=0)
+    ledger_posted_cents = models.BigIntegerField(_("posted to the ledger"), default=0)
     ledger_reversal_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -195,11 +195,11 @@ class ReferralCommission(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(_("level"), default=1)
     rate = models.DecimalField(_("rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
-    amount_cents = models.BigIntegerField(_("amount (cents)"), default=0)
+    amount_cents = models.BigIntegerField(_("amount"), default=0)
     ledger_stage = models.CharField(
         _("ledger stage"), max_length=10, choices=LedgerStage.choices, default=LedgerStage.NONE
     )
-    ledger_posted_cents = models.BigIntegerField(_("posted to the ledger (cents)"), default=0)
+    ledger_posted_cents = models.BigIntegerField(_("posted to the ledger"), default=0)
     ledger_reversal_seq = models.PositiveIntegerField(_("ledger reversals"), default=0)
 
     class Meta:

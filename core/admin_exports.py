@@ -8,16 +8,27 @@ gives every list that offers one format all three."""
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import events
+from core.admin_money import (
+    MONEY_SUFFIX,
+    annotate_currency,
+    conditional_money_fields,
+    holds_money,
+    major_name,
+    money_export_value,
+    money_fields,
+    row_currency,
+)
 from core.exports import export_response
 
 # Above this many rows an export runs in the worker (the registered starter) with a progress page.
@@ -41,7 +52,10 @@ def large_export_starter() -> LargeExportStarter | None:
 
 def _cell(obj: Any, field: str) -> Any:
     value: Any = obj
-    for part in field.split("__"):
+    owner: Any = obj
+    parts = field.split("__")
+    for part in parts:
+        owner = value
         value = getattr(value, part, None)
         if callable(value):
             value = value()
@@ -49,7 +63,40 @@ def _cell(obj: Any, field: str) -> Any:
             return ""
     if isinstance(value, datetime):
         return timezone.localtime(value).isoformat()
-    return value if isinstance(value, int | float | str) else str(value)
+    if _is_money(owner, parts[-1], value):
+        # Major units, exact, with the currency's digits: "1500.00", never 150000 (cents).
+        return money_export_value(value, row_currency(owner))
+    return value if isinstance(value, int | float | str | Decimal) else str(value)
+
+
+def _is_money(owner: Any, name: str, value: Any) -> bool:
+    if not isinstance(value, int) or isinstance(value, bool) or not isinstance(owner, Model):
+        return False
+    if name in money_fields(type(owner)):
+        return True
+    test = conditional_money_fields(type(owner)).get(name)
+    return test is not None and holds_money(owner, test)
+
+
+def export_header(model: type[Model], fields: list[str]) -> list[str]:
+    """Column names of an admin export: the field paths, money ones without "_cents" (their
+    values are major units), and a currency column when the rows carry amounts but not it."""
+    header = [major_name(f) for f in fields]
+    if _money_columns(model, fields) and not any(f == "currency" or f.endswith("__currency") for f in fields):
+        header.append("currency")
+    return header
+
+
+def export_row(obj: Any, fields: list[str]) -> list[Any]:
+    row = [_cell(obj, f) for f in fields]
+    if _money_columns(type(obj), fields) and not any(f == "currency" or f.endswith("__currency") for f in fields):
+        row.append(row_currency(obj) or "")
+    return row
+
+
+def _money_columns(model: type[Model], fields: list[str]) -> bool:
+    names = set(money_fields(model)) | set(conditional_money_fields(model))
+    return any(f in names or f.endswith(MONEY_SUFFIX) for f in fields)
 
 
 def _export(fmt: str) -> Callable[..., HttpResponseBase | None]:
@@ -64,9 +111,9 @@ def _export(fmt: str) -> Callable[..., HttpResponseBase | None]:
         if starter is not None and queryset.count() > SYNC_EXPORT_MAX_ROWS:
             return starter(request=request, queryset=queryset, fields=fields, fmt=fmt)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        rows = [[_cell(obj, f) for f in fields] for obj in queryset.order_by("pk")]
+        rows = [export_row(obj, fields) for obj in annotate_currency(queryset).order_by("pk")]
         events.publish("export.downloaded", actor=request.user, model=label, fmt=fmt, rows=len(rows))
-        return export_response(fmt, f"{label}-{stamp}.{fmt}", fields, rows)
+        return export_response(fmt, f"{label}-{stamp}.{fmt}", export_header(queryset.model, fields), rows)
 
     action.__name__ = f"export_{fmt}"
     return action
@@ -79,5 +126,5 @@ EXPORT_ACTIONS = (export_csv, export_xlsx, export_json)
 
 
 def export_cell(obj: Any, field: str) -> Any:
-    """One cell of an admin export ("campaign__name" follows relations)."""
+    """One cell of an admin export ("campaign__name" follows relations; money in major units)."""
     return _cell(obj, field)

@@ -22,7 +22,7 @@ def csv_safe(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return value
     text = str(value)
     if text.startswith(FORMULA_TRIGGERS):

@@ -1,6 +1,7 @@
 """Money helpers. Amounts are integers in minor units (cents), as VTEX sends them; rates are
 Decimal. `round_minor` is the one place where a fractional amount becomes minor units."""
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.utils.formats import get_format, number_format
@@ -23,6 +24,18 @@ CURRENCY_EXPONENT = {
     "EUR": 2,
 }
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCY_EXPONENT)]
+
+
+def currency_exponent(currency: str | None) -> int:
+    """Digits after the decimal mark people read and type for `currency` (2 when unknown)."""
+    return CURRENCY_EXPONENT.get(currency or "", 2)
+
+
+def to_major(amount: int, currency: str | None) -> Decimal:
+    """Minor units as an exact Decimal in major units (150000 COP -> Decimal("1500.00")): for
+    files and APIs; never through float."""
+    exponent = currency_exponent(currency)
+    return Decimal(int(amount)).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
 
 
 def round_minor(amount: Decimal) -> int:
@@ -53,7 +66,7 @@ def format_minor(amount: int, currency: str) -> str:
     """Format minor units for people in the active language: 123456 BRL -> "BRL 1,234.56" in
     English, "BRL 1.234,56" in Spanish and Portuguese. For display only: files other systems
     read (bank exports, CSV) write plain amounts."""
-    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    exponent = currency_exponent(currency)
     major = Decimal(amount).scaleb(-exponent)
     return f"{currency} {number_format(major, decimal_pos=exponent, use_l10n=True, force_grouping=True)}"
 
@@ -103,6 +116,29 @@ def _grouped(text: str, sep: str) -> bool:
     """ "55.000.000" with sep ".": a leading group of 1–3 digits, then groups of exactly three."""
     head, *groups = text.lstrip("-").split(sep)
     return bool(head) and len(head) <= 3 and head.isdigit() and all(len(g) == 3 and g.isdigit() for g in groups)
+
+
+_PLAIN_AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def parse_typed(value: str, *, currency: str | None) -> int:
+    """What a person typed in the active language's number format ("150.000,50" in Spanish,
+    "150,000.50" in English) -> exact minor units; `ApplicationError` when it is not an amount
+    or has more decimals than the currency has."""
+    plain = typed_amount_normalize(value)
+    if not _PLAIN_AMOUNT.match(plain):
+        # Only digits and one decimal mark: Decimal would also take "1e3", "NaN" or "+5".
+        raise ApplicationError(_("Enter an amount as a number, for example 1500.00."), code="not_a_number")
+    return parse_major(plain, currency=currency or "")
+
+
+def format_percent(value: Decimal | float | int | None, *, fraction: bool = True, decimal_pos: int = 2) -> str:
+    """A rate for people in the active language: 0.0554 -> "5.54 %" in English, "5,54 %" in
+    Spanish and Portuguese. `fraction=False` when the value is already in percent (5.54)."""
+    if value is None:
+        return "—"
+    number = Decimal(str(value)) * (100 if fraction else 1)
+    return f"{number_format(number, decimal_pos=decimal_pos, use_l10n=True, force_grouping=True)} %"
 
 
 def format_typed(amount: int, currency: str) -> str:

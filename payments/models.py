@@ -155,7 +155,7 @@ class LedgerEntry(models.Model):
         LedgerAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
     )
     side = models.CharField(_("side"), max_length=1, choices=Side.choices)
-    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    amount_cents = models.BigIntegerField(_("amount"))
 
     class Meta:
         verbose_name = _("ledger entry")
@@ -251,7 +251,7 @@ class PayoutSettings(models.Model):
         ),
     )
     second_approval_threshold_cents = models.BigIntegerField(
-        _("second approval above (cents)"),
+        _("second approval above"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
@@ -264,7 +264,7 @@ class PayoutSettings(models.Model):
         help_text=_("New withdrawals wait this long after an influencer changes their payout data."),
     )
     payout_change_2fa_threshold_cents = models.BigIntegerField(
-        _("two-factor required to change payout data above (cents)"),
+        _("two-factor required to change payout data above"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
@@ -376,7 +376,7 @@ class Withdrawal(TimeStampedModel):
     influencer = models.ForeignKey(
         "affiliates.Influencer", on_delete=models.PROTECT, related_name="withdrawals", verbose_name=_("influencer")
     )
-    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    amount_cents = models.BigIntegerField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED, db_index=True
@@ -411,7 +411,7 @@ class Withdrawal(TimeStampedModel):
     )
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
     failure_reason = models.TextField(_("failure reason"), blank=True)
-    withholding_cents = models.BigIntegerField(_("withholding (cents)"), default=0)
+    withholding_cents = models.BigIntegerField(_("withholding"), default=0)
     payout_account_label = models.CharField(_("payout account"), max_length=160, blank=True)
     payout_account_version = models.ForeignKey(
         "payments.PayoutAccountVersion",
@@ -517,7 +517,7 @@ class WithholdingRule(TimeStampedModel):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     base = models.CharField(_("base"), max_length=10, choices=Base.choices, default=Base.GROSS)
-    threshold_cents = models.BigIntegerField(_("threshold (cents)"), default=0, validators=[MinValueValidator(0)])
+    threshold_cents = models.BigIntegerField(_("threshold"), default=0, validators=[MinValueValidator(0)])
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
     history = HistoricalRecords()
@@ -546,8 +546,8 @@ class WithdrawalWithholding(models.Model):
     rule = models.ForeignKey(WithholdingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     name = models.CharField(_("name"), max_length=120)
     rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
-    base_cents = models.BigIntegerField(_("base (cents)"))
-    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    base_cents = models.BigIntegerField(_("base"))
+    amount_cents = models.BigIntegerField(_("amount"))
 
     class Meta:
         verbose_name = _("withholding applied")
@@ -569,7 +569,7 @@ class BankExport(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     rows = models.PositiveIntegerField(_("rows"))
-    total_cents = models.BigIntegerField(_("total (cents)"))
+    total_cents = models.BigIntegerField(_("total"))
     withdrawal_ids = models.JSONField(_("withdrawals"), default=list)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     file_format = models.CharField(_("format"), max_length=20, choices=BankFileFormat.choices, default="generic_csv")

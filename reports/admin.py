@@ -23,13 +23,14 @@ from brands.scoping import brand_ids_for_user, scope_queryset
 from core.errors import ApplicationError
 from core.exports import export_response
 from reports.ab import ab_results
-from reports.builder import ReportSpec, report_run, spec_from_input
+from reports.builder import METRICS, ReportSpec, report_run, spec_from_input
 from reports.charts import bar_chart
 from reports.exports import export_download_token, export_job_create
 from reports.forms import ReportBuilderForm, ScheduleForm, initial_from_spec
 from reports.models import ExportJob, ReportDelivery, SavedReport, ScheduledReport
 from reports.selectors import dashboard_brands, export_job_list, saved_report_get, saved_report_list
 from reports.services import saved_report_save, scheduled_report_create
+from reports.templatetags.reports_tags import metric_value
 
 SYNC_REPORT_MAX_ROWS = 5000
 
@@ -46,15 +47,18 @@ def _campaigns_for(user: Any) -> list[Any]:
     )
 
 
-def _preview(spec: ReportSpec) -> dict[str, Any]:
+def _preview(spec: ReportSpec, *, currency: str) -> dict[str, Any]:
     result = report_run(spec=spec)
     chart = None
     if spec.dimensions and spec.metrics and result.rows:
         first_dim, first_metric = spec.dimensions[0], spec.metrics[0]
+        kind = METRICS[first_metric].kind
         chart = bar_chart(
             labels=[row[first_dim] for row in result.rows],
             values=[row[first_metric] for row in result.rows],
             title=str(dict((k, label) for k, label, _kind in result.columns)[first_metric]),
+            # Bars carry the value as the table shows it: money in major units, rates in percent.
+            value_format=(lambda v: metric_value(v, kind, currency)) if kind in ("money", "rate") else None,
         )
     return {"result": result, "chart": chart}
 
@@ -75,7 +79,7 @@ def _export_response(request: HttpRequest, *, spec: ReportSpec, fmt: str, label:
             brand=brand,
         )
         return HttpResponseRedirect(reverse("admin:reports_exportjob_progress", args=[job.pk]))
-    header, body = result.table()
+    header, body = result.table(currency=brand.currency)
     audit_record(
         action="export.downloaded",
         actor=request.user,
@@ -193,7 +197,7 @@ class SavedReportAdmin(BrandScopedAdminMixin):
                     return _export_response(request, spec=spec, fmt=action, label=label, brand=brand)
             except ApplicationError as exc:
                 form.add_error(None, str(exc.message))
-            context.update(_preview(spec))
+            context.update(_preview(spec, currency=brand.currency))
         context.update(
             self.admin_site.each_context(request),
             title=report.name if report else _("Report builder"),

@@ -30,8 +30,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from brands.models import Brand
 from core.db_router import replica_reads
 from core.errors import ApplicationError
+from core.money import to_major
 from reports.models import DailyRollup, LineRollup
 
 MAX_ROWS = 5000
@@ -318,11 +320,32 @@ class ReportResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     truncated: bool = False
 
-    def table(self) -> tuple[list[str], list[list[Any]]]:
-        """Header and rows for exports: dimension labels and raw metric values."""
-        header = [label for _key, label, _kind in self.columns]
-        body = [[row.get(key) for key, _label, _kind in self.columns] for row in self.rows]
+    def table(self, *, currency: str | None = None) -> tuple[list[str], list[list[Any]]]:
+        """Header and rows for files: dimension labels, counts as numbers, money as exact
+        Decimals in major units of the brand's currency ("Revenue (COP)": 1500.00, never
+        150000 cents) and rates in percent ("Conversion rate (%)": 5.54)."""
+        if currency is None:
+            currency = Brand.objects.filter(pk=self.spec.brand_id).values_list("currency", flat=True).first() or ""
+        header = []
+        for _key, label, kind in self.columns:
+            if kind == "money":
+                header.append(f"{label} ({currency})" if currency else label)
+            elif kind == "rate":
+                header.append(f"{label} (%)")
+            else:
+                header.append(label)
+        body = [[_file_value(row.get(key), kind, currency) for key, _label, kind in self.columns] for row in self.rows]
         return header, body
+
+
+def _file_value(value: Any, kind: str, currency: str) -> Any:
+    if value is None:
+        return None
+    if kind == "money":
+        return to_major(int(value), currency)
+    if kind == "rate":
+        return (Decimal(str(value)) * 100).quantize(Decimal("0.01"))
+    return value
 
 
 def _base_queryset(spec: ReportSpec) -> QuerySet[Any]:

@@ -3,7 +3,7 @@ by a template. No JavaScript, no external library, nothing for the CSP to allow.
 trend chart (sales and commissions as lines, orders as bars) serves both dashboards; the
 builder preview draws horizontal bars."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,7 +43,12 @@ class BarChart:
 
 
 def bar_chart(
-    *, labels: Sequence[str], values: Sequence[float | int | None], title: str, max_bars: int = 20
+    *,
+    labels: Sequence[str],
+    values: Sequence[float | int | None],
+    title: str,
+    max_bars: int = 20,
+    value_format: Callable[[float], str] | None = None,
 ) -> BarChart:
     """Horizontal bars, one per row (the first `max_bars`), scaled to the largest value."""
     pairs = [(str(label)[:32], float(value or 0)) for label, value in zip(labels, values, strict=False)][:max_bars]
@@ -54,7 +59,7 @@ def bar_chart(
             y=i * ROW + 4,
             width=round(plot * v / top, 2) if top else 0,
             label=label,
-            value_label=f"{v:,.4g}" if v < 1 and v else f"{v:,.0f}",
+            value_label=value_format(v) if value_format else (f"{v:,.4g}" if v < 1 and v else f"{v:,.0f}"),
         )
         for i, (label, v) in enumerate(pairs)
     ]

@@ -102,14 +102,15 @@ def _progress(job: ExportJob, done: int) -> None:
 
 
 def _admin_rows(job: ExportJob) -> tuple[list[str], Any, int]:
-    from core.admin_exports import export_cell
+    from core.admin_exports import export_header, export_row
+    from core.admin_money import annotate_currency
 
     model = apps.get_model(job.params["model"])
     brand_field = getattr(model, "BRAND_FIELD", None)
     allowed = brand_ids_for_user(job.requested_by)
     if brand_field is None and allowed is not None:
         raise PermissionRefused(_("Only superusers can export this list."))
-    qs = model._default_manager.filter(pk__in=job.params["pks"]).order_by("pk")
+    qs = annotate_currency(model._default_manager.filter(pk__in=job.params["pks"]).order_by("pk"))
     if brand_field is not None:
         qs = scope_queryset(qs, allowed, brand_field=brand_field)
     fields = list(job.params["fields"])
@@ -119,9 +120,9 @@ def _admin_rows(job: ExportJob) -> tuple[list[str], Any, int]:
         for i, obj in enumerate(qs.iterator(chunk_size=2000), start=1):
             if i % PROGRESS_EVERY == 0:
                 _progress(job, i)
-            yield [export_cell(obj, f) for f in fields]
+            yield export_row(obj, fields)
 
-    return fields, rows(), total
+    return export_header(model, fields), rows(), total
 
 
 def _report_rows(job: ExportJob) -> tuple[list[str], Any, int]:

@@ -58,13 +58,13 @@ class DailyRollup(models.Model):
     clicks_screened = models.PositiveIntegerField(_("screened clicks"), default=0)
     unique_visitors = models.PositiveIntegerField(_("unique visitors"), default=0)
     orders = models.PositiveIntegerField(_("orders"), default=0)
-    revenue_cents = models.BigIntegerField(_("revenue (cents)"), default=0)
+    revenue_cents = models.BigIntegerField(_("revenue"), default=0)
     returned_orders = models.PositiveIntegerField(_("orders with returns"), default=0)
-    returned_cents = models.BigIntegerField(_("returned (cents)"), default=0)
-    commission_estimated_cents = models.BigIntegerField(_("commissions estimated (cents)"), default=0)
-    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed (cents)"), default=0)
-    commission_reversed_cents = models.BigIntegerField(_("commissions reversed (cents)"), default=0)
-    commission_paid_cents = models.BigIntegerField(_("commissions released for payout (cents)"), default=0)
+    returned_cents = models.BigIntegerField(_("returned"), default=0)
+    commission_estimated_cents = models.BigIntegerField(_("commissions estimated"), default=0)
+    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed"), default=0)
+    commission_reversed_cents = models.BigIntegerField(_("commissions reversed"), default=0)
+    commission_paid_cents = models.BigIntegerField(_("commissions released for payout"), default=0)
 
     class Meta:
         verbose_name = _("daily rollup")
@@ -113,10 +113,10 @@ class LineRollup(models.Model):
     category_id = models.CharField(_("category id"), max_length=40, blank=True)
     orders = models.PositiveIntegerField(_("orders"), default=0)
     units = models.PositiveIntegerField(_("units"), default=0)
-    revenue_cents = models.BigIntegerField(_("revenue (cents)"), default=0)
+    revenue_cents = models.BigIntegerField(_("revenue"), default=0)
     returned_units = models.PositiveIntegerField(_("units taken back"), default=0)
-    commission_estimated_cents = models.BigIntegerField(_("commissions estimated (cents)"), default=0)
-    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed (cents)"), default=0)
+    commission_estimated_cents = models.BigIntegerField(_("commissions estimated"), default=0)
+    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed"), default=0)
 
     class Meta:
         verbose_name = _("line rollup")

@@ -232,7 +232,7 @@ def scheduled_report_send(*, schedule_id: int, period_key: str) -> ReportDeliver
             date_from=period.start, date_to=period.end
         )
         result = report_run(spec=spec)
-        header, body = result.table()
+        header, body = result.table(currency=brand.currency)
         content = export_bytes(schedule.format, header, body)
         filename = f"{brand.slug}-{report.name[:40]}-{period_key}.{schedule.format}".replace(" ", "_").replace("/", "-")
         email_deliver(

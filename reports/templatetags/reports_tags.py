@@ -1,16 +1,17 @@
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 
-from core.money import format_minor
+from core.money import format_minor, format_percent
 
 register = template.Library()
 
 
 @register.filter
 def percent(value: Any) -> str:
-    """0.0345 → "3.45 %"; None → "—"."""
-    return "—" if value is None else f"{float(value) * 100:.2f} %"
+    """0.0345 → "3.45 %" in English, "3,45 %" in Spanish and Portuguese; None → "—"."""
+    return format_percent(value)
 
 
 @register.simple_tag
@@ -22,8 +23,8 @@ def metric_value(value: Any, kind: str, currency: str) -> str:
     if kind == "rate":
         return percent(value)
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}"
-    return f"{int(value):,}"
+        return str(number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True))
+    return str(number_format(int(value), use_l10n=True, force_grouping=True))
 
 
 @register.filter

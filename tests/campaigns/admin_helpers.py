@@ -64,7 +64,7 @@ def rule(name: str, rate: str, *, dimension: str = "all", ids: str = "", priorit
     }
 
 
-def tier(name: str, threshold: int, bonus: str) -> dict[str, Any]:
+def tier(name: str, threshold: str, bonus: str) -> dict[str, Any]:
     return {"name": name, "threshold": threshold, "bonus_percent": bonus}
 
 

@@ -24,7 +24,7 @@ def test_manager_creates_a_template_with_sku_rules_and_tiers(brand_a, manager_a,
     data = with_rows(
         data, "rules", [rule("SKUs", "12", dimension="sku", ids="18, 25", priority=10), rule("Resto", "8")]
     )
-    data = with_rows(data, "tiers", [tier("Plata", 1_000_000, "2"), tier("Oro", 5_000_000, "5")])
+    data = with_rows(data, "tiers", [tier("Plata", "10000.00", "2"), tier("Oro", "50.000,00", "5")])
     response = client.post(reverse(ADD), data)
     assert response.status_code == 302, errors_of(response)[:3000]
     template = Campaign.objects.get(slug="plantilla-skus")
@@ -32,6 +32,9 @@ def test_manager_creates_a_template_with_sku_rules_and_tiers(brand_a, manager_a,
     assert template.status == "draft"
     assert template.rules.get(name="SKUs").ids == ["18", "25"]
     assert template.tiers.count() == 2
+    # Thresholds are typed in major units (either number format) and stored in minor units.
+    assert template.tiers.get(name="Plata").threshold == 1_000_000
+    assert template.tiers.get(name="Oro").threshold == 5_000_000
 
 
 def test_dates_are_read_in_the_brand_time_zone(manager_a, verified_client, brand_a):

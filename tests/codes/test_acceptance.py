@@ -38,7 +38,7 @@ def test_manager_runs_a_campaign_from_a_template_and_codes_reach_vtex(
             "store_domains": '["www.luxstore.example"]',
             "primary_color": "#1F4E79",
             "secondary_color": "#F2A900",
-            "min_withdrawal_cents": 5000,
+            "min_withdrawal_cents": "50.00",
             "default_hold_days": 30,
         },
     )
@@ -54,7 +54,7 @@ def test_manager_runs_a_campaign_from_a_template_and_codes_reach_vtex(
     data = with_rows(
         data, "rules", [rule("SKUs 18 e 25", "12", dimension="sku", ids="18, 25", priority=10), rule("Resto", "8")]
     )
-    data = with_rows(data, "tiers", [tier("Prata", 1_000_00, "2"), tier("Ouro", 5_000_00, "5")])
+    data = with_rows(data, "tiers", [tier("Prata", "1000.00", "2"), tier("Ouro", "5000.00", "5")])
     assert client.post(reverse("admin:campaigns_campaign_add"), data).status_code == 302
     template = Campaign.objects.get(brand=brand, is_template=True)
 

@@ -115,7 +115,7 @@ def test_the_admin_adjust_form_refuses_an_amount_that_is_not_a_number_and_change
     commission = Commission.objects.order_by("line__item_index").first()
     assert commission is not None
     client = verified_client(manager_a)
-    for typed, message in (("abc", "Enter an amount as a number"), ("1.005", "Use at most 2 decimal places")):
+    for typed, message in (("abc", "Enter an amount as you write it"), ("1.005", "Use at most 2 decimal places")):
         response = client.post(_adjust_url(commission), {"amount": typed, "reason": "bonus"})
         assert response.status_code == 200
         assert message in response.content.decode()
