@@ -72,7 +72,8 @@ def _cell(obj: Any, field: str) -> Any:
 def _is_money(owner: Any, name: str, value: Any) -> bool:
     if not isinstance(value, int) or isinstance(value, bool) or not isinstance(owner, Model):
         return False
-    if name in money_fields(type(owner)):
+    if name in money_fields(type(owner)) or name.endswith(MONEY_SUFFIX):
+        # A model field, or a property/annotation named like one (net_cents): minor units.
         return True
     test = conditional_money_fields(type(owner)).get(name)
     return test is not None and holds_money(owner, test)

@@ -215,13 +215,12 @@ class MoneyAdminMixin(admin.options.BaseModelAdmin):  # type: ignore[type-arg]
             money = money_formfield(db_field, **kwargs)
             money.money_if = test  # type: ignore[attr-defined]
             return money
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if isinstance(db_field, models.DecimalField | models.FloatField) and field is not None:
-            # Rates and percentages in the reader's format: "5,54" in es/pt, "5.54" in en; a
-            # dot still reads as a decimal mark in Spanish, since we do not group thousands.
-            field.localize = True
-            field.widget.is_localized = True
-        return field
+        if isinstance(db_field, models.DecimalField | models.FloatField):
+            # Rates and percentages in the reader's format: "5,54" in es/pt, "5.54" in en (a dot
+            # still reads as the decimal mark in Spanish: we do not group thousands). Localized
+            # fields get a text box: a number box would drop "5,54" as invalid.
+            kwargs.setdefault("localize", True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return _map_names(list(super().get_readonly_fields(request, obj)), self._money_names())
@@ -259,7 +258,8 @@ class MoneyModelAdminMixin(MoneyAdminMixin, admin.ModelAdmin):  # type: ignore[t
         return _map_names(list(super().get_list_display(request)), self._money_names())
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        return with_row_currency(super().get_form(request, obj, change, **kwargs))
+        # `change` by keyword: some admins (auth's UserAdmin) take only (request, obj, **kwargs).
+        return with_row_currency(super().get_form(request, obj, change=change, **kwargs))
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return [with_money(inline) for inline in super().get_inlines(request, obj)]

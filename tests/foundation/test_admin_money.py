@@ -119,8 +119,6 @@ def _walk_problems(user: Any) -> list[str]:
         admins: list[Any] = [model_admin, *model_admin.get_inline_instances(request, None)]
         for current in admins:
             names = set(money_fields(current.model)) | set(conditional_money_fields(current.model))
-            if not names:
-                continue
             where = f"{type(current).__module__}.{type(current).__name__}"
             for name in money_fields(current.model):
                 label = str(current.model._meta.get_field(name).verbose_name).lower()
@@ -134,6 +132,10 @@ def _walk_problems(user: Any) -> list[str]:
                 form = current.get_formset(request, None).form
             readonly = [n for n in current.get_readonly_fields(request, None) if isinstance(n, str)]
             layout = flatten_fieldsets(current.get_fieldsets(request, None))
+            # Anything else named like an amount in minor units (a property, an annotation).
+            others = {n for n in [*shown, *readonly, *layout] if n.endswith("_cents") and not hasattr(current, n)}
+            others -= names
+            problems += [f"{where}: {n} is shown as it is stored" for n in sorted(others)]
             for name in sorted(names & set(shown)):
                 problems.append(f"{where}: list column {name} shows minor units")
             for name in sorted(names & set(readonly)):
