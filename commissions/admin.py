@@ -17,8 +17,8 @@ from commissions.models import Commission, CommissionAdjustment
 from commissions.services import commission_adjust
 from core.admin_actions import ReadOnlyAdminMixin
 from core.admin_exports import export_csv, export_xlsx
+from core.admin_money import money_display
 from core.errors import ApplicationError
-from core.money import format_minor
 from core.money_forms import MoneyFormField
 
 
@@ -102,11 +102,11 @@ class CommissionAdmin(BrandScopedAdminMixin):
 
     @admin.display(description=gettext_lazy("base"), ordering="base_cents")
     def base(self, obj: Commission) -> str:
-        return format_minor(obj.base_cents, obj.brand.currency)
+        return money_display(obj.base_cents, obj.brand.currency)
 
     @admin.display(description=gettext_lazy("net commission"))
     def net(self, obj: Commission) -> str:
-        return format_minor(obj.net_cents, obj.brand.currency)
+        return money_display(obj.net_cents, obj.brand.currency)
 
     def get_urls(self) -> list[Any]:
         urls = [

@@ -18,7 +18,7 @@ from brands.scoping import brand_ids_for_user
 from commissions.models import ReferralCommission
 from commissions.referral_selectors import referral_tree, reward_explanation
 from core.admin_actions import ReadOnlyAdminMixin
-from core.money import format_minor
+from core.admin_money import money_display
 
 
 class RewardInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
@@ -38,7 +38,7 @@ class RewardInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[typ
 
     @admin.display(description=gettext_lazy("posted to the ledger"))
     def posted(self, obj: ReferralCommission) -> str:
-        return format_minor(obj.ledger_posted_cents, obj.brand.currency)
+        return money_display(obj.ledger_posted_cents, obj.brand.currency)
 
 
 @admin.register(Referral)
@@ -68,7 +68,7 @@ class ReferralAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
                 "ledger_posted_cents", flat=True
             )
         )
-        return format_minor(total, obj.brand.currency)
+        return money_display(total, obj.brand.currency)
 
     def get_urls(self) -> list[Any]:
         return [
@@ -113,4 +113,4 @@ class ReferralCommissionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
 
     @admin.display(description=gettext_lazy("posted to the ledger"))
     def posted(self, obj: ReferralCommission) -> str:
-        return format_minor(obj.ledger_posted_cents, obj.brand.currency)
+        return money_display(obj.ledger_posted_cents, obj.brand.currency)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from brands.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
-from core.money import format_minor
+from core.admin_money import money_display
 from orders.models import (
     Discrepancy,
     HookEvent,
@@ -101,7 +101,7 @@ class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
 
     @admin.display(description=gettext_lazy("value"), ordering="value_cents")
     def value(self, obj: Order) -> str:
-        return format_minor(obj.value_cents, obj.currency or obj.brand.currency)
+        return money_display(obj.value_cents, obj.currency or obj.brand.currency)
 
     @admin.action(description=gettext_lazy("Fetch again from VTEX and reprocess"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -22,8 +22,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from brands.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
+from core.admin_money import money_display
 from core.errors import ApplicationError
-from core.money import format_minor
 from core.storage import private_file_response
 from payments.forms import BatchCreateNowForm, MarkFailedForm, MarkPaidForm, RejectForm
 from payments.models import (
@@ -54,7 +54,7 @@ from payments.services.withdrawals import payment_job_create, payout_batch_creat
 
 
 def _money(cents: int | None, currency: str) -> str:
-    return format_minor(int(cents or 0), currency)
+    return money_display(int(cents or 0), currency)
 
 
 # --- Ledger (read-only) ---------------------------------------------------------------------

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_noop
 from brands.admin_mixins import BrandScopedAdminMixin
 from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
+from core.admin_money import money_display
 from core.errors import ApplicationError
-from core.money import format_minor
 from tracking.fraud import fraud_flag_resolve
 from tracking.fraud_holds import held_cents_by_order
 from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
@@ -238,7 +238,7 @@ class FraudFlagAdmin(_ReadOnly):
         held = _held_commissions(flags)
         for flag in flags:
             cents = held.get((flag.brand_id, flag.subject_ref)) if flag.subject == FraudFlag.Subject.ORDER else None
-            flag.held_label = format_minor(cents, flag.brand.currency) if cents is not None else ""  # type: ignore[attr-defined]
+            flag.held_label = money_display(cents, flag.brand.currency) if cents is not None else ""  # type: ignore[attr-defined]
             by_influencer.setdefault(flag.influencer_id, []).append(flag)
         context = {
             **self.admin_site.each_context(request),
