@@ -459,19 +459,11 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def _influencer_email(membership: Membership, *, template: str, context: dict[str, Any]) -> None:
-    user = membership.influencer.user
-    email_send(
-        to=[user.email],
-        template=template,
-        language=user.preferred_language,
-        context={
-            "name": membership.influencer.display_name,
-            "brand": membership.brand.name,
-            "portal_path": f"/portal/{membership.brand.slug}/",
-            **context,
-        },
-    )
+def _publish_status(membership: Membership, event: str, *, previous: str, reason: str) -> None:
+    """Tell subscribers (the influencer's notification and email, webhooks) of a decision, in
+    its transaction."""
+    data = {**_membership_event_data(membership), "previous_status": previous, "reason": reason}
+    events.publish(event, brand_id=membership.brand_id, data=data)
 
 
 def _membership_changed(
@@ -503,19 +495,24 @@ def membership_approve(*, membership: Membership, actor: Any = None, campaigns: 
         if previous == Status.APPROVED:
             return locked
         influencer = locked.influencer
-        events.publish("influencer.approved", brand_id=locked.brand_id, data=_membership_event_data(locked))
+        codes: list[str] = []
         if previous == Status.PENDING:
             for campaign in chosen:
                 campaign_assign_influencer(campaign=campaign, influencer=influencer, actor=actor)
             codes = _membership_changed(membership=locked, previous=previous, actor=actor, campaigns=chosen)
-            _influencer_email(
-                locked,
-                template="affiliates_approved",
-                context={"codes": codes, "campaigns": [c.name for c in chosen]},
-            )
         else:
             _membership_changed(membership=locked, previous=previous, actor=actor)
-            _influencer_email(locked, template="affiliates_status_changed", context={"status": Status.APPROVED})
+        # Published once the codes exist: the influencer's notification lists them.
+        events.publish(
+            "influencer.approved",
+            brand_id=locked.brand_id,
+            data={
+                **_membership_event_data(locked),
+                "previous_status": previous,
+                "campaigns": [c.name for c in chosen],
+                "codes": codes,
+            },
+        )
     return locked
 
 
@@ -526,7 +523,7 @@ def membership_reject(*, membership: Membership, reason: str, actor: Any = None)
         locked, previous = _move(membership=membership, to=Status.REJECTED, actor=actor, reason=reason)
         if previous != Status.REJECTED:
             _membership_changed(membership=locked, previous=previous, actor=actor)
-            _influencer_email(locked, template="affiliates_rejected", context={"reason": reason})
+            _publish_status(locked, "influencer.rejected", previous=previous, reason=reason)
     return locked
 
 
@@ -537,9 +534,7 @@ def membership_suspend(*, membership: Membership, reason: str, actor: Any = None
         locked, previous = _move(membership=membership, to=Status.SUSPENDED, actor=actor, reason=reason)
         if previous != Status.SUSPENDED:
             _membership_changed(membership=locked, previous=previous, actor=actor)
-            _influencer_email(
-                locked, template="affiliates_status_changed", context={"status": Status.SUSPENDED, "reason": reason}
-            )
+            _publish_status(locked, "influencer.suspended", previous=previous, reason=reason)
     return locked
 
 
@@ -550,9 +545,7 @@ def membership_block(*, membership: Membership, reason: str, actor: Any = None) 
         locked, previous = _move(membership=membership, to=Status.BLOCKED, actor=actor, reason=reason)
         if previous != Status.BLOCKED:
             _membership_changed(membership=locked, previous=previous, actor=actor)
-            _influencer_email(
-                locked, template="affiliates_status_changed", context={"status": Status.BLOCKED, "reason": reason}
-            )
+            _publish_status(locked, "influencer.blocked", previous=previous, reason=reason)
     return locked
 
 
@@ -593,6 +586,12 @@ def policy_publish(
             actor=actor,
             brand_id=brand.pk,
             after={"kind": kind, "version": version, "published_at": policy.published_at},
+        )
+        # Existing influencers are asked to accept it (notifications; the portal's re-consent).
+        events.publish(
+            "policy.published",
+            brand_id=brand.pk,
+            data={"policy_id": policy.pk, "kind": kind, "version": version, "title": title},
         )
     return policy
 

@@ -58,6 +58,11 @@ EVENTS: dict[str, str] = {
     # Payload: brand_id=int, data=dict (JSON-serialisable: what the webhook's `data` holds).
     "influencer.applied": "brand_id, data",
     "influencer.approved": "brand_id, data",
+    # A membership decided or changed by the brand (notifications tell the influencer). Payload:
+    # brand_id=int, data=dict as influencer.approved plus "reason" (and "previous_status").
+    "influencer.rejected": "brand_id, data",
+    "influencer.suspended": "brand_id, data",
+    "influencer.blocked": "brand_id, data",
     "order.attributed": "brand_id, data",
     "commission.estimated": "brand_id, data",
     "commission.confirmed": "brand_id, data",
@@ -65,8 +70,12 @@ EVENTS: dict[str, str] = {
     "withdrawal.requested": "brand_id, data",
     "withdrawal.approved": "brand_id, data",
     "withdrawal.paid": "brand_id, data",
+    "withdrawal.rejected": "brand_id, data",
     "withdrawal.failed": "brand_id, data",
     "payout_batch.created": "brand_id, data",
+    # A brand published a new version of its terms or privacy policy (existing influencers are
+    # asked to accept it). Payload: brand_id=int, data={"policy_id", "kind", "version", "title"}.
+    "policy.published": "brand_id, data",
     # Affiliates recorded who referred whom, or a referral's status changed (self-referral found,
     # blocked or restored by a manager); commissions follows with the rewards. Payload: brand_id=int,
     # data={"referral_id", "campaign_id", "referrer_id", "referred_id", "status", "signals"}.

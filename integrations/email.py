@@ -1,6 +1,7 @@
 """Templated email in the recipient's language, always sent by the worker after the
 transaction that caused it commits (a rolled-back change never emails anyone)."""
 
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -46,7 +47,15 @@ def email_deliver(
 ) -> None:
     """Render and send now (in the worker). `attachments` are (filename, content, mimetype)."""
     subject, text, html = email_render(template=template, context=context, language=language)
-    message = EmailMultiAlternatives(subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=to)
+    # A brand's email to its influencers carries the brand's name (context "sender_brand"), in
+    # the subject and as the sender's display name; the platform's own mail says MGM.
+    sender_brand = str(context.get("sender_brand") or "")
+    prefix = f"[{sender_brand}] " if sender_brand else settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+    from_email = None
+    if sender_brand:
+        _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        from_email = formataddr((sender_brand, address)) if address else None
+    message = EmailMultiAlternatives(subject=f"{prefix}{subject}", body=text, to=to, from_email=from_email)
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments or []:
         message.attach(filename, content, mimetype)

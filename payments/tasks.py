@@ -37,15 +37,11 @@ def payout_cutoff_task(*, brand_id: int, period_start: str) -> int | None:
 
 @shared_task(name="payments.tasks.withdrawals_notify_task")
 def withdrawals_notify_task(*, withdrawal_ids: list[int]) -> int:
-    """Email the influencers whose automatic withdrawals the cutoff created."""
-    from payments.models import Withdrawal
-    from payments.services.withdrawals import _email_status
+    """Tell the influencers (and the brand's webhooks) of the automatic withdrawals a cutoff
+    created, after it committed."""
+    from payments.services.withdrawals import withdrawals_announce
 
-    count = 0
-    for withdrawal in Withdrawal.objects.filter(pk__in=withdrawal_ids).select_related("brand", "influencer__user"):
-        _email_status(withdrawal)
-        count += 1
-    return count
+    return withdrawals_announce(withdrawal_ids=withdrawal_ids)
 
 
 @shared_task(name="payments.tasks.payment_job_run_task", acks_late=True, reject_on_worker_lost=True)

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from affiliates.models import Influencer, Membership
 from affiliates.selectors import influencer_for_user, membership_list_for_user
+from notifications.selectors import notification_unread_count
 from portal.nav import portal_nav_items
 
 PortalView = Callable[..., HttpResponse]
@@ -77,6 +78,7 @@ def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callab
                     suspended=membership.status != Membership.Status.APPROVED,
                 ),
                 "section": section,
+                "unread_notifications": notification_unread_count(influencer=influencer, brand=membership.brand),
             }
             if needs is not None and membership.status not in needs:
                 return render(request, "portal/status.html", context)

@@ -49,6 +49,7 @@ for _item in (
     NavItem("referrals", _("My referrals"), "portal:referrals", 46),
     NavItem("withdrawals", _("Withdrawals"), "portal:withdrawals", 45),
     NavItem("statements", _("Statements"), "portal:statements", 50),
+    NavItem("notifications", _("Notifications"), "portal:notifications", 55),
     NavItem("profile", _("Profile"), "portal:profile", 60),
     NavItem("payout", _("Payout data"), "portal:payout", 70),
     NavItem("security", _("Security"), "portal:security", 80),

@@ -3,7 +3,7 @@ affiliates and payments; names are `portal:<page>`)."""
 
 from django.urls import path
 
-from portal.views import account, exports, money, pages, referrals
+from portal.views import account, exports, money, notifications, pages, referrals
 
 app_name = "portal"
 
@@ -20,6 +20,13 @@ urlpatterns = [
     path("portal/<slug:brand_slug>/statements/<str:period>/", money.statement, name="statement"),
     path("portal/<slug:brand_slug>/statements/<str:period>/pdf/", money.statement_pdf, name="statement_pdf"),
     path("portal/<slug:brand_slug>/export/<slug:kind>.<slug:fmt>", exports.export, name="export"),
+    path("portal/<slug:brand_slug>/notifications/", notifications.notifications, name="notifications"),
+    path("portal/<slug:brand_slug>/notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path(
+        "portal/<slug:brand_slug>/notifications/<int:pk>/read/",
+        notifications.notifications_read,
+        name="notification_read",
+    ),
     path("portal/<slug:brand_slug>/profile/", account.profile, name="profile"),
     path("portal/<slug:brand_slug>/payout/", account.payout, name="payout"),
     path("portal/<slug:brand_slug>/security/", account.security, name="security"),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "integrations",
     "reports",
     "webhooks",  # above everything it listens to (core.events), just under the edges
+    "notifications",  # tells influencers what happened (core.events; decision 0040)
     "portal",  # edge: the influencer portal
     "backoffice",  # edge: the admin site, landing page, demo seed
 ]
@@ -237,6 +238,11 @@ else:
 # The periodic schedule lives in code; django-celery-beat's DatabaseScheduler copies it into
 # the database at start, where operators can pause an entry from the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # notifications: the daily summary email (12:00 UTC is the morning across Latin America).
+    "notifications-digest": {
+        "task": "notifications.tasks.notifications_digest_task",
+        "schedule": crontab(minute=0, hour=12),
+    },
     "audit-seal-chain": {
         "task": "audit.tasks.audit_seal_task",
         "schedule": timedelta(minutes=1),

@@ -17,7 +17,6 @@ from brands.scoping import brand_ids_for_user
 from core import events
 from core.errors import ApplicationError, Conflict, PermissionRefused
 from core.money import format_minor, parse_major, round_minor
-from integrations.email import email_send
 from payments import payout_accounts
 from payments.bank_files import BankFileContext, BankFileRow, bank_file_writer
 from payments.locks import payment_job_lock, withdrawal_lock, withdrawals_lock
@@ -130,7 +129,8 @@ def _refuse_second_open(*, brand: Any, influencer_id: int) -> None:
 
 
 def _publish(event: str, withdrawal: Withdrawal) -> None:
-    """Tell subscribers (outgoing webhooks) inside the transaction of the change."""
+    """Tell subscribers (outgoing webhooks, the influencer's notifications and email) inside the
+    transaction of the change."""
     events.publish(
         event,
         brand_id=withdrawal.brand_id,
@@ -147,26 +147,15 @@ def _publish(event: str, withdrawal: Withdrawal) -> None:
     )
 
 
-def _email_status(withdrawal: Withdrawal) -> None:
-    user = withdrawal.influencer.user
-    email_send(
-        to=[user.email],
-        template="withdrawal_status",
-        language=getattr(user, "preferred_language", None),
-        context={
-            "name": withdrawal.influencer.display_name,
-            "brand": withdrawal.brand.name,
-            "withdrawal": str(withdrawal),
-            "status": withdrawal.status,
-            "status_label": str(withdrawal.get_status_display()),
-            "amount": format_minor(withdrawal.amount_cents, withdrawal.currency),
-            "withholding": format_minor(withdrawal.withholding_cents, withdrawal.currency),
-            "net": format_minor(withdrawal.net_cents, withdrawal.currency),
-            "reason": withdrawal.rejection_reason or withdrawal.failure_reason,
-            "transfer_reference": withdrawal.transfer_reference,
-            "path": "/portal/withdrawals/",
-        },
-    )
+def withdrawals_announce(*, withdrawal_ids: list[int]) -> int:
+    """Publish `withdrawal.requested` for withdrawals created in bulk (a cutoff's automatic
+    ones), one transaction each, so one bad row does not silence the others."""
+    count = 0
+    for withdrawal in Withdrawal.objects.filter(pk__in=withdrawal_ids).order_by("pk"):
+        with transaction.atomic():
+            _publish("withdrawal.requested", withdrawal)
+        count += 1
+    return count
 
 
 def withdrawal_request_create(
@@ -269,7 +258,6 @@ def withdrawal_request_create(
                 "approvals_required": withdrawal.approvals_required,
             },
         )
-        _email_status(withdrawal)
     return withdrawal
 
 
@@ -402,7 +390,6 @@ def withdrawal_approve(*, withdrawal: Withdrawal, approver: Any) -> Withdrawal:
                 "payout_account": version.label,
             },
         )
-        _email_status(withdrawal)
     return withdrawal
 
 
@@ -457,7 +444,7 @@ def withdrawal_reject(*, withdrawal: Withdrawal, actor: Any, reason: str) -> Wit
             before={"status": before},
             after={"status": Status.REJECTED, "reason": reason},
         )
-        _email_status(withdrawal)
+        _publish("withdrawal.rejected", withdrawal)
     return withdrawal
 
 
@@ -485,7 +472,6 @@ def withdrawal_mark_failed(*, withdrawal: Withdrawal, actor: Any, reason: str) -
             before={"status": Status.APPROVED},
             after={"status": Status.FAILED, "reason": reason},
         )
-        _email_status(withdrawal)
     return withdrawal
 
 
@@ -572,7 +558,6 @@ def withdrawal_mark_paid(
                 "payout_account_version": withdrawal.payout_account_version_id,
             },
         )
-        _email_status(withdrawal)
     return withdrawal
 
 

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Notifications")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Above the apps whose facts it tells influencers about: it hears of them through
+        # core.events only, and none of them imports it (decision 0040).
+        from core import events
+        from notifications.handlers import EVENT_HANDLERS
+
+        for name, handler in EVENT_HANDLERS.items():
+            events.subscribe(name, handler)
