@@ -13,3 +13,7 @@ class AccountsConfig(AppConfig):
         from accounts.roles import roles_sync_on_migrate
 
         post_migrate.connect(roles_sync_on_migrate, dispatch_uid="accounts.roles_sync")
+        # allauth and the admin build absolute links from the Sites row: never "example.com".
+        from accounts.email_branding import site_sync_on_migrate
+
+        post_migrate.connect(site_sync_on_migrate, dispatch_uid="accounts.site_sync")

@@ -18,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from affiliates.assignments import campaign_assign_influencer, campaign_unassign_influencer
 from affiliates.forms import ApproveForm, ReasonForm
 from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance, PolicyDocument
-from affiliates.selectors import kyc_document_for_staff
+from affiliates.selectors import kyc_document_for_staff, membership_list_missing_consent
 from affiliates.services import (
     membership_approve,
     membership_block,
@@ -76,6 +76,25 @@ class InfluencerAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignor
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ConsentFilter(admin.SimpleListFilter):
+    """Who has not yet accepted the brand's policy versions in force (re-consent after a new
+    version is published)."""
+
+    title = gettext_lazy("current policies")
+    parameter_name = "consent"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("missing", _("Not yet accepted")), ("accepted", _("Accepted"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() not in ("missing", "accepted"):
+            return queryset
+        missing = membership_list_missing_consent(memberships=queryset)
+        if self.value() == "missing":
+            return missing
+        return queryset.exclude(pk__in=missing.values("pk"))
 
 
 class AudienceFilter(admin.SimpleListFilter):
@@ -288,7 +307,7 @@ class MembershipAdmin(ApplicationDecisionMixin, BrandScopedAdminMixin, SimpleHis
         "created_at",
         "status_changed_at",
     ]
-    list_filter = ["status", "brand", "influencer__country", "campaign", AudienceFilter]
+    list_filter = ["status", "brand", "influencer__country", "campaign", AudienceFilter, ConsentFilter]
     search_fields = [
         "influencer__display_name",
         "influencer__user__email",

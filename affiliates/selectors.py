@@ -3,12 +3,14 @@ applications for a manager, KYC documents an authorised staff member may open.""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
+from accounts.email_branding import Branding
 from accounts.models import User
-from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyDocument
+from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyAcceptance, PolicyDocument
 from brands.models import Brand
 from brands.scoping import brand_ids_for_user, scope_queryset
 from campaigns.models import Campaign
@@ -28,6 +30,32 @@ def policy_current_pair(*, brand: Brand) -> tuple[PolicyDocument | None, PolicyD
         policy_current(brand=brand, kind=PolicyDocument.Kind.TERMS),
         policy_current(brand=brand, kind=PolicyDocument.Kind.PRIVACY),
     )
+
+
+def policies_to_accept(*, influencer: Influencer, brand: Brand) -> list[PolicyDocument]:
+    """The brand's policy versions in force that the influencer has not accepted (a new version
+    was published since they joined). Empty when they are up to date."""
+    current = [p for p in policy_current_pair(brand=brand) if p is not None]
+    if not current:
+        return []
+    accepted = set(
+        PolicyAcceptance.objects.filter(influencer=influencer, policy__in=current).values_list("policy_id", flat=True)
+    )
+    return [p for p in current if p.pk not in accepted]
+
+
+def membership_list_missing_consent(*, memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    """Of `memberships`, those whose influencer has not accepted every policy version in force
+    of the membership's brand (for managers: who still has to re-consent)."""
+    now = timezone.now()
+    current: dict[tuple[int, str], PolicyDocument] = {}
+    for policy in PolicyDocument.objects.filter(published_at__lte=now).order_by("published_at", "pk"):
+        current[(policy.brand_id, policy.kind)] = policy  # the latest wins
+    missing = Q(pk__in=[])
+    for policy in current.values():
+        accepted = PolicyAcceptance.objects.filter(policy=policy, influencer=OuterRef("influencer"))
+        missing |= Q(brand_id=policy.brand_id) & ~Q(Exists(accepted))
+    return memberships.filter(missing)
 
 
 def brand_for_join(*, slug: str) -> Brand | None:
@@ -96,3 +124,26 @@ def manager_recipients(*, brand: Brand) -> list[User]:
         .distinct()
         .order_by("email")
     )
+
+
+def influencer_email_branding(email: str) -> Branding | None:
+    """For account emails (accounts.email_branding): an influencer hears from the brand they
+    work with (the first they joined, approved ones first), in their own language."""
+    influencer = Influencer.objects.select_related("user").filter(user__email__iexact=email).first()
+    if influencer is None:
+        return None
+    memberships = Membership.objects.filter(influencer=influencer).exclude(status=Membership.Status.BLOCKED)
+    membership = (
+        memberships.select_related("brand")
+        .order_by(
+            # approved first, then by age
+            Case(When(status=Membership.Status.APPROVED, then=0), default=1),
+            "pk",
+        )
+        .first()
+    )
+    language = influencer.user.preferred_language
+    if membership is None:
+        return Branding(name=settings.PLATFORM_NAME, language=language)
+    brand = membership.brand
+    return Branding(name=brand.name, color=brand.primary_color, home_path=f"/portal/{brand.slug}/", language=language)

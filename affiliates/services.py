@@ -27,7 +27,7 @@ from affiliates.models import (
     PolicyDocument,
 )
 from affiliates.referrals import referral_record
-from affiliates.selectors import manager_recipients, policy_current
+from affiliates.selectors import manager_recipients, policies_to_accept, policy_current
 from affiliates.uploads import kyc_file_inspect
 from audit.services import audit_record
 from brands.models import Brand
@@ -594,6 +594,45 @@ def policy_publish(
             data={"policy_id": policy.pk, "kind": kind, "version": version, "title": title},
         )
     return policy
+
+
+def policies_accept(
+    *, influencer: Influencer, brand: Brand, policy_ids: Iterable[int], actor: Any = None
+) -> list[PolicyAcceptance]:
+    """Record that the influencer accepted the brand's policy versions now in force (re-consent
+    after a new version). `policy_ids` are the versions the person was shown: if a newer one
+    appeared meanwhile, nothing is recorded and they are asked to read it. Evidence (time,
+    version, IP, user agent) is kept on the acceptance and in the audit log."""
+    shown = set(policy_ids)
+    with transaction.atomic():
+        Influencer.objects.select_for_update().filter(pk=influencer.pk).first()
+        pending = policies_to_accept(influencer=influencer, brand=brand)
+        if not pending:
+            return []
+        if {p.pk for p in pending} - shown:
+            raise Conflict(
+                _("A newer version was published while you were reading. Read it and accept again."),
+                code="policy_changed",
+            )
+        meta = request_context.current()
+        accepted = []
+        for policy in pending:
+            acceptance = PolicyAcceptance.objects.create(
+                policy=policy,
+                influencer=influencer,
+                ip=meta.ip,
+                user_agent=meta.user_agent[:400],
+                accepted_at=timezone.now(),
+            )
+            audit_record(
+                action="policy.accepted",
+                target=acceptance,
+                actor=actor,
+                brand_id=brand.pk,
+                after={"kind": policy.kind, "version": policy.version, "policy_id": policy.pk, "ip": meta.ip},
+            )
+            accepted.append(acceptance)
+    return accepted
 
 
 # --- Profile, payout data, second factor ----------------------------------------------------

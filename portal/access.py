@@ -5,19 +5,20 @@ one, and a membership with the brand in the URL. Every portal view is wrapped by
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from affiliates.models import Influencer, Membership
-from affiliates.selectors import influencer_for_user, membership_list_for_user
+from affiliates.selectors import influencer_for_user, membership_list_for_user, policies_to_accept
 from notifications.selectors import notification_unread_count
 from portal.nav import portal_nav_items
 
@@ -45,6 +46,20 @@ def influencer_or_404(request: HttpRequest) -> Influencer:
     if influencer is None:
         raise Http404
     return influencer
+
+
+def _ask_consent(request: HttpRequest, *, membership: Membership, influencer: Influencer) -> HttpResponse | None:
+    """A new policy version the influencer has not accepted closes every page (and so every
+    money action) until they accept it: they are sent to the consent page, and back after."""
+    if not policies_to_accept(influencer=influencer, brand=membership.brand):
+        return None
+    url = f"{reverse('portal:consent', kwargs={'brand_slug': membership.brand.slug})}?{urlencode({'next': request.get_full_path()})}"
+    if getattr(request, "htmx", False):
+        # An htmx form (a withdrawal, say) would swap the page into its panel: navigate instead.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callable[[PortalView], PortalView]:
@@ -82,6 +97,10 @@ def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callab
             }
             if needs is not None and membership.status not in needs:
                 return render(request, "portal/status.html", context)
+            if section != "consent" and membership.status in ACTIVE_OR_SUSPENDED:
+                blocked = _ask_consent(request, membership=membership, influencer=influencer)
+                if blocked is not None:
+                    return blocked
             return view(request, context, *args, **kwargs)
 
         return wrapper

@@ -3,7 +3,7 @@ affiliates and payments; names are `portal:<page>`)."""
 
 from django.urls import path
 
-from portal.views import account, exports, money, notifications, pages, referrals
+from portal.views import account, consent, exports, money, notifications, pages, referrals
 
 app_name = "portal"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("portal/<slug:brand_slug>/statements/<str:period>/", money.statement, name="statement"),
     path("portal/<slug:brand_slug>/statements/<str:period>/pdf/", money.statement_pdf, name="statement_pdf"),
     path("portal/<slug:brand_slug>/export/<slug:kind>.<slug:fmt>", exports.export, name="export"),
+    path("portal/<slug:brand_slug>/consent/", consent.consent, name="consent"),
     path("portal/<slug:brand_slug>/notifications/", notifications.notifications, name="notifications"),
     path("portal/<slug:brand_slug>/notifications/read/", notifications.notifications_read, name="notifications_read"),
     path(

@@ -22,6 +22,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_ID = 1
+# The platform's name where no brand applies (staff account emails, the Sites row).
+PLATFORM_NAME = env("PLATFORM_NAME", default="MGM")
 
 INSTALLED_APPS = [
     "config.apps.MGMAdminConfig",
