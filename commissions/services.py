@@ -27,6 +27,7 @@ from core import events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from core.money import round_minor
+from tracking.fraud import fraud_hold_active
 
 if TYPE_CHECKING:
     from orders.models import Order, OrderLine
@@ -220,8 +221,6 @@ def _fraud_hold_active(commission: Commission, holds: dict[int, bool]) -> bool:
     open influencer-level flag). The answer depends only on (brand, influencer, order), so it
     is asked once per influencer of the order; `holds` caches it for one sync."""
     if commission.influencer_id not in holds:
-        from tracking.fraud import fraud_hold_active
-
         holds[commission.influencer_id] = fraud_hold_active(commission_ref=commission.ledger_ref)
     return holds[commission.influencer_id]
 

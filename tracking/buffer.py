@@ -35,6 +35,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from core.events import facts_changed
+from core.redis import redis_client
 from tracking.conf import tracking_settings
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,6 @@ def _stream_record(fields: dict[str, str]) -> dict[str, str]:
 
 class RedisClickBuffer:
     def __init__(self, url: str) -> None:
-        from core.redis import redis_client
         from tracking.stores import tracking_redis
 
         # The drain's client waits longer than a click may (`TRACKING_REDIS_TIMEOUT`).

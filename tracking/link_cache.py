@@ -18,6 +18,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from affiliates.models import Membership
+from campaigns.models import Campaign
 from tracking.conf import tracking_settings
 
 logger = logging.getLogger(__name__)
@@ -78,9 +80,6 @@ def _store_delete(keys: list[str]) -> None:
 
 
 def _entry_for(link: Any) -> dict[str, Any]:
-    from affiliates.models import Membership
-    from campaigns.models import Campaign
-
     campaign = link.campaign
     approved = Membership.objects.filter(
         influencer_id=link.influencer_id, brand_id=link.brand_id, status=Membership.Status.APPROVED

@@ -32,6 +32,8 @@ from django.conf import settings
 from django.core.files import File
 from django.db import connection, transaction
 
+from core.storage import private_storage
+
 logger = logging.getLogger(__name__)
 
 PARENT = "tracking_click"
@@ -119,8 +121,6 @@ def partition_archive(month: date) -> Archived:
     """Detach the month's partition, write it to private storage (gzipped CSV with a header),
     check the archive holds every row, then drop it. Runs in one transaction: a failure leaves
     the partition attached and nothing dropped."""
-    from core.storage import private_storage
-
     name = partition_name(month)
     file_name = f"click-archive/{name}.csv.gz"
     with transaction.atomic(), connection.cursor() as cursor:

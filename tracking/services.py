@@ -10,8 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from affiliates.models import Membership
 from audit.services import audit_record
 from core.errors import ApplicationError, NotFound
+from core.qr import qr_svg
 from tracking.destinations import DestinationRefused, destination_check
 from tracking.hashing import is_click_id, is_visitor_id
 from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
@@ -43,8 +45,6 @@ def _new_slug(length: int = 7) -> str:
 
 
 def _check_parties(*, campaign: Any, influencer: Any) -> None:
-    from affiliates.models import Membership
-
     if campaign.is_template:
         raise LinkRefused(_("Templates never run; create the link on a campaign."))
     if not Membership.objects.filter(
@@ -136,8 +136,6 @@ def link_deactivate(*, link: Link, actor: Any = None) -> Link:
 
 def link_qr_svg(*, url: str, scale: int = 4) -> str:
     """An SVG QR code of `url`, to inline in the portal."""
-    from core.qr import qr_svg
-
     return qr_svg(url, scale=scale)
 
 

@@ -13,7 +13,10 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from brands.models import Brand
+from brands.services import brand_hook_token_matches
 from core import request_context
+from core.errors import ApplicationError
 from tracking.buffer import cache_incr, click_push
 from tracking.click import Click, ClickRequest, click_decide, click_response_headers, visitor_cookie_header
 from tracking.conf import tracking_settings
@@ -113,9 +116,6 @@ def conversion(request: HttpRequest) -> HttpResponse:
     CORS limited to the brand's store domains) or server to server (`Authorization: Bearer
     <brand hook token>`, no Origin). Body: JSON `{"brand": <VTEX account>, "order": <order id
     or group>, "visitor": <visitor id>, "click": <click id>}`."""
-    from brands.models import Brand
-    from brands.services import brand_hook_token_matches
-    from core.errors import ApplicationError
     from tracking.models import Conversion
     from tracking.services import conversion_record
 
