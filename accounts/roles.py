@@ -126,6 +126,9 @@ _ORDERS_READ = {
 for _role in (MANAGER, FINANCE, BRAND_VIEWER):
     ROLE_PERMISSIONS[_role]["orders"] = dict(_ORDERS_READ)
     ROLE_PERMISSIONS[_role]["commissions"] = {"commission": ("view",), "commissionadjustment": ("view",)}
+# Managers and finance close reconciliation discrepancies (marked handled with a note).
+for _role in (MANAGER, FINANCE):
+    ROLE_PERMISSIONS[_role]["orders"]["discrepancy"] = ("view", "change")
 ROLE_PERMISSIONS[MANAGER]["commissions"] = {
     "commission": ("view", "change"),
     "commissionadjustment": ("view", "add"),
@@ -147,6 +150,12 @@ for _role in (MANAGER, FINANCE):
         "scheduledreport": ("view", "add", "change"),
         "reportdelivery": ("view",),
     }
+
+
+# Operator jobs (backoffice): managers keep the VTEX hook, reconciliation and report rollups
+# right; finance verifies the ledger and reconciles days.
+ROLE_PERMISSIONS[MANAGER]["backoffice"] = {"operatorjob": ("view", "hook", "reconcile", "rebuild")}
+ROLE_PERMISSIONS[FINANCE]["backoffice"] = {"operatorjob": ("view", "verifyledger", "reconcile")}
 
 
 def _permissions_for(spec: dict[str, dict[str, tuple[str, ...]]]) -> list[Permission]:

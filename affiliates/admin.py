@@ -10,6 +10,8 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -426,7 +428,16 @@ class MembershipAdmin(ApplicationDecisionMixin, BrandScopedAdminMixin, SimpleHis
             format_html_join(
                 "",
                 "<div>{} v{} · {} · {}</div>",
-                ((a.policy.get_kind_display(), a.policy.version, a.accepted_at, a.ip or "—") for a in acceptances),
+                # In the brand's time zone and the reader's format, not raw UTC.
+                (
+                    (
+                        a.policy.get_kind_display(),
+                        a.policy.version,
+                        date_format(timezone.localtime(a.accepted_at, obj.brand.tz), "SHORT_DATETIME_FORMAT"),
+                        a.ip or "—",
+                    )
+                    for a in acceptances
+                ),
             )
             or "—"
         )

@@ -3,11 +3,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.navigation import group_by_slug, work_groups
+from backoffice.today import today_queues
 from core.admin_exports import EXPORT_ACTIONS
 from core.admin_money import with_money
 from core.health import health_report
@@ -38,14 +41,44 @@ class MGMAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """The back office's first page is the dashboard of the reports context."""
         context = dashboard_context(request)
+        context["today"] = today_queues(user=request.user)
+        context["may_run_jobs"] = request.user.has_perm("backoffice.view_operatorjob")
         if getattr(request.user, "is_superuser", False):
             # The platform's health spans every brand: superusers only (core.health).
             report = health_report()
             context |= {"health": report, "health_taken_at": datetime.fromtimestamp(report.taken_at, tz=UTC)}
         return super().index(request, {**context, **(extra_context or {})})
 
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        """The index and the sidebar list the work, not the apps (backoffice.navigation); one
+        app's own page (/admin/<app>/) still lists that app."""
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        return work_groups(
+            super().get_app_list(request),
+            superuser=bool(getattr(request.user, "is_superuser", False)),
+            group_url=lambda slug: reverse("admin:work_group", args=[slug], current_app=self.name),
+        )
+
+    def work_group_view(self, request: HttpRequest, slug: str) -> HttpResponse:
+        """One group of work on its own page, like an app's page."""
+        group = group_by_slug(slug)
+        app_list = [app for app in self.get_app_list(request) if app["app_label"] == f"work-{slug}"]
+        if group is None or not app_list:
+            raise Http404
+        context = {
+            **self.each_context(request),
+            "title": group.name,
+            "subtitle": None,
+            "app_list": app_list,
+            "app_label": f"work-{slug}",
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/app_index.html", context)
+
     def get_urls(self) -> list[URLResolver | URLPattern]:
         return [
+            path("work/<slug:slug>/", self.admin_view(self.work_group_view), name="work_group"),
             path("reports/live/", self.admin_view(live_panel_view), name="reports_live"),
             path("reports/download/<str:token>/", self.admin_view(export_download), name="reports_download"),
             *super().get_urls(),

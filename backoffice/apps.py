@@ -8,3 +8,10 @@ class BackofficeConfig(AppConfig):
 
     name = "backoffice"
     verbose_name = _("Back office")
+
+    def ready(self) -> None:
+        from backoffice.risk import withdrawal_risk
+        from payments.selectors import withdrawal_risk_register
+
+        # Finance weighs tracking's fraud flags and risk score when approving a withdrawal.
+        withdrawal_risk_register(withdrawal_risk)

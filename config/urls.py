@@ -21,3 +21,6 @@ urlpatterns = [
     path("", include("portal.urls")),  # /portal/ and every influencer page under it
     path("", include("tracking.urls")),  # /r/<slug> (redirect), /t/conversion
 ]
+
+# A refused action is a translated page with a way back, never a bare "403 Forbidden".
+handler403 = backoffice_views.permission_denied

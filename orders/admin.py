@@ -4,9 +4,12 @@ Reprocessing goes through orders.services; every list is scoped to the staff mem
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -26,6 +29,8 @@ from orders.models import (
     ReturnInvoice,
 )
 from orders.services import hook_event_reprocess, order_reprocess
+from orders.services.discrepancies import discrepancy_mark_handled
+from orders.statuses import VTEX_STATUS_LABELS, vtex_status_label
 
 
 class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
@@ -45,11 +50,35 @@ class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[
     readonly_fields = fields  # type: ignore[assignment]
 
 
+class VtexStatusFilter(admin.SimpleListFilter):
+    """VTEX's statuses by their translated labels ("Payment approved", not `payment-approved`);
+    a status VTEX adds later is offered as sent until it gets a label."""
+
+    title = gettext_lazy("VTEX status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        seen = model_admin.get_queryset(request).order_by().values_list("status", flat=True).distinct()
+        statuses = {s for s in seen if s} | set(VTEX_STATUS_LABELS)
+        return sorted(((s, vtex_status_label(s)) for s in statuses), key=lambda pair: pair[1].lower())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = OrderStatusChange
     extra = 0
-    fields = ["from_status", "to_status", "vtex_changed_at", "observed_at", "source"]
+    fields = ["from_label", "to_label", "vtex_changed_at", "observed_at", "source"]
     readonly_fields = fields  # type: ignore[assignment]
+
+    @admin.display(description=gettext_lazy("from"))
+    def from_label(self, obj: OrderStatusChange) -> str:
+        return vtex_status_label(obj.from_status) or "—"
+
+    @admin.display(description=gettext_lazy("to"))
+    def to_label(self, obj: OrderStatusChange) -> str:
+        return vtex_status_label(obj.to_status)
 
 
 class ReturnInvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
@@ -63,20 +92,20 @@ class ReturnInvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ign
 class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = [
         "vtex_order_id",
-        "brand",
-        "status",
+        "status_label",
         "value",
+        "brand",
         "attribution_source",
         "influencer",
         "campaign",
         "coupon",
         "created_in_vtex_at",
     ]
-    list_filter = ["brand", "status", "attribution_source", "campaign"]
+    list_filter = ["brand", VtexStatusFilter, "attribution_source", "campaign"]
     search_fields = ["vtex_order_id", "order_group", "coupon", "influencer__display_name"]
     list_select_related = ["brand", "influencer", "campaign"]
     date_hierarchy = "created_in_vtex_at"
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = [*(f.name for f in Order._meta.fields if f.name != "status"), "status_label"]
     inlines = [OrderLineInline, StatusChangeInline, ReturnInvoiceInline]
     actions = ["reprocess", export_csv, export_xlsx]
     export_fields = [
@@ -98,6 +127,10 @@ class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Read-only fields, but managers open the page and run actions.
         return bool(request.user.has_perm("orders.view_order"))
+
+    @admin.display(description=gettext_lazy("VTEX status"), ordering="status")
+    def status_label(self, obj: Order) -> str:
+        return vtex_status_label(obj.status)
 
     @admin.display(description=gettext_lazy("value"), ordering="value_cents")
     def value(self, obj: Order) -> str:
@@ -196,11 +229,63 @@ class ReconciliationRunAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
         )
 
 
+class DiscrepancyHandleForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("What was done"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Kept with the discrepancy and in the audit log."),
+    )
+
+
 @admin.register(Discrepancy)
 class DiscrepancyAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
-    list_display = ["vtex_order_id", "run", "kind", "resolved", "note"]
-    list_filter = ["kind", "resolved", "run__brand"]
-    search_fields = ["vtex_order_id"]
-    list_select_related = ["run", "run__brand"]
-    actions = [export_csv, export_xlsx]
-    export_fields = ["run__brand__slug", "run__day", "vtex_order_id", "kind", "resolved", "note"]
+    """Open discrepancies are work: a person marks each handled with a note (audited); one a
+    re-sync fixed is resolved already, with the re-sync's note and nobody in "handled by"."""
+
+    list_display = ["vtex_order_id", "run", "kind", "resolved", "note", "resolved_by", "resolved_at"]
+    list_filter = ["resolved", "kind", "run__brand", ("run__day", admin.DateFieldListFilter)]
+    search_fields = ["vtex_order_id", "note"]
+    list_select_related = ["run", "run__brand", "resolved_by"]
+    actions = ["mark_handled", export_csv, export_xlsx]
+    export_fields = [
+        "run__brand__slug",
+        "run__day",
+        "vtex_order_id",
+        "kind",
+        "resolved",
+        "note",
+        "resolved_by",
+        "resolved_at",
+    ]
+
+    def has_handle_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("orders.change_discrepancy"))
+
+    @admin.action(description=gettext_lazy("Mark handled (with a note)"), permissions=["handle"])
+    def mark_handled(self, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> HttpResponse | None:
+        open_rows = queryset.filter(resolved=False).order_by("pk")
+        form = DiscrepancyHandleForm(request.POST if "note" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            run_each(
+                self,
+                request,
+                open_rows,
+                lambda d: discrepancy_mark_handled(discrepancy=d, actor=request.user, note=form.cleaned_data["note"]),
+                singular=gettext_noop("%(count)d discrepancy marked handled."),
+                plural=gettext_noop("%(count)d discrepancies marked handled."),
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/orders/discrepancy/handle.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Mark discrepancies handled"),
+                "form": form,
+                "rows": open_rows,
+                "selected": queryset.values_list("pk", flat=True),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -6,6 +6,7 @@ Money is integer cents, as VTEX sends it; the currency is the order's (VTEX
 `storePreferencesData.currencyCode`), which is the brand's.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -325,6 +326,17 @@ class Discrepancy(models.Model):
     theirs = models.JSONField(_("VTEX"), default=dict, blank=True)
     resolved = models.BooleanField(_("resolved"), default=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # Set when a person marks it handled (orders.services.discrepancies); a re-sync that fixes
+    # it leaves them empty and says so in the note.
+    resolved_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
 
     class Meta:
         verbose_name = _("discrepancy")

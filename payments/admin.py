@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -40,7 +41,7 @@ from payments.models import (
     WithdrawalWithholding,
     WithholdingRule,
 )
-from payments.selectors import entries_net
+from payments.selectors import entries_net, withdrawal_context_get
 from payments.services import (
     bank_export_build,
     withdrawal_approve,
@@ -220,15 +221,17 @@ class NeedsSecondApprovalFilter(admin.SimpleListFilter):
 class WithdrawalAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc]
     change_list_template = "admin/payments/withdrawal/change_list.html"
     change_form_template = "admin/payments/withdrawal/change_form.html"
+    # The decision columns (status, approvals) come right after who and how much, so they stay
+    # on screen at 1280 px beside the sidebar and the filters.
     list_display = [
         "__str__",
         "influencer",
-        "brand",
         "amount",
-        "withholding",
-        "net",
         "status",
         "approvals_display",
+        "net",
+        "withholding",
+        "brand",
         "automatic",
         "batch",
         "requested_at",
@@ -345,6 +348,17 @@ class WithdrawalAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignor
     @admin.display(description=gettext_lazy("approvals"))
     def approvals_display(self, obj: Any) -> str:
         return f"{getattr(obj, 'approval_count', 0)}/{obj.approvals_required}"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The decision screen: the withdrawal with what an approver weighs beside its amount."""
+        obj = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if obj is not None:
+            extra["context_panel"] = withdrawal_context_get(withdrawal=obj)
+            extra["brand_tz"] = obj.brand.time_zone
+        return super().change_view(request, object_id, form_url, extra)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)

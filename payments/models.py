@@ -316,7 +316,12 @@ class PayoutBatch(models.Model):
     brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CUTOFF)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
@@ -391,19 +396,34 @@ class Withdrawal(TimeStampedModel):
         verbose_name=_("batch"),
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     requested_at = models.DateTimeField(_("requested at"), db_index=True)
     approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejected by"),
     )
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paid by"),
     )
     transfer_reference = models.CharField(_("transfer reference"), max_length=120, blank=True)
     proof = models.FileField(
@@ -464,7 +484,9 @@ class WithdrawalApproval(models.Model):
     """One finance approval. Two rows from two different people when above the threshold."""
 
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="approvals")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("approver")
+    )
     created_at = models.DateTimeField(_("approved at"), auto_now_add=True)
     payout_account_version = models.ForeignKey(
         "payments.PayoutAccountVersion",
@@ -566,7 +588,9 @@ class BankExport(models.Model):
     BRAND_FIELD = "batch__brand"
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="bank_exports")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     rows = models.PositiveIntegerField(_("rows"))
     total_cents = models.BigIntegerField(_("total"))
@@ -608,7 +632,12 @@ class PayoutAccountVersion(models.Model):
     masked = models.JSONField(_("masked data"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -651,7 +680,9 @@ class PaymentJob(models.Model):
     total = models.PositiveIntegerField(_("to process"), default=0)
     done = models.PositiveIntegerField(_("processed"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -2,6 +2,7 @@
 admin and API, the payout statement, and `ledger_verify`, which checks the invariants."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from affiliates.models import KYCDocument, Membership
+from affiliates.selectors import payout_account_get
 from brands.scoping import scope_queryset
 from commissions.selectors import CommissionOrigin, commission_origins
 from payments.models import (
@@ -385,3 +388,101 @@ def ledger_verify(*, brand: Any = None) -> list[str]:
                 f"brand {key[0]} influencer {key[1]} {key[2]}: entries {actual.get(key, 0)} ≠ expected {expected.get(key, 0)}"
             )
     return sorted(problems)
+
+
+# --- Finance's decision screen --------------------------------------------------------------
+
+# What else finance should weigh before approving a withdrawal, from contexts above payments
+# (tracking: open fraud flags and the risk score). A provider is called as
+# provider(withdrawal=) and returns {"risk_score": int, "flags": [{"reason", "opened_at", "url"}]}
+# (any subset); a higher app registers it in its AppConfig.ready().
+WithdrawalRiskProvider = Callable[..., dict[str, Any]]
+_withdrawal_risk_providers: list[WithdrawalRiskProvider] = []
+
+
+def withdrawal_risk_register(provider: WithdrawalRiskProvider) -> None:
+    """Idempotent: ready() may run more than once in tests."""
+    if provider not in _withdrawal_risk_providers:
+        _withdrawal_risk_providers.append(provider)
+
+
+@dataclass(frozen=True)
+class WithdrawalContext:
+    """Everything beside the amount that an approver needs on one screen."""
+
+    balance: InfluencerBalance
+    movements: list[dict[str, Any]]
+    earlier: list[Withdrawal]
+    payout_account: dict[str, Any]
+    payout_account_label: str
+    membership_status: str
+    kyc_documents: int
+    approvals: list[dict[str, Any]]
+    approvals_missing: int
+    risk_score: int | None
+    flags: list[dict[str, Any]]
+
+
+def withdrawal_context_get(*, withdrawal: Withdrawal, movements: int = 8, earlier: int = 5) -> WithdrawalContext:
+    """The influencer's balances by stage, last ledger movements with this brand, the payout
+    account version being paid (masked), membership and KYC state, earlier withdrawals, the
+    approvals so far, and risk from the providers above (fraud flags, score)."""
+    brand, influencer = withdrawal.brand, withdrawal.influencer
+    transactions = list(
+        LedgerTransaction.objects.filter(brand=brand, influencer=influencer)
+        .annotate(moved=Sum("entries__amount_cents", filter=Q(entries__side="D")))
+        .order_by("-occurred_at", "-id")[:movements]
+    )
+    membership = Membership.objects.filter(brand=brand, influencer=influencer).first()
+    version = withdrawal.payout_account_version
+    # The version finance approved is what the bank file pays; before any approval, the data on
+    # file now (the version is taken when someone approves).
+    if version is not None:
+        payout, label = dict(version.masked), str(version)
+    else:
+        account = payout_account_get(influencer=influencer)
+        masked = account.masked() if account is not None else {}
+        payout = {
+            "holder_name": masked.get("account_holder", ""),
+            "bank": " ".join(p for p in (masked.get("bank_name"), masked.get("bank_code")) if p),
+            "account_number": masked.get("account_number", ""),
+            "transfer_key": masked.get("transfer_key", ""),
+        }
+        label = _("Data on file now (not approved yet)") if account is not None else _("No payout data on file")
+    approvals = [
+        {"approver": str(a.approver), "at": a.created_at, "voided": a.voided_at is not None}
+        for a in withdrawal.approvals.select_related("approver").order_by("created_at")
+    ]
+    valid = sum(1 for a in approvals if not a["voided"])
+    risk: dict[str, Any] = {}
+    for provider in _withdrawal_risk_providers:
+        found = provider(withdrawal=withdrawal)
+        risk["risk_score"] = max(risk.get("risk_score") or 0, found.get("risk_score") or 0)
+        risk.setdefault("flags", []).extend(found.get("flags") or [])
+    return WithdrawalContext(
+        balance=influencer_balance_get(brand=brand, influencer=influencer),
+        movements=[
+            {
+                "at": t.occurred_at,
+                "kind": t.get_kind_display(),
+                "reference": t.reference,
+                "amount": int(t.moved or 0),
+            }
+            for t in transactions
+        ],
+        earlier=list(
+            Withdrawal.objects.filter(brand=brand, influencer=influencer)
+            .exclude(pk=withdrawal.pk)
+            .order_by("-requested_at", "-id")[:earlier]
+        ),
+        payout_account=payout,
+        payout_account_label=label,
+        membership_status=membership.get_status_display() if membership else "",
+        kyc_documents=KYCDocument.objects.filter(membership=membership).count() if membership else 0,
+        approvals=approvals,
+        approvals_missing=max(0, withdrawal.approvals_required - valid)
+        if withdrawal.status == Withdrawal.Status.REQUESTED
+        else 0,
+        risk_score=risk.get("risk_score") if _withdrawal_risk_providers else None,
+        flags=risk.get("flags", []),
+    )

@@ -1,0 +1,85 @@
+"""Today: the queues waiting for this person on the back office's first page, each with its
+count and a link to the filtered list. Only queues the person may work appear, so a viewer
+sees no decision queue and a manager no payment queue."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from affiliates.models import Membership
+from brands.scoping import brand_ids_for_user, scope_queryset
+from orders.models import Discrepancy
+from payments.models import Withdrawal
+from tracking.models import FraudFlag
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+def today_queues(*, user: Any) -> list[Queue]:
+    brand_ids = brand_ids_for_user(user)
+    queues = []
+    if user.has_perm("affiliates.change_membership"):
+        pending = scope_queryset(
+            Membership.objects.filter(status=Membership.Status.PENDING), brand_ids, brand_field="brand"
+        )
+        queues.append(
+            Queue(
+                "applications",
+                _("Applications to decide"),
+                pending.count(),
+                reverse("admin:affiliates_membership_changelist") + "?status__exact=pending",
+            )
+        )
+    if user.has_perm("tracking.change_fraudflag"):
+        flags = scope_queryset(FraudFlag.objects.filter(status=FraudFlag.Status.OPEN), brand_ids, brand_field="brand")
+        queues.append(
+            Queue(
+                "fraud",
+                _("Fraud flags to review"),
+                flags.count(),
+                reverse("admin:tracking_fraudflag_changelist") + "?status__exact=open",
+            )
+        )
+    if user.has_perm("payments.approve_withdrawal"):
+        requested = scope_queryset(
+            Withdrawal.objects.filter(status=Withdrawal.Status.REQUESTED), brand_ids, brand_field="brand"
+        )
+        queues.append(
+            Queue(
+                "approve",
+                _("Withdrawals to approve"),
+                requested.count(),
+                reverse("admin:payments_withdrawal_changelist") + "?status__exact=requested",
+            )
+        )
+    if user.has_perm("payments.pay_withdrawal"):
+        approved = scope_queryset(
+            Withdrawal.objects.filter(status=Withdrawal.Status.APPROVED), brand_ids, brand_field="brand"
+        )
+        queues.append(
+            Queue(
+                "pay",
+                _("Withdrawals to pay"),
+                approved.count(),
+                reverse("admin:payments_withdrawal_changelist") + "?status__exact=approved",
+            )
+        )
+    if user.has_perm("orders.change_discrepancy"):
+        open_rows = scope_queryset(Discrepancy.objects.filter(resolved=False), brand_ids, brand_field="run__brand")
+        queues.append(
+            Queue(
+                "discrepancies",
+                _("Discrepancies with VTEX to handle"),
+                open_rows.count(),
+                reverse("admin:orders_discrepancy_changelist") + "?resolved__exact=0",
+            )
+        )
+    return queues
