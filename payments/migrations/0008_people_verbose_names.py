@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0006_brand_moved_to_brands'),
+        ('payments', '0007_money_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_brand_moved_to_brands'),
+        ('orders', '0005_money_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
