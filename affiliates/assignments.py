@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from affiliates.models import Influencer, Membership
 from audit.services import audit_record
+from campaigns.locks import campaign_assignment_lock, campaign_lock
 from campaigns.models import Campaign, CampaignAssignment
 from campaigns.services import variant_pick
 from core import events
@@ -41,10 +42,8 @@ def campaign_assign_influencer(*, campaign: Campaign, influencer: Influencer, ac
             code="influencer_not_approved",
         )
     with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # serialise per campaign
-        assignment = (
-            CampaignAssignment.objects.select_for_update().filter(campaign=campaign, influencer=influencer).first()
-        )
+        campaign_lock(pk=campaign.pk)  # serialise per campaign
+        assignment = campaign_assignment_lock(campaign_id=campaign.pk, influencer_id=influencer.pk)
         if assignment is not None and assignment.is_active:
             return assignment
         now = timezone.now()
@@ -83,9 +82,7 @@ def campaign_unassign_influencer(
 ) -> CampaignAssignment | None:
     """Take the influencer out of the campaign: their code for it is archived in VTEX."""
     with transaction.atomic():
-        assignment = (
-            CampaignAssignment.objects.select_for_update().filter(campaign=campaign, influencer=influencer).first()
-        )
+        assignment = campaign_assignment_lock(campaign_id=campaign.pk, influencer_id=influencer.pk)
         if assignment is None or not assignment.is_active:
             return assignment
         assignment.is_active = False

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from affiliates.locks import recruiting_link_lock, referrals_lock
 from affiliates.models import Influencer, Membership, PayoutAccount, RecruitingLink, Referral
 from audit.services import audit_record
 from campaigns.models import Campaign, ReferralProgram
@@ -99,7 +100,7 @@ def recruiting_link_get(*, influencer: Influencer, campaign: Campaign, device: s
         link, _created = RecruitingLink.objects.get_or_create(influencer=influencer, campaign=campaign)
         hashed = device_hash(device)
         if hashed and hashed not in link.device_hashes:
-            link = RecruitingLink.objects.select_for_update().get(pk=link.pk)
+            link = recruiting_link_lock(pk=link.pk)
             if hashed not in link.device_hashes:
                 link.device_hashes = [*link.device_hashes, hashed][-MAX_DEVICES_PER_LINK:]
                 link.save(update_fields=["device_hashes", "updated_at"])
@@ -241,12 +242,10 @@ def referral_recheck(*, influencer: Influencer) -> list[Referral]:
     data changed): those that now show self-referral signals become `self`. Audited; publishes
     `referral.changed` for each so commissions takes their rewards back. Call in a transaction."""
     changed: list[Referral] = []
-    candidates = (
-        Referral.objects.select_for_update(of=("self",))
-        .filter(status=Status.ACTIVE)
+    candidates = referrals_lock(
+        Referral.objects.filter(status=Status.ACTIVE)
         .filter(Q(referrer_id=influencer.pk) | Q(referred_id=influencer.pk))
         .select_related("referrer__user", "referred__user", "link")
-        .order_by("pk")
     )
     for referral in candidates:
         signals = referral_self_signals(
@@ -298,10 +297,10 @@ def referral_decide(*, referral_id: int, brand_ids: Any, status: str, reason: st
     if len(reason) < 5:
         raise ApplicationError(_("Write the reason for the decision (at least 5 characters)."), code="reason_required")
     with transaction.atomic():
-        queryset = Referral.objects.select_for_update(of=("self",)).filter(pk=referral_id)
+        queryset = Referral.objects.filter(pk=referral_id)
         if brand_ids is not None:
             queryset = queryset.filter(brand_id__in=brand_ids)
-        referral = queryset.first()
+        referral = referrals_lock(queryset).first()
         if referral is None:
             raise NotFound(_("This referral does not exist."))
         return referral_status_set(referral=referral, status=status, reason=reason, actor=actor)

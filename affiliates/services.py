@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from affiliates.assignments import campaign_assign_influencer
 from affiliates.documents import DocumentInvalid, document_validate, transfer_key_validate
+from affiliates.locks import influencer_lock, membership_lock
 from affiliates.models import (
     Influencer,
     KYCDocument,
@@ -415,7 +416,7 @@ _VERB = {
 def _move(*, membership: Membership, to: str, actor: Any, reason: str = "") -> tuple[Membership, str]:
     """Lock the row and move it to `to`. Returns (membership, previous status); previous ==
     `to` means it was already there and nothing happened. Call inside a transaction."""
-    locked = Membership.objects.select_for_update().select_related("brand", "influencer__user").get(pk=membership.pk)
+    locked = membership_lock(pk=membership.pk)
     previous = locked.status
     if previous == to:
         return locked, previous
@@ -680,7 +681,7 @@ def influencer_profile_update(
         **handles,
     }
     with transaction.atomic():
-        locked = Influencer.objects.select_for_update().select_related("user").get(pk=influencer.pk)
+        locked = influencer_lock(pk=influencer.pk)
         before = {f: getattr(locked, f) for f in PROFILE_FIELDS}
         for field, value in new.items():
             setattr(locked, field, value)
@@ -771,7 +772,7 @@ def payout_account_update(*, influencer: Influencer, data: PayoutData, actor: An
     the person. Audited with masked values; the influencer is emailed about every change."""
     values = _validate_payout(data=data)
     with transaction.atomic():
-        Influencer.objects.select_for_update().filter(pk=influencer.pk).first()
+        influencer_lock(pk=influencer.pk)  # one change of payout data at a time
         account = PayoutAccount.objects.filter(influencer=influencer).first()
         if account is not None and all(getattr(account, k) == v for k, v in values.items()):
             return account  # nothing changed: no audit record, no email

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
+from brands.locks import brand_lock
 from brands.models import Brand, StaffBrandAccess, new_hook_token
 from core.errors import Conflict, full_clean_or_raise
 
@@ -39,7 +40,7 @@ def brand_rotate_hook_token(*, brand: Brand, actor: Any = None, grace: timedelta
     grace = grace if grace is not None else timedelta(hours=settings.BRAND_HOOK_TOKEN_GRACE_HOURS)
     now = timezone.now()
     with transaction.atomic():
-        locked = Brand.objects.select_for_update().get(pk=brand.pk)
+        locked = brand_lock(pk=brand.pk)
         locked.previous_hook_token = locked.hook_token
         locked.previous_hook_token_expires_at = now + grace
         locked.hook_token = new_hook_token()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from brands.models import Brand
+from campaigns.locks import campaign_assignments_lock, campaign_eligibility_lock, campaign_lock
 from campaigns.models import (
     Campaign,
     CampaignAssignment,
@@ -238,11 +239,7 @@ def campaign_eligibility_set(
 ) -> CampaignEligibility | None:
     """Set the ids a campaign includes or excludes by one dimension; empty ids remove the filter."""
     with transaction.atomic():
-        existing = (
-            CampaignEligibility.objects.select_for_update()
-            .filter(campaign=campaign, dimension=dimension, mode=mode)
-            .first()
-        )
+        existing = campaign_eligibility_lock(campaign_id=campaign.pk, dimension=dimension, mode=mode)
         raw = ids if isinstance(ids, str) else list(ids)
         if not raw:
             if existing is not None:
@@ -307,7 +304,7 @@ def campaign_variants_set(
         raise CampaignInvalid(_("Each variant needs its own key."))
     campaign_variant_weights_validate([v.weight for v in variants])
     with transaction.atomic():
-        Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign_lock(pk=campaign.pk)
         existing = {v.key: v for v in CampaignVariant.objects.filter(campaign=campaign)}
         removed = [v for key, v in existing.items() if key not in keys]
         for variant in removed:
@@ -478,7 +475,7 @@ def campaign_status_change(
     if to_status not in Status.values:
         raise ApplicationError(_("Unknown campaign status %(status)s.") % {"status": to_status})
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().select_related("brand").get(pk=campaign.pk)
+        locked = campaign_lock(pk=campaign.pk)
         if locked.status == to_status:
             return locked
         if locked.is_template:
@@ -559,10 +556,7 @@ def campaign_tiers_reevaluate(*, campaign: Campaign, at: datetime | None = None,
     performance = performance_for(campaign_id=campaign.pk, influencer_ids=influencer_ids, start=start, end=min(end, at))
     changed = 0
     with transaction.atomic():
-        assignments = CampaignAssignment.objects.select_for_update().filter(
-            campaign=campaign, is_active=True, influencer_id__in=influencer_ids
-        )
-        for assignment in assignments.order_by("pk"):
+        for assignment in campaign_assignments_lock(campaign_id=campaign.pk, influencer_ids=influencer_ids):
             value = performance[assignment.influencer_id].metric(campaign.tier_metric)
             spec = tier_select(value=value, tiers=specs)
             new_tier_id = spec.tier_id if spec is not None else None

@@ -23,7 +23,9 @@ from affiliates.assignments import campaign_assign_influencer
 from affiliates.models import Influencer, Membership
 from audit.services import audit_record
 from brands.models import Brand
+from campaigns.locks import campaign_lock
 from campaigns.models import Campaign, CampaignAssignment
+from codes.locks import code_lock_for, codes_lock
 from codes.models import Code
 from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
@@ -167,12 +169,6 @@ def _queue_sync(code: Code) -> None:
 
     code_id = code.pk
     transaction.on_commit(lambda: code_sync_task.delay(code_id=code_id))
-
-
-def _locked_codes(**filters: Any) -> list[Code]:
-    return list(
-        Code.objects.select_for_update().filter(**filters).select_related("campaign", "campaign__brand").order_by("pk")
-    )
 
 
 # --- Issue ----------------------------------------------------------------------------------
@@ -323,8 +319,8 @@ def codes_issue_for_influencer(
         for campaign in targets:
             # Serialise issuing per campaign: without a row to lock, two concurrent calls would
             # both see "no code yet".
-            Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-            existing = Code.objects.select_for_update().filter(campaign=campaign, influencer=influencer).first()
+            campaign_lock(pk=campaign.pk)
+            existing = code_lock_for(campaign_id=campaign.pk, influencer_id=influencer.pk)
             if existing is None:
                 codes.append(code_create(campaign=campaign, influencer=influencer, actor=actor))
                 continue
@@ -344,7 +340,7 @@ def codes_archive_for_influencer(*, brand: Brand, influencer: Influencer, actor:
     """The influencer was suspended or blocked by the brand: archive all their codes of the brand
     (in VTEX after commit)."""
     with transaction.atomic():
-        codes = _locked_codes(brand=brand, influencer=influencer)
+        codes = codes_lock(brand=brand, influencer=influencer)
         for code in codes:
             _set_status(
                 code, status=Code.Status.ARCHIVED, reason=_("influencer is not approved with the brand"), actor=actor
@@ -356,7 +352,7 @@ def codes_unarchive_for_influencer(*, brand: Brand, influencer: Influencer, acto
     """The influencer was approved again: bring back the codes of campaigns that are running and
     that they still take part in. Codes a manager archived by hand stay archived."""
     with transaction.atomic():
-        codes = _locked_codes(brand=brand, influencer=influencer)
+        codes = codes_lock(brand=brand, influencer=influencer)
         for code in codes:
             if code.manually_archived:
                 continue
@@ -373,7 +369,7 @@ def codes_refresh_for_campaign(*, campaign: Campaign, influencer: Influencer | N
         filters["influencer"] = influencer
     changed = 0
     with transaction.atomic():
-        for code in _locked_codes(**filters):
+        for code in codes_lock(**filters):
             if code.manually_archived and code.status == Code.Status.ARCHIVED:
                 continue
             status, reason = _desired(code)
@@ -384,7 +380,7 @@ def codes_refresh_for_campaign(*, campaign: Campaign, influencer: Influencer | N
 def code_archive(*, code: Code, actor: Any = None) -> Code:
     """A manager takes a code out of use; it stays archived until a manager brings it back."""
     with transaction.atomic():
-        locked = _locked_codes(pk=code.pk)[0]
+        locked = codes_lock(pk=code.pk)[0]
         locked.manually_archived = True
         locked.save(update_fields=["manually_archived", "updated_at"])
         _set_status(locked, status=Code.Status.ARCHIVED, reason=_("archived by a manager"), actor=actor)
@@ -394,7 +390,7 @@ def code_archive(*, code: Code, actor: Any = None) -> Code:
 def code_unarchive(*, code: Code, actor: Any = None) -> Code:
     """A manager brings a code back; refused (with the reason) when it may not be active now."""
     with transaction.atomic():
-        locked = _locked_codes(pk=code.pk)[0]
+        locked = codes_lock(pk=code.pk)[0]
         status, reason = _desired(locked)
         if status != Code.Status.ACTIVE:
             raise Conflict(
@@ -419,7 +415,7 @@ def code_update_settings(
     from django.core.exceptions import ValidationError
 
     with transaction.atomic():
-        locked = _locked_codes(pk=code.pk)[0]
+        locked = codes_lock(pk=code.pk)[0]
         before = {
             "discount_percent": str(locked.discount_percent),
             "max_usage": locked.max_usage,
@@ -466,7 +462,7 @@ def code_update_settings(
 def code_sync_request(*, code: Code, actor: Any = None) -> Code:
     """ "Sync again": start over with a fresh set of attempts."""
     with transaction.atomic():
-        locked = _locked_codes(pk=code.pk)[0]
+        locked = codes_lock(pk=code.pk)[0]
         _mark_for_sync(locked)
         locked.save(update_fields=["sync_version", "sync_status", "sync_attempts", "next_sync_at", "updated_at"])
         audit_record(action="code.sync_requested", target=locked, actor=actor, brand_id=locked.brand_id)
