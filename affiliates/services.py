@@ -606,7 +606,7 @@ def policies_accept(
     version, IP, user agent) is kept on the acceptance and in the audit log."""
     shown = set(policy_ids)
     with transaction.atomic():
-        Influencer.objects.select_for_update().filter(pk=influencer.pk).first()
+        influencer_lock(pk=influencer.pk)  # one acceptance at a time per influencer
         pending = policies_to_accept(influencer=influencer, brand=brand)
         if not pending:
             return []
