@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from brands.models import Brand
-from commissions.engine import Dimension, RuleKind, TierMetric, TierPeriod
+from campaigns.rules import Dimension, RuleKind
+from campaigns.tiers import TierMetric, TierPeriod
 from core.history import history_user
 from core.models import TimeStampedModel
 

@@ -11,7 +11,8 @@ from campaigns.models import (
     CommissionRule,
     CommissionTier,
 )
-from commissions.engine import Dimension, EligibilitySpec, RuleKind, RuleSpec, TierSpec
+from campaigns.rules import Dimension, EligibilitySpec, RuleKind, RuleSpec
+from campaigns.tiers import TierSpec
 
 
 def campaign_assignment_get(*, campaign: Campaign, influencer_id: int) -> CampaignAssignment | None:

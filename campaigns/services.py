@@ -28,8 +28,8 @@ from campaigns.models import (
     CommissionRule,
     CommissionTier,
 )
-from commissions.engine import TierPeriod, tier_period_bounds, tier_select
-from commissions.performance import performance_for
+from campaigns.performance import performance_for
+from campaigns.tiers import TierPeriod, tier_period_bounds, tier_select
 from core import events
 from core.errors import ApplicationError, Conflict, full_clean_or_raise
 

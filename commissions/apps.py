@@ -7,13 +7,16 @@ class CommissionsConfig(AppConfig):
     verbose_name = _("Commissions")
 
     def ready(self) -> None:
-        # Affiliates (below) records referrals and payout data; tracking (below) resolves fraud
-        # flags and asks what they hold. The money follows here.
+        from campaigns.performance import performance_source_set
         from commissions import handlers
-        from commissions.selectors import commission_held_by_order, commission_hold_subject
+        from commissions.selectors import commission_held_by_order, commission_hold_subject, commission_performance
         from core import events
         from tracking.fraud_holds import fraud_holds_register
 
+        # Tier evaluation (campaigns, below) reads confirmed performance from the commission records.
+        performance_source_set(commission_performance)
+        # Affiliates (below) records referrals and payout data; tracking (below) resolves fraud
+        # flags and asks what they hold. The money follows here.
         events.subscribe("referral.recorded", handlers.on_referral_recorded)
         events.subscribe("referral.changed", handlers.on_referral_changed)
         events.subscribe("payout_account.changed", handlers.on_payout_account_changed)

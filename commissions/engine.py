@@ -2,7 +2,9 @@
 
 Given an order's lines, a campaign's rules, its eligibility filter and the influencer's tier, it
 returns one `LineCommission` per line with the explanation a person needs to check it. The rules
-are written down in docs/commissions.md; this module is their only implementation.
+are written down in docs/commissions.md; this module is their only implementation. The words the
+rules are written in (dimensions, rule kinds, the rule, tier and eligibility specs, the order line)
+belong to the campaign that states them: `campaigns.rules` and `campaigns.tiers`.
 
 Money is integer minor units (cents). Rates are Decimal fractions (0.10 is 10 %). The only place a
 fractional amount becomes cents is `core.money.round_minor` (banker's rounding), called once per
@@ -10,145 +12,20 @@ line on `base × rate`. Caps are distributed in whole cents (largest remainder),
 lines always equals the order total, exactly.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from campaigns.rules import ONE, ZERO, EligibilitySpec, OrderLineInput, RuleKind, RuleSpec
+from campaigns.tiers import TierSpec
 from core.money import round_minor
-
-ONE = Decimal(1)
-ZERO = Decimal(0)
-
-
-class Dimension(StrEnum):
-    """What a rule or an eligibility filter looks at on a line."""
-
-    ALL = "all"
-    SKU = "sku"
-    PRODUCT = "product"
-    CATEGORY = "category"
-    BRAND = "brand"
-    COLLECTION = "collection"
-
-
-class RuleKind(StrEnum):
-    PERCENTAGE = "percentage"  # rate × line base
-    FIXED_PER_UNIT = "fixed_per_unit"  # amount × quantity, never above the line base
-
-
-class TierMetric(StrEnum):
-    SALES = "sales"  # confirmed sales in cents
-    ORDERS = "orders"  # confirmed orders
-
-
-class TierPeriod(StrEnum):
-    MONTH = "month"
-    QUARTER = "quarter"
-    CAMPAIGN = "campaign"
 
 
 class CapKind(StrEnum):
     LINE = "line"  # the rule's cap per line
     RULE_ORDER = "rule_order"  # the rule's cap per order
     ORDER = "order"  # the campaign's cap per order
-
-
-@dataclass(frozen=True)
-class OrderLineInput:
-    """One order line. `base_cents` is the line total after discounts (selling price × quantity,
-    VTEX's `priceDefinition.total`), excluding shipping and tax."""
-
-    line_id: str
-    sku_id: str
-    quantity: int
-    base_cents: int
-    product_id: str = ""
-    category_ids: frozenset[str] = frozenset()
-    brand_id: str = ""
-    collection_ids: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.quantity < 0 or self.base_cents < 0:
-            raise ValueError(f"line {self.line_id}: quantity and base must not be negative")
-
-    def values(self, dimension: Dimension) -> frozenset[str]:
-        match dimension:
-            case Dimension.SKU:
-                return frozenset({self.sku_id})
-            case Dimension.PRODUCT:
-                return frozenset({self.product_id}) if self.product_id else frozenset()
-            case Dimension.CATEGORY:
-                return self.category_ids
-            case Dimension.BRAND:
-                return frozenset({self.brand_id}) if self.brand_id else frozenset()
-            case Dimension.COLLECTION:
-                return self.collection_ids
-        return frozenset()
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """A commission rule. Lower `priority` numbers are tried first; ties go to the lower
-    `rule_id`. `rate` is a fraction for PERCENTAGE rules; `amount_cents` is per unit for
-    FIXED_PER_UNIT rules."""
-
-    rule_id: int
-    name: str
-    kind: RuleKind
-    priority: int = 100
-    rate: Decimal = ZERO
-    amount_cents: int = 0
-    dimension: Dimension = Dimension.ALL
-    ids: frozenset[str] = frozenset()
-    cap_per_line_cents: int | None = None
-    cap_per_order_cents: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind == RuleKind.PERCENTAGE and not ZERO <= self.rate <= ONE:
-            raise ValueError(f"rule {self.rule_id}: a rate is a fraction between 0 and 1")
-        if self.amount_cents < 0:
-            raise ValueError(f"rule {self.rule_id}: the amount must not be negative")
-        for cap in (self.cap_per_line_cents, self.cap_per_order_cents):
-            if cap is not None and cap < 0:
-                raise ValueError(f"rule {self.rule_id}: caps must not be negative")
-
-    def matches(self, line: OrderLineInput) -> bool:
-        if self.dimension == Dimension.ALL:
-            return True
-        return bool(self.ids & line.values(self.dimension))
-
-
-@dataclass(frozen=True)
-class TierSpec:
-    """A performance tier: reached when the influencer's metric in the tier period is at least
-    `threshold`; adds `bonus_rate` (a fraction: 0.02 is two percentage points) to PERCENTAGE
-    rules. FIXED_PER_UNIT rules are not raised by tiers."""
-
-    tier_id: int
-    name: str
-    threshold: int
-    bonus_rate: Decimal
-
-    def __post_init__(self) -> None:
-        if self.threshold < 0 or self.bonus_rate < 0:
-            raise ValueError(f"tier {self.tier_id}: threshold and bonus must not be negative")
-
-
-@dataclass(frozen=True)
-class EligibilitySpec:
-    """Which lines a campaign pays on. A line is eligible when it matches at least one include
-    list (or there are none) and matches no exclude list."""
-
-    include: Mapping[Dimension, frozenset[str]] = field(default_factory=dict)
-    exclude: Mapping[Dimension, frozenset[str]] = field(default_factory=dict)
-
-    def allows(self, line: OrderLineInput) -> bool:
-        includes = {dim: ids for dim, ids in self.include.items() if ids}
-        if includes and not any(line.values(dim) & ids for dim, ids in includes.items()):
-            return False
-        return not any(line.values(dim) & ids for dim, ids in self.exclude.items() if ids)
 
 
 @dataclass(frozen=True)
@@ -323,37 +200,3 @@ def _cap(amounts: dict[str, int], line_ids: list[str], cap: int) -> bool:
 def _percent(rate: Decimal) -> str:
     value = (rate * 100).normalize()
     return f"{value:f}%"
-
-
-# --- Tiers ----------------------------------------------------------------------------------
-
-
-def tier_select(*, value: int, tiers: Iterable[TierSpec]) -> TierSpec | None:
-    """The highest tier whose threshold `value` reaches (None: below every tier)."""
-    reached = [tier for tier in tiers if value >= tier.threshold]
-    if not reached:
-        return None
-    return max(reached, key=lambda tier: (tier.threshold, tier.tier_id))
-
-
-def tier_period_bounds(
-    *, period: TierPeriod, at: datetime, tz: tzinfo, campaign_start: datetime
-) -> tuple[datetime, datetime]:
-    """[start, end) of the tier period containing `at`, in the brand's time zone: the calendar
-    month, the calendar quarter, or the whole campaign (from its start until `at`)."""
-    if at.tzinfo is None or campaign_start.tzinfo is None:
-        raise ValueError("tier periods need aware datetimes")
-    local = at.astimezone(tz)
-    if period == TierPeriod.CAMPAIGN:
-        return campaign_start, at
-    if period == TierPeriod.MONTH:
-        first = date(local.year, local.month, 1)
-        months = 1
-    else:
-        first = date(local.year, 3 * ((local.month - 1) // 3) + 1, 1)
-        months = 3
-    year, month = divmod(first.month - 1 + months, 12)
-    following = date(first.year + year, month + 1, 1)
-    start = datetime.combine(first, time.min, tzinfo=tz)
-    end = datetime.combine(following, time.min, tzinfo=tz)
-    return start, end

@@ -1,5 +1,5 @@
 """Reads of commission records: lists for admin and API, and the performance numbers tier
-evaluation needs (registered with commissions.performance by orders.apps)."""
+evaluation needs (registered with campaigns.performance by commissions.apps)."""
 
 import re
 from collections.abc import Iterable, Mapping
@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from brands.scoping import scope_queryset
+from campaigns.performance import Performance
 from commissions.models import Commission, FraudReview
-from commissions.performance import Performance
 from core.money import round_minor
 from tracking.fraud_holds import HoldSubject
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from commissions.engine import OrderLineInput, commission_compute
+from campaigns.rules import OrderLineInput
+from commissions.engine import commission_compute
 from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
 from commissions.postings import Accruals as _Accruals
 from commissions.postings import ledger_converge

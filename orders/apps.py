@@ -11,8 +11,3 @@ class OrdersConfig(AppConfig):
         from orders.health import orders_probe
 
         probe_register("orders", orders_probe)
-        # Tier evaluation reads confirmed performance from the commission records.
-        from commissions.performance import performance_source_set
-        from commissions.selectors import commission_performance
-
-        performance_source_set(commission_performance)

@@ -8,6 +8,8 @@ from django.utils import timezone
 from affiliates.assignments import campaign_assign_influencer, campaign_unassign_influencer
 from audit.models import AuditEvent
 from campaigns.models import Campaign, CampaignAssignment, CampaignEligibility, CommissionRule, CommissionTier
+from campaigns.performance import Performance, performance_source_set
+from campaigns.rules import Dimension
 from campaigns.selectors import campaign_engine_inputs
 from campaigns.services import (
     CampaignInvalid,
@@ -23,8 +25,6 @@ from campaigns.services import (
     campaign_variants_set,
     variant_pick,
 )
-from commissions.engine import Dimension
-from commissions.performance import Performance, performance_source_set
 from core.errors import Conflict
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import InfluencerFactory, MembershipFactory

@@ -6,20 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commissions.engine import (
-    CapKind,
-    Dimension,
-    EligibilitySpec,
-    OrderLineInput,
-    RuleKind,
-    RuleSpec,
-    TierPeriod,
-    TierSpec,
-    commission_compute,
-    rule_match,
-    tier_period_bounds,
-    tier_select,
-)
+from campaigns.rules import Dimension, EligibilitySpec, OrderLineInput, RuleKind, RuleSpec
+from campaigns.tiers import TierPeriod, TierSpec, tier_period_bounds, tier_select
+from commissions.engine import CapKind, commission_compute, rule_match
 from core.money import round_minor
 
 # The sample order (shared/vtex/samples/oms-order-coupon-3-items.json) as engine input.

@@ -1,20 +1,20 @@
 """Where tier evaluation reads an influencer's confirmed performance from.
 
-The rule engine is pure; tier evaluation needs numbers that live with the commission records
-(confirmed sales and orders per influencer and campaign in a period). Those records belong to
-the orders/commissions flow, which registers its reader here from its AppConfig.ready():
+Tiers are the campaign's (campaigns.tiers); the numbers they are measured against live with the
+commission records (confirmed sales and orders per influencer and campaign in a period), a floor
+above. Commissions registers its reader here from its AppConfig.ready():
 
     performance_source_set(my_reader)
 
-Until a source is registered nobody has confirmed sales, so every influencer stays in the base
-tier: the honest answer, not a guess.
+so the campaign context never imports the floor that pays it. Until a source is registered nobody
+has confirmed sales, so every influencer stays in the base tier: the honest answer, not a guess.
 """
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from commissions.engine import TierMetric
+from campaigns.tiers import TierMetric
 
 
 @dataclass(frozen=True)
