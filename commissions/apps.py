@@ -9,12 +9,23 @@ class CommissionsConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.performance import performance_source_set
         from commissions import handlers
-        from commissions.selectors import commission_held_by_order, commission_hold_subject, commission_performance
+        from commissions.selectors import (
+            commission_held_by_order,
+            commission_hold_subject,
+            commission_performance,
+            order_attribution_settled,
+        )
+        from commissions.services import commissions_sync_for_order
         from core import events
+        from orders import reactions as order_reactions
         from tracking.fraud_holds import fraud_holds_register
 
         # Tier evaluation (campaigns, below) reads confirmed performance from the commission records.
         performance_source_set(commission_performance)
+        # Orders (below) reconciles an order: its commissions follow it, and a confirmed
+        # commission settles its attribution.
+        order_reactions.attribution_settled_register("commissions", order_attribution_settled)
+        order_reactions.order_applied_register("commissions", commissions_sync_for_order)
         # Affiliates (below) records referrals and payout data; tracking (below) resolves fraud
         # flags and asks what they hold. The money follows here.
         events.subscribe("referral.recorded", handlers.on_referral_recorded)

@@ -1,18 +1,24 @@
-"""Reads of commission records: lists for admin and API, and the performance numbers tier
-evaluation needs (registered with campaigns.performance by commissions.apps)."""
+"""Reads of commission records: lists for admin and API, the influencer's orders with their
+commissions and the totals for the portal, whether an order's attribution is settled (asked by
+orders through orders.reactions), and the performance numbers tier evaluation needs (registered
+with campaigns.performance by commissions.apps)."""
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
+from affiliates.models import Influencer
+from brands.models import Brand
 from brands.scoping import scope_queryset
 from campaigns.performance import Performance
-from commissions.models import Commission, FraudReview
+from commissions.models import NET_CENTS, Commission, FraudReview, LedgerStage
 from core.money import round_minor
+from orders.models import Order, OrderLine
+from orders.selectors import order_created_bounds
 from tracking.fraud_holds import HoldSubject
 
 CONFIRMED_STATES = (Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED)
@@ -24,6 +30,54 @@ def commission_list(*, brand_ids: set[int] | None) -> QuerySet[Commission]:
         .select_related("brand", "order", "line", "influencer", "campaign", "variant", "code")
         .order_by("-created_at", "-id")
     )
+
+
+def order_list_for_influencer(
+    *, influencer: Influencer, brand: Brand, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[Order]:
+    """The influencer's attributed orders in the brand (newest first), with their lines and the
+    influencer's commissions prefetched, for the portal's "orders" page."""
+    return (
+        Order.objects.filter(
+            brand=brand,
+            influencer=influencer,
+            **order_created_bounds(brand=brand, date_from=date_from, date_to=date_to),
+        )
+        .select_related("campaign", "code")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("item_index")),
+            Prefetch("commissions", queryset=Commission.objects.filter(influencer=influencer).order_by("line_id")),
+        )
+        .order_by("-created_in_vtex_at", "-id")
+    )
+
+
+def commission_totals_for_influencer(
+    *, influencer: Influencer, brand: Brand, date_from: date | None = None, date_to: date | None = None
+) -> dict[str, int]:
+    """Net commission cents by state ("estimated", "confirmed", "partially_reversed",
+    "reversed") plus "total" (everything not reversed), for orders created in the period.
+    Each record is floored at zero before summing (commissions.models.NET_CENTS), as the
+    rollups and `Commission.net_cents` do."""
+    bounds = order_created_bounds(brand=brand, date_from=date_from, date_to=date_to)
+    rows = (
+        Commission.objects.filter(
+            brand=brand, influencer=influencer, **{f"order__{key}": value for key, value in bounds.items()}
+        )
+        .values("state")
+        .annotate(net=Sum(NET_CENTS))
+    )
+    totals = {state: 0 for state in Commission.State.values}
+    for row in rows:
+        totals[row["state"]] = row["net"] or 0
+    totals["total"] = sum(value for state, value in totals.items() if state != Commission.State.REVERSED)
+    return totals
+
+
+def order_attribution_settled(order: Order) -> bool:
+    """An order's attribution is settled money once one of its commissions is confirmed in the
+    ledger; the order sync then leaves it as it was (asked through orders.reactions)."""
+    return Commission.objects.filter(order=order, ledger_stage=LedgerStage.CONFIRMED).exists()
 
 
 def commission_performance(

@@ -1,6 +1,5 @@
 from django.urls import path
 
-from commissions.apis import CommissionListApi
 from orders.apis import OrderDetailApi, OrderListApi
 from orders.webhooks import vtex_order_hook
 
@@ -8,5 +7,4 @@ urlpatterns = [
     path("webhooks/vtex/<slug:brand_slug>/orders/", vtex_order_hook, name="vtex-order-hook"),
     path("orders/", OrderListApi.as_view(), name="order-list"),
     path("orders/<int:pk>/", OrderDetailApi.as_view(), name="order-detail"),
-    path("commissions/", CommissionListApi.as_view(), name="commission-list"),
 ]

@@ -1,6 +1,6 @@
 """Reads behind the influencer portal, always for one membership (one influencer with one
 brand), so a page can only ever show the signed-in person's own data. Each context is read
-through its own selectors (codes, tracking, orders, payments, reports); this module only
+through its own selectors (codes, tracking, orders, commissions, payments, reports); this module only
 shapes their answers for the pages."""
 
 from dataclasses import dataclass, field
@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from affiliates.models import Membership
 from codes.selectors import code_list_for_influencer, code_state
-from commissions.selectors import commission_origins
-from orders.selectors import order_list_for_influencer
+from commissions.selectors import commission_origins, order_list_for_influencer
 from orders.statuses import vtex_status_label
 from payments.models import AccountKind
 from payments.selectors import InfluencerBalance, influencer_balance_get, ledger_entry_list, ledger_line_describe

@@ -4,7 +4,8 @@ Exactly-once: the raw notification is unique on (brand, order, state, change tim
 is unique on (brand, VTEX id) and every sync holds its row lock, so two workers on the same
 order run one after the other; what they write is derived from VTEX's document (never from the
 notification), so duplicates, retries, forged payloads and events out of order converge; and
-the ledger postings are idempotent by reference (commissions.services).
+the ledger postings are idempotent by reference (commissions.services, which follows the order
+through `orders.reactions`).
 """
 
 import logging
@@ -18,8 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brands.models import Brand
-from commissions.models import Commission, LedgerStage
-from commissions.services import commissions_sync_for_order
 from core import events
 from core.errors import ApplicationError
 from core.events import facts_changed
@@ -28,6 +27,7 @@ from integrations.vtex.errors import VTEXError
 from orders.metrics import ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import Order, OrderLine, OrderStatusChange, ReturnInvoice
 from orders.parsing import OrderData, order_parse, snapshot_hash
+from orders.reactions import attribution_settled, order_applied_react
 from tracking import fraud as tracking_fraud
 from tracking import services as tracking_services
 from tracking.attribution import attribution_decide
@@ -46,7 +46,8 @@ class SyncResult:
     order_id: int
     changed: bool
     reason: str  # "applied", "unchanged", "stale"
-    commissions: Mapping[str, int] | None = None
+    # What each floor above did in reaction (orders.reactions), by name, for logs and benchmarks.
+    reactions: Mapping[str, Mapping[str, int]] | None = None
 
 
 # --- Reconciling one order --------------------------------------------------------------------
@@ -124,10 +125,10 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
         _returns_write(order=order, parsed=parsed)
         _attribution_write(order=order, now=now)
         _tracking_after_attribution(order=order)
-        counts = commissions_sync_for_order(order=order, now=now)
+        reactions = order_applied_react(order=order, now=now)
         facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
-    return SyncResult(order_id=order.pk, changed=True, reason="applied", commissions=counts)
+    return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
 
 
 def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime, source: str) -> None:
@@ -248,9 +249,9 @@ def _returns_write(*, order: Order, parsed: OrderData) -> None:
 
 
 def _attribution_write(*, order: Order, now: datetime) -> None:
-    """Decide attribution until a commission of the order is confirmed; after that it is
-    settled money and stays as it was."""
-    if Commission.objects.filter(order=order, ledger_stage=LedgerStage.CONFIRMED).exists():
+    """Decide attribution until a commission of the order is confirmed (orders.reactions asks
+    commissions); after that it is settled money and stays as it was."""
+    if attribution_settled(order):
         return
     decision = attribution_decide(brand=order.brand, order=order)
     newly_attributed = decision.influencer_id is not None and decision.influencer_id != order.influencer_id

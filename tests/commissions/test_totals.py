@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from commissions.models import Commission
-from commissions.selectors import commission_performance
-from orders.selectors import commission_totals_for_influencer
+from commissions.selectors import commission_performance, commission_totals_for_influencer
 from orders.services import order_apply
 from tests.orders.conftest import campaign_a, code_maria, maria, order_doc, setup  # noqa: F401 - fixtures
 

@@ -1,11 +1,11 @@
 """The portal dashboard reads commission totals from the rollups; they must agree with the
-commission records (orders.selectors) in every state an order goes through."""
+commission records (commissions.selectors) in every state an order goes through."""
 
 from datetime import date
 from typing import Any
 
 from affiliates.models import Membership
-from orders.selectors import commission_totals_for_influencer
+from commissions.selectors import commission_totals_for_influencer
 from orders.services import order_apply
 from portal.selectors import Period, portal_commission_totals
 from tests.orders.conftest import order_doc
