@@ -12,12 +12,14 @@ class CommissionsConfig(AppConfig):
         from commissions.selectors import (
             commission_held_by_order,
             commission_hold_subject,
+            commission_origins,
             commission_performance,
             order_attribution_settled,
         )
         from commissions.services import commissions_sync_for_order
         from core import events
         from orders import reactions as order_reactions
+        from payments.origins import ledger_origin_register
         from tracking.fraud_holds import fraud_holds_register
 
         # Tier evaluation (campaigns, below) reads confirmed performance from the commission records.
@@ -26,6 +28,8 @@ class CommissionsConfig(AppConfig):
         # commission settles its attribution.
         order_reactions.attribution_settled_register("commissions", order_attribution_settled)
         order_reactions.order_applied_register("commissions", commissions_sync_for_order)
+        # Payments (below) describes a commission's ledger lines by the order behind them.
+        ledger_origin_register("commissions", commission_origins)
         # Affiliates (below) records referrals and payout data; tracking (below) resolves fraud
         # flags and asks what they hold. The money follows here.
         events.subscribe("referral.recorded", handlers.on_referral_recorded)

@@ -5,7 +5,6 @@ with campaigns.performance by commissions.apps)."""
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from commissions.models import NET_CENTS, Commission, FraudReview, LedgerStage
 from core.money import round_minor
 from orders.models import Order, OrderLine
 from orders.selectors import order_created_bounds
+from payments.origins import LedgerOrigin
 from tracking.fraud_holds import HoldSubject
 
 CONFIRMED_STATES = (Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED)
@@ -146,24 +146,16 @@ def commission_hold_subject(ref: str) -> HoldSubject | None:
     return HoldSubject(brand_id=row[0], influencer_id=row[1], order_ref=row[2])
 
 
-@dataclass(frozen=True)
-class CommissionOrigin:
-    """What a person recognises a commission by: the VTEX order, when it was placed, the code."""
-
-    order_id: str
-    placed_at: datetime | None
-    code: str
-
-
 _REF = re.compile(r"^commission:(\d+)(?::adj:\d+)?(?:#.*)?$")
 
 
-def commission_origins(*, refs: Iterable[str], influencer_id: int) -> dict[str, CommissionOrigin]:
+def commission_origins(*, refs: Iterable[str], influencer_id: int) -> dict[str, LedgerOrigin]:
     """The order behind each ledger reference this context wrote (`Commission.ledger_ref`,
-    adjustments and reversals of it), for one influencer; other references are left out."""
+    adjustments and reversals of it), for one influencer; other references are left out.
+    Registered with payments.origins, which describes ledger lines without importing us."""
     ids = {int(m.group(1)) for ref in refs if (m := _REF.match(ref or ""))}
     rows = {
-        c.pk: CommissionOrigin(
+        c.pk: LedgerOrigin(
             order_id=c.order.vtex_order_id,
             placed_at=c.order.created_in_vtex_at or c.order.created_at,
             code=c.code.text if c.code else "",

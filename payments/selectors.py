@@ -2,7 +2,7 @@
 admin and API, the payout statement, and `ledger_verify`, which checks the invariants."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from affiliates.models import KYCDocument, Membership
 from affiliates.selectors import payout_account_get
 from brands.scoping import scope_queryset
-from commissions.selectors import CommissionOrigin, commission_origins
 from payments.models import (
     INFLUENCER_ACCOUNT_KINDS,
     AccountKind,
@@ -28,6 +27,7 @@ from payments.models import (
     Withdrawal,
     WithdrawalWithholding,
 )
+from payments.origins import LedgerOrigin, ledger_origins
 from payments.services.cutoff import payout_period_for, period_bounds
 from payments.services.ledger import _SIGNED
 
@@ -200,7 +200,7 @@ class StatementLine:
     description: str = ""  # what a person recognises: the order, or the withdrawal
 
 
-def ledger_line_describe(*, kind: str, reference: str, origins: dict[str, CommissionOrigin]) -> str:
+def ledger_line_describe(*, kind: str, reference: str, origins: Mapping[str, LedgerOrigin]) -> str:
     """A ledger line in words a person recognises: "Order 1234-01 · 16/11/2026 · code ANA10"
     for a commission, the withdrawal number for a withdrawal, nothing for a release (its
     label, "Released after hold", says it all). Never an internal reference."""
@@ -311,7 +311,7 @@ def statement_build(*, influencer: Any, brand: Any, period_start: date) -> State
         line = by_txn[debit["transaction_id"]]
         line.amount = int(debit["total"] or 0)
         totals[line.kind] += line.amount
-    origins = commission_origins(refs={line.reference for line in by_txn.values()}, influencer_id=influencer.pk)
+    origins = ledger_origins(refs={line.reference for line in by_txn.values()}, influencer_id=influencer.pk)
     for line in by_txn.values():
         line.description = ledger_line_describe(kind=line.kind, reference=line.reference, origins=origins)
     payouts = list(

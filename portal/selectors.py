@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from affiliates.models import Membership
 from codes.selectors import code_list_for_influencer, code_state
-from commissions.selectors import commission_origins, order_list_for_influencer
+from commissions.selectors import order_list_for_influencer
 from orders.statuses import vtex_status_label
 from payments.models import AccountKind
+from payments.origins import ledger_origins
 from payments.selectors import InfluencerBalance, influencer_balance_get, ledger_entry_list, ledger_line_describe
 from reports.charts import DailyPoint
 from reports.selectors import influencer_daily_series, influencer_rollup_totals
@@ -228,7 +229,7 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
     for entry in entries.filter(transaction_id__in=txn_ids).order_by():
         txn, changes = lines.setdefault(entry.transaction_id, (entry.transaction, {}))
         changes[entry.account.kind] = changes.get(entry.account.kind, 0) + entry.signed_cents
-    origins = commission_origins(
+    origins = ledger_origins(
         refs={txn.commission_ref or txn.reference for txn, _changes in lines.values()},
         influencer_id=membership.influencer_id,
     )
