@@ -47,7 +47,7 @@ STEPS = [
     "_returns_write",
     "_attribution_write",
     "_tracking_after_attribution",
-    "commissions_sync_for_order",
+    "order_applied_react",
     "facts_changed",
 ]
 
@@ -356,7 +356,7 @@ def test_regression_crash_after_the_commissions_then_a_cancel(simulation_setting
     sim = PipelineSimulation()
     sim.order_created("5001-01")
     sim.deliver(data=_Draw([0]), duplicate=True)
-    sim.crash_while_applying(step="commissions_sync_for_order", limit=5)
+    sim.crash_while_applying(step="order_applied_react", limit=5)
     sim.money_equals_the_reference_model()
     sim.order_canceled(data=_Draw(["5001-01"]))
     sim.deliver(data=_Draw([1]), duplicate=False)
