@@ -1,4 +1,5 @@
 import math
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -68,6 +69,29 @@ def test_a_sku_report_reads_order_lines(facts: dict[str, Any]) -> None:
     rows = report_run(spec=spec).rows
     assert len(rows) == 3
     assert all(r["orders"] == 1 for r in rows)
+
+
+def test_report_files_write_money_in_major_units_and_rates_in_percent(facts: dict[str, Any]) -> None:
+    spec = spec_from_input(
+        data={
+            "date_from": "2024-02-01",
+            "date_to": "2024-02-29",
+            "dimensions": "day",
+            "metrics": ["orders", "revenue", "conversion_rate"],
+        },
+        brand_id=facts["brand"].pk,
+    )
+    result = report_run(spec=spec)
+    revenue_cents = result.rows[0]["revenue"]
+    assert revenue_cents > 0
+    currency = facts["brand"].currency
+    header, body = result.table()  # the brand's currency, looked up
+    assert header[2] == f"Revenue ({currency})"
+    assert header[3] == "Conversion rate (%)"
+    assert body[0][2] == Decimal(revenue_cents).scaleb(-2)
+    assert isinstance(body[0][2], Decimal)
+    assert body[0][3] == Decimal("50.00")
+    assert result.table(currency=currency) == (header, body)
 
 
 @pytest.mark.parametrize(
