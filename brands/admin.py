@@ -3,6 +3,7 @@ for them."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,8 +15,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from brands import admin_access  # noqa: F401 - registers the user and API key admins
 from brands.admin_mixins import BrandScopedAdminMixin
 from brands.forms import BrandAdminForm
-from brands.models import Brand
-from brands.services import brand_rotate_hook_token, brand_save
+from brands.models import Brand, CurrencyRate
+from brands.services import brand_rotate_hook_token, brand_save, currency_rate_delete, currency_rate_set
 from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
 
@@ -112,3 +113,50 @@ class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[mis
             singular=gettext_noop("%(count)d brand's hook token rotated."),
             plural=gettext_noop("%(count)d brands' hook tokens rotated."),
         )
+
+
+class CurrencyRateForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = CurrencyRate
+        fields = ["brand", "currency", "rate"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        brand, currency = data.get("brand"), data.get("currency")
+        if brand is not None and currency == brand.currency:
+            raise forms.ValidationError(
+                _("%(currency)s is the brand's own currency: it needs no rate.") % {"currency": currency}
+            )
+        return data
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(BrandScopedAdminMixin):
+    """Rates for orders a brand's VTEX account reports in another currency; without one such
+    orders are held and pay nothing (docs/orders.md)."""
+
+    form = CurrencyRateForm
+    list_display = ["brand", "currency", "rate", "brand_currency", "set_by", "updated_at"]
+    list_filter = ["brand", "currency"]
+    list_select_related = ["brand", "set_by"]
+
+    @admin.display(description=_("brand currency"))
+    def brand_currency(self, obj: CurrencyRate) -> str:
+        return obj.brand.currency
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A rate row is one (brand, currency); changing either would be another rate.
+        return ["brand", "currency"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.check_brand_allowed(request, obj)
+        saved = currency_rate_set(brand=obj.brand, currency=obj.currency, rate=obj.rate, actor=request.user)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.check_brand_allowed(request, obj)
+        currency_rate_delete(rate=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CurrencyRate]) -> None:
+        for rate in queryset:
+            self.delete_model(request, rate)

@@ -5,6 +5,7 @@ moved here without touching data (decision 0022)."""
 
 import secrets
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -128,3 +129,47 @@ class StaffBrandAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.brand}"
+
+
+class CurrencyRate(TimeStampedModel):
+    """What one unit of a foreign currency is worth in the brand's currency, as a manager set it.
+
+    VTEX reports an order in the store's currency (`storePreferencesData.currencyCode`); a
+    brand whose VTEX account also sells in another currency (a USD store of a COP brand) gets
+    orders whose cents are not the brand's. Without a rate here such an order is held and pays
+    nothing (orders.services); with one, the order records the rate it was converted at, so
+    a later change of this rate never reprices it unless a manager reprocesses the order."""
+
+    BRAND_FIELD = "brand"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="currency_rates", verbose_name=_("brand"))
+    currency = models.CharField(_("order currency"), max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=20,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001"))],
+        help_text=_(
+            "How much one unit of the order currency is worth in the brand's currency (e.g. 4100 COP per USD)."
+        ),
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+
+    class Meta:
+        verbose_name = _("currency rate")
+        verbose_name_plural = _("currency rates")
+        ordering = ["brand", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "currency"], name="uniq_currency_rate_per_brand"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="currency_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {self.brand.currency}"

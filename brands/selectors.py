@@ -1,11 +1,12 @@
 """Reads of the tenant, scoped to the brands the caller may see."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 
-from brands.models import Brand
+from brands.models import Brand, CurrencyRate
 from brands.scoping import scope_queryset
 
 
@@ -15,6 +16,11 @@ def brand_list(*, brand_ids: set[int] | None) -> QuerySet[Brand]:
 
 def brand_get(*, slug: str, brand_ids: set[int] | None) -> Brand | None:
     return brand_list(brand_ids=brand_ids).filter(slug=slug).first()
+
+
+def currency_rate_get(*, brand_id: int, currency: str) -> Decimal | None:
+    """The rate a manager set for orders of the brand in `currency`, or None (hold them)."""
+    return CurrencyRate.objects.filter(brand_id=brand_id, currency=currency).values_list("rate", flat=True).first()
 
 
 def brand_public_list() -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ service owns its transaction and writes its audit record."""
 
 from collections.abc import Iterable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 from brands.locks import brand_lock
-from brands.models import Brand, StaffBrandAccess, new_hook_token
-from core.errors import Conflict, full_clean_or_raise
+from brands.models import Brand, CurrencyRate, StaffBrandAccess, new_hook_token
+from core.errors import ApplicationError, Conflict, full_clean_or_raise
 
 
 def brand_hook_token_matches(brand: Brand, token: str | None) -> bool:
@@ -118,3 +119,50 @@ def staff_brand_revoke(*, user: User, brand: Brand, actor: User | None = None) -
             audit_record(
                 action="staff.brand_revoked", target=user, brand_id=brand.pk, actor=actor, before={"brand": brand.slug}
             )
+
+
+class CurrencyRateInvalid(ApplicationError):
+    default_code = "currency_rate_invalid"
+
+
+def currency_rate_set(*, brand: Brand, currency: str, rate: Decimal, actor: Any = None) -> CurrencyRate:
+    """Set (or change) the rate orders of `brand` in `currency` are converted at. Orders keep
+    the rate they were converted at; held orders in this currency are converted when a
+    manager reprocesses them (docs/orders.md, "Orders in another currency")."""
+    currency = currency.strip().upper()
+    if currency == brand.currency:
+        raise CurrencyRateInvalid(
+            _("%(currency)s is the brand's own currency: it needs no rate.") % {"currency": currency}
+        )
+    if rate <= 0:
+        raise CurrencyRateInvalid(_("A rate must be greater than zero."))
+    with transaction.atomic():
+        existing = CurrencyRate.objects.select_for_update().filter(brand=brand, currency=currency).first()
+        before = {"rate": str(existing.rate)} if existing is not None else None
+        row = existing or CurrencyRate(brand=brand, currency=currency)
+        row.rate = rate
+        row.set_by = actor if getattr(actor, "is_authenticated", False) else None
+        full_clean_or_raise(row, exclude=["brand", "set_by"])
+        row.save()
+        audit_record(
+            action="brand.currency_rate_set",
+            target=row,
+            actor=actor,
+            brand_id=brand.pk,
+            before=before,
+            after={"currency": currency, "rate": str(rate), "brand_currency": brand.currency},
+        )
+    return row
+
+
+def currency_rate_delete(*, rate: CurrencyRate, actor: Any = None) -> None:
+    """Remove a rate: new orders in that currency are held again; converted ones keep theirs."""
+    with transaction.atomic():
+        audit_record(
+            action="brand.currency_rate_deleted",
+            target=rate,
+            actor=actor,
+            brand_id=rate.brand_id,
+            before={"currency": rate.currency, "rate": str(rate.rate)},
+        )
+        rate.delete()

@@ -62,13 +62,15 @@ def _units_reversed_cents(amount: int, quantity: int, units: int) -> int:
     return min(amount, round_minor(Decimal(amount) * units / quantity))
 
 
-def _engine_lines(lines: Sequence["OrderLine"]) -> list[OrderLineInput]:
+def _engine_lines(lines: Sequence["OrderLine"], *, order: "Order") -> list[OrderLineInput]:
+    """The engine's inputs, in the brand's cents (an order in another currency at its recorded
+    rate: `Order.brand_cents`)."""
     return [
         OrderLineInput(
             line_id=str(line.item_index),
             sku_id=line.sku_id,
             quantity=line.quantity,
-            base_cents=max(0, line.total_cents),
+            base_cents=max(0, order.brand_cents(line.total_cents)),
             product_id=line.product_id,
             category_ids=frozenset(line.category_ids or []),
             brand_id=line.vtex_brand_id,
@@ -113,7 +115,9 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
         influencer_ids.add(order.influencer_id)
     referral_prelock(order=order, influencer_ids=influencer_ids, cache=referrals)
 
-    if order.influencer_id is not None and order.campaign_id is not None and lines:
+    # An order in another currency without a rate is not brand money: it earns nothing (and
+    # anything it earned before, under a rate since withdrawn by a reprocess, is taken back).
+    if order.influencer_id is not None and order.campaign_id is not None and lines and not order.currency_held:
         influencer_id: int = order.influencer_id
         mine = {line.pk: existing.get((line.pk, influencer_id)) for line in lines}
         frozen = all(c is not None and c.ledger_stage == LedgerStage.CONFIRMED for c in mine.values())
@@ -127,7 +131,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
                 # The code carries the A/B variant the influencer's coupon was issued under.
                 variant_id = order.code.variant_id
             result = commission_compute(
-                lines=_engine_lines(lines),
+                lines=_engine_lines(lines, order=order),
                 rules=inputs.rules,
                 tier=inputs.tier,
                 eligibility=inputs.eligibility,
@@ -364,7 +368,8 @@ def _publish_state(commission: Commission, *, order: "Order") -> None:
             "influencer_id": commission.influencer_id,
             "campaign_id": commission.campaign_id,
             "state": commission.state,
-            "currency": order.currency,
+            # Commission amounts are brand money, whatever currency the order was in.
+            "currency": commission.brand.currency,
             "amount_cents": commission.amount_cents,
             "reversed_cents": commission.reversed_cents,
             "fraud_review": commission.fraud_review,

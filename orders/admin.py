@@ -95,17 +95,18 @@ class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
         "status_label",
         "value",
         "brand",
+        "currency_check",
         "attribution_source",
         "influencer",
         "campaign",
         "coupon",
         "created_in_vtex_at",
     ]
-    list_filter = ["brand", VtexStatusFilter, "attribution_source", "campaign"]
+    list_filter = ["brand", VtexStatusFilter, "currency_status", "attribution_source", "campaign"]
     search_fields = ["vtex_order_id", "order_group", "coupon", "influencer__display_name"]
     list_select_related = ["brand", "influencer", "campaign"]
     date_hierarchy = "created_in_vtex_at"
-    readonly_fields = [*(f.name for f in Order._meta.fields if f.name != "status"), "status_label"]
+    readonly_fields = [*(f.name for f in Order._meta.fields if f.name != "status"), "status_label", "currency_check"]
     inlines = [OrderLineInline, StatusChangeInline, ReturnInvoiceInline]
     actions = ["reprocess", export_csv, export_xlsx]
     export_fields = [
@@ -135,6 +136,23 @@ class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     @admin.display(description=gettext_lazy("value"), ordering="value_cents")
     def value(self, obj: Order) -> str:
         return money_display(obj.value_cents, obj.currency or obj.brand.currency)
+
+    @admin.display(description=gettext_lazy("currency check"), ordering="currency_status")
+    def currency_check(self, obj: Order) -> str:
+        """Why an order in another currency pays nothing, or the rate it was converted at."""
+        if obj.currency_status == Order.CurrencyStatus.HELD:
+            return _(
+                "Held: VTEX reports this order in %(currency)s, the brand pays in %(brand_currency)s. "
+                "No commission until a %(currency)s rate is set for the brand (Currency rates), "
+                "then reprocess the order."
+            ) % {"currency": obj.currency, "brand_currency": obj.brand.currency}
+        if obj.currency_status == Order.CurrencyStatus.CONVERTED:
+            return _("Converted from %(currency)s at %(rate)s %(brand_currency)s each.") % {
+                "currency": obj.currency,
+                "rate": obj.fx_rate,
+                "brand_currency": obj.brand.currency,
+            }
+        return "—"
 
     @admin.action(description=gettext_lazy("Fetch again from VTEX and reprocess"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

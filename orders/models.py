@@ -3,8 +3,12 @@ lines reconciled from VTEX's Get order, the status history, return invoices, the
 decision, the hook registration per brand and the daily reconciliation runs.
 
 Money is integer cents, as VTEX sends it; the currency is the order's (VTEX
-`storePreferencesData.currencyCode`), which is the brand's.
+`storePreferencesData.currencyCode`). Commissions are brand money: an order in another currency
+is held (`Order.CurrencyStatus.HELD`, no commission) or converted at a rate the brand set and
+the order records (`fx_rate`).
 """
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
+from core.money import round_minor
 
 
 class HookEvent(models.Model):
@@ -77,6 +82,11 @@ class Order(TimeStampedModel):
         UTM = "utm", _("UTM parameters")
         OTHER = "other", _("Other")
 
+    class CurrencyStatus(models.TextChoices):
+        BRAND = "brand", _("Brand currency")
+        CONVERTED = "converted", _("Converted at a recorded rate")
+        HELD = "held", _("Held: not in the brand's currency")
+
     brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="orders", verbose_name=_("brand"))
     vtex_order_id = models.CharField(_("VTEX order id"), max_length=64)
     order_group = models.CharField(_("order group"), max_length=64, blank=True, db_index=True)
@@ -88,6 +98,21 @@ class Order(TimeStampedModel):
     shipping_cents = models.BigIntegerField(_("shipping"), default=0)
     tax_cents = models.BigIntegerField(_("tax"), default=0)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
+    currency_status = models.CharField(
+        _("currency check"),
+        max_length=10,
+        choices=CurrencyStatus.choices,
+        default=CurrencyStatus.BRAND,
+        help_text=_("An order in another currency pays no commission until the brand sets a rate for it."),
+    )
+    fx_rate = models.DecimalField(
+        _("conversion rate"),
+        max_digits=20,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text=_("Brand currency per unit of the order currency, recorded when the order was converted."),
+    )
     created_in_vtex_at = models.DateTimeField(_("created in VTEX at"), null=True, blank=True, db_index=True)
     vtex_last_change = models.DateTimeField(_("last change in VTEX"), null=True, blank=True)
     authorized_at = models.DateTimeField(_("payment approved at"), null=True, blank=True)
@@ -140,6 +165,11 @@ class Order(TimeStampedModel):
             ),
         ]
         indexes = [
+            models.Index(
+                fields=["brand", "currency_status"],
+                name="order_currency_held_idx",
+                condition=models.Q(currency_status="held"),
+            ),
             models.Index(fields=["brand", "created_in_vtex_at"], name="order_brand_created_idx"),
             models.Index(fields=["influencer", "created_in_vtex_at"], name="order_influencer_created_idx"),
         ]
@@ -150,6 +180,19 @@ class Order(TimeStampedModel):
     @property
     def is_attributed(self) -> bool:
         return self.attribution_source != self.AttributionSource.NONE
+
+    @property
+    def currency_held(self) -> bool:
+        return self.currency_status == self.CurrencyStatus.HELD
+
+    def brand_cents(self, amount_cents: int) -> int:
+        """An amount of this order (its currency's cents) in the brand's cents: as is, or at the
+        recorded rate (VTEX sends every currency in hundredths, so cents map to cents). Never
+        call it for a held order: it has no rate, its amounts are not brand money."""
+        if self.currency_status != self.CurrencyStatus.CONVERTED:
+            return amount_cents
+        assert self.fx_rate is not None
+        return round_minor(Decimal(amount_cents) * self.fx_rate)
 
 
 class OrderLine(models.Model):

@@ -102,6 +102,7 @@ def _compute(
     from campaigns.models import CampaignAssignment
     from commissions.models import Commission
     from orders.models import Order, ReturnInvoice
+    from orders.selectors import order_brand_cents
     from payments.models import CommissionPosition
     from tracking.models import Click
 
@@ -146,14 +147,14 @@ def _compute(
         attributed.exclude(status="canceled")
         .annotate(local_day=TruncDate("created_in_vtex_at", tzinfo=tz))
         .values("local_day", "campaign_id", "influencer_id", "code__variant_id")
-        .annotate(n=Count("id"), revenue=Sum("value_cents"))
+        .annotate(n=Count("id"), revenue=Sum(order_brand_cents()))
         .order_by()
     )
     returns = list(
         ReturnInvoice.objects.filter(order__in=attributed)
         .annotate(local_day=TruncDate("order__created_in_vtex_at", tzinfo=tz))
         .values("local_day", "order__campaign_id", "order__influencer_id", "order__code__variant_id")
-        .annotate(n=Count("order_id", distinct=True), value=Sum("value_cents"))
+        .annotate(n=Count("order_id", distinct=True), value=Sum(order_brand_cents(order_path="order__")))
         .order_by()
     )
     # Influencers without a membership in the brand (any more): their countries in one query.
@@ -223,6 +224,7 @@ def _compute_lines(
     money of `commissions` (`_commission_facts` of the same range)."""
     from commissions.models import Commission
     from orders.models import Order, OrderLine
+    from orders.selectors import order_brand_cents
 
     tz = brand.tz
     since, until = brand_day_bounds(tz=tz, start=start, end=end)
@@ -237,6 +239,7 @@ def _compute_lines(
         )
         .exclude(order__attribution_source=Order.AttributionSource.NONE)
         .exclude(order__status="canceled")
+        .annotate(brand_total_cents=order_brand_cents("total_cents", order_path="order__"))
         .values_list(
             "pk",
             "order_id",
@@ -246,7 +249,7 @@ def _compute_lines(
             "sku_id",
             "category_ids",
             "quantity",
-            "total_cents",
+            "brand_total_cents",
             "returned_quantity",
             "removed_quantity",
         )

@@ -296,6 +296,7 @@ def live_panel(*, brand: Any, now: Any = None) -> LivePanel:
 def _live_panel(*, brand: Any, since: Any) -> LivePanel:
     from commissions.models import Commission
     from orders.models import Order
+    from orders.selectors import order_brand_cents
     from tracking.models import Click
 
     clicks = Click.objects.filter(brand=brand, occurred_at__gte=since).aggregate(
@@ -305,7 +306,7 @@ def _live_panel(*, brand: Any, since: Any) -> LivePanel:
         Order.objects.filter(brand=brand, created_in_vtex_at__gte=since)
         .exclude(attribution_source=Order.AttributionSource.NONE)
         .exclude(status="canceled")
-        .aggregate(n=Count("id"), value=Sum("value_cents"))
+        .aggregate(n=Count("id"), value=Sum(order_brand_cents()))
     )
     commissions = Commission.objects.filter(brand=brand, created_at__gte=since).aggregate(v=Sum("amount_cents"))
     return LivePanel(

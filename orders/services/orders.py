@@ -12,13 +12,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from brands.models import Brand
+from brands.selectors import currency_rate_get
 from core import events
 from core.errors import ApplicationError
 from core.events import facts_changed
@@ -105,10 +108,6 @@ def order_apply(
 def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: bool) -> SyncResult:
     """Precondition: inside `order_apply`'s transaction (the row lock lasts until it ends)."""
     parsed = order_parse(data)
-    if parsed.currency and brand.currency and parsed.currency != brand.currency:
-        logger.warning(
-            "order %s is in %s, brand %s uses %s", parsed.order_id, parsed.currency, brand.slug, brand.currency
-        )
     digest = snapshot_hash(data)
     now = timezone.now()
     with ORDER_SYNC_SECONDS.time():
@@ -120,7 +119,7 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
         if not force and order.snapshot_hash == digest:
             ORDER_SYNCS_TOTAL.labels("unchanged").inc()
             return SyncResult(order_id=order.pk, changed=False, reason="unchanged")
-        _order_write(order=order, parsed=parsed, digest=digest, now=now, source=source)
+        _order_write(order=order, parsed=parsed, digest=digest, now=now, source=source, force=force)
         _lines_write(order=order, parsed=parsed)
         _returns_write(order=order, parsed=parsed)
         _attribution_write(order=order, now=now)
@@ -131,7 +130,7 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
     return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
 
 
-def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime, source: str) -> None:
+def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime, source: str, force: bool) -> None:
     if parsed.status != order.status:
         OrderStatusChange.objects.create(
             order=order,
@@ -151,6 +150,8 @@ def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime,
     order.shipping_cents = totals.get("Shipping", 0)
     order.tax_cents = totals.get("Tax", 0)
     order.currency = parsed.currency or order.brand.currency
+    currency_before = (order.currency_status, order.fx_rate)
+    _currency_decide(order=order, force=force)
     order.created_in_vtex_at = parsed.creation_date
     order.vtex_last_change = parsed.last_change
     order.authorized_at = parsed.authorized_date
@@ -168,6 +169,51 @@ def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime,
     order.processed_at = now
     order.sync_count += 1
     order.save()
+    if (order.currency_status, order.fx_rate) != currency_before:
+        _currency_audit(order=order, before=currency_before)
+
+
+def _currency_decide(*, order: Order, force: bool) -> None:
+    """Whether the order's money is brand money (VTEX_API_NOTES §2.1: the order's currency is
+    `storePreferencesData.currencyCode`). Another currency is converted at the rate the brand
+    set for it, recorded on the order and kept by later syncs, so a changed rate never reprices
+    an order by itself; a manager's reprocess (`force`) reads the brand's rate again. Without a
+    rate the order is held: stored and attributed, but no commission (commissions.services)."""
+    Status = Order.CurrencyStatus
+    brand_currency = order.brand.currency
+    if not order.currency or order.currency == brand_currency:
+        order.currency_status, order.fx_rate = Status.BRAND, None
+        return
+    if order.currency_status == Status.CONVERTED and order.fx_rate is not None and not force:
+        return
+    rate = currency_rate_get(brand_id=order.brand_id, currency=order.currency)
+    if rate is None:
+        if order.currency_status != Status.HELD:
+            logger.warning(
+                "order %s is in %s, brand %s pays in %s and set no rate: held",
+                order.vtex_order_id,
+                order.currency,
+                order.brand.slug,
+                brand_currency,
+            )
+        order.currency_status, order.fx_rate = Status.HELD, None
+    else:
+        order.currency_status, order.fx_rate = Status.CONVERTED, rate
+
+
+def _currency_audit(*, order: Order, before: tuple[str, Decimal | None]) -> None:
+    audit_record(
+        action="order.currency_held" if order.currency_held else "order.currency_checked",
+        target=order,
+        brand_id=order.brand_id,
+        before={"currency_status": before[0], "fx_rate": None if before[1] is None else str(before[1])},
+        after={
+            "currency": order.currency,
+            "brand_currency": order.brand.currency,
+            "currency_status": order.currency_status,
+            "fx_rate": None if order.fx_rate is None else str(order.fx_rate),
+        },
+    )
 
 
 _LINE_FIELDS = [

@@ -64,6 +64,7 @@ def _order(
     changed = changed or created + timedelta(minutes=5)
     doc["orderId"] = order_id
     doc["orderGroup"] = order_id.rsplit("-", 1)[0]
+    doc["storePreferencesData"]["currencyCode"] = "COP"  # the test brand's: brand money
     doc["status"] = status
     doc["creationDate"] = _vtex_time(created)
     doc["lastChange"] = _vtex_time(changed)

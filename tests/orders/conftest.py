@@ -53,9 +53,13 @@ def order_doc(
     creation: str = "2024-02-04T20:09:43.899958+00:00",
     returns: list[dict[str, Any]] | None = None,
     removed: list[dict[str, Any]] | None = None,
+    currency: str = "COP",
 ) -> dict[str, Any]:
-    """The documented sample order (3 lines: 2×5922 total, 4491, 1500), with overrides."""
+    """The documented sample order (3 lines: 2×5922 total, 4491, 1500), with overrides. The
+    sample is a BRL store's; `currency` (storePreferencesData.currencyCode) defaults to the
+    test brands' COP, so its cents are brand money unless a test says otherwise."""
     doc = copy.deepcopy(load_sample("oms-order-coupon-3-items.json"))
+    doc["storePreferencesData"]["currencyCode"] = currency
     doc["orderId"] = order_id
     doc["orderGroup"] = order_id.rsplit("-", 1)[0]
     doc["status"] = status
