@@ -7,6 +7,7 @@ import django_stubs_ext
 from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from config.env import BASE_DIR, env
 
@@ -202,6 +203,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# One queue per workload, so a report export or a night's reconciliation never delays an order
+# (decision 0043). `hooks`: draining VTEX notifications into orders and commissions (latency
+# matters: the portal shows a hook's commission within seconds); `orders`: bulk VTEX work
+# (reconciliation, hook registration); `reports`: exports, scheduled reports, rollups;
+# `default`: the rest (email, outgoing webhooks, clicks, payouts, audit). A worker started
+# without -Q consumes all of them (development, tests); compose runs one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue("default"), Queue("hooks"), Queue("orders"), Queue("reports")]
+CELERY_TASK_ROUTES = {
+    "orders.tasks.hook_events_process_task": {"queue": "hooks"},
+    "orders.tasks.order_sync_task": {"queue": "hooks"},
+    "orders.tasks.hook_events_retry_task": {"queue": "hooks"},
+    "orders.tasks.*": {"queue": "orders"},
+    "reports.tasks.*": {"queue": "reports"},
+}
 HEALTH_BROKER_URL = ""  # the broker's redis:// URL, whose queues core.health_probes watches
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
@@ -558,6 +574,14 @@ VTEX_API_BASE_URL = env("VTEX_API_BASE_URL", default="")
 VTEX_CONNECT_TIMEOUT = env.float("VTEX_CONNECT_TIMEOUT", default=3.05)
 # Store hook notifications without waiting for PostgreSQL's WAL flush (docs/orders.md).
 VTEX_HOOK_ASYNC_COMMIT = env.bool("VTEX_HOOK_ASYNC_COMMIT", default=True)
+# What the hook accepts (orders/hook_limits.py): body bytes (a notification is a few hundred),
+# authenticated notifications per brand and second, refused requests (bad token, unknown brand)
+# per brand or address and minute before they get 429. 0 turns a budget off.
+VTEX_HOOK_MAX_BODY_BYTES = env.int("VTEX_HOOK_MAX_BODY_BYTES", default=64 * 1024)
+VTEX_HOOK_REQUESTS_PER_SECOND = env.int("VTEX_HOOK_REQUESTS_PER_SECOND", default=500)
+VTEX_HOOK_REFUSALS_PER_MINUTE = env.int("VTEX_HOOK_REFUSALS_PER_MINUTE", default=30)
+# At most one drain task published per web process and this many seconds (orders/drain.py).
+VTEX_HOOK_DRAIN_SECONDS = env.float("VTEX_HOOK_DRAIN_SECONDS", default=0.25)
 VTEX_READ_TIMEOUT = env.float("VTEX_READ_TIMEOUT", default=20.0)
 # Attempts per call on connection errors/5xx, backoff base and cap (seconds, with jitter), and
 # the longest total wait for 429 Retry-After before giving the call back to the caller.
@@ -629,7 +653,7 @@ if SENTRY_DSN:
 # Health signals (core.health): probes' results are cached this long, so a scrape every 15 s
 # by each web process costs the database little. The Celery queues whose backlog is watched.
 HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=30)
-HEALTH_CELERY_QUEUES = env.list("HEALTH_CELERY_QUEUES", default=["celery"])
+HEALTH_CELERY_QUEUES = env.list("HEALTH_CELERY_QUEUES", default=["default", "hooks", "orders", "reports"])
 
 AUDIT_CHAIN_LOCK_ID = 7_301_001  # PostgreSQL advisory lock key that serialises audit appends
 

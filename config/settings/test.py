@@ -45,3 +45,9 @@ if REDIS_URL and _xdist_worker.startswith("gw"):
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)
 # No broker queue to watch while tasks run in-process (a test points this at its Redis).
 HEALTH_BROKER_URL = ""
+# The hook asks for a drain of pending notifications after each one, at once (orders/drain.py).
+VTEX_HOOK_DRAIN_SECONDS = 0
+# Hook budgets are off in tests but for the tests of the budgets (tests/orders/test_hook_limits.py):
+# counters in the shared Redis database would otherwise carry over from one test to the next.
+VTEX_HOOK_REQUESTS_PER_SECOND = 0
+VTEX_HOOK_REFUSALS_PER_MINUTE = 0

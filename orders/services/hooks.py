@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from brands.models import Brand
+from orders.drain import hook_drain_request
 from orders.metrics import HOOK_EVENTS_TOTAL
 from orders.models import HookEvent
 from orders.parsing import HookNotification
@@ -71,10 +72,9 @@ def hook_token_valid(*, brand: Brand, token: str | None) -> bool:
 def hook_event_record(
     *, brand: Brand, notification: HookNotification, payload: Mapping[str, Any], received_at: datetime | None = None
 ) -> HookEvent | None:
-    """Store the notification once and queue its processing after commit. Returns None for a
+    """Store the notification once and, after commit, ask for a drain of pending notifications
+    (orders.drain: one Celery message per burst, not per notification). Returns None for a
     notification we already have (a VTEX retry): nothing is stored or queued again."""
-    from orders.tasks import order_sync_task
-
     event = HookEvent(
         brand=brand,
         vtex_order_id=notification.order_id,
@@ -103,8 +103,7 @@ def hook_event_record(
         except IntegrityError:
             HOOK_EVENTS_TOTAL.labels("duplicate").inc()
             return None
-    event_id = event.pk
-    transaction.on_commit(lambda: order_sync_task.delay(event_id=event_id))
+    transaction.on_commit(hook_drain_request)
     HOOK_EVENTS_TOTAL.labels("stored").inc()
     return event
 

@@ -335,27 +335,27 @@ def test_queue_length_and_age_come_from_the_broker(db, settings):
     settings.HEALTH_BROKER_URL = url
     settings.HEALTH_CACHE_SECONDS = 0
     client = redis.Redis.from_url(url)
-    client.delete("celery")
+    client.delete("default")
     try:
         with Connection(url) as connection:
             for _ in range(3):
                 app.send_task("core.tests.noop", connection=connection)
-        raw = client.lindex("celery", -1)
+        raw = client.lindex("default", -1)
         published = json.loads(raw)["headers"]["mgm_published_at"]
         assert abs(published - time.time()) < 60
         # Make the oldest message twenty minutes old, as a stopped worker would leave it.
         message = json.loads(raw)
         message["headers"]["mgm_published_at"] = time.time() - 1200
-        client.lset("celery", -1, json.dumps(message))
+        client.lset("default", -1, json.dumps(message))
 
         report = health_report(fresh=True)
         values = {(r.gauge.name, r.labels): r.value for r in report.readings}
-        assert values[("mgm_celery_queue_length", ("celery",))] == 3
-        assert values[("mgm_celery_queue_oldest_age_seconds", ("celery",))] >= 1200
+        assert values[("mgm_celery_queue_length", ("default",))] == 3
+        assert values[("mgm_celery_queue_oldest_age_seconds", ("default",))] >= 1200
         assert "CeleryQueueStale" in {f.alert for f in report.findings}
         assert "CeleryQueueBacklog" not in {f.alert for f in report.findings}
     finally:
-        client.delete("celery")
+        client.delete("default")
 
 
 # --- Integrity checks are recorded by the scheduled runs -----------------------------------------

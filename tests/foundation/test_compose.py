@@ -312,3 +312,41 @@ def test_env_example_explains_every_variable_right_above_it():
         message = f"{match.group(1)} needs a comment line right above it saying what it is and its default"
         assert above.lstrip().startswith("#"), message
         assert not assignment.match(above), message
+
+
+def test_every_celery_queue_has_a_worker_of_its_own(services):
+    """A report export or a reconciliation must never wait in front of an order (decision 0043):
+    each queue the settings define is consumed by a worker started with -Q for it, and hook
+    processing has its own."""
+    from django.conf import settings
+
+    consumed: dict[str, str] = {}
+    for name, service in services.items():
+        command = service.get("command")
+        if not isinstance(command, list) or "worker" not in command or "-Q" not in command:
+            continue
+        for queue in command[command.index("-Q") + 1].split(","):
+            consumed[queue] = name
+    queues = {queue.name for queue in settings.CELERY_TASK_QUEUES}
+    assert queues == {"default", "hooks", "orders", "reports"}
+    assert queues <= set(consumed), f"no worker consumes {sorted(queues - set(consumed))}"
+    assert consumed["hooks"] != consumed["reports"] != consumed["default"]
+    assert settings.CELERY_TASK_ROUTES["orders.tasks.hook_events_process_task"]["queue"] == "hooks"
+    assert settings.CELERY_TASK_ROUTES["reports.tasks.*"]["queue"] == "reports"
+
+
+@pytest.mark.parametrize(
+    ("task", "queue"),
+    [
+        ("orders.tasks.hook_events_process_task", "hooks"),
+        ("orders.tasks.order_sync_task", "hooks"),
+        ("orders.tasks.reconcile_brand_task", "orders"),
+        ("reports.tasks.export_job_run_task", "reports"),
+        ("integrations.tasks.send_email_task", "default"),
+    ],
+)
+def test_tasks_are_routed_to_their_workloads_queue(task, queue):
+    from config.celery import app
+
+    routed = app.amqp.router.route({}, task, args=(), kwargs={})
+    assert routed["queue"].name == queue

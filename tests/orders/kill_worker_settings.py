@@ -13,3 +13,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 VTEX_API_BASE_URL = os.environ["KILL_TEST_VTEX_URL"]
 VTEX_BACKOFF_BASE_SECONDS = 0.01
 VTEX_BACKOFF_MAX_SECONDS = 0.05
+# Small batches, so the kill lands between committed batches and inside one.
+ORDERS_BATCH_SIZE = 2

@@ -1,0 +1,95 @@
+"""How much the VTEX hook accepts: a body size limit, and request budgets per brand.
+
+- **Body**: a notification is a few hundred bytes (VTEX_API_NOTES §1.3); anything over
+  `VTEX_HOOK_MAX_BODY_BYTES` (64 KB) is refused with 413 before it is parsed or stored.
+- **Refused requests** (wrong or missing token, unknown brand): `VTEX_HOOK_REFUSALS_PER_MINUTE`
+  per brand (per client address for an unknown brand). Past it, refused requests get 429 with
+  `Retry-After` instead of 401/404, so a flood of guesses costs one Redis round trip each and
+  tells the sender to stop. The token is checked first: a request with the right token never
+  counts here, so a flood of wrong tokens cannot lock VTEX out.
+- **Accepted requests**: `VTEX_HOOK_REQUESTS_PER_SECOND` per brand, generous (VTEX delivers one
+  POST per status change). Past it, 429 with `Retry-After: 1`: VTEX retries a delivery that did
+  not get 200 (§1.4) and the nightly reconciliation heals anything it gave up on, so a valid
+  notification is delayed, never lost.
+
+Counters are fixed windows in Redis (REDIS_URL, keys under the cache prefix), shared by every
+web process. If Redis cannot be reached the limits are not applied (logged): the hook must keep
+storing notifications, the limit is protection, not correctness.
+"""
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+
+from core.redis import redis_client
+
+logger = logging.getLogger(__name__)
+
+# INCR; the first hit of a window sets its expiry; answer (count, milliseconds left).
+_LUA_HIT = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {current, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0  # whole seconds, at least 1 when refused
+
+
+def _prefix() -> str:
+    return str(settings.CACHES["default"].get("KEY_PREFIX") or "mgm")
+
+
+@cache
+def _script(url: str) -> Any:
+    client = redis_client(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return client.register_script(_LUA_HIT)
+
+
+def _hit(key: str, *, limit: int, window_seconds: float) -> Verdict:
+    if limit <= 0 or not settings.REDIS_URL:
+        return Verdict(allowed=True)
+    import redis
+
+    window_ms = max(1, int(window_seconds * 1000))
+    try:
+        count, ttl_ms = _script(settings.REDIS_URL)(keys=[f"{_prefix()}:{key}"], args=[window_ms])
+    except redis.RedisError as exc:
+        logger.warning("VTEX hook limits: Redis unavailable (%s); not limiting", exc)
+        return Verdict(allowed=True)
+    if int(count) <= limit:
+        return Verdict(allowed=True)
+    return Verdict(allowed=False, retry_after=max(1, -(-int(ttl_ms) // 1000)))
+
+
+def hook_request_allow(*, brand_slug: str) -> Verdict:
+    """Count one accepted (authenticated) notification of the brand in this second."""
+    return _hit(
+        f"hook:accepted:{brand_slug}",
+        limit=int(settings.VTEX_HOOK_REQUESTS_PER_SECOND),
+        window_seconds=1.0,
+    )
+
+
+def hook_refusal_allow(*, brand_slug: str | None, client: str) -> Verdict:
+    """Count one refused request (bad token for `brand_slug`, or no such brand from `client`).
+    Refused (429) once the brand's (or that address's) refusals of this minute are used up."""
+    subject = f"brand:{brand_slug}" if brand_slug else f"addr:{client}"
+    return _hit(
+        f"hook:refused:{subject}",
+        limit=int(settings.VTEX_HOOK_REFUSALS_PER_MINUTE),
+        window_seconds=60.0,
+    )
