@@ -7,10 +7,10 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('affiliates', '0005_brand_moved_to_brands'),
-        ('brands', '0003_currency_rate'),
+        ('brands', '0004_currency_rate'),
         ('campaigns', '0005_brand_moved_to_brands'),
         ('codes', '0002_brand_moved_to_brands'),
-        ('orders', '0004_brand_moved_to_brands'),
+        ('orders', '0005_money_labels'),
     ]
 
     operations = [

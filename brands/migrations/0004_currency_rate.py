@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('brands', '0002_content_types_follow_the_models'),
+        ('brands', '0003_money_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
