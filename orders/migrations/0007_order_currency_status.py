@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('brands', '0004_currency_rate'),
         ('campaigns', '0005_brand_moved_to_brands'),
         ('codes', '0002_brand_moved_to_brands'),
-        ('orders', '0005_money_labels'),
+        ('orders', '0006_discrepancy_handled_by'),
     ]
 
     operations = [
