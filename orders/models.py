@@ -143,6 +143,16 @@ class Order(TimeStampedModel):
         "campaigns.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
     code = models.ForeignKey("codes.Code", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    # The tracked link whose click won the attribution (a link touchpoint's `detail.link`), so
+    # each link's orders and revenue can be rolled up (reports.LinkRollup).
+    link = models.ForeignKey(
+        "tracking.Link",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("tracked link"),
+    )
 
     snapshot = models.JSONField(_("VTEX order (last fetch)"), default=dict, blank=True)
     snapshot_hash = models.CharField(_("snapshot hash"), max_length=64, blank=True)

@@ -106,3 +106,38 @@ class WithdrawalRequestForm(forms.Form):
         if not data.get("all_available") and not (data.get("amount") or "").strip():
             self.add_error("amount", _("Enter an amount, or choose to withdraw everything available."))
         return data
+
+
+class LinkCreateForm(forms.Form):
+    """Shape only: the address rules (https, the brand's store domains, no onward redirect) are
+    the tracking service's, so the portal, the admin and the API refuse the same addresses with
+    the same words."""
+
+    destination_url = forms.CharField(
+        label=_("Page of the store"),
+        max_length=1000,
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "autocomplete": "off", "placeholder": "https://", "spellcheck": "false"}
+        ),
+    )
+    label = forms.CharField(
+        label=_("Label (optional)"),
+        max_length=120,
+        required=False,
+        help_text=_("Only you see it, e.g. “Reel 12 March” or “Bio link”."),
+    )
+    campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int, required=False)
+
+    def __init__(self, *args: Any, campaigns: list[Any], store_domains: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        domains = ", ".join(store_domains) or "—"
+        self.fields["destination_url"].help_text = _(
+            "Copy the address of a product or collection page from the store (%(domains)s)."
+        ) % {"domains": domains}
+        if len(campaigns) > 1:
+            campaign = self.fields["campaign"]
+            assert isinstance(campaign, forms.TypedChoiceField)
+            campaign.choices = [(c.pk, c.name) for c in campaigns]
+            campaign.required = True
+        else:
+            del self.fields["campaign"]

@@ -43,7 +43,8 @@ def portal_nav_items(*, brand_slug: str, current: str, suspended: bool = False) 
 
 for _item in (
     NavItem("dashboard", _("Dashboard"), "portal:dashboard", 10),
-    NavItem("codes", _("Codes and links"), "portal:codes", 20, while_suspended=False),
+    NavItem("codes", _("My codes"), "portal:codes", 20, while_suspended=False),
+    NavItem("links", _("My links"), "portal:links", 25, while_suspended=False),
     NavItem("orders", _("Orders"), "portal:orders", 30),
     NavItem("earnings", _("Earnings"), "portal:earnings", 40),
     NavItem("referrals", _("My referrals"), "portal:referrals", 46),

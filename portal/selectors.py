@@ -18,9 +18,16 @@ from orders.statuses import vtex_status_label
 from payments.models import AccountKind
 from payments.origins import ledger_origins
 from payments.selectors import InfluencerBalance, influencer_balance_get, ledger_entry_list, ledger_line_describe
-from reports.charts import DailyPoint
-from reports.selectors import influencer_daily_series, influencer_rollup_totals
-from tracking.selectors import link_list_for_influencer, link_public_url
+from reports.charts import DailyPoint, sparkline_points
+from reports.selectors import influencer_daily_series, influencer_rollup_totals, link_daily_series, link_numbers_for
+from tracking.link_numbers import LinkNumbers
+from tracking.models import Link
+from tracking.selectors import (
+    link_campaigns_for_influencer,
+    link_get_for_influencer,
+    link_list_for_influencer,
+    link_public_url,
+)
 
 # --- Periods --------------------------------------------------------------------------------
 
@@ -100,10 +107,22 @@ class PortalEarning:
 
 @dataclass(frozen=True)
 class PortalLink:
+    """One of the influencer's tracked links with its numbers over a period (from the link
+    rollups) and its daily points for the charts."""
+
     pk: int
     url: str
     label: str
-    clicks: int = 0
+    destination: str
+    campaign: str
+    is_active: bool
+    numbers: LinkNumbers = field(default_factory=LinkNumbers)
+    series: list[DailyPoint] = field(default_factory=list)
+
+    @property
+    def spark_points(self) -> str:
+        """SVG polyline points (100 × 24 box) of clicks per day: the list's small chart."""
+        return sparkline_points([p.clicks for p in self.series], width=100, height=24)
 
 
 @dataclass(frozen=True)
@@ -256,12 +275,59 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
     return out
 
 
-def portal_link_list(*, membership: Membership) -> list[PortalLink]:
-    """The influencer's tracked links with this brand (tracking context)."""
-    return [
-        PortalLink(pk=link.pk, url=link_public_url(slug=link.slug), label=link.label, clicks=link.valid_clicks)  # type: ignore[attr-defined]
-        for link in link_list_for_influencer(influencer=membership.influencer, brand=membership.brand)
-    ]
+def _link_label(link: Any) -> str:
+    if link.label:
+        return str(link.label)
+    if link.origin == Link.Origin.APPROVAL:
+        return str(_("Store home"))
+    return link.destination_url.split("://", 1)[-1][:80]
+
+
+def portal_link_list(
+    *, membership: Membership, period: Period | None = None, include_inactive: bool = False
+) -> list[PortalLink]:
+    """The influencer's tracked links with this brand, each with its numbers over `period`
+    (default: the last 30 days) read from the link rollups: two indexed reads for the whole
+    list, whatever the clicks."""
+    period = period or period_resolve(key=None, tz=membership.brand.tz)
+    links = list(
+        link_list_for_influencer(
+            influencer=membership.influencer, brand=membership.brand, active_only=not include_inactive
+        )
+    )
+    ids = [link.pk for link in links]
+    numbers = link_numbers_for(ids, period.start, period.end)
+    series = link_daily_series(link_ids=ids, start=period.start, end=period.end)
+    return [_portal_link(link, numbers.get(link.pk), series.get(link.pk, [])) for link in links]
+
+
+def portal_link_get(*, membership: Membership, pk: int, period: Period) -> PortalLink | None:
+    """One of the influencer's links with this brand (active or not) with its numbers and
+    daily series over `period`; None for anybody else's."""
+    link = link_get_for_influencer(influencer=membership.influencer, brand=membership.brand, pk=pk)
+    if link is None:
+        return None
+    numbers = link_numbers_for([link.pk], period.start, period.end)
+    series = link_daily_series(link_ids=[link.pk], start=period.start, end=period.end)
+    return _portal_link(link, numbers.get(link.pk), series[link.pk])
+
+
+def _portal_link(link: Any, numbers: LinkNumbers | None, series: list[DailyPoint]) -> PortalLink:
+    return PortalLink(
+        pk=link.pk,
+        url=link_public_url(slug=link.slug),
+        label=_link_label(link),
+        destination=link.destination_url,
+        campaign=link.campaign.name,
+        is_active=link.is_active,
+        numbers=numbers or LinkNumbers(),
+        series=series,
+    )
+
+
+def portal_link_campaigns(*, membership: Membership) -> list[Any]:
+    """The campaigns the influencer may make links in (running, taking part)."""
+    return link_campaigns_for_influencer(influencer=membership.influencer, brand=membership.brand)
 
 
 def portal_code_list(*, membership: Membership) -> list[PortalCode]:

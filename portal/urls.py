@@ -3,7 +3,7 @@ affiliates and payments; names are `portal:<page>`)."""
 
 from django.urls import path
 
-from portal.views import account, consent, exports, money, notifications, pages, referrals
+from portal.views import account, consent, exports, links, money, notifications, pages, referrals
 
 app_name = "portal"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("portal/<slug:brand_slug>/", pages.dashboard, name="dashboard"),
     path("portal/<slug:brand_slug>/codes/", pages.codes, name="codes"),
     path("portal/<slug:brand_slug>/codes/<int:code_pk>/qr.svg", pages.code_qr, name="code_qr"),
+    path("portal/<slug:brand_slug>/links/", links.links, name="links"),
+    path("portal/<slug:brand_slug>/links/<int:link_pk>/", links.link, name="link"),
+    path("portal/<slug:brand_slug>/links/<int:link_pk>/qr.svg", links.link_qr, name="link_qr"),
+    path("portal/<slug:brand_slug>/links/<int:link_pk>/disable/", links.link_disable, name="link_disable"),
     path("portal/<slug:brand_slug>/orders/", pages.orders, name="orders"),
     path("portal/<slug:brand_slug>/earnings/", pages.earnings, name="earnings"),
     path("portal/<slug:brand_slug>/referrals/", referrals.referrals, name="referrals"),

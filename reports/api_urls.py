@@ -1,5 +1,8 @@
 from django.urls import path
 
-from reports.apis import ReportQueryAPI
+from reports.apis import LinkStatsAPI, ReportQueryAPI
 
-urlpatterns = [path("reports/", ReportQueryAPI.as_view(), name="reports")]
+urlpatterns = [
+    path("reports/", ReportQueryAPI.as_view(), name="reports"),
+    path("links/<int:pk>/stats", LinkStatsAPI.as_view(), name="link-stats"),
+]

@@ -2,8 +2,11 @@
 with query parameters (lists comma-separated, filters as `filter_<name>=1,2`). An API key sees
 its brand; staff pass `brand` (one of theirs)."""
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -12,8 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_idempotency import idempotent
-from brands.scoping import brand_ids_for_request
+from brands.scoping import brand_ids_for_request, scope_queryset
 from reports.builder import DIMENSIONS, FILTERS, METRICS, report_run, spec_from_input
+from reports.selectors import link_daily_series, link_numbers_for
+from tracking.apis import LinkNumbersSerializer, link_numbers_json
+from tracking.link_numbers import LinkNumbers
+from tracking.models import Link
+from tracking.selectors import link_public_url
 
 
 class ReportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -89,3 +97,82 @@ class ReportQueryAPI(APIView):
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         return self._run(request, dict(data))
+
+
+class LinkStatsDaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    day = serializers.DateField()
+    clicks = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    revenue_cents = serializers.IntegerField()
+    commission_cents = serializers.IntegerField(help_text="Estimated + confirmed, net.")
+
+
+class LinkStatsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    link_id = serializers.IntegerField()
+    url = serializers.URLField()
+    currency = serializers.CharField()
+    totals = LinkNumbersSerializer()
+    days = LinkStatsDaySerializer(many=True)
+
+
+MAX_STATS_DAYS = 366
+
+
+class LinkStatsAPI(APIView):
+    """`GET /api/v1/links/<id>/stats`: one tracked link's numbers over a period (default: the
+    brand's last 30 days), with one point per day, from the link rollups."""
+
+    scope_resource = "links"
+    throttle_scope = "api"
+
+    @extend_schema(
+        operation_id="link_stats",
+        summary="A tracked link's clicks, orders, revenue, commission and conversion over a period",
+        parameters=[
+            OpenApiParameter("date_from", str, description="First day (YYYY-MM-DD, brand time zone)."),
+            OpenApiParameter("date_to", str, description="Last day, inclusive; at most 366 days after date_from."),
+        ],
+        responses=LinkStatsSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        link = (
+            scope_queryset(Link.objects.select_related("brand"), brand_ids_for_request(request), brand_field="brand")
+            .filter(pk=pk)
+            .first()
+        )
+        if link is None:
+            raise NotFound("No tracked link with this id in your brands.")
+        today = timezone.localtime(timezone.now(), link.brand.tz).date()
+        period = LinkStatsQuerySerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        end = period.validated_data.get("date_to") or today
+        start = period.validated_data.get("date_from") or end - timedelta(days=29)
+        if start > end or (end - start).days >= MAX_STATS_DAYS:
+            raise serializers.ValidationError(
+                {"date_from": [_("Choose a period of 1 to %(days)d days.") % {"days": MAX_STATS_DAYS}]}
+            )
+        totals = link_numbers_for([link.pk], start, end).get(link.pk) or LinkNumbers()
+        series = link_daily_series(link_ids=[link.pk], start=start, end=end)[link.pk]
+        return Response(
+            {
+                "link_id": link.pk,
+                "url": link_public_url(slug=link.slug),
+                "currency": link.brand.currency,
+                "totals": LinkNumbersSerializer(link_numbers_json(totals, start=start, end=end)).data,
+                "days": [
+                    {
+                        "day": p.day,
+                        "clicks": p.clicks,
+                        "orders": p.orders,
+                        "revenue_cents": p.sales_cents,
+                        "commission_cents": p.commission_cents,
+                    }
+                    for p in series
+                ],
+            }
+        )
+
+
+class LinkStatsQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)

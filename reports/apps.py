@@ -11,9 +11,13 @@ class ReportsConfig(AppConfig):
         from core.admin_exports import large_export_register
         from reports.exports import export_job_start_for_admin
         from reports.rollups import rollup_refresh_on_commit
+        from reports.selectors import link_numbers_for
+        from tracking.link_numbers import link_numbers_register
 
         # Orders, commissions and clicks publish the moments they touched; the rollups of those
         # brands' local days are recomputed after commit (debounced as before).
         events.subscribe("facts.changed", rollup_refresh_on_commit)
         # Admin exports past the synchronous limit run as export jobs with a progress page.
         large_export_register(export_job_start_for_admin)
+        # Tracking's admin and API show each link's numbers from our link rollups.
+        link_numbers_register(link_numbers_for)

@@ -150,3 +150,15 @@ def trend_chart(points: Sequence[DailyPoint], *, currency: str) -> TrendChart:
         x_labels=x_labels,
         is_empty=not (top_money or top_orders),
     )
+
+
+def sparkline_points(values: Sequence[int], *, width: int = 100, height: int = 24) -> str:
+    """SVG polyline points for a tiny line chart of `values` in a `width` × `height` box (1 px
+    margin), scaled to the largest value; a flat line at the bottom when all are zero."""
+    if not values:
+        return ""
+    top = max(values) or 1
+    step = (width - 2) / max(len(values) - 1, 1)
+    return " ".join(
+        f"{round(1 + step * i, 2)},{round(height - 1 - (height - 2) * v / top, 2)}" for i, v in enumerate(values)
+    )

@@ -131,6 +131,49 @@ class LineRollup(models.Model):
         return f"{self.brand_id} {self.day} {self.sku_id}"
 
 
+class LinkRollup(models.Model):
+    """One tracked link's day (brand time zone): valid clicks and their distinct visitors, the
+    orders its clicks won (canceled left out) with their value, and the net commission on them
+    by state. Rewritten with the daily rollups of the same (brand, day), so the portal and the
+    admin read a link's numbers from here instead of counting clicks on every page view."""
+
+    BRAND_FIELD = "brand"
+
+    # (brand, day) leads the refresh's delete; (link, day) every read.
+    brand = models.ForeignKey(
+        "brands.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"), db_index=False
+    )
+    day = models.DateField(_("day (brand time zone)"))
+    link = models.ForeignKey(
+        "tracking.Link", on_delete=models.CASCADE, related_name="+", verbose_name=_("link"), db_index=False
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"), db_index=False
+    )
+    influencer = models.ForeignKey(
+        "affiliates.Influencer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("influencer"),
+        db_index=False,
+    )
+    clicks_valid = models.PositiveIntegerField(_("valid clicks"), default=0)
+    unique_visitors = models.PositiveIntegerField(_("unique visitors"), default=0)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    revenue_cents = models.BigIntegerField(_("revenue (cents)"), default=0)
+    commission_estimated_cents = models.BigIntegerField(_("commissions estimated (cents)"), default=0)
+    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed (cents)"), default=0)
+
+    class Meta:
+        verbose_name = _("link rollup")
+        verbose_name_plural = _("link rollups")
+        constraints = [models.UniqueConstraint(fields=["link", "day"], name="uniq_link_rollup_day")]
+        indexes = [models.Index(fields=["brand", "day"], name="link_rollup_brand_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.day} link {self.link_id}"
+
+
 class RollupDay(models.Model):
     """One row per (brand, day) already rolled up: its row lock serialises refreshes of that
     day, and `refreshed_at` says how fresh the numbers are."""

@@ -25,7 +25,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core import events
-from reports.models import DailyRollup, LineRollup, RollupDay
+from reports.models import DailyRollup, LineRollup, LinkRollup, RollupDay
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +282,69 @@ def _compute_lines(
     return dict(rows)
 
 
+LINK_COUNTERS = [
+    "clicks_valid",
+    "unique_visitors",
+    "orders",
+    "revenue_cents",
+    "commission_estimated_cents",
+    "commission_confirmed_cents",
+]
+LinkKey = tuple[date, int]  # day, link
+
+
+def _compute_links(*, brand: Any, start: date, end: date) -> dict[LinkKey, dict[str, int]]:
+    """Per tracked link and local day of [start, end]: valid clicks and distinct visitors, the
+    orders the link's click won (`Order.link`, canceled left out) with their value, and the net
+    commission on those orders by state (the same net as the daily rollups)."""
+    from commissions.models import Commission
+    from orders.models import Order
+    from tracking.models import Click
+
+    tz = brand.tz
+    since, until = brand_day_bounds(tz=tz, start=start, end=end)
+    rows: dict[LinkKey, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LINK_COUNTERS, 0))
+    for c in (
+        Click.objects.filter(brand=brand, occurred_at__gte=since, occurred_at__lt=until, is_valid=True)
+        .annotate(local_day=TruncDate("occurred_at", tzinfo=tz))
+        .values("local_day", "link_id")
+        .annotate(n=Count("id"), visitors=Count("visitor_id", distinct=True))
+        .order_by()
+    ):
+        row = rows[(c["local_day"], c["link_id"])]
+        row["clicks_valid"] += c["n"]
+        row["unique_visitors"] += c["visitors"]
+    won = (
+        Order.objects.filter(
+            brand=brand, created_in_vtex_at__gte=since, created_in_vtex_at__lt=until, link__isnull=False
+        )
+        .exclude(attribution_source=Order.AttributionSource.NONE)
+        .exclude(status="canceled")
+    )
+    for o in (
+        won.annotate(local_day=TruncDate("created_in_vtex_at", tzinfo=tz))
+        .values("local_day", "link_id")
+        .annotate(n=Count("id"), revenue=Sum("value_cents"))
+        .order_by()
+    ):
+        row = rows[(o["local_day"], o["link_id"])]
+        row["orders"] += o["n"]
+        row["revenue_cents"] += o["revenue"] or 0
+    confirmed_states = {Commission.State.CONFIRMED, Commission.State.PARTIALLY_REVERSED}
+    for link_id, placed_at, state, amount, back, adjusted in Commission.objects.filter(
+        brand=brand, order__in=won
+    ).values_list(
+        "order__link_id", "order__created_in_vtex_at", "state", "amount_cents", "reversed_cents", "adjustment_cents"
+    ):
+        row = rows[(timezone.localtime(placed_at, tz).date(), link_id)]
+        net = max(0, amount - back + adjusted)
+        if state == Commission.State.ESTIMATED:
+            row["commission_estimated_cents"] += net
+        elif state in confirmed_states:
+            row["commission_confirmed_cents"] += net
+    return {k: v for k, v in rows.items() if any(v.values())}
+
+
 def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
     """Recompute the rollups of these days of the brand from the source tables. Returns the
     number of rows written. Serialised per (brand, day) by the RollupDay row lock."""
@@ -307,9 +370,11 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
             commissions = _commission_facts(brand=brand, start=start, end=end)
             computed, tiers = _compute(brand=brand, start=start, end=end, commissions=commissions)
             lines = _compute_lines(brand=brand, start=start, end=end, commissions=commissions)
+            links = _compute_links(brand=brand, start=start, end=end)
             before = _rows_by_influencer(brand=brand, start=start, end=end)
             DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
             LineRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
+            LinkRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).delete()
             DailyRollup.objects.bulk_create(
                 [
                     DailyRollup(
@@ -341,6 +406,7 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
                 ],
                 batch_size=1000,
             )
+            _write_link_rows(brand=brand, rows=links)
             RollupDay.objects.filter(brand=brand, day__gte=start, day__lte=end).update(refreshed_at=now)
             written += len(computed)
             after: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
@@ -355,6 +421,32 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
                     partial(events.publish, "rollups.moved", brand_id=brand.pk, influencer_ids=moved, days=run_days)
                 )
     return written
+
+
+def _write_link_rows(*, brand: Any, rows: dict[LinkKey, dict[str, int]]) -> None:
+    from tracking.models import Link
+
+    owners = dict(
+        (pk, (campaign_id, influencer_id))
+        for pk, campaign_id, influencer_id in Link.objects.filter(pk__in={link_id for _day, link_id in rows})
+        .values_list("pk", "campaign_id", "influencer_id")
+        .order_by()
+    )
+    LinkRollup.objects.bulk_create(
+        [
+            LinkRollup(
+                brand=brand,
+                day=day,
+                link_id=link_id,
+                campaign_id=owners[link_id][0],
+                influencer_id=owners[link_id][1],
+                **values,
+            )
+            for (day, link_id), values in rows.items()
+            if link_id in owners
+        ],
+        batch_size=1000,
+    )
 
 
 def _rows_by_influencer(*, brand: Any, start: date, end: date) -> dict[int, set[tuple[Any, ...]]]:

@@ -1,12 +1,16 @@
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +23,7 @@ from core.admin_money import money_display
 from core.errors import ApplicationError
 from tracking.fraud import fraud_flag_resolve
 from tracking.fraud_holds import held_cents_by_order
+from tracking.link_numbers import LinkNumbers, link_numbers
 from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
 
 
@@ -35,22 +40,130 @@ class LinkForm(forms.ModelForm):  # type: ignore[type-arg]
     slug = forms.SlugField(required=False, max_length=40, help_text=_("Leave empty for a generated one."))
 
 
+#: The admin's list shows each link's last 30 days (brand time zone).
+LIST_DAYS = 30
+
+
+def _days_back(brand: Any, days: int) -> tuple[date, date]:
+    end = timezone.localtime(timezone.now(), brand.tz).date()
+    return end - timedelta(days=days - 1), end
+
+
+class LinkChangeList(ChangeList):
+    """Reads the numbers of the page's links in one grouped query per brand (link rollups,
+    through `tracking.link_numbers`), not one per row."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        by_brand: dict[int, list[Link]] = {}
+        for link in self.result_list:
+            by_brand.setdefault(link.brand_id, []).append(link)
+        for links in by_brand.values():
+            start, end = _days_back(links[0].brand, LIST_DAYS)
+            numbers = link_numbers(link_ids=[link.pk for link in links], start=start, end=end)
+            for link in links:
+                link.numbers = numbers[link.pk]  # type: ignore[attr-defined]
+
+
 @admin.register(Link)
 class LinkAdmin(BrandScopedAdminMixin):
     form = LinkForm
-    list_display = ["slug", "influencer", "campaign", "destination_url", "is_active", "created_at"]
-    list_filter = ["is_active", "brand", "campaign"]
+    list_display = [
+        "slug",
+        "influencer",
+        "campaign",
+        "label",
+        "destination_url",
+        "origin",
+        "is_active",
+        "clicks_30d",
+        "orders_30d",
+        "revenue_30d",
+        "commission_30d",
+        "conversion_30d",
+    ]
+    list_filter = ["is_active", "origin", "brand", "campaign"]
     search_fields = ["slug", "label", "destination_url", "influencer__display_name"]
     list_select_related = ["influencer", "campaign", "brand"]
     autocomplete_fields = ["campaign", "influencer"]
-    readonly_fields = ["qr_code"]
+    readonly_fields = ["qr_code", "numbers", "origin", "is_active"]
     actions = [export_csv, export_xlsx, "deactivate"]
-    export_fields = ["id", "slug", "brand__slug", "campaign__slug", "influencer__display_name", "destination_url"]
+    export_fields = [
+        "id",
+        "slug",
+        "brand__slug",
+        "campaign__slug",
+        "influencer__display_name",
+        "destination_url",
+        "label",
+        "origin",
+        "is_active",
+    ]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return LinkChangeList
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["campaign", "influencer", "destination_url", "label", "slug"]
-        return ["destination_url", "label", "qr_code"]
+        return ["destination_url", "label", "origin", "is_active", "numbers", "qr_code"]
+
+    def _numbers(self, obj: Link) -> LinkNumbers:
+        return getattr(obj, "numbers", None) or LinkNumbers()
+
+    @admin.display(description=_("Clicks (30 days)"))
+    def clicks_30d(self, obj: Link) -> int:
+        return self._numbers(obj).clicks
+
+    @admin.display(description=_("Orders (30 days)"))
+    def orders_30d(self, obj: Link) -> int:
+        return self._numbers(obj).orders
+
+    @admin.display(description=_("Sales (30 days)"))
+    def revenue_30d(self, obj: Link) -> str:
+        return money_display(self._numbers(obj).revenue_cents, obj.brand.currency)
+
+    @admin.display(description=_("Commission (30 days)"))
+    def commission_30d(self, obj: Link) -> str:
+        return money_display(self._numbers(obj).commission_cents, obj.brand.currency)
+
+    @admin.display(description=_("Conversion (30 days)"))
+    def conversion_30d(self, obj: Link) -> str:
+        rate = self._numbers(obj).conversion_percent
+        return "—" if rate is None else f"{number_format(rate, 1)} %"
+
+    @admin.display(description=_("Numbers"))
+    def numbers(self, obj: Link) -> str:
+        """The last 7, 30 and 90 days, from the link rollups."""
+        rows = []
+        for days in (7, 30, 90):
+            start, end = _days_back(obj.brand, days)
+            n = link_numbers(link_ids=[obj.pk], start=start, end=end)[obj.pk]
+            rate = n.conversion_percent
+            rows.append(
+                format_html(
+                    "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    _("Last %(days)d days") % {"days": days},
+                    n.clicks,
+                    n.orders,
+                    money_display(n.revenue_cents, obj.brand.currency),
+                    money_display(n.commission_cents, obj.brand.currency),
+                    "—" if rate is None else f"{number_format(rate, 1)} %",
+                )
+            )
+        head = format_html(
+            "<tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("Clicks"),
+            _("Orders"),
+            _("Sales"),
+            _("Commission"),
+            _("Conversion"),
+        )
+        return format_html(
+            '<table class="link-numbers" data-testid="admin-link-numbers"><thead>{}</thead><tbody>{}</tbody></table>',
+            head,
+            mark_safe("".join(rows)),  # noqa: S308  (each row built by format_html above)
+        )
 
     @admin.display(description=_("QR code"))
     def qr_code(self, obj: Link) -> str:

@@ -1,9 +1,13 @@
 """API: tracked links of the client's brands; create one (to a page of the brand's store) and
 disable one (`/r/<slug>` answers 404 from then on)."""
 
+from datetime import date, timedelta
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -17,9 +21,55 @@ from affiliates.models import Influencer
 from brands.scoping import brand_ids_for_request, scope_queryset
 from campaigns.models import Campaign
 from core.api import OrderingCursorPagination
+from tracking.link_numbers import LinkNumbers, link_numbers
 from tracking.models import Link
 from tracking.selectors import link_public_url
 from tracking.services import link_create, link_deactivate
+
+
+class LinkNumbersSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A link's last 30 days (brand time zone), from the link rollups; money in minor units of
+    the brand's currency. The day by day series is `GET /links/<id>/stats`."""
+
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    clicks = serializers.IntegerField()
+    unique_visitors = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    revenue_cents = serializers.IntegerField()
+    commission_estimated_cents = serializers.IntegerField()
+    commission_confirmed_cents = serializers.IntegerField()
+    conversion_rate = serializers.DecimalField(
+        max_digits=8, decimal_places=4, allow_null=True, help_text="Orders per valid click; null without clicks."
+    )
+
+
+def link_numbers_json(numbers: LinkNumbers, *, start: date, end: date) -> dict[str, Any]:
+    return {
+        "date_from": start,
+        "date_to": end,
+        "clicks": numbers.clicks,
+        "unique_visitors": numbers.unique_visitors,
+        "orders": numbers.orders,
+        "revenue_cents": numbers.revenue_cents,
+        "commission_estimated_cents": numbers.commission_estimated_cents,
+        "commission_confirmed_cents": numbers.commission_confirmed_cents,
+        "conversion_rate": numbers.conversion,
+    }
+
+
+def _last_30_days(links: list[Link]) -> dict[int, dict[str, Any]]:
+    """Numbers of each link over its brand's last 30 local days: one read per brand."""
+    by_brand: dict[int, list[Link]] = {}
+    for link in links:
+        by_brand.setdefault(link.brand_id, []).append(link)
+    out: dict[int, dict[str, Any]] = {}
+    for group in by_brand.values():
+        end = timezone.localtime(timezone.now(), group[0].brand.tz).date()
+        start = end - timedelta(days=29)
+        numbers = link_numbers(link_ids=[link.pk for link in group], start=start, end=end)
+        out.update({pk: link_numbers_json(n, start=start, end=end) for pk, n in numbers.items()})
+    return out
 
 
 class LinkOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -27,6 +77,7 @@ class LinkOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     campaign_id = serializers.IntegerField()
     influencer_id = serializers.IntegerField()
     url = serializers.SerializerMethodField()
+    numbers_30d = serializers.SerializerMethodField()
 
     class Meta:
         model = Link
@@ -39,13 +90,22 @@ class LinkOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "url",
             "destination_url",
             "label",
+            "origin",
             "is_active",
             "created_at",
+            "numbers_30d",
         ]
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, obj: Link) -> str:
         return link_public_url(slug=obj.slug)
+
+    @extend_schema_field(LinkNumbersSerializer())
+    def get_numbers_30d(self, obj: Link) -> dict[str, Any]:
+        numbers = self.context.get("numbers")
+        if numbers is None or obj.pk not in numbers:  # a single object: read its own
+            numbers = _last_30_days([obj])
+        return dict(LinkNumbersSerializer(numbers[obj.pk]).data)
 
 
 def _links(request: Request) -> QuerySet[Link]:
@@ -84,6 +144,15 @@ class LinkListCreateApi(ListAPIView):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[Link]:
         return _links(self.request)
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        # The page's numbers in one read per brand (not one per link).
+        self._numbers = _last_30_days(list(page) if page is not None else [])
+        return page
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "numbers": getattr(self, "_numbers", None)}
 
     @extend_schema(
         operation_id="link_create",

@@ -14,6 +14,13 @@ class TrackingConfig(AppConfig):
         # drops the entries after commit, so the redirect never serves a stale decision for long.
         from django.apps import apps
 
+        from core import events
+        from tracking.handlers import on_membership_changed
+
+        # Approval issues a default link per campaign, as it issues a code (affiliates sits
+        # below tracking, so it announces the change and we act on it).
+        events.subscribe("membership.changed", on_membership_changed)
+
         for label, field in (
             ("campaigns.Campaign", "campaign"),
             ("brands.Brand", "brand"),

@@ -41,6 +41,7 @@ class AttributionDecision:
     rule: str
     touchpoints: list[Touchpoint] = field(default_factory=list)
     variant_id: int | None = None
+    link_id: int | None = None  # the tracked link of the winning click, if a click won
 
     @property
     def attributed(self) -> bool:
@@ -140,7 +141,9 @@ def attribution_decide(*, brand: Brand, order: OrderFacts) -> AttributionDecisio
         return AttributionDecision(
             source="none", influencer_id=None, campaign_id=None, code_id=None, rule=rule, touchpoints=touchpoints
         )
-    variant_id = winner.detail.get("variant_id") if isinstance(winner.detail, dict) else None
+    detail = winner.detail if isinstance(winner.detail, dict) else {}
+    variant_id = detail.get("variant_id")
+    link_id = detail.get("link") if winner.kind != "coupon" else None
     return AttributionDecision(
         source=_source_for(winner.kind),
         influencer_id=winner.influencer_id,
@@ -149,4 +152,5 @@ def attribution_decide(*, brand: Brand, order: OrderFacts) -> AttributionDecisio
         rule=rule,
         touchpoints=touchpoints,
         variant_id=variant_id if isinstance(variant_id, int) else None,
+        link_id=link_id if isinstance(link_id, int) else None,
     )

@@ -10,6 +10,7 @@ request: it only appends query parameters to the stored destination.
 import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.utils.translation import gettext as _
@@ -25,6 +26,10 @@ TRACKING_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utmi_cp", "utmi_pc
 class DestinationRefused(ApplicationError):
     default_code = "destination_refused"
 
+    def __init__(self, message: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("extra", {"field": "destination_url"})
+        super().__init__(message, **kwargs)
+
 
 def normalize_host(host: str) -> str:
     return (host or "").strip().lower()
@@ -34,8 +39,12 @@ def allowed_hosts(store_domains: Iterable[str]) -> frozenset[str]:
     return frozenset(h for h in (normalize_host(str(d)) for d in store_domains or []) if _HOST_RE.match(h))
 
 
-def destination_check(url: str, *, hosts: Iterable[str]) -> str:
-    """Return `url` when it may be a link's destination; raise `DestinationRefused` otherwise."""
+def destination_check(url: str, *, hosts: Iterable[str], https_only: bool = False) -> str:
+    """Return `url` when it may be a link's destination; raise `DestinationRefused` otherwise.
+
+    `https_only` is for links influencers make themselves (managers may still point a link at an
+    http page of a store that has not moved yet). Every refusal carries `field="destination_url"`
+    so a form shows it beside the address."""
     allowed = allowed_hosts(hosts)
     if not isinstance(url, str) or not url or len(url) > 1000:
         raise DestinationRefused(_("Enter the full address of a page of the store, up to 1000 characters."))
@@ -48,6 +57,8 @@ def destination_check(url: str, *, hosts: Iterable[str]) -> str:
         raise DestinationRefused(_("That address cannot be read; copy it again from the store.")) from exc
     if parts.scheme not in ("http", "https"):
         raise DestinationRefused(_("The address must start with https:// (or http://)."))
+    if https_only and parts.scheme != "https":
+        raise DestinationRefused(_("The address must start with https://."))
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise DestinationRefused(_("The address must not contain a user name or password."))
     if port is not None and port != (443 if parts.scheme == "https" else 80):
@@ -58,7 +69,36 @@ def destination_check(url: str, *, hosts: Iterable[str]) -> str:
             _("%(host)s is not one of the brand's store domains (%(allowed)s).")
             % {"host": host or "?", "allowed": ", ".join(sorted(allowed)) or _("none configured")}
         )
+    _refuse_onward_redirects(parts.query, parts.fragment, allowed=allowed)
     return url
+
+
+_ONWARD = re.compile(r"^(?:https?:|[/\\]{2}|(?:javascript|data|vbscript):)", re.IGNORECASE)
+
+
+def _refuse_onward_redirects(query: str, fragment: str, *, allowed: frozenset[str]) -> None:
+    """No open redirect through the store: a query or fragment value that is itself an address
+    (`?returnUrl=https://evil.example`, `//evil.example`, `javascript:`) may only name one of
+    the brand's store domains. Store pages that send the shopper on (login, checkout) would
+    otherwise turn our trusted `/r/` link into a redirect to anywhere. VTEX's own filters
+    (`fq=C:/1000001/`, `map=c,c`) are not addresses and pass."""
+    values = [v for _k, v in parse_qsl(query, keep_blank_values=True)]
+    values += [v for _k, v in parse_qsl(fragment, keep_blank_values=True)] if "=" in fragment else [fragment]
+    for value in values:
+        value = value.strip()
+        if not _ONWARD.match(value):
+            continue
+        host = ""
+        if value.lower().startswith(("http", "//")):
+            try:
+                host = normalize_host(urlsplit(value.replace("\\", "/")).hostname or "")
+            except ValueError:
+                host = ""
+        if not host or host not in allowed:
+            raise DestinationRefused(
+                _("The address sends the shopper on to another site (%(value)s); link to the store's page itself.")
+                % {"value": value[:80]}
+            )
 
 
 def tracked_destination(

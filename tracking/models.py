@@ -71,9 +71,16 @@ class AttributionPolicy(TimeStampedModel):
 
 class Link(TimeStampedModel):
     """A tracked link of one influencer in one campaign: `/r/<slug>` redirects to
-    `destination_url`, a page of the brand's store (its host is on `Brand.store_domains`)."""
+    `destination_url`, a page of the brand's store (its host is on `Brand.store_domains`).
+    A manager makes one in the admin or the API, the influencer in the portal, and approval
+    issues one to the store's home page per campaign (`origin`)."""
 
     BRAND_FIELD = "brand"
+
+    class Origin(models.TextChoices):
+        MANAGER = "manager", _("Made by the brand")
+        INFLUENCER = "influencer", _("Made by the influencer")
+        APPROVAL = "approval", _("Issued on approval")
 
     brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="links", verbose_name=_("brand"))
     campaign = models.ForeignKey(
@@ -86,12 +93,20 @@ class Link(TimeStampedModel):
     destination_url = models.URLField(_("destination"), max_length=1000)
     label = models.CharField(_("label"), max_length=120, blank=True)
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
+    origin = models.CharField(_("made by"), max_length=10, choices=Origin.choices, default=Origin.MANAGER)
 
     class Meta:
         verbose_name = _("tracked link")
         verbose_name_plural = _("tracked links")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["influencer", "campaign"], name="link_influencer_campaign_idx")]
+        constraints = [
+            # Approval issues one link per campaign, whatever races: a second approval (after a
+            # suspension) finds it instead of making another.
+            models.UniqueConstraint(
+                fields=["campaign", "influencer"], condition=models.Q(origin="approval"), name="uniq_approval_link"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"/r/{self.slug}"

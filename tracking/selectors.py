@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 
 from tracking.models import AttributionPolicy, Click, FraudFlag, InfluencerRisk, Link
 
@@ -45,15 +45,38 @@ def attribution_policy_for(campaign: Any) -> Policy:
     )
 
 
-def link_list_for_influencer(*, influencer: Any, brand: Any) -> QuerySet[Link]:
-    """The influencer's active links with a brand, newest first, with valid click counts. Each
-    row has `campaign` loaded and `valid_clicks`; the public URL is `link_public_url(slug=link.slug)`
-    and the QR code `tracking.services.link_qr_svg(url=...)` (or `<img src="/r/<slug>/qr.svg">`)."""
-    return (
-        Link.objects.filter(influencer=influencer, brand=brand, is_active=True)
-        .select_related("campaign")
-        .annotate(valid_clicks=Count("clicks", filter=Q(clicks__is_valid=True)))
-        .order_by("-created_at")
+def link_list_for_influencer(*, influencer: Any, brand: Any, active_only: bool = True) -> QuerySet[Link]:
+    """The influencer's links with a brand (active ones unless `active_only` is False), newest
+    first, each with `campaign` loaded. The public URL is `link_public_url(slug=link.slug)`, the
+    QR code `core.qr.qr_svg(url)`, the numbers `tracking.link_numbers.link_numbers` (from the
+    rollups: nothing here counts clicks)."""
+    links = Link.objects.filter(influencer=influencer, brand=brand).select_related("campaign")
+    if active_only:
+        links = links.filter(is_active=True)
+    return links.order_by("-is_active", "-created_at", "-pk")
+
+
+def link_get_for_influencer(*, influencer: Any, brand: Any, pk: int) -> Link | None:
+    """One of the influencer's links with the brand (active or not); None for anybody else's."""
+    return Link.objects.filter(influencer=influencer, brand=brand, pk=pk).select_related("campaign").first()
+
+
+def link_campaigns_for_influencer(*, influencer: Any, brand: Any) -> list[Any]:
+    """The campaigns an influencer may make links in: running campaigns of the brand they take
+    part in (an active assignment), oldest first."""
+    from campaigns.models import Campaign
+
+    return list(
+        Campaign.objects.filter(
+            brand=brand,
+            is_template=False,
+            status=Campaign.Status.ACTIVE,
+            assignments__influencer=influencer,
+            assignments__is_active=True,
+        )
+        .select_related("brand")
+        .distinct()
+        .order_by("pk")
     )
 
 

@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 
 from affiliates.models import Membership
 from audit.services import audit_record
-from core.errors import ApplicationError, NotFound
+from core.errors import ApplicationError
 from core.qr import qr_svg
 from tracking.destinations import DestinationRefused, destination_check
 from tracking.hashing import is_click_id, is_visitor_id
 from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
 from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link
+from tracking.selectors import link_campaigns_for_influencer
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +29,11 @@ __all__ = [
     "customer_binding_record",
     "link_cache_invalidate_for",
     "link_create",
+    "link_create_by_influencer",
     "link_deactivate",
     "link_qr_svg",
     "link_update",
+    "links_issue_on_approval",
 ]
 
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: people retype links
@@ -56,17 +59,26 @@ def _check_parties(*, campaign: Any, influencer: Any) -> None:
 
 
 def link_create(
-    *, campaign: Any, influencer: Any, destination_url: str = "", label: str = "", slug: str = "", actor: Any = None
+    *,
+    campaign: Any,
+    influencer: Any,
+    destination_url: str = "",
+    label: str = "",
+    slug: str = "",
+    actor: Any = None,
+    origin: str = Link.Origin.MANAGER,
 ) -> Link:
     """A tracked link of `influencer` in `campaign` to a page of the brand's store (the home
-    page, the first store domain, when `destination_url` is empty). Warms the cache."""
+    page, the first store domain, when `destination_url` is empty). Warms the cache. Links an
+    influencer makes (`origin="influencer"`) must be https."""
     brand = campaign.brand
     if not destination_url:
         domains = list(brand.store_domains or [])
         if not domains:
             raise LinkRefused(_("The brand has no store domains yet; a manager adds them on the brand."))
         destination_url = f"https://{domains[0]}/"
-    destination_check(destination_url, hosts=brand.store_domains)
+    destination_url = destination_url.strip()
+    destination_check(destination_url, hosts=brand.store_domains, https_only=origin == Link.Origin.INFLUENCER)
     _check_parties(campaign=campaign, influencer=influencer)
     for _attempt in range(5):
         candidate = slug or _new_slug()
@@ -78,22 +90,105 @@ def link_create(
                     influencer=influencer,
                     slug=candidate,
                     destination_url=destination_url,
-                    label=label[:120],
+                    label=label.strip()[:120],
+                    origin=origin,
                 )
                 audit_record(
                     action="tracking.link_created",
                     target=link,
                     actor=actor,
                     brand_id=brand.pk,
-                    after={"slug": link.slug, "destination": destination_url, "influencer": influencer.pk},
+                    after={
+                        "slug": link.slug,
+                        "destination": destination_url,
+                        "influencer": influencer.pk,
+                        "origin": origin,
+                    },
                 )
         except IntegrityError as exc:
+            if (
+                origin == Link.Origin.APPROVAL
+                and Link.objects.filter(campaign=campaign, influencer=influencer, origin=origin).exists()
+            ):
+                raise  # not a slug collision: the campaign's approval link exists
             if slug:
                 raise LinkRefused(_("The slug %(slug)s is taken; choose another.") % {"slug": slug}) from exc
             continue
         transaction.on_commit(partial(_cache_refresh, link.slug))
         return link
     raise LinkRefused(_("Could not find a free short link; try again."))
+
+
+#: How many active links one influencer may keep with one brand: enough for every product they
+#: show, few enough that a script cannot fill the table (and the redirect cache) with junk.
+MAX_ACTIVE_LINKS_PER_BRAND = 200
+
+
+def link_create_by_influencer(
+    *, influencer: Any, brand: Any, destination_url: str, label: str = "", campaign_id: int | None = None, actor: Any
+) -> Link:
+    """An influencer's own link to a page of the brand's store (portal, API): https, a host on
+    the brand's store domains, no onward redirect (`destination_check`), in a running campaign
+    they take part in (the only one, or `campaign_id`). Refusals name the field they concern."""
+    campaigns = link_campaigns_for_influencer(influencer=influencer, brand=brand)
+    if campaign_id is not None:
+        campaigns = [c for c in campaigns if c.pk == campaign_id]
+        if not campaigns:
+            raise LinkRefused(_("Choose one of your running campaigns with this brand."), extra={"field": "campaign"})
+    if not campaigns:
+        raise LinkRefused(_("You take part in no running campaign of this brand, so links cannot be tracked yet."))
+    if len(campaigns) > 1:
+        raise LinkRefused(_("Choose the campaign the link belongs to."), extra={"field": "campaign"})
+    if not (destination_url or "").strip():
+        raise DestinationRefused(_("Paste the address of a product or collection page of the store."))
+    active = Link.objects.filter(influencer=influencer, brand=brand, is_active=True).count()
+    if active >= MAX_ACTIVE_LINKS_PER_BRAND:
+        raise LinkRefused(
+            _("You have %(count)d active links with this brand, the most allowed; disable some you no longer share.")
+            % {"count": active}
+        )
+    return link_create(
+        campaign=campaigns[0],
+        influencer=influencer,
+        destination_url=destination_url,
+        label=label,
+        actor=actor,
+        origin=Link.Origin.INFLUENCER,
+    )
+
+
+def links_issue_on_approval(*, brand_id: int, influencer_id: int, actor: Any = None) -> list[Link]:
+    """One link to the store's home page in each running campaign the influencer takes part
+    in, as approval issues a code. Idempotent (one approval link per campaign, a unique
+    constraint backs it). A brand without store domains gets none: approval never fails for
+    a link; the influencer makes theirs once a manager adds the domains."""
+    from affiliates.models import Influencer
+    from brands.models import Brand
+
+    brand = Brand.objects.get(pk=brand_id)
+    if not brand.store_domains:
+        logger.info("brand %s has no store domains: no link issued on approval", brand.slug)
+        return []
+    influencer = Influencer.objects.get(pk=influencer_id)
+    issued = []
+    for campaign in link_campaigns_for_influencer(influencer=influencer, brand=brand):
+        existing = Link.objects.filter(campaign=campaign, influencer=influencer, origin=Link.Origin.APPROVAL).first()
+        if existing is not None:
+            issued.append(existing)
+            continue
+        try:
+            with transaction.atomic():
+                issued.append(
+                    link_create(
+                        campaign=campaign,
+                        influencer=influencer,
+                        actor=actor,
+                        origin=Link.Origin.APPROVAL,
+                    )
+                )
+        except IntegrityError:  # a concurrent approval made it first
+            issued.append(Link.objects.get(campaign=campaign, influencer=influencer, origin=Link.Origin.APPROVAL))
+    return issued
 
 
 def _cache_refresh(slug: str) -> None:
@@ -223,10 +318,3 @@ def customer_binding_record(
         )
         bindings.append(binding)
     return bindings
-
-
-def link_get_for_influencer(*, influencer: Any, pk: int) -> Link:
-    link = Link.objects.filter(influencer=influencer, pk=pk).first()
-    if link is None:
-        raise NotFound(_("That link does not exist."))
-    return link

@@ -307,6 +307,7 @@ def _attribution_write(*, order: Order, now: datetime) -> None:
     order.influencer_id = decision.influencer_id
     order.campaign_id = decision.campaign_id
     order.code_id = decision.code_id
+    order.link_id = decision.link_id
     order.attributed_at = now
     order.save(
         update_fields=[
@@ -316,6 +317,7 @@ def _attribution_write(*, order: Order, now: datetime) -> None:
             "influencer",
             "campaign",
             "code",
+            "link",
             "attributed_at",
         ]
     )

@@ -65,11 +65,7 @@ def _qr_svg(data: str) -> str:
 def codes(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     membership: Membership = context["membership"]
     codes = portal_selectors.portal_code_list(membership=membership)
-    links = portal_selectors.portal_link_list(membership=membership)
-    context.update(
-        codes=[{"code": code, "qr": _qr_svg(code.code) if code.is_active else ""} for code in codes],
-        links=[{"link": link, "qr": _qr_svg(link.url)} for link in links],
-    )
+    context.update(codes=[{"code": code, "qr": _qr_svg(code.code) if code.is_active else ""} for code in codes])
     return render(request, "portal/codes.html", context)
 
 
