@@ -160,9 +160,9 @@ class LinkRollup(models.Model):
     clicks_valid = models.PositiveIntegerField(_("valid clicks"), default=0)
     unique_visitors = models.PositiveIntegerField(_("unique visitors"), default=0)
     orders = models.PositiveIntegerField(_("orders"), default=0)
-    revenue_cents = models.BigIntegerField(_("revenue (cents)"), default=0)
-    commission_estimated_cents = models.BigIntegerField(_("commissions estimated (cents)"), default=0)
-    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed (cents)"), default=0)
+    revenue_cents = models.BigIntegerField(_("revenue"), default=0)
+    commission_estimated_cents = models.BigIntegerField(_("commissions estimated"), default=0)
+    commission_confirmed_cents = models.BigIntegerField(_("commissions confirmed"), default=0)
 
     class Meta:
         verbose_name = _("link rollup")

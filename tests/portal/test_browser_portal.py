@@ -35,7 +35,18 @@ PASSWORD = "demo-pass-2026"
 # One demo influencer per language, so each makes its own valid withdrawal request.
 PEOPLE = {"es": "joao@demo.mgm", "en": "lucia@demo.mgm", "pt-br": "maria@demo.mgm"}
 WIDTHS = (1280, 390)
-PAGES = ["", "codes/", "links/", "orders/", "earnings/", "withdrawals/", "statements/", "profile/", "payout/", "security/"]
+PAGES = [
+    "",
+    "codes/",
+    "links/",
+    "orders/",
+    "earnings/",
+    "withdrawals/",
+    "statements/",
+    "profile/",
+    "payout/",
+    "security/",
+]
 BALANCE_PAGES = ["", "earnings/", "withdrawals/", "statements/"]
 
 

@@ -38,7 +38,7 @@ def backfill_links(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_brand_moved_to_brands'),
+        ('orders', '0005_money_labels'),
         ('tracking', '0006_link_origin'),
     ]
 
