@@ -38,7 +38,7 @@ def backfill_links(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_money_labels'),
+        ('orders', '0006_discrepancy_handled_by'),
         ('tracking', '0006_link_origin'),
     ]
 
