@@ -38,7 +38,7 @@ def backfill_links(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_discrepancy_handled_by'),
+        ('orders', '0007_order_currency_status'),
         ('tracking', '0006_link_origin'),
     ]
 
