@@ -12,12 +12,18 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def _our_apps() -> set[str]:
-    """Every app of ours: the installed apps whose package lives in this repository."""
-    return {
-        config.name.split(".")[0]
-        for config in apps.get_app_configs()
-        if Path(config.path).resolve().is_relative_to(ROOT.resolve())
-    } | {"config"}
+    """Every app of ours: the installed apps whose top-level package sits at this repository's root.
+
+    "Lives under the root" is not enough: CI's virtualenv is `.venv/` inside the clone, so Django's
+    own apps live under the root too."""
+    root = ROOT.resolve()
+    ours = set()
+    for config in apps.get_app_configs():
+        package = config.name.split(".")[0]
+        path = Path(config.path).resolve()
+        if path.is_relative_to(root) and path.relative_to(root).parts[0] == package:
+            ours.add(package)
+    return ours | {"config"}
 
 
 def _imported_modules(source: str) -> list[tuple[int, str]]:
