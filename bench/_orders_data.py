@@ -1,0 +1,60 @@
+"""Data the order benches share: a brand with a 10 % campaign, 20 influencers with codes, and
+VTEX order documents (the coupon sample, three items) spread over those codes. Scripts import it
+as `bench._orders_data` after `orders_bench.setup_django()`."""
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class BenchBrand:
+    brand: Any
+    stamp: str
+    codes: list[str]
+
+
+def bench_brand(prefix: str, *, influencers: int = 20) -> BenchBrand:
+    """A BRL brand (the sample orders are in BRL) with one campaign, a 10 % rule and one code per
+    influencer."""
+    from campaigns.models import CommissionRule
+    from codes.models import Code
+    from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, UserFactory
+
+    stamp = f"{int(time.time() * 1000) % 10**10}{os.getpid() % 1000}"
+    brand = BrandFactory(slug=f"{prefix}-{stamp}", vtex_account=f"{prefix}{stamp}", currency="BRL")
+    campaign = CampaignFactory(brand=brand)
+    CommissionRule.objects.create(campaign=campaign, name="10%", kind="percentage", rate_percent=Decimal(10))
+    codes = []
+    for i in range(influencers):
+        influencer = InfluencerFactory(user=UserFactory(email=f"{prefix}{stamp}-{i}@bench.example"))
+        text = f"{prefix.upper()}{stamp}C{i}"
+        Code.objects.create(brand=brand, campaign=campaign, influencer=influencer, text=text)
+        codes.append(text)
+    return BenchBrand(brand=brand, stamp=stamp, codes=codes)
+
+
+def order_documents(target: BenchBrand, n: int, *, tag: str = "") -> list[dict[str, Any]]:
+    """`n` distinct VTEX order documents of the brand, each with one of its influencers' coupons."""
+    from tests.fake_vtex import load_sample
+
+    sample = load_sample("oms-order-coupon-3-items.json")
+    docs = []
+    for i in range(n):
+        doc = json.loads(json.dumps(sample))
+        doc["orderId"] = f"E{target.stamp}{tag}{i}-01"
+        coupon = target.codes[i % len(target.codes)]
+        doc["marketingData"]["coupon"] = coupon
+        doc["ratesAndBenefitsData"]["rateAndBenefitsIdentifiers"][0]["matchedParameters"]["couponCode@Marketing"] = (
+            coupon
+        )
+        docs.append(doc)
+    return docs
+
+
+def loadavg() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"

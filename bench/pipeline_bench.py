@@ -1,0 +1,161 @@
+"""End-to-end order pipeline: N hook notifications stored → orders fetched from a fake VTEX
+answering in 20 ms → orders, attribution, commissions and ledger committed. Prints orders/s of
+the one-notification-at-a-time path (`hook_event_process`, what `order_sync_task` runs) beside
+the batched drain (`hook_events_process_task` → `hook_events_process_batch`) in the same run,
+with load averages. Not a test; use PostgreSQL and Redis:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm REDIS_URL=redis://127.0.0.1:6379/0 \
+        .venv/bin/python bench/pipeline_bench.py [--orders 600] [--processes 2] [--threads 1] [--runs 3]
+
+Workers are forked processes, like Celery's prefork pool (`--processes`, compose runs 2;
+`--threads` threads each for the single path). Our own VTEX budget is off
+(VTEX_ORDER_READS_PER_MINUTE=0) so the figure is our cost, not VTEX's limit; `--budget 6000`
+runs the batched path under a per-brand budget instead (one brand is then capped at budget/60
+orders/s). A run counts as done when every notification is processed and every order has its
+three commissions (the sample order has three items).
+"""
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._orders_data import bench_brand, loadavg, order_documents  # noqa: E402
+from bench.orders_bench import setup_django  # noqa: E402
+
+VTEX_LATENCY = 0.02
+
+
+def _worker(mode: str, event_ids: list[int], threads: int) -> None:
+    """One forked worker process (a Celery prefork child)."""
+    from django.db import connections
+
+    if mode == "single":
+        from orders.services import hook_event_process
+
+        def run(event_id: int) -> None:
+            try:
+                hook_event_process(event_id=event_id)
+            finally:
+                connections.close_all()  # pragma: no cover - thread exit
+
+        if threads == 1:
+            for event_id in event_ids:
+                hook_event_process(event_id=event_id)
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(run, event_ids))
+    else:
+        from orders.tasks import hook_events_process_task
+
+        while hook_events_process_task(max_seconds=600.0):
+            pass
+    connections.close_all()
+
+
+def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int) -> dict[str, Any]:
+    from django.db import connections
+    from django.utils import timezone
+
+    from commissions.models import Commission
+    from orders.models import HookEvent
+
+    target = bench_brand("pl")
+    docs = order_documents(target, n, tag=mode[0])
+    for doc in docs:
+        fake.add_order(doc)
+    now = timezone.now()
+    events = HookEvent.objects.bulk_create(
+        HookEvent(
+            brand=target.brand,
+            vtex_order_id=doc["orderId"],
+            state="payment-approved",
+            change_key="bench",
+            payload={},
+            received_at=now,
+        )
+        for doc in docs
+    )
+    ids = [event.pk for event in events]
+    connections.close_all()  # each forked worker opens its own
+    load_before = loadavg()
+    context = multiprocessing.get_context("fork")
+    started = time.perf_counter()
+    workers = [context.Process(target=_worker, args=(mode, ids[i::processes], threads)) for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    processed = HookEvent.objects.filter(pk__in=ids, status=HookEvent.Status.PROCESSED).count()
+    commissions = Commission.objects.filter(order__brand=target.brand).count()
+    return {
+        "mode": mode,
+        "orders": n,
+        "processed": processed,
+        "commissions": commissions,
+        "complete": processed == n and commissions == 3 * n,
+        "seconds": round(elapsed, 2),
+        "orders_per_s": round(n / elapsed, 1),
+        "load_before": load_before,
+        "load_after": loadavg(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=600)
+    parser.add_argument("--single-orders", type=int, default=0, help="orders of the single path (default --orders)")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--budget", type=int, default=0, help="VTEX order reads per minute per brand (0: none)")
+    parser.add_argument("--only", choices=["single", "batched"])
+    args = parser.parse_args()
+    setup_django()
+    from django.conf import settings
+    from django.test import override_settings
+
+    from tests.fake_vtex import FakeVTEX
+
+    class SlowVTEX(FakeVTEX):
+        def route(self, method: str, path: str, query: Any, body: Any) -> Any:
+            time.sleep(VTEX_LATENCY)
+            return super().route(method, path, query, body)
+
+    settings.DEBUG = False
+    fake = SlowVTEX().start()
+    print(
+        "database:",
+        settings.DATABASES["default"]["ENGINE"],
+        f"fake VTEX latency {VTEX_LATENCY * 1000:.0f} ms, processes {args.processes}, budget {args.budget or 'none'}",
+    )
+    results: dict[str, list[float]] = {}
+    with override_settings(
+        VTEX_API_BASE_URL=fake.url,
+        VTEX_RATE_LIMIT_REQUESTS=10**9,
+        VTEX_ORDER_READS_PER_MINUTE=args.budget,
+    ):
+        for _run in range(args.runs):
+            for mode in ("single", "batched"):
+                if args.only not in (None, mode):
+                    continue
+                n = args.single_orders or args.orders if mode == "single" else args.orders
+                outcome = run_once(mode, fake=fake, n=n, processes=args.processes, threads=args.threads)
+                print(f"{mode}:", json.dumps(outcome), flush=True)
+                results.setdefault(mode, []).append(outcome["orders_per_s"])
+    fake.stop()
+    for mode, rates in results.items():
+        print(f"{mode} orders/s over {len(rates)} run(s): min {min(rates)}, median {statistics.median(rates)}")
+
+
+if __name__ == "__main__":
+    main()
