@@ -82,8 +82,8 @@ def test_ruc_peru_and_ecuador_and_uruguay_check_digits():
     assert not uy_ci_is_valid("1.234.567-3")
 
 
-@pytest.mark.parametrize("number", ["BOXW310820HNERXN09", "GODE561231MDFRRN04", "boxw310820hnerxn09"])
-def test_curp_accepts_well_formed(number):
+@pytest.mark.parametrize("number", ["BOXW310820HNERXN09", "boxw310820hnerxn09", "BOXW-310820-HNERXN-09"])
+def test_curp_accepts_real_numbers(number):
     assert curp_is_valid(number)
 
 
@@ -95,14 +95,96 @@ def test_curp_refuses_bad_date_state_or_shape(number):
     assert not curp_is_valid(number)
 
 
-@pytest.mark.parametrize("number", ["GODE561231GR8", "ABC680524P76", "XAXX010101000"])
+@pytest.mark.parametrize("number", ["GODE561231GR8", "GODE 561231 GR8", "MAB-930714-8T4"])
 def test_rfc_accepts_people_and_companies(number):
     assert rfc_is_valid(number)
 
 
-@pytest.mark.parametrize("number", ["GODE561331GR8", "GO561231GR8", "GODE561231GR"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "GODE561331GR8",  # no 31st of the 13th month
+        "GO561231GR8",
+        "GODE561231GR",
+        "COMG600703",  # without homoclave: not a complete RFC
+        "XAXX010101000",  # the generic "público en general" RFC names nobody
+    ],
+)
 def test_rfc_refuses_bad_date_or_shape(number):
     assert not rfc_is_valid(number)
+
+
+# Issue 16: a wrong last character used to pass (format-only checks). Real values, then the same
+# values with only the check character changed.
+@pytest.mark.parametrize(
+    ("doc_type", "valid", "wrong_check"),
+    [
+        ("MX_RFC", "GODE561231GR8", "GODE561231GR9"),
+        ("MX_RFC", "MAB9307148T4", "MAB9307148T5"),
+        ("MX_CURP", "BOXW310820HNERXN09", "BOXW310820HNERXN08"),
+    ],
+)
+def test_mexican_rfc_and_curp_with_a_wrong_check_character_are_refused(doc_type, valid, wrong_check):
+    assert document_validate(country="MX", document_type=doc_type, number=valid) == valid
+    with pytest.raises(DocumentInvalid) as excinfo:
+        document_validate(country="MX", document_type=doc_type, number=wrong_check)
+    assert "check digit" in str(excinfo.value.message)
+
+
+@pytest.mark.parametrize(
+    ("doc_type", "country", "valid", "wrong_check"),
+    [
+        ("BR_CPF", "BR", "52998224725", "52998224726"),
+        ("BR_CNPJ", "BR", "11222333000181", "11222333000182"),
+        ("CL_RUT", "CL", "76354771K", "763547710"),
+        ("AR_CUIT", "AR", "20123456786", "20123456787"),
+        ("CO_NIT", "CO", "8001972684", "8001972685"),
+        ("PE_RUC", "PE", "20100070970", "20100070971"),
+        ("PE_DNI", "PE", "101174102", "101174103"),
+        ("EC_CI", "EC", "1710034065", "1710034066"),
+    ],
+)
+def test_every_checked_fiscal_id_refuses_a_wrong_check_digit(doc_type, country, valid, wrong_check):
+    assert document_validate(country=country, document_type=doc_type, number=valid) == valid
+    with pytest.raises(DocumentInvalid) as excinfo:
+        document_validate(country=country, document_type=doc_type, number=wrong_check)
+    assert "check digit" in str(excinfo.value.message)
+
+
+def test_check_digits_come_from_python_stdnum(monkeypatch):
+    """The validators delegate to stdnum: if stdnum says no, we say no (no private copy)."""
+    from stdnum.exceptions import InvalidChecksum
+    from stdnum.mx import rfc
+
+    def refuse(number, validate_check_digits=False):
+        raise InvalidChecksum()
+
+    monkeypatch.setattr(rfc, "validate", refuse)
+    assert not rfc_is_valid("GODE561231GR8")
+
+
+# Our own code where stdnum has no validator, one test each.
+
+
+def test_own_code_uruguay_cedula_check_digit():
+    assert uy_ci_is_valid("1.234.567-2")
+    assert uy_ci_is_valid("234.567-4")  # six-digit body, padded
+    assert not uy_ci_is_valid("1.234.567-3")
+    assert not uy_ci_is_valid("123")
+
+
+def test_own_code_colombian_cedulas_are_checked_for_format():
+    assert document_validate(country="CO", document_type="CO_CC", number="1.020.304.050") == "1020304050"
+    assert document_validate(country="CO", document_type="CO_CE", number="ab12345") == "AB12345"
+    for doc_type, number in (("CO_CC", "12345"), ("CO_CC", "12345678901"), ("CO_CE", "12-3")):
+        with pytest.raises(DocumentInvalid):
+            document_validate(country="CO", document_type=doc_type, number=number)
+
+
+def test_own_code_clabe_check_digit():
+    assert clabe_is_valid("002010077777777771")
+    assert not clabe_is_valid("002010077777777772")
+    assert not clabe_is_valid("00201007777777777")  # 17 digits
 
 
 def test_every_country_of_the_issue_has_document_types_and_examples_validate():
@@ -126,6 +208,8 @@ def test_validate_returns_the_normalised_number():
         ("PE", "PE_DNI", "1234567", "not a valid"),
         ("AR", "AR_DNI", "123", "not a valid"),
         ("CO", "BR_CPF", "529.982.247-25", "not issued in the country"),
+        ("MX", "MX_RFC", "GODE561231GR9", "check digit"),
+        ("MX", "MX_CURP", "BOXW310820", "Example: BOXW310820HNERXN09"),
         ("CO", "XX_FAKE", "1", "Choose a document type"),
         ("CO", "CO_CC", "   ", "Enter the document number"),
         ("CO", "CO_CC", "1020<script>", "Use only"),
