@@ -8,6 +8,11 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
+from config.tracing import tracing_from_settings
+
+# Before Django loads its middleware: the Django instrumentation adds one when tracing is on.
+tracing_from_settings()
+
 _wsgi = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402 - after the settings module is chosen

@@ -5,8 +5,9 @@ import time
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, worker_process_init
 
+from config.tracing import tracing_from_settings
 from core.health import PUBLISHED_AT_HEADER
 
 # Same default as wsgi/asgi: a worker started without settings must not run with DEBUG on.
@@ -23,3 +24,10 @@ def _stamp_published_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -
     message's stamp to tell how long tasks have waited (core.health_probes)."""
     if headers is not None:
         headers.setdefault(PUBLISHED_AT_HEADER, time.time())
+
+
+@worker_process_init.connect
+def _start_tracing(**_kwargs: Any) -> None:
+    """Each worker child starts its own tracing after the fork (the exporter's thread would not
+    survive it); a no-op unless OTEL_ENABLED (config/tracing.py)."""
+    tracing_from_settings()

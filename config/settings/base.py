@@ -650,6 +650,14 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
 
+# OpenTelemetry tracing (config/tracing.py), off by default. The exporter speaks OTLP over HTTP
+# to a collector; the ratio samples whole traces (1.0 keeps every one).
+OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False)
+OTEL_SERVICE_NAME = env("OTEL_SERVICE_NAME", default="mgm")
+OTEL_EXPORTER_OTLP_ENDPOINT = env("OTEL_EXPORTER_OTLP_ENDPOINT", default="http://127.0.0.1:4318")
+OTEL_TRACES_SAMPLE_RATIO = env.float("OTEL_TRACES_SAMPLE_RATIO", default=0.1)
+OTEL_ENVIRONMENT = env("OTEL_ENVIRONMENT", default=env("SENTRY_ENVIRONMENT", default="production"))
+
 # Health signals (core.health): probes' results are cached this long, so a scrape every 15 s
 # by each web process costs the database little. The Celery queues whose backlog is watched.
 HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=30)
