@@ -197,7 +197,10 @@ def _as_list(value: Any) -> list[Any]:
 def _date(value: Any, *, name: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    parsed = parse_date(str(value or "").strip()) if value else None
+    try:
+        parsed = parse_date(str(value or "").strip()) if value else None
+    except ValueError:  # well formed but not a day of the calendar: 2024-13-01, 2026-02-30
+        parsed = None
     if parsed is None:
         raise ReportSpecInvalid(_("Give %(name)s as a date like 2026-01-31.") % {"name": name}, code="bad_date")
     return parsed
