@@ -5,7 +5,29 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from brands.hosts import store_domains_clean
 from brands.models import Brand
+
+
+class StoreDomainsField(forms.CharField):
+    """The store's hosts, one per line (a pasted address keeps only its host)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "www.example.com\nshop.example.com"})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(str(host) for host in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list):
+            return store_domains_clean([str(v) for v in value])
+        text = super().to_python(value) or ""
+        return store_domains_clean(text.replace(",", "\n").splitlines())
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
 class BrandAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -25,8 +47,18 @@ class BrandAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
+    store_domains = StoreDomainsField(
+        label=_("store domains"),
+        required=False,
+        help_text=_("One host per line, e.g. www.example.com. Tracked links may only send people to these hosts."),
+    )
+
     class Meta:
         model = Brand
+        widgets = {
+            "primary_color": forms.TextInput(attrs={"type": "color"}),
+            "secondary_color": forms.TextInput(attrs={"type": "color"}),
+        }
         fields = [
             "name",
             "slug",
