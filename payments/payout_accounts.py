@@ -68,9 +68,21 @@ def payout_accounts_on_file(*, influencer_ids: Iterable[int], brand_id: int) -> 
         return {}
     found: dict[int, str] = {}
     for row in _with_destination(_rows(ids)).values("influencer_id", *_LABEL_COLUMNS):
-        parts = [str(row[column]) for column in _LABEL_COLUMNS if row[column]]
+        parts = [_column_label(column, row[column]) for column in _LABEL_COLUMNS if row[column]]
         found[row["influencer_id"]] = " · ".join(parts) or "✓"
     return found
+
+
+_CHOICES = {"account_type": PayoutAccountRow.AccountType, "key_type": PayoutAccountRow.KeyType}
+
+
+def _column_label(column: str, value: str) -> str:
+    """A stored code in the reader's language ("savings" → "Ahorros"); a code no longer among
+    the choices is shown as stored."""
+    choices = _CHOICES.get(column)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return str(value)
 
 
 def payout_account_decrypt(*, influencer_id: int) -> PayoutAccount | None:

@@ -143,3 +143,98 @@ def test_manager_and_finance_run_the_back_office_in_spanish(live_server, chromiu
             _shot(finance, "08-finance-approved-once-390")
         finally:
             browser.close()
+
+
+# What a manager must read in English and Brazilian Portuguese: the work groups, the refusal, the
+# money of the demo withdrawal (COP 60.000,00 in major units, never 6000000) and no internals.
+LANGUAGES = {
+    "en": {
+        "locale": "en-US",
+        "groups": ["Influencers", "Campaigns & codes", "Orders & commissions", "Payouts", "Settings"],
+        "internals": ["TOTP", "Sites", "Periodic tasks", "Ledger movements", "System"],
+        "refusal": "You cannot do this",
+        "money": "60,000.00",
+        "balances": "Balances with this brand",
+        "switch_to": ("es", "Pedidos y comisiones"),
+    },
+    "pt-br": {
+        "locale": "pt-BR",
+        "groups": ["Influencers", "Campanhas e cupons", "Pedidos e comissões", "Pagamentos", "Configurações"],
+        "internals": ["TOTP", "Sites", "Tarefas periódicas", "Movimentos do livro", "Sistema"],
+        "refusal": "Você não pode fazer isto",
+        "money": "60.000,00",
+        "balances": "Saldos com esta marca",
+        "switch_to": ("en", "Orders & commissions"),
+    },
+}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_manager_and_finance_read_the_back_office_in_english_and_portuguese(
+    live_server, chromium_path, monkeypatch, language
+):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    words = LANGUAGES[language]
+    campaigns_demo.seed(out=io.StringIO())
+    accounts_demo.seed(out=io.StringIO())
+    affiliates_demo.seed(out=io.StringIO())
+    payments_demo.seed(out=io.StringIO())
+    withdrawal = Withdrawal.objects.get(brand__slug="demo", status=Withdrawal.Status.REQUESTED)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+
+    def signs_in(browser: Any, email: str, width: int) -> Any:
+        context = browser.new_context(locale=words["locale"], viewport={"width": width, "height": 900})
+        page = context.new_page()
+        sign_in(page, base, email, PASSWORD, next_path="/admin/")
+        secret = page.get_by_test_id("totp-secret").inner_text().strip()
+        page.fill("input[name=token]", totp_now(secret))
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            manager = signs_in(browser, "manager@demo.mgm", 1280)
+            manager.goto(f"{base}/admin/")
+            assert manager.locator("html").get_attribute("lang") == language
+            for group in words["groups"]:
+                expect(manager.locator(f'#content-main caption a.section:text-is("{group}")')).to_be_visible()
+            text = manager.locator("body").inner_text()
+            for internal in words["internals"]:
+                assert internal not in text, internal
+            _shot(manager, f"{language}-01-manager-index-1280")
+
+            manager.goto(f"{base}/admin/payments/withdrawal/")
+            listing = manager.locator("#result_list").inner_text()
+            assert words["money"] in listing
+            assert "6000000" not in listing
+            _shot(manager, f"{language}-02-manager-withdrawals-1280")
+
+            manager.goto(f"{base}/admin/payments/withdrawal/{withdrawal.pk}/reject/")
+            expect(manager.get_by_test_id("refusal")).to_contain_text(words["refusal"])
+            _shot(manager, f"{language}-03-manager-refused-1280")
+            withdrawal.refresh_from_db()
+            assert withdrawal.status == Withdrawal.Status.REQUESTED
+
+            other, heading = words["switch_to"]
+            manager.goto(f"{base}/admin/")
+            manager.select_option("#user-tools select[name=language]", other)
+            manager.wait_for_load_state()
+            expect(manager.locator(f'#content-main caption a.section:text-is("{heading}")')).to_be_visible()
+
+            finance = signs_in(browser, "finance@demo.mgm", 390)
+            finance.goto(f"{base}/admin/payments/withdrawal/{withdrawal.pk}/change/")
+            expect(finance.get_by_test_id("withdrawal-context")).to_contain_text(words["balances"])
+            expect(finance.get_by_test_id("withdrawal-approve")).to_be_visible()
+            page_text = finance.locator("#content").inner_text()
+            assert words["money"] in page_text
+            assert "6000000" not in page_text
+            _shot(finance, f"{language}-04-finance-withdrawal-390")
+        finally:
+            browser.close()

@@ -81,3 +81,13 @@ def test_bank_file_carries_the_key_type_and_key_of_a_key_only_influencer(
     assert rows[0]["transfer_key_type"] == "pix_email"
     assert rows[0]["transfer_key"] == "maria.pix@example.com"
     assert rows[0]["net_amount"] == "250.00"
+
+
+def test_the_label_names_account_and_key_types_in_the_readers_language(brand_a: Any, influencer_a: Any) -> None:
+    from django.utils import translation
+
+    _key_only(influencer_a, key_type="pix_email")
+    with translation.override("es"):
+        label = payout_accounts.payout_accounts_on_file(influencer_ids=[influencer_a.pk], brand_id=brand_a.pk)
+    assert label[influencer_a.pk] == "Billetera digital · Clave PIX: correo electrónico"
+    assert "wallet" not in label[influencer_a.pk]
