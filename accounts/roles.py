@@ -143,6 +143,12 @@ for _role in (MANAGER, FINANCE, BRAND_VIEWER):
     ROLE_PERMISSIONS[_role]["affiliates"]["referral"] = ("view",)
     ROLE_PERMISSIONS[_role]["commissions"]["referralcommission"] = ("view",)
 
+# creatives library (issue 19): managers upload and archive a campaign's creatives; finance and
+# viewers of the brand see them.
+ROLE_PERMISSIONS[MANAGER]["creatives"] = {"creative": ("view", "add", "change")}
+for _role in (FINANCE, BRAND_VIEWER):
+    ROLE_PERMISSIONS[_role]["creatives"] = {"creative": ("view",)}
+
 # reports: managers and finance build, save, share and schedule reports.
 for _role in (MANAGER, FINANCE):
     ROLE_PERMISSIONS[_role]["reports"] = {

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("payments.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("commissions.api_urls")),
+    path("", include("creatives.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("webhooks.api_urls")),
 ]

@@ -45,6 +45,7 @@ for _item in (
     NavItem("dashboard", _("Dashboard"), "portal:dashboard", 10),
     NavItem("codes", _("My codes"), "portal:codes", 20, while_suspended=False),
     NavItem("links", _("My links"), "portal:links", 25, while_suspended=False),
+    NavItem("creatives", _("Creatives"), "portal:creatives", 27, while_suspended=False),
     NavItem("orders", _("Orders"), "portal:orders", 30),
     NavItem("earnings", _("Earnings"), "portal:earnings", 40),
     NavItem("referrals", _("My referrals"), "portal:referrals", 46),

@@ -3,7 +3,7 @@ affiliates and payments; names are `portal:<page>`)."""
 
 from django.urls import path
 
-from portal.views import account, consent, exports, links, money, notifications, pages, referrals
+from portal.views import account, consent, creatives, exports, links, money, notifications, pages, referrals
 
 app_name = "portal"
 
@@ -16,6 +16,16 @@ urlpatterns = [
     path("portal/<slug:brand_slug>/links/<int:link_pk>/", links.link, name="link"),
     path("portal/<slug:brand_slug>/links/<int:link_pk>/qr.svg", links.link_qr, name="link_qr"),
     path("portal/<slug:brand_slug>/links/<int:link_pk>/disable/", links.link_disable, name="link_disable"),
+    path("portal/<slug:brand_slug>/creatives/", creatives.creatives, name="creatives"),
+    path(
+        "portal/<slug:brand_slug>/creatives/<int:pk>/thumbnail.jpg",
+        creatives.creative_thumbnail,
+        name="creative_thumbnail",
+    ),
+    path(
+        "portal/<slug:brand_slug>/creatives/<int:pk>/download/", creatives.creative_download, name="creative_download"
+    ),
+    path("portal/<slug:brand_slug>/creatives/file/<str:token>/", creatives.creative_file, name="creative_file"),
     path("portal/<slug:brand_slug>/orders/", pages.orders, name="orders"),
     path("portal/<slug:brand_slug>/earnings/", pages.earnings, name="earnings"),
     path("portal/<slug:brand_slug>/referrals/", referrals.referrals, name="referrals"),

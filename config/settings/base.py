@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "codes",
     "orders",
     "commissions",
+    "creatives",  # the creatives library of each campaign (issue 19)
     "payments",
     "tracking",
     "integrations",
@@ -351,6 +352,9 @@ ORDERS_RETURNS_LOOKBACK_DAYS = env.int("ORDERS_RETURNS_LOOKBACK_DAYS", default=9
 CODES_SYNC_STALE_MINUTES = env.int("CODES_SYNC_STALE_MINUTES", default=10)
 # Influencer KYC documents: the largest accepted upload, in bytes.
 KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+# Creatives library (creatives.uploads): the largest image and brand-guidelines PDF accepted.
+CREATIVES_IMAGE_MAX_BYTES = env.int("CREATIVES_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+CREATIVES_PDF_MAX_BYTES = env.int("CREATIVES_PDF_MAX_BYTES", default=20 * 1024 * 1024)
 # Reports: sort memory for builder queries (PostgreSQL work_mem, only inside their transaction).
 REPORTS_WORK_MEM = env("REPORTS_WORK_MEM", default="16MB")
 # Rollups of a busy (brand, day) are recomputed at most once per this many seconds.
