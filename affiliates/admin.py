@@ -20,7 +20,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from affiliates.assignments import campaign_assign_influencer, campaign_unassign_influencer
 from affiliates.forms import ApproveForm, ReasonForm
 from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance, PolicyDocument
-from affiliates.selectors import kyc_document_for_staff, membership_list_missing_consent
+from affiliates.selectors import (
+    application_duplicate_signals,
+    application_fiscal_id_check,
+    kyc_document_for_staff,
+    membership_list_missing_consent,
+)
 from affiliates.services import (
     membership_approve,
     membership_block,
@@ -283,6 +288,8 @@ class ApplicationDecisionMixin:
 MEMBERSHIP_FIELDS = (
     "influencer",
     "applicant",
+    "fiscal_id_check",
+    "duplicate_signals",
     "brand",
     "campaign",
     "status",
@@ -418,6 +425,35 @@ class MembershipAdmin(ApplicationDecisionMixin, BrandScopedAdminMixin, SimpleHis
             (_("Audience"), f"{influencer.audience_size:,}"),
         ]
         return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows)
+
+    @admin.display(description=gettext_lazy("fiscal id check"))
+    def fiscal_id_check(self, obj: Membership) -> str:
+        passes, message = application_fiscal_id_check(obj.influencer)
+        return format_html(
+            '<span class="{}" data-testid="fiscal-id-check">{} {}</span>',
+            "ok" if passes else "errornote",
+            "✓" if passes else "✗",
+            message,
+        )
+
+    @admin.display(description=gettext_lazy("possible duplicate accounts"))
+    def duplicate_signals(self, obj: Membership) -> str:
+        signals = application_duplicate_signals(obj.influencer)
+        if not signals:
+            return _("None found (phone, social handles).")
+        return format_html_join(
+            "",
+            '<div data-testid="duplicate-signal">{}: <a href="{}">{}</a> ({})</div>',
+            (
+                (
+                    why,
+                    reverse("admin:affiliates_influencer_change", args=[other.pk]),
+                    other.display_name,
+                    other.user.email,
+                )
+                for why, other in signals
+            ),
+        )
 
     @admin.display(description=gettext_lazy("consents"))
     def consents(self, obj: Membership) -> str:

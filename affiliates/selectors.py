@@ -7,9 +7,11 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.email_branding import Branding
 from accounts.models import User
+from affiliates.documents import DocumentInvalid, document_validate
 from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyAcceptance, PolicyDocument
 from brands.models import Brand
 from brands.scoping import brand_ids_for_user, scope_queryset
@@ -147,3 +149,42 @@ def influencer_email_branding(email: str) -> Branding | None:
         return Branding(name=settings.PLATFORM_NAME, language=language)
     brand = membership.brand
     return Branding(name=brand.name, color=brand.primary_color, home_path=f"/portal/{brand.slug}/", language=language)
+
+
+def application_fiscal_id_check(influencer: Influencer) -> tuple[bool, str]:
+    """(passes, what to tell the manager) for the applicant's fiscal document, checked now by the
+    same validator the join form uses (check digits included), so a number that got in before a
+    rule was tightened shows up on the decision screen."""
+    if not influencer.document_number:
+        return False, str(_("No fiscal document given."))
+    try:
+        document_validate(
+            country=influencer.country, document_type=influencer.document_type, number=influencer.document_number
+        )
+    except DocumentInvalid as exc:
+        return False, str(exc.message)
+    return True, str(_("Valid: format and check digits verified."))
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def application_duplicate_signals(influencer: Influencer, *, limit: int = 10) -> list[tuple[str, Influencer]]:
+    """Other influencers who share a phone number or a social handle with this applicant: the
+    usual signs of a second account of the same person (the fiscal document is unique, so it
+    cannot repeat). (why, who) pairs, at most `limit`."""
+    found: list[tuple[str, Influencer]] = []
+    phone = _digits(influencer.phone)
+    others = Influencer.objects.exclude(pk=influencer.pk).select_related("user")
+    if len(phone) >= 7:
+        # Compare the last 8 digits: the same number is typed with or without the country code.
+        for other in others.filter(phone__contains=phone[-4:]).only("pk", "display_name", "phone", "user__email")[:200]:
+            if _digits(other.phone)[-8:] == phone[-8:]:
+                found.append((str(_("same phone number")), other))
+    for network in ("instagram", "tiktok", "youtube"):
+        handle = (getattr(influencer, network) or "").strip().lstrip("@")
+        if handle:
+            for other in others.filter(**{f"{network}__iexact": handle})[:limit]:
+                found.append((str(_("same %(network)s handle") % {"network": network.capitalize()}), other))
+    return found[:limit]

@@ -82,6 +82,29 @@ def test_application_page_shows_the_applicant_consents_kyc_and_decisions(verifie
     assert 'data-testid="decision-suspend"' not in html  # not a legal move from pending
 
 
+def test_application_page_shows_the_fiscal_id_check_and_possible_duplicates(verified_client, manager_a, applicant):
+    first = applicant()
+    html = verified_client(manager_a).get(change_url(first)).content.decode()
+    assert 'data-testid="fiscal-id-check">✓' in html
+    assert "None found (phone, social handles)." in html
+
+    # A second account: same phone (typed without the country code), another document.
+    second = applicant(email="ana.t@example.com", document="52998224", instagram="ana_torres_2")
+    second.influencer.phone = "300 123 4567"
+    second.influencer.save(update_fields=["phone"])
+    html = verified_client(manager_a).get(change_url(second)).content.decode()
+    assert html.count('data-testid="duplicate-signal"') == 1
+    assert "same phone number" in html
+    assert "ana@example.com" in html
+    assert reverse("admin:affiliates_influencer_change", args=[first.influencer.pk]) in html
+
+    # A number that no longer passes its rules is flagged, not hidden.
+    Influencer = type(first.influencer)
+    Influencer.objects.filter(pk=first.influencer.pk).update(document_type="BR_CPF", document_number="12345678900")
+    html = verified_client(manager_a).get(change_url(first)).content.decode()
+    assert 'data-testid="fiscal-id-check">✗' in html
+
+
 def test_manager_approves_one_application_with_campaigns(
     verified_client, manager_a, applicant, campaign_a, fake_vtex, django_capture_on_commit_callbacks
 ):
