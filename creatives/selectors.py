@@ -18,6 +18,8 @@ from tracking.selectors import link_public_url
 
 #: campaigns whose library influencers see: neither being prepared nor over
 VISIBLE_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
+#: the order of a library on the page: what to post first, the rules last
+KIND_ORDER: list[str] = [Creative.Kind.IMAGE, Creative.Kind.VIDEO, Creative.Kind.CAPTION, Creative.Kind.GUIDELINES]
 
 
 def creative_list(*, brand_ids: set[int] | None, campaign_id: int | None = None) -> QuerySet[Creative]:
@@ -107,10 +109,10 @@ def creative_library_for_influencer(
     if not campaigns:
         return []
     by_campaign: dict[int, list[Creative]] = {c.pk: [] for c in campaigns}
-    for creative in Creative.objects.filter(campaign__in=campaigns, is_active=True).order_by(
-        "kind", "-created_at", "-pk"
-    ):
+    for creative in Creative.objects.filter(campaign__in=campaigns, is_active=True).order_by("-created_at", "-pk"):
         by_campaign[creative.campaign_id].append(creative)
+    for pieces in by_campaign.values():
+        pieces.sort(key=lambda c: KIND_ORDER.index(c.kind))  # stable: newest first within a kind
     libraries = []
     for campaign in campaigns:
         code = _active_code(campaign=campaign, influencer=influencer)

@@ -12,6 +12,7 @@ from affiliates import demo as affiliates_demo
 from brands import demo as brands_demo
 from campaigns import demo as campaigns_demo
 from codes import demo as codes_demo
+from creatives import demo as creatives_demo
 from payments import demo as payments_demo
 from reports import demo as reports_demo
 from tracking import demo as tracking_demo
@@ -26,6 +27,7 @@ SEEDERS: list[ModuleType] = [
     codes_demo,
     payments_demo,
     tracking_demo,
+    creatives_demo,
     reports_demo,  # last: rebuilds the dashboards' rollups from what the others created
 ]
 
