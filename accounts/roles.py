@@ -149,6 +149,11 @@ ROLE_PERMISSIONS[MANAGER]["creatives"] = {"creative": ("view", "add", "change")}
 for _role in (FINANCE, BRAND_VIEWER):
     ROLE_PERMISSIONS[_role]["creatives"] = {"creative": ("view",)}
 
+# notification emails (issue 16): managers word the brand's emails; finance and viewers read them.
+ROLE_PERMISSIONS[MANAGER]["notifications"] = {"emailtext": ("view", "add", "change")}
+for _role in (FINANCE, BRAND_VIEWER):
+    ROLE_PERMISSIONS[_role]["notifications"] = {"emailtext": ("view",)}
+
 # reports: managers and finance build, save, share and schedule reports.
 for _role in (MANAGER, FINANCE):
     ROLE_PERMISSIONS[_role]["reports"] = {

@@ -3,9 +3,12 @@
 A notification stores the event and its parameters, not rendered text: the portal renders it in
 the reader's language at display time, and the email in the influencer's language when sent."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from notifications.placeholders import EVENT_CHOICES, email_text_check
 
 
 class Kind(models.TextChoices):
@@ -78,3 +81,37 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.influencer_id)
+
+
+class EmailText(models.Model):
+    """A brand's own wording of one notification email in one language. Without one, the
+    shipped text is sent (notifications.messages); placeholders such as {amount} are filled
+    from the notification (notifications.email_texts lists them per event)."""
+
+    BRAND_FIELD = "brand"
+
+    brand = models.ForeignKey(
+        "brands.Brand", on_delete=models.CASCADE, related_name="email_texts", verbose_name=_("brand")
+    )
+    event = models.CharField(_("email"), max_length=40, choices=EVENT_CHOICES)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), max_length=4000)
+    is_active = models.BooleanField(
+        _("in use"), default=True, help_text=_("Untick to send the shipped text again without losing this one.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("email text")
+        verbose_name_plural = _("email texts")
+        ordering = ["brand_id", "event", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "event", "language"], name="uniq_email_text_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} · {self.get_language_display()}"
+
+    def clean(self) -> None:
+        email_text_check(event=self.event, subject=self.subject, body=self.body)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from core.errors import ApplicationError
 from integrations.email import email_send
+from notifications.email_texts import email_message, email_text_fill, email_text_for
 from notifications.messages import notification_message
 from notifications.models import Kind, Notification, NotificationPreference
 from notifications.selectors import notification_preference_get
@@ -79,8 +80,13 @@ def notification_create(
         notification.save(update_fields=["email"])
         return notification
     language = _language(influencer)
+    # The brand's own wording of this email, if it wrote one for this language (decision 0040).
+    custom = email_text_for(brand_id=brand.pk, event=event, language=language)
     with translation.override(language):
-        message = notification_message(event=event, params=params, brand=brand.name)
+        if custom is not None:
+            message = email_text_fill(custom, params=params, brand_name=brand.name, name=influencer.display_name)
+        else:
+            message = notification_message(event=event, params=params, brand=brand.name)
         context = {
             "name": influencer.display_name,
             **_brand_context(brand),
@@ -89,9 +95,9 @@ def notification_create(
             "url": url,
             **(email_context or {}),
         }
-    email_send(
-        to=[influencer.user.email], template=email_template or "notification", language=language, context=context
-    )
+    # A brand text replaces the whole wording, so it goes out in the generic layout.
+    template = "notification" if custom is not None else (email_template or "notification")
+    email_send(to=[influencer.user.email], template=template, language=language, context=context)
     notification.email = Notification.Email.SENT
     notification.emailed_at = timezone.now()
     notification.save(update_fields=["email", "emailed_at"])
@@ -165,7 +171,11 @@ def notifications_digest_send(*, now: datetime | None = None) -> int:
                         "when": timezone.localtime(n.created_at, brand.tz).strftime("%Y-%m-%d %H:%M"),
                     }
                     for n in items
-                    for m in [notification_message(event=n.event, params=n.params, brand=brand.name)]
+                    for m in [
+                        email_message(
+                            brand=brand, event=n.event, params=n.params, language=language, name=influencer.display_name
+                        )
+                    ]
                 ]
             email_send(
                 to=[influencer.user.email],
