@@ -199,8 +199,7 @@ class CreativeAdmin(BrandScopedAdminMixin):
     def preview(self, obj: Creative) -> str:
         if obj.kind == Creative.Kind.IMAGE:
             return format_html(
-                '<a href="{}"><img src="{}" alt="{}" style="max-width:320px;height:auto;border:1px solid #ddd"></a>'
-                '<br><a href="{}">{}</a>',
+                '<a href="{}"><img src="{}" alt="{}" class="creative-preview"></a><br><a href="{}">{}</a>',
                 self._file_url(obj),
                 self._thumb_url(obj),
                 obj.title,
@@ -217,7 +216,7 @@ class CreativeAdmin(BrandScopedAdminMixin):
             obj.caption, {"code": "ANA10", "link": "https://…/r/ana-summer", "brand": obj.brand.name}
         )
         return format_html(
-            '<p>{}</p><blockquote style="white-space:pre-wrap;margin:0;padding:.5rem;background:#f6f7f9">{}</blockquote>',
+            '<p>{}</p><blockquote class="creative-caption-preview">{}</blockquote>',
             _("As an influencer sees it (example code and link):"),
             example,
         )

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class CreativesConfig(AppConfig):
     name = "creatives"
-    verbose_name = _("Creatives")
+    verbose_name = _("Creatives library")

@@ -131,3 +131,63 @@ def live_server_site_url() -> str:
     from django.conf import settings
 
     return str(settings.SITE_URL)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_uploads_in_the_back_office_and_sees_the_preview(
+    live_server: Any, chromium_path: str, brand_a: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    from creatives.models import Creative
+    from tests.affiliates.test_browser_flow import totp_now
+    from tests.factories import StaffFactory
+
+    CampaignFactory(brand=brand_a, name="Verano 2026", slug="verano-2026")
+    manager = StaffFactory(email="gerente@example.com", role="Manager", brands=[brand_a])
+    fake = tmp_path / "foto.png"
+    fake.write_bytes(pdf_bytes())  # a PDF named .png
+    real = tmp_path / "playa.png"
+    real.write_bytes(_picture())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            sign_in(page, base, manager.email, PASSWORD, next_path="/admin/")
+            page.fill("input[name=token]", totp_now(page.get_by_test_id("totp-secret").inner_text().strip()))
+            page.click("main form button[type=submit]")
+            page.wait_for_load_state()
+            page.goto(f"{base}/admin/creatives/creative/add/")
+            page.click(".field-campaign .select2-selection")  # the campaign autocomplete
+            page.fill(".select2-search__field", "Verano")
+            page.locator(".select2-results__option", has_text="Verano 2026").click()
+            page.select_option("#id_kind", "image")
+            page.fill("#id_title", "Playa al atardecer")
+            page.set_input_files("#id_upload", str(fake))
+            page.click("input[name=_save]")
+            expect(page.locator(".errorlist")).to_contain_text("Sube una imagen JPEG, PNG o WebP")
+            page.screenshot(path=str(ARTIFACTS / "creatives-admin-es-refused.png"), full_page=True)
+            assert not Creative.objects.exists()
+
+            page.set_input_files("#id_upload", str(real))
+            page.click("input[name=_save]")
+            page.wait_for_load_state()
+            creative = Creative.objects.get()
+            page.goto(f"{base}/admin/creatives/creative/")
+            thumb = page.locator("img.creative-thumb")
+            expect(thumb).to_have_count(1)
+            page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+            page.screenshot(path=str(ARTIFACTS / "creatives-admin-es-list.png"), full_page=True)
+            page.goto(f"{base}/admin/creatives/creative/{creative.pk}/change/")
+            expect(page.get_by_text("Descargar el original")).to_be_visible()
+            page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+            page.screenshot(path=str(ARTIFACTS / "creatives-admin-es-change.png"), full_page=True)
+            context.close()
+        finally:
+            browser.close()
