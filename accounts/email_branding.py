@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.sites.models import Site
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,6 @@ def site_sync_on_migrate(**kwargs: object) -> None:
     app_config = kwargs.get("app_config")
     if getattr(app_config, "label", None) != "sites":
         return
-    from django.contrib.sites.models import Site
 
     Site.objects.update_or_create(
         pk=settings.SITE_ID, defaults={"domain": site_domain(), "name": settings.PLATFORM_NAME}

@@ -3,6 +3,7 @@ permissions here as they grow; `roles_sync` makes the groups match this table ex
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
@@ -190,8 +191,6 @@ def roles_sync() -> dict[str, int]:
 
 
 def roles_sync_on_migrate(**kwargs: Any) -> None:
-    from django.apps import apps
-
     # post_migrate fires once per app, and each app's permissions are created by its own
     # signal: wait for the last app so every permission row exists.
     if kwargs.get("app_config") is list(apps.get_app_configs())[-1]:

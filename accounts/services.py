@@ -7,6 +7,8 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_scopes import READ_SCOPES, scopes_clean
 from accounts.models import APIKey, User
@@ -116,8 +118,6 @@ def api_key_revoke(*, api_key: APIKey, actor: User | None = None) -> APIKey:
 
 def two_factor_reset(*, user: User, actor: User) -> int:
     """Remove a person's authenticator devices (lost phone); they enrol again at next login."""
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]

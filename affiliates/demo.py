@@ -5,7 +5,9 @@ manager. Idempotent: people are looked up by email, policies by version."""
 import io
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw
 
 from accounts.models import User
 from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyDocument
@@ -45,8 +47,6 @@ autorizado de la marca. Puedes pedir acceso, corrección o eliminación escribie
 
 
 def _demo_png() -> bytes:
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (320, 200), "#e8eef5")
     ImageDraw.Draw(image).text((20, 90), "DEMO ID DOCUMENT", fill="#1f4e79")
     buffer = io.BytesIO()
@@ -68,8 +68,6 @@ def seed_policies(*, brand: Brand, out: Any) -> tuple[PolicyDocument, PolicyDocu
 
 
 def seed(*, out: Any) -> None:
-    from allauth.account.models import EmailAddress
-
     brand = Brand.objects.get(slug="demo")
     seed_policies(brand=brand, out=out)
     terms = policy_current(brand=brand, kind=PolicyDocument.Kind.TERMS)

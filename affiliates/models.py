@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from affiliates.documents import DOCUMENT_TYPE_CHOICES
 from brands.models import COUNTRY_CHOICES
-from core.crypto import EncryptedTextField
+from core.crypto import EncryptedTextField, mask
 from core.history import history_user
 from core.models import TimeStampedModel
 from core.storage import private_storage
@@ -271,8 +272,6 @@ class PayoutAccount(TimeStampedModel):
         return f"{self.influencer} · {self.masked()['account_number'] or self.masked()['transfer_key']}"
 
     def masked(self) -> dict[str, Any]:
-        from core.crypto import mask
-
         return {
             "account_holder": self.account_holder,
             "holder_document_type": self.holder_document_type,
@@ -287,8 +286,6 @@ class PayoutAccount(TimeStampedModel):
 
 
 def new_recruiting_token() -> str:
-    import secrets
-
     return secrets.token_urlsafe(9)
 
 

@@ -8,16 +8,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from affiliates.assignments import campaign_assign_influencer
-from affiliates.documents import DocumentInvalid, document_validate, transfer_key_validate
+from affiliates.documents import DOCUMENT_TYPES_BY_CODE, DocumentInvalid, document_validate, transfer_key_validate
 from affiliates.locks import influencer_lock, membership_lock
 from affiliates.models import (
     Influencer,
@@ -209,7 +212,6 @@ def policy_consents_resolve(
 
 def applicant_email_verification_send(*, request: Any, membership: Membership) -> None:
     """Ask a new applicant to confirm their email. allauth builds the link from the request."""
-    from allauth.account.models import EmailAddress
 
     address = EmailAddress.objects.get_primary(membership.influencer.user)
     if address is not None and not address.verified:
@@ -287,8 +289,6 @@ def influencer_apply(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            from allauth.account.models import EmailAddress
-
             user = User.objects.create_user(
                 email=email, password=password, full_name=full_name, preferred_language=lang
             )
@@ -719,8 +719,6 @@ class PayoutData:
 
 
 def _validate_payout(*, data: PayoutData) -> dict[str, str]:
-    from affiliates.documents import DOCUMENT_TYPES_BY_CODE
-
     holder = data.account_holder.strip()
     if len(holder) < 3:
         raise _refuse(_("Enter the account holder's full name."), field="account_holder")
@@ -817,8 +815,6 @@ def influencer_two_factor_disable(*, user: User, actor: Any = None) -> int:
     """Turn off an influencer's authenticator app. Staff cannot: the back office needs 2FA."""
     if user.is_staff:
         raise Conflict(_("Staff accounts must keep two-factor authentication."))
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     with transaction.atomic():
         removed, _detail = TOTPDevice.objects.filter(user=user).delete()

@@ -8,6 +8,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from core.errors import ApplicationError
 
@@ -42,8 +43,6 @@ def sniff_content_type(head: bytes) -> str | None:
 
 
 def _image_opens(upload: IO[bytes], expected_format: str) -> bool:
-    from PIL import Image, UnidentifiedImageError
-
     upload.seek(0)
     try:
         with Image.open(upload) as image:

@@ -3,9 +3,11 @@ from typing import Any
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import events
+
 
 def _on_export_downloaded(*, actor: Any, model: str, fmt: str, rows: int) -> None:
-    from audit.services import audit_record
+    from audit.services import audit_record  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
     audit_record(action="export.downloaded", actor=actor, after={"model": model, "format": fmt, "rows": rows})
 
@@ -15,7 +17,5 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self) -> None:
-        from core import events
-
         # Exports leave the platform with people's data: every download is on the record.
         events.subscribe("export.downloaded", _on_export_downloaded)

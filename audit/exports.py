@@ -18,6 +18,7 @@ from django.db import transaction
 
 from audit.chain import HASHED_FIELDS, compute_hash, fields_of
 from audit.models import AuditEvent, AuditExport
+from audit.services import audit_chain_seal
 from core.storage import private_storage
 
 EXPORT_DIR = "audit/exports"
@@ -32,7 +33,6 @@ def _line(event: AuditEvent) -> dict[str, Any]:
 def audit_export_run(*, max_events: int = 100_000) -> AuditExport | None:
     """Seal, then write every sealed event after the last export (up to `max_events`) to one
     file. None when nothing new was sealed."""
-    from audit.services import audit_chain_seal
 
     audit_chain_seal()
     with transaction.atomic():

@@ -1,23 +1,23 @@
 import logging
 
 from celery import shared_task
+from django.core.mail import mail_admins
+
+from audit.exports import audit_export_run
+from audit.integrity import audit_integrity_run
+from audit.services import audit_chain_seal
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="audit.tasks.audit_seal_task")
 def audit_seal_task() -> int:
-    from audit.services import audit_chain_seal
-
     return audit_chain_seal()
 
 
 @shared_task(name="audit.tasks.audit_verify_chain_task")
 def audit_verify_chain_task() -> dict[str, object]:
     """Daily: the chain and the exports, recorded for the health panel (alert AuditChainBroken)."""
-    from django.core.mail import mail_admins
-
-    from audit.integrity import audit_integrity_run
 
     report, exports = audit_integrity_run()
     if not report.ok:
@@ -39,7 +39,6 @@ def audit_verify_chain_task() -> dict[str, object]:
 @shared_task(name="audit.tasks.audit_export_task", acks_late=True)
 def audit_export_task() -> int | None:
     """Hourly: sealed audit events since the last export, to private storage with the chain head."""
-    from audit.exports import audit_export_run
 
     export = audit_export_run()
     return export.head_seq if export else None

@@ -10,8 +10,8 @@ class BackofficeConfig(AppConfig):
     verbose_name = _("Back office")
 
     def ready(self) -> None:
-        from backoffice.risk import withdrawal_risk
-        from payments.selectors import withdrawal_risk_register
+        from backoffice.risk import withdrawal_risk  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
+        from payments.selectors import withdrawal_risk_register  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         # Finance weighs tracking's fraud flags and risk score when approving a withdrawal.
         withdrawal_risk_register(withdrawal_risk)

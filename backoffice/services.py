@@ -43,7 +43,7 @@ def operator_job_start(*, kind: str, actor: Any, brand: Brand | None = None, par
     may start `kind` for `brand` (backoffice.models.KIND_PERMISSIONS, brand scoping)."""
     if kind != OperatorJob.Kind.LEDGER_VERIFY and brand is None:
         raise ApplicationError(gettext("Choose a brand."))
-    from backoffice.tasks import operator_job_task
+    from backoffice.tasks import operator_job_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     with transaction.atomic():
         job = OperatorJob.objects.create(kind=kind, brand=brand, params=params, requested_by=actor)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.api_scopes import scope_choices
@@ -56,7 +57,6 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # Staff of a brand see the staff who share one of their brands; only superusers see all.
-        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         queryset = (
             super()

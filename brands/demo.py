@@ -1,5 +1,6 @@
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 
 from accounts.models import User
@@ -37,6 +38,4 @@ def seed(*, out: Any) -> None:
 
 
 def _verify_email(user: User) -> None:
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})

@@ -1,12 +1,11 @@
 """Brand scoping: the one rule that says which brands a person or API client may see, applied by
 admin querysets, admin actions, API views, exports and portal pages alike."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Model, QuerySet
 
-if TYPE_CHECKING:
-    from accounts.models import APIKey, User
+from accounts.models import APIKey, User
 
 
 def brand_ids_for_user(user: "User | Any") -> set[int] | None:
@@ -32,8 +31,6 @@ def brand_ids_for_request(request: Any) -> set[int] | None:
 
 
 def _is_api_key(value: object) -> bool:
-    from accounts.models import APIKey
-
     return isinstance(value, APIKey)
 
 

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -28,6 +29,13 @@ from campaigns.models import (
     CommissionRule,
     CommissionTier,
     ReferralProgram,
+)
+from campaigns.services import (
+    campaign_children_save,
+    campaign_create_from_template,
+    campaign_save,
+    campaign_status_change,
+    campaign_tiers_reevaluate,
 )
 from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
@@ -216,14 +224,10 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
         return ["brand", *readonly] if obj is not None and obj.pk else readonly
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from campaigns.services import campaign_save
-
         self.check_brand_allowed(request, obj)
         campaign_save(campaign=obj, actor=request.user, changed_fields=form.changed_data)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        from campaigns.services import campaign_children_save
-
         # Inline rows (variants, eligibility, rules, tiers) are audited like every other change.
         campaign_children_save(
             campaign=form.instance,
@@ -233,8 +237,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
         )
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str) -> None:
-        from campaigns.services import campaign_status_change
-
         singular, plural = MOVE_MESSAGES[status]
         run_each(
             self,
@@ -263,8 +265,6 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
 
     @admin.action(description=_("Re-evaluate tiers now"), permissions=["change"])
     def reevaluate_tiers(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        from campaigns.services import campaign_tiers_reevaluate
-
         run_each(
             self,
             request,
@@ -293,11 +293,7 @@ class CampaignAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[
         ]
 
     def from_template_view(self, request: HttpRequest, template_id: int) -> HttpResponse:
-        from campaigns.services import campaign_create_from_template
-
         if not self.has_add_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         template = get_object_or_404(
             self.get_queryset(request).select_related("brand"), pk=template_id, is_template=True

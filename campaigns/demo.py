@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from brands.models import Brand
 from campaigns.models import Campaign
+from campaigns.services import campaign_rule_add, campaign_tier_add
 
 DEMO_BRAND_SLUG = "demo"
 TEMPLATE_SLUG = "plantilla-temporada"
@@ -74,8 +75,6 @@ def seed(*, out: Any) -> None:
 
 
 def _seed_rules_and_tiers(campaign: Campaign, *, rules: list[tuple[str, str, list[str], Decimal]]) -> None:
-    from campaigns.services import campaign_rule_add, campaign_tier_add
-
     if not campaign.rules.exists():
         for priority, (name, dimension, ids, rate) in enumerate(rules, start=1):
             campaign_rule_add(

@@ -3,11 +3,13 @@
 from typing import Any
 
 from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, CampaignEligibility, CommissionRule, ReferralProgram, parse_vtex_ids
+from campaigns.services import campaign_variant_weights_validate
 from core.errors import ApplicationError
 
 
@@ -63,7 +65,6 @@ class CampaignEligibilityForm(VTEXIdsFormMixin):
 class VariantInlineFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
     def clean(self) -> None:
         super().clean()
-        from campaigns.services import campaign_variant_weights_validate
 
         weights = [
             form.cleaned_data["weight"]
@@ -112,7 +113,6 @@ class CampaignFromTemplateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from django.contrib.admin.widgets import AdminSplitDateTime
 
         self.fields["starts_at"].widget = AdminSplitDateTime()
         self.fields["ends_at"].widget = AdminSplitDateTime()

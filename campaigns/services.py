@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.text import slugify
@@ -29,6 +29,7 @@ from campaigns.models import (
     CommissionTier,
 )
 from campaigns.performance import performance_for
+from campaigns.selectors import campaign_tier_specs
 from campaigns.tiers import TierPeriod, tier_period_bounds, tier_select
 from core import events
 from core.errors import ApplicationError, Conflict, full_clean_or_raise
@@ -532,8 +533,6 @@ def campaign_status_sync_by_dates(*, now: datetime | None = None) -> dict[str, i
 
 
 def _open_end(now: datetime) -> Any:
-    from django.db.models import Q
-
     return Q(ends_at__isnull=True) | Q(ends_at__gt=now)
 
 
@@ -543,7 +542,6 @@ def _open_end(now: datetime) -> Any:
 def campaign_tiers_reevaluate(*, campaign: Campaign, at: datetime | None = None, actor: Any = None) -> int:
     """Place every active participant in the tier their confirmed performance in the current
     tier period reaches. Returns how many changed tier."""
-    from campaigns.selectors import campaign_tier_specs
 
     at = at or timezone.now()
     specs = campaign_tier_specs(campaign=campaign)

@@ -1,10 +1,12 @@
 from celery import shared_task
 
+from campaigns.models import Campaign
+from campaigns.services import campaign_status_sync_by_dates, campaign_tiers_reevaluate, campaign_tiers_reevaluate_all
+
 
 @shared_task(name="campaigns.tasks.campaign_status_sync_task")
 def campaign_status_sync_task() -> dict[str, int]:
     """Beat: start scheduled campaigns and end expired ones, by their dates."""
-    from campaigns.services import campaign_status_sync_by_dates
 
     return campaign_status_sync_by_dates()
 
@@ -12,8 +14,6 @@ def campaign_status_sync_task() -> dict[str, int]:
 @shared_task(name="campaigns.tasks.campaign_tiers_reevaluate_task")
 def campaign_tiers_reevaluate_task(*, campaign_id: int | None = None) -> int:
     """Beat (all running campaigns) or on demand (one campaign)."""
-    from campaigns.models import Campaign
-    from campaigns.services import campaign_tiers_reevaluate, campaign_tiers_reevaluate_all
 
     if campaign_id is None:
         return campaign_tiers_reevaluate_all()

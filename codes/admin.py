@@ -12,7 +12,15 @@ from brands.admin_mixins import BrandScopedAdminMixin
 from campaigns.models import Campaign, CampaignAssignment
 from codes.forms import CodeAddForm, CodeChangeForm
 from codes.models import Code
-from codes.services import codes_issue_for_influencer
+from codes.services import (
+    code_archive,
+    code_create,
+    code_sync_request,
+    code_unarchive,
+    code_update_settings,
+    codes_issue_for_influencer,
+)
+from codes.tasks import code_usage_refresh_task
 from core.admin_actions import run_each
 from core.admin_exports import EXPORT_ACTIONS, export_csv, export_xlsx
 from core.errors import ApplicationError
@@ -102,8 +110,6 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from codes.services import code_create, code_update_settings
-
         if change:
             self.check_brand_allowed(request, obj)
             code_update_settings(
@@ -140,8 +146,6 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
 
     @admin.action(description=_("Sync again with VTEX"), permissions=["change"])
     def sync_again(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
-        from codes.services import code_sync_request
-
         self._each(
             request,
             queryset,
@@ -152,8 +156,6 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
 
     @admin.action(description=_("Refresh uses from VTEX"), permissions=["view"])
     def refresh_usage(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
-        from codes.tasks import code_usage_refresh_task
-
         self._each(
             request,
             queryset,
@@ -164,8 +166,6 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
 
     @admin.action(description=_("Archive (stays archived until brought back)"), permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
-        from codes.services import code_archive
-
         self._each(
             request,
             queryset,
@@ -176,8 +176,6 @@ class CodeAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[misc
 
     @admin.action(description=_("Bring back (if campaign and influencer allow)"), permissions=["change"])
     def unarchive(self, request: HttpRequest, queryset: QuerySet[Code]) -> None:
-        from codes.services import code_unarchive
-
         self._each(
             request,
             queryset,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -165,7 +166,7 @@ def _mark_for_sync(code: Code) -> None:
 
 
 def _queue_sync(code: Code) -> None:
-    from codes.tasks import code_sync_task
+    from codes.tasks import code_sync_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     code_id = code.pk
     transaction.on_commit(lambda: code_sync_task.delay(code_id=code_id))
@@ -412,7 +413,6 @@ def code_update_settings(
     actor: Any = None,
 ) -> Code:
     """Change the discount shown and the usage rules; VTEX gets the new coupon after commit."""
-    from django.core.exceptions import ValidationError
 
     with transaction.atomic():
         locked = codes_lock(pk=code.pk)[0]
@@ -604,7 +604,7 @@ def _alert_managers(*, code: Code, error: str, attempts: int) -> None:
 def codes_sync_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """Beat: queue the syncs whose retry time has come, and pending ones whose task was lost
     (a worker died, the broker was down when the change committed)."""
-    from codes.tasks import code_sync_task
+    from codes.tasks import code_sync_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     now = now or timezone.now()
     stale = now - timedelta(minutes=int(settings.CODES_SYNC_STALE_MINUTES))

@@ -1,26 +1,27 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.performance import performance_source_set
+from core import events
+from orders import reactions as order_reactions
+from payments.origins import ledger_origin_register
+from tracking.fraud_holds import fraud_holds_register
+
 
 class CommissionsConfig(AppConfig):
     name = "commissions"
     verbose_name = _("Commissions")
 
     def ready(self) -> None:
-        from campaigns.performance import performance_source_set
-        from commissions import handlers
-        from commissions.selectors import (
+        from commissions import handlers  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
+        from commissions.selectors import (  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
             commission_held_by_order,
             commission_hold_subject,
             commission_origins,
             commission_performance,
             order_attribution_settled,
         )
-        from commissions.services import commissions_sync_for_order
-        from core import events
-        from orders import reactions as order_reactions
-        from payments.origins import ledger_origin_register
-        from tracking.fraud_holds import fraud_holds_register
+        from commissions.services import commissions_sync_for_order  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         # Tier evaluation (campaigns, below) reads confirmed performance from the commission records.
         performance_source_set(commission_performance)

@@ -16,7 +16,7 @@ Affiliates tells us about referrals through core.events (`referral.recorded`,
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -28,9 +28,7 @@ from campaigns.models import Campaign, ReferralProgram
 from commissions.models import Commission, FraudReview, LedgerStage, ReferralCommission
 from commissions.postings import Accruals, ledger_accounts_prelock, ledger_converge
 from core.money import round_minor
-
-if TYPE_CHECKING:
-    from orders.models import Order
+from orders.models import Order
 
 Kind = ReferralCommission.Kind
 
@@ -350,7 +348,6 @@ def referral_rewards_void(*, referral_id: int, now: datetime | None = None) -> i
     """A referral stopped earning (self-referral found, blocked by a manager): take back every
     reward it gave, at level 1 and 2, and the second level its referrer's upline earned through
     it. Locks the source orders first (pk order), as the order sync does. Returns postings."""
-    from orders.models import Order
 
     now = now or timezone.now()
     referral = Referral.objects.get(pk=referral_id)

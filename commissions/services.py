@@ -10,14 +10,16 @@ exactly once. The states and the base rule are in docs/orders.md.
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from campaigns.models import Campaign
 from campaigns.rules import OrderLineInput
+from campaigns.selectors import campaign_engine_inputs
 from commissions.engine import commission_compute
 from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
 from commissions.postings import Accruals as _Accruals
@@ -28,10 +30,8 @@ from core import events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from core.money import round_minor
+from orders.models import Order, OrderLine
 from tracking.fraud import fraud_hold_active
-
-if TYPE_CHECKING:
-    from orders.models import Order, OrderLine
 
 State = Commission.State
 CANCELED_STATUSES = frozenset({"canceled"})
@@ -92,9 +92,6 @@ def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -
 
 
 def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accruals: _Accruals) -> dict[str, int]:
-    from campaigns.models import Campaign
-    from campaigns.selectors import campaign_engine_inputs
-
     now = now or timezone.now()
     stage = order_commission_stage(order)
     lines = [line for line in order.lines.all() if not line.is_gift]
@@ -431,7 +428,6 @@ def _ledger_sync(
 def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, actor: Any = None) -> CommissionAdjustment:
     """Add (positive) or take back (negative) an amount of a commission, with a reason. Audited;
     posted to the ledger at once at the commission's stage."""
-    from orders.models import Order
 
     reason = (reason or "").strip()
     if not reason:
@@ -507,7 +503,6 @@ def _fraud_decision_lock(*, brand_id: int, order_ref: str, reason: str) -> tuple
     """Lock the order (brand-scoped) and then its commissions, in the order sync's lock order.
     Call inside a transaction. (None, []) when the brand has no such order: influencer-level
     flags carry a period key, not an order id, and concern no commission here."""
-    from orders.models import Order
 
     if not (reason or "").strip():
         raise FraudDecisionInvalid(_("Say why the fraud flag was decided."), code="reason_required")

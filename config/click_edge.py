@@ -40,6 +40,7 @@ from tracking.click import (
 )
 from tracking.conf import tracking_settings
 from tracking.link_cache import link_entry_aget
+from tracking.stores import tracking_aredis_close
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +143,6 @@ class ClickEdge:
         await send({"type": "http.response.body", "body": _BUSY_BODY})
 
     async def lifespan(self, receive: Receive, send: Send) -> None:
-        from tracking.stores import tracking_aredis_close
-
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":

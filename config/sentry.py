@@ -43,10 +43,10 @@ PII_FIELDS = [
 
 
 def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0, release: str | None = None) -> None:
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-    from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
+    import sentry_sdk  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with SENTRY_DSN)
+    from sentry_sdk.integrations.celery import CeleryIntegration  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with SENTRY_DSN)
+    from sentry_sdk.integrations.django import DjangoIntegration  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with SENTRY_DSN)
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with SENTRY_DSN)
 
     sentry_sdk.init(
         dsn=dsn,

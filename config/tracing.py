@@ -52,18 +52,18 @@ def tracing_init(*, service_name: str, endpoint: str, sample_ratio: float, envir
     # Imported here on purpose, not at the top (ruff PLC0415: "optional dependency, loaded only
     # when tracing is on"): the SDK and four instrumentations load only where tracing is on, so a
     # process that does not trace pays nothing for them at start-up.
-    from opentelemetry import trace
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    from opentelemetry import trace  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
         OTLPSpanExporter,
     )
-    from opentelemetry.instrumentation.celery import CeleryInstrumentor
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.instrumentation.django import DjangoInstrumentor  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased  # noqa: PLC0415 heavy optional dependency kept out of start-up (only with tracing on)
 
     provider = TracerProvider(
         resource=Resource.create({"service.name": service_name, "deployment.environment.name": environment}),

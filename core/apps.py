@@ -1,13 +1,15 @@
 from django.apps import AppConfig
 
+from core import events, health
+from core.panel_cache import on_rollups_moved
+
 
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from core import events, health, health_probes
-        from core.panel_cache import on_rollups_moved
+        from core import health_probes  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         # Cached dashboard and portal panels follow the rollups they sum (core/panel_cache.py).
         events.subscribe("rollups.moved", on_rollups_moved)

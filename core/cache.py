@@ -5,6 +5,7 @@ value a moment old), else to the master."""
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from core.redis import _sentinel_kwargs, sentinel_hosts, url_options
 
@@ -12,7 +13,6 @@ from core.redis import _sentinel_kwargs, sentinel_hosts, url_options
 class SentinelRedisCacheClient(RedisCacheClient):
     def __init__(self, servers: list[str], *, service: str, replica_reads: bool = False, **options: Any) -> None:
         super().__init__(servers, **options)
-        from redis.sentinel import Sentinel, SentinelConnectionPool
 
         self._service = service
         self._replica_reads = replica_reads

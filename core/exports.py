@@ -47,7 +47,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # noqa: PLC0415 heavy optional dependency kept out of start-up (XLSX exports only)
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()

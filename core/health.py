@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import prometheus_client
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.functional import Promise
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +152,6 @@ class HealthCollector:
         return []
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
         report = health_report()
         families: dict[str, Any] = {}
         for reading in report.readings:
@@ -175,7 +175,6 @@ def collector_register() -> None:
     global _registered
     if _registered:
         return
-    import prometheus_client
 
     prometheus_client.REGISTRY.register(HealthCollector())  # type: ignore[arg-type]
     _registered = True

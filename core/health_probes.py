@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.health import PUBLISHED_AT_HEADER, Finding, Gauge, ProbeResult, State
 from core.integrity import AUDIT_CHAIN, AUDIT_EXPORTS, LEDGER
+from core.models import IntegrityCheck
+from core.redis import redis_client
 
 # --- Celery queue ------------------------------------------------------------------------------
 
@@ -25,8 +27,6 @@ QUEUE_AGE = Gauge(
 
 
 def _broker() -> Any:
-    from core.redis import redis_client
-
     return redis_client(settings.HEALTH_BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
 
 
@@ -95,8 +95,6 @@ CHECK_TITLES = {
 
 
 def integrity_probe() -> ProbeResult:
-    from core.models import IntegrityCheck
-
     result = ProbeResult()
     checks = {check.name: check for check in IntegrityCheck.objects.all()}
     now = time.time()

@@ -10,7 +10,11 @@ URL is used directly. The Django cache (`core.cache.SentinelRedisCache`) and Cel
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import redis
+import redis.asyncio
 from django.conf import settings
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.sentinel import Sentinel
 
 
 def sentinel_hosts() -> list[tuple[str, int]]:
@@ -47,9 +51,6 @@ def _sentinel_kwargs() -> dict[str, Any]:
 
 def redis_client(url: str, **options: Any) -> Any:
     """A synchronous client for `url` (the master through Sentinel when configured)."""
-    import redis
-    from redis.sentinel import Sentinel
-
     hosts = sentinel_hosts()
     if not hosts:
         return redis.Redis.from_url(url, **options)
@@ -59,11 +60,8 @@ def redis_client(url: str, **options: Any) -> Any:
 
 def redis_async_client(url: str, **options: Any) -> Any:
     """An asyncio client for `url`, bound to the event loop that first uses it."""
-    import redis.asyncio
-    from redis.asyncio.sentinel import Sentinel
-
     hosts = sentinel_hosts()
     if not hosts:
         return redis.asyncio.Redis.from_url(url, **options)
-    sentinel = Sentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
+    sentinel = AsyncSentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
     return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **url_options(url), **options)

@@ -4,11 +4,13 @@ public URL, and handed out only by views that checked permissions first."""
 import mimetypes
 from typing import Any
 
+from django.core import signing
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.functional import LazyObject, empty
+from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import setting
 
@@ -98,8 +100,6 @@ def private_file_response(file_field: Any, *, download_name: str | None = None) 
 
 
 def _attachment(filename: str) -> str:
-    from django.utils.http import content_disposition_header
-
     return content_disposition_header(as_attachment=True, filename=filename) or "attachment"
 
 
@@ -119,7 +119,6 @@ class PrivateLinkInvalid(Exception):
 def private_link_token(*, salt: str, object_id: int, file_name: str, user_id: int) -> str:
     """A signed, timestamped token naming one private file of one object for one user. The view
     that serves it checks the signature, the age (`private_link_read`) and the user."""
-    from django.core import signing
 
     return signing.TimestampSigner(salt=salt).sign_object({"o": object_id, "f": file_name, "u": user_id})
 
@@ -127,7 +126,6 @@ def private_link_token(*, salt: str, object_id: int, file_name: str, user_id: in
 def private_link_read(*, salt: str, token: str, max_age: int = PRIVATE_LINK_MAX_AGE) -> dict[str, Any]:
     """{"o": object id, "f": file name, "u": user id} of a valid token; raises
     PrivateLinkInvalid otherwise."""
-    from django.core import signing
 
     try:
         value = signing.TimestampSigner(salt=salt).unsign_object(token, max_age=max_age)

@@ -1,8 +1,11 @@
 import functools
 import ipaddress
 import logging
+import os
 from typing import Any
 
+import prometheus_client
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -10,7 +13,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import multiprocess
 
+from core.health import HealthCollector
 from core.request_context import client_ip
 
 logger = logging.getLogger(__name__)
@@ -49,7 +54,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def _broker_client() -> Any:
     """The Celery broker (CELERY_BROKER_URL, which may differ from the cache's Redis), one
     client per process so probes reuse its connection."""
-    import redis
 
     return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1)
 
@@ -71,12 +75,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics, only for the monitoring network or a bearer token."""
     if not _metrics_allowed(request):
         return HttpResponseForbidden("metrics are not public")
-    import os
-
-    import prometheus_client
-    from prometheus_client import multiprocess
-
-    from core.health import HealthCollector
 
     # Several web processes (granian workers) write their counters to PROMETHEUS_MULTIPROC_DIR;
     # one scrape must read them all. The health gauges come from the database, not from a

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw
 
 from campaigns.models import Campaign
 from creatives.models import Creative
@@ -13,8 +14,6 @@ from creatives.services import creative_create
 
 
 def _picture() -> bytes:
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (1080, 1080))
     draw = ImageDraw.Draw(image)
     for y in range(1080):

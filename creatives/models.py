@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -98,6 +99,5 @@ class Creative(TimeStampedModel):
     @property
     def download_name(self) -> str:
         """A file name for the download: the title, made safe, with the real extension."""
-        from django.utils.text import slugify
 
         return f"{slugify(self.title)[:60] or 'creative'}-{self.pk}.{self.extension}"

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import ApplicationError
 
@@ -92,7 +93,6 @@ def _digest(upload: IO[bytes]) -> str:
 
 def _image_dimensions(upload: IO[bytes], expected_format: str) -> tuple[int, int] | None:
     """(width, height) of an image that opens whole in the expected format; None otherwise."""
-    from PIL import Image, UnidentifiedImageError
 
     upload.seek(0)
     try:
@@ -152,7 +152,6 @@ def creative_pdf_inspect(upload: Any, *, field: str = "file") -> InspectedFile:
 def creative_thumbnail(upload: IO[bytes]) -> bytes:
     """A JPEG no larger than THUMBNAIL_BOX of an image already inspected: what the portal's
     grid and the admin's list show, so pages never load the full-size file."""
-    from PIL import Image, ImageOps
 
     upload.seek(0)
     with Image.open(upload) as image:

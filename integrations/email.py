@@ -20,7 +20,7 @@ def email_send(*, to: list[str], template: str, context: dict[str, Any], languag
     recipients = [address for address in to if address]
     if not recipients:
         return
-    from integrations.tasks import send_email_task
+    from integrations.tasks import send_email_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     lang = language if language in SUPPORTED else settings.LANGUAGE_CODE
     transaction.on_commit(

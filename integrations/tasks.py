@@ -3,6 +3,8 @@ from typing import Any
 
 from celery import shared_task
 
+from integrations.email import email_deliver
+
 
 @shared_task(
     name="integrations.tasks.send_email_task",
@@ -13,6 +15,4 @@ from celery import shared_task
     max_retries=8,
 )
 def send_email_task(*, to: list[str], template: str, context: dict[str, Any], language: str) -> None:
-    from integrations.email import email_deliver
-
     email_deliver(to=to, template=template, context=context, language=language)

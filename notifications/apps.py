@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import events
+
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
@@ -10,8 +12,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # Above the apps whose facts it tells influencers about: it hears of them through
         # core.events only, and none of them imports it (decision 0040).
-        from core import events
-        from notifications.handlers import EVENT_HANDLERS
+        from notifications.handlers import EVENT_HANDLERS  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         for name, handler in EVENT_HANDLERS.items():
             events.subscribe(name, handler)

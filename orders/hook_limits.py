@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import redis
 from django.conf import settings
 
 from core.redis import redis_client
@@ -62,7 +63,6 @@ def _script(url: str) -> Any:
 def _hit(key: str, *, limit: int, window_seconds: float) -> Verdict:
     if limit <= 0 or not settings.REDIS_URL:
         return Verdict(allowed=True)
-    import redis
 
     window_ms = max(1, int(window_seconds * 1000))
     try:

@@ -25,9 +25,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import MANAGER
 from brands.models import Brand
 from core.errors import ApplicationError
+from integrations.email import email_send
 from integrations.vtex.client import LIST_ORDERS_MAX_PAGE, LIST_ORDERS_MAX_PER_PAGE, VTEXClient
 from integrations.vtex.errors import VTEXError
 from integrations.vtex.types import OrderSummary
@@ -295,9 +297,6 @@ def _progress(
 
 
 def _notify_managers(run: ReconciliationRun) -> None:
-    from accounts.models import User
-    from integrations.email import email_send
-
     recipients = list(
         User.objects.filter(is_active=True, is_staff=True, groups__name=MANAGER, brand_access__brand=run.brand)
         .values_list("email", flat=True)

@@ -2,14 +2,18 @@
 
 import logging
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from brands.models import Brand
 from integrations.vtex.errors import VTEXError
+from orders.models import HookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ RESTART_SWEEP_SECONDS = ORDER_SYNC_TIME_LIMIT + 5
     time_limit=ORDER_SYNC_TIME_LIMIT,
 )
 def order_sync_task(self: Any, *, event_id: int) -> str:
-    from orders.services import hook_event_process
+    from orders.services import hook_event_process  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
 
     try:
         result = hook_event_process(event_id=event_id)
@@ -52,9 +56,8 @@ def hook_events_process_task(*, max_seconds: float = 50.0) -> int:
     """Drain pending notifications in batches (orders.services.batch) for up to `max_seconds`;
     returns how many were claimed. Safe to run in several workers at once (claims skip each
     other's rows) and to run again (a processed event is never claimed)."""
-    from django.conf import settings
 
-    from orders.services import hook_events_process_batch
+    from orders.services import hook_events_process_batch  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
 
     deadline = time.monotonic() + max_seconds
     size = int(settings.ORDERS_BATCH_SIZE)
@@ -77,9 +80,6 @@ def hook_events_retry_task(
     `order_sync_task`'s longest retry countdown (600 s), so an event waiting in its own
     backoff is left to it; a duplicate that slips through is harmless (the claim in
     `hook_event_process` skips a processed event)."""
-    from django.db.models import Q
-
-    from orders.models import HookEvent
 
     idle_for = timedelta(seconds=older_than_seconds) if older_than_seconds else timedelta(minutes=older_than_minutes)
     cutoff = timezone.now() - idle_for
@@ -110,7 +110,7 @@ def _sweep_after_restart(**_kwargs: Any) -> None:
 @shared_task(name="orders.tasks.reconcile_dispatch_task")
 def reconcile_dispatch_task() -> list[int]:
     """Hourly: start yesterday's reconciliation for every brand where it is now night."""
-    from orders.reconciliation import reconciliation_due_brands
+    from orders.reconciliation import reconciliation_due_brands  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
 
     started = []
     for brand_id, day in reconciliation_due_brands(now=timezone.now()):
@@ -121,10 +121,7 @@ def reconcile_dispatch_task() -> list[int]:
 
 @shared_task(name="orders.tasks.reconcile_brand_task", acks_late=True)
 def reconcile_brand_task(*, brand_id: int, day: str, trigger: str = "schedule") -> int | None:
-    from datetime import date
-
-    from brands.models import Brand
-    from orders.reconciliation import reconciliation_run
+    from orders.reconciliation import reconciliation_run  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
 
     brand = Brand.objects.get(pk=brand_id)
     run = reconciliation_run(brand=brand, day=date.fromisoformat(day), trigger=trigger)
@@ -134,6 +131,6 @@ def reconcile_brand_task(*, brand_id: int, day: str, trigger: str = "schedule") 
 @shared_task(name="orders.tasks.hook_config_ensure_task")
 def hook_config_ensure_task() -> dict[str, str]:
     """Daily: VTEX deletes a hook that was silent for three days; put ours back."""
-    from orders.hook_config import hook_config_ensure_all
+    from orders.hook_config import hook_config_ensure_all  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
 
     return hook_config_ensure_all()

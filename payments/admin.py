@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from brands.admin_mixins import BrandScopedAdminMixin
+from brands.models import Brand
+from brands.scoping import brand_ids_for_user
 from core.admin_actions import ReadOnlyAdminMixin, run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.admin_money import money_display
@@ -51,7 +53,7 @@ from payments.services import (
 )
 from payments.services.proofs import withdrawal_proof_link, withdrawal_proof_resolve
 from payments.services.settings import payout_settings_save, withholding_rule_save
-from payments.services.withdrawals import payment_job_create, payout_batch_create_now
+from payments.services.withdrawals import payment_job_create, payout_batch_create_now, payout_settings_for
 
 
 def _money(cents: int | None, currency: str) -> str:
@@ -682,8 +684,6 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     def bank_file_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         batch = self._batch(request, pk)
         if request.method != "POST":
-            from payments.services.withdrawals import payout_settings_for
-
             options = payout_settings_for(brand=batch.brand)
             return render(
                 request,
@@ -794,9 +794,6 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
         )
 
     def _allowed_brands(self, request: HttpRequest) -> QuerySet[Any]:
-        from brands.models import Brand
-        from brands.scoping import brand_ids_for_user
-
         allowed = brand_ids_for_user(request.user)
         brands = Brand.objects.filter(is_active=True).order_by("name")
         return brands if allowed is None else brands.filter(pk__in=allowed)

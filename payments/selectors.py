@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from affiliates.models import KYCDocument, Membership
 from affiliates.selectors import payout_account_get
+from brands.models import Brand
 from brands.scoping import scope_queryset
 from payments.models import (
     INFLUENCER_ACCOUNT_KINDS,
@@ -180,8 +181,6 @@ def payout_batch_list(*, brand_ids: set[int] | None) -> QuerySet[PayoutBatch]:
 
 
 def influencer_brands(*, influencer: Any) -> list[Any]:
-    from brands.models import Brand
-
     return list(Brand.objects.filter(memberships__influencer=influencer).order_by("name").distinct())
 
 

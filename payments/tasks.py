@@ -4,6 +4,10 @@ import logging
 from datetime import date
 
 from celery import shared_task
+from django.core.mail import mail_admins
+
+from brands.models import Brand
+from core.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -12,7 +16,7 @@ logger = logging.getLogger(__name__)
 def payout_cutoff_dispatch_task() -> list[list[object]]:
     """Hourly: queue the cutoff of every brand whose latest biweekly period ended and is not
     closed yet (each brand's own time zone decides when that is)."""
-    from payments.services import payout_cutoff_dispatch
+    from payments.services import payout_cutoff_dispatch  # noqa: PLC0415 payments.tasks↔services cycle (services→withdrawals→tasks)
 
     due = payout_cutoff_dispatch()
     for brand_id, period_start in due:
@@ -22,9 +26,7 @@ def payout_cutoff_dispatch_task() -> list[list[object]]:
 
 @shared_task(name="payments.tasks.payout_cutoff_task", acks_late=True)
 def payout_cutoff_task(*, brand_id: int, period_start: str) -> int | None:
-    from brands.models import Brand
-    from core.errors import Conflict
-    from payments.services import payout_cutoff_run
+    from payments.services import payout_cutoff_run  # noqa: PLC0415 payments.tasks↔services cycle (services→withdrawals→tasks)
 
     brand = Brand.objects.get(pk=brand_id)
     try:
@@ -39,7 +41,7 @@ def payout_cutoff_task(*, brand_id: int, period_start: str) -> int | None:
 def withdrawals_notify_task(*, withdrawal_ids: list[int]) -> int:
     """Tell the influencers (and the brand's webhooks) of the automatic withdrawals a cutoff
     created, after it committed."""
-    from payments.services.withdrawals import withdrawals_announce
+    from payments.services.withdrawals import withdrawals_announce  # noqa: PLC0415 payments.tasks↔services cycle (services→withdrawals→tasks)
 
     return withdrawals_announce(withdrawal_ids=withdrawal_ids)
 
@@ -48,7 +50,7 @@ def withdrawals_notify_task(*, withdrawal_ids: list[int]) -> int:
 def payment_job_run_task(*, job_id: int) -> str:
     """Mark a batch's withdrawals paid or failed in the background (idempotent: re-delivered
     after a worker died, it skips what is already done)."""
-    from payments.services.withdrawals import payment_job_run
+    from payments.services.withdrawals import payment_job_run  # noqa: PLC0415 payments.tasks↔services cycle (services→withdrawals→tasks)
 
     return str(payment_job_run(job_id=job_id).status)
 
@@ -56,9 +58,8 @@ def payment_job_run_task(*, job_id: int) -> str:
 @shared_task(name="payments.tasks.ledger_verify_task")
 def ledger_verify_task() -> int:
     """Daily: every ledger invariant, recorded for the health panel (alert LedgerBroken)."""
-    from django.core.mail import mail_admins
 
-    from payments.integrity import ledger_integrity_run
+    from payments.integrity import ledger_integrity_run  # noqa: PLC0415 payments.tasks↔services cycle (services→withdrawals→tasks)
 
     problems = ledger_integrity_run()
     if problems:

@@ -123,8 +123,8 @@ def render(sheet: Sheet, fmt: str) -> bytes:
 
 
 def _xlsx(sheet: Sheet) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl import Workbook  # noqa: PLC0415 heavy optional dependency kept out of start-up (XLSX exports only)
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 heavy optional dependency kept out of start-up (XLSX exports only)
 
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(title=sheet.name[:31])

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db.models import Sum
 from django.utils.translation import gettext as _
+
+from reports.models import DailyRollup
 
 MIN_CLICKS = 100
 CONFIDENCE_LEVEL = 0.95
@@ -80,9 +83,6 @@ class VariantResult:
 def ab_results(*, campaign: Any, date_from: date, date_to: date) -> list[VariantResult]:
     """Per variant of the campaign (rows without a variant are left out), each compared with
     the first variant by key."""
-    from django.db.models import Sum
-
-    from reports.models import DailyRollup
 
     rows = (
         DailyRollup.objects.filter(campaign=campaign, day__gte=date_from, day__lte=date_to, variant__isnull=False)

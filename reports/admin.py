@@ -18,8 +18,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.services import audit_record
 from brands.admin_mixins import BrandScopedAdminMixin
 from brands.scoping import brand_ids_for_user, scope_queryset
+from campaigns.models import Campaign
 from core.errors import ApplicationError
 from core.exports import export_response
 from reports.ab import ab_results
@@ -36,8 +38,6 @@ SYNC_REPORT_MAX_ROWS = 5000
 
 
 def _campaigns_for(user: Any) -> list[Any]:
-    from campaigns.models import Campaign
-
     return list(
         scope_queryset(
             Campaign.objects.filter(is_template=False).select_related("brand"),
@@ -66,7 +66,6 @@ def _preview(spec: ReportSpec, *, currency: str) -> dict[str, Any]:
 def _export_response(request: HttpRequest, *, spec: ReportSpec, fmt: str, label: str, brand: Any) -> HttpResponseBase:
     """Small reports download at once; a report that reaches the row limit becomes an export
     job, which runs the spec without that limit (reports.exports.EXPORT_JOB_MAX_ROWS)."""
-    from audit.services import audit_record
 
     result = report_run(spec=spec)
     if len(result.rows) >= SYNC_REPORT_MAX_ROWS or result.truncated:
@@ -277,8 +276,6 @@ class ScheduledReportAdmin(BrandScopedAdminMixin):
 
     @admin.action(description=gettext_lazy("Stop sending"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[ScheduledReport]) -> None:
-        from audit.services import audit_record
-
         for schedule in queryset:
             ScheduledReport.objects.filter(pk=schedule.pk).update(is_active=False)
             audit_record(

@@ -30,11 +30,16 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from affiliates.models import Influencer
 from brands.models import Brand
+from campaigns.models import CampaignAssignment
 from core.db_router import replica_reads
 from core.errors import ApplicationError
 from core.money import to_major
+from orders.models import Order
 from reports.models import DailyRollup, LineRollup
+from reports.rollups import brand_day_bounds
+from tracking.multitouch import multitouch_credit
 
 MAX_ROWS = 5000
 MAX_RANGE_DAYS = 3 * 366
@@ -463,12 +468,6 @@ def _touches(order: Any) -> list[_Touch]:
 
 def _reweight(spec: ReportSpec, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace orders and revenue of each row with the credit the chosen model gives."""
-    from affiliates.models import Influencer
-    from brands.models import Brand
-    from campaigns.models import CampaignAssignment
-    from orders.models import Order
-    from reports.rollups import brand_day_bounds
-    from tracking.multitouch import multitouch_credit
 
     brand = Brand.objects.get(pk=spec.brand_id)
     since, until = brand_day_bounds(tz=brand.tz, start=spec.date_from, end=spec.date_to)

@@ -11,9 +11,26 @@ from typing import Any
 
 from django.utils import timezone
 
+from affiliates.assignments import campaign_assign_influencer
+from affiliates.models import Membership
 from brands.models import Brand
 from campaigns.models import Campaign
+from campaigns.services import (
+    VariantInput,
+    campaign_create,
+    campaign_rule_add,
+    campaign_status_change,
+    campaign_variants_set,
+)
+from codes.models import Code
+from codes.services import codes_issue_for_influencer
+from core.errors import ApplicationError
+from orders.models import Order
+from orders.services import order_apply
 from reports.rollups import rollups_rebuild
+from tracking.buffer import clicks_store
+from tracking.models import Click, Link
+from tracking.services import link_create
 
 AB_SLUG = "prueba-ab"
 # Orders per code and A/B variant: B (free shipping) converts clearly better than A.
@@ -54,19 +71,6 @@ def _order_doc(
 def _ab_campaign(*, brand: Brand, now: datetime, out: Any) -> Campaign | None:
     """The demo A/B campaign with its two variants, the approved demo influencers in it, their
     codes and links: all through the campaigns, codes and tracking services."""
-    from affiliates.assignments import campaign_assign_influencer
-    from affiliates.models import Membership
-    from campaigns.services import (
-        VariantInput,
-        campaign_create,
-        campaign_rule_add,
-        campaign_status_change,
-        campaign_variants_set,
-    )
-    from codes.services import codes_issue_for_influencer
-    from core.errors import ApplicationError
-    from tracking.models import Link
-    from tracking.services import link_create
 
     campaign = Campaign.objects.filter(brand=brand, slug=AB_SLUG).first()
     try:
@@ -109,12 +113,6 @@ def _ab_campaign(*, brand: Brand, now: datetime, out: Any) -> Campaign | None:
 
 
 def seed(*, out: Any) -> None:
-    from codes.models import Code
-    from orders.models import Order
-    from orders.services import order_apply
-    from tracking.buffer import clicks_store
-    from tracking.models import Click, Link
-
     brand = Brand.objects.filter(slug="demo").first()
     if brand is None:
         out.write("  no demo brand; skipped")

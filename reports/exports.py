@@ -25,9 +25,12 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from brands.scoping import brand_ids_for_user, scope_queryset
+from core.admin_exports import export_header, export_row
+from core.admin_money import annotate_currency
 from core.errors import ApplicationError, NotFound, PermissionRefused
 from core.exports import export_bytes
 from core.storage import private_storage
+from reports.builder import report_run, spec_from_input
 from reports.models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -57,7 +60,7 @@ def export_job_create(
     brand: Any = None,
 ) -> ExportJob:
     """Record the job and hand it to the worker after commit."""
-    from reports.tasks import export_job_run_task
+    from reports.tasks import export_job_run_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     if fmt not in ("csv", "xlsx", "json"):
         raise ExportRefused(_("Choose CSV, XLSX or JSON."), code="bad_format")
@@ -102,9 +105,6 @@ def _progress(job: ExportJob, done: int) -> None:
 
 
 def _admin_rows(job: ExportJob) -> tuple[list[str], Any, int]:
-    from core.admin_exports import export_header, export_row
-    from core.admin_money import annotate_currency
-
     model = apps.get_model(job.params["model"])
     brand_field = getattr(model, "BRAND_FIELD", None)
     allowed = brand_ids_for_user(job.requested_by)
@@ -126,8 +126,6 @@ def _admin_rows(job: ExportJob) -> tuple[list[str], Any, int]:
 
 
 def _report_rows(job: ExportJob) -> tuple[list[str], Any, int]:
-    from reports.builder import report_run, spec_from_input
-
     brand_id = int(job.params["brand_id"])
     allowed = brand_ids_for_user(job.requested_by)
     if allowed is not None and brand_id not in allowed:

@@ -19,13 +19,23 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from affiliates.models import Influencer
+from brands.models import Brand
+from campaigns.models import CampaignAssignment
+from commissions.models import Commission
 from core import events
+from orders.models import Order, OrderLine, ReturnInvoice
+from orders.selectors import order_brand_cents
+from payments.models import CommissionPosition
 from reports.models import DailyRollup, LineRollup, LinkRollup, RollupDay
+from tracking.models import Click, Link
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +82,6 @@ CommissionFact = tuple[int, datetime | None, int, int, int | None, str, int, int
 def _commission_facts(*, brand: Any, start: date, end: date) -> list[CommissionFact]:
     """The brand's commissions on orders placed in [start, end]: read once per refresh for both
     the daily and the line rollups."""
-    from commissions.models import Commission
 
     since, until = brand_day_bounds(tz=brand.tz, start=start, end=end)
     return list(
@@ -98,13 +107,6 @@ def _compute(
 ) -> tuple[dict[Key, dict[str, int]], dict[tuple[int, int], int | None]]:
     """The rollup rows of [start, end] computed from clicks, orders, returns and `commissions`
     (`_commission_facts` of the same range)."""
-    from affiliates.models import Influencer
-    from campaigns.models import CampaignAssignment
-    from commissions.models import Commission
-    from orders.models import Order, ReturnInvoice
-    from orders.selectors import order_brand_cents
-    from payments.models import CommissionPosition
-    from tracking.models import Click
 
     tz = brand.tz
     since, until = brand_day_bounds(tz=tz, start=start, end=end)
@@ -222,9 +224,6 @@ def _compute_lines(
 ) -> dict[tuple[date, int, int, str, str], dict[str, int]]:
     """Attributed, not canceled order lines of [start, end] per SKU and category, with the
     money of `commissions` (`_commission_facts` of the same range)."""
-    from commissions.models import Commission
-    from orders.models import Order, OrderLine
-    from orders.selectors import order_brand_cents
 
     tz = brand.tz
     since, until = brand_day_bounds(tz=tz, start=start, end=end)
@@ -297,9 +296,6 @@ def _compute_links(*, brand: Any, start: date, end: date) -> dict[LinkKey, dict[
     """Per tracked link and local day of [start, end]: valid clicks and distinct visitors, the
     orders the link's click won (`Order.link`, canceled left out) with their value, and the net
     commission on those orders by state (the same net as the daily rollups)."""
-    from commissions.models import Commission
-    from orders.models import Order
-    from tracking.models import Click
 
     tz = brand.tz
     since, until = brand_day_bounds(tz=tz, start=start, end=end)
@@ -348,7 +344,6 @@ def _compute_links(*, brand: Any, start: date, end: date) -> dict[LinkKey, dict[
 def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
     """Recompute the rollups of these days of the brand from the source tables. Returns the
     number of rows written. Serialised per (brand, day) by the RollupDay row lock."""
-    from brands.models import Brand
 
     brand = Brand.objects.get(pk=brand_id)
     written = 0
@@ -424,8 +419,6 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
 
 
 def _write_link_rows(*, brand: Any, rows: dict[LinkKey, dict[str, int]]) -> None:
-    from tracking.models import Link
-
     owners = dict(
         (pk, (campaign_id, influencer_id))
         for pk, campaign_id, influencer_id in Link.objects.filter(pk__in={link_id for _day, link_id in rows})
@@ -461,8 +454,6 @@ def _rows_by_influencer(*, brand: Any, start: date, end: date) -> dict[int, set[
 
 
 def _days_by_brand(points: Iterable[tuple[int, datetime | None]]) -> dict[int, set[date]]:
-    from brands.models import Brand
-
     by_brand: dict[int, set[datetime]] = defaultdict(set)
     for brand_id, moment in points:
         if brand_id and moment is not None:
@@ -505,10 +496,8 @@ def _schedule_refresh(by_brand: dict[int, set[date]]) -> None:
     nothing. The task clears the mark *before* it reads, so a fact committed while it runs
     queues the next refresh: nothing is missed. Without a broker (tests, demo) tasks run at
     once, which is the old behaviour."""
-    from django.conf import settings
-    from django.core.cache import cache
 
-    from reports.tasks import rollups_refresh_days_task
+    from reports.tasks import rollups_refresh_days_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     delay = settings.ROLLUP_REFRESH_DELAY_SECONDS
     for brand_id, days in by_brand.items():
@@ -528,7 +517,6 @@ def _schedule_refresh(by_brand: dict[int, set[date]]) -> None:
 
 def rollups_refresh_days(*, brand_id: int, days: list[date]) -> int:
     """The queued half of the debounce: clear the marks, then recompute the days."""
-    from django.core.cache import cache
 
     cache.delete_many([_pending_key(brand_id, day) for day in days])
     return rollup_refresh(brand_id=brand_id, days=days)
@@ -562,7 +550,6 @@ def rollups_rebuild(
 def rollups_refresh_recent(*, days: int = 45, today: date | None = None) -> int:
     """Recompute the last `days` days of every active brand (nightly): picks up what contexts
     that do not notify us changed, such as money released by the payout cutoff."""
-    from brands.models import Brand
 
     written = 0
     for brand in Brand.objects.filter(is_active=True):

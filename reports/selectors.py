@@ -14,12 +14,21 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from affiliates.models import Influencer, Membership
+from brands.models import Brand
 from brands.scoping import brand_ids_for_user, scope_queryset
+from campaigns.models import Campaign
+from codes.models import Code
+from commissions.models import Commission
 from core.db_router import replica_reads
 from core.panel_cache import brand_scope, influencer_scope, panel_cached
+from orders.models import Order
+from orders.selectors import order_brand_cents
+from payments.models import Withdrawal
 from reports.charts import DailyPoint
 from reports.models import DailyRollup, ExportJob, LinkRollup, SavedReport
 from tracking.link_numbers import LinkNumbers
+from tracking.models import Click, FraudFlag
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
 DEFAULT_PERIOD = "30"
@@ -64,8 +73,6 @@ class DashboardData:
 
 
 def dashboard_brands(*, user: Any) -> list[Any]:
-    from brands.models import Brand
-
     return list(scope_queryset(Brand.objects.filter(is_active=True), brand_ids_for_user(user), brand_field="pk"))
 
 
@@ -111,10 +118,6 @@ def _kpis(now: dict[str, int], before: dict[str, int]) -> list[KPI]:
 
 def counters_for(*, user: Any, brand: Any) -> list[Counter]:
     """Queues waiting for someone, as links to the filtered admin lists."""
-    from affiliates.models import Membership
-    from codes.models import Code
-    from payments.models import Withdrawal
-    from tracking.models import FraudFlag
 
     specs = [
         (
@@ -241,13 +244,9 @@ def dashboard_build(*, user: Any, brand: Any, period_key: str | None, today: dat
         return [{"id": pk, "name": names.get(pk), **values} for pk, values in ranked]
 
     def influencer_names(pks: list[int]) -> dict[int, str]:
-        from affiliates.models import Influencer
-
         return dict(Influencer.objects.filter(pk__in=pks).values_list("pk", "display_name"))
 
     def campaign_names(pks: list[int]) -> dict[int, str]:
-        from campaigns.models import Campaign
-
         return dict(Campaign.objects.filter(pk__in=pks).values_list("pk", "name"))
 
     all_clicks = totals["clicks"] + totals["screened"]
@@ -296,11 +295,6 @@ def live_panel(*, brand: Any, now: Any = None) -> LivePanel:
 
 
 def _live_panel(*, brand: Any, since: Any) -> LivePanel:
-    from commissions.models import Commission
-    from orders.models import Order
-    from orders.selectors import order_brand_cents
-    from tracking.models import Click
-
     clicks = Click.objects.filter(brand=brand, occurred_at__gte=since).aggregate(
         valid=Count("id", filter=Q(is_valid=True)), screened=Count("id", filter=Q(is_valid=False))
     )

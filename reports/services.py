@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from brands.scoping import brand_ids_for_user
 from core.errors import ApplicationError, NotFound, PermissionRefused
-from reports.builder import spec_from_input
+from core.exports import EXPORT_CONTENT_TYPES, export_bytes
+from integrations.email import email_deliver
+from reports.builder import report_run, spec_from_input
 from reports.models import ReportDelivery, ReportFormat, SavedReport, ScheduledReport
 
 logger = logging.getLogger(__name__)
@@ -203,9 +205,6 @@ def scheduled_report_send(*, schedule_id: int, period_key: str) -> ReportDeliver
     """Send one period of a schedule, exactly once: the (schedule, period) delivery row is
     claimed first; a period already sent is skipped, a failed one is retried. Runs in the
     worker; the email is sent synchronously so `sent` means sent."""
-    from core.exports import EXPORT_CONTENT_TYPES, export_bytes
-    from integrations.email import email_deliver
-    from reports.builder import report_run
 
     schedule = ScheduledReport.objects.select_related("report__brand", "report__owner", "created_by").get(
         pk=schedule_id

@@ -18,7 +18,11 @@ from urllib.parse import unquote
 
 from asgiref.sync import async_to_sync
 from django.core import signals
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+
+from config.click_edge import ClickEdge
+from config.wsgi_bridge import WsgiBridge
 
 
 class AsgiResponse:
@@ -55,10 +59,6 @@ def _connections_kept() -> Iterator[None]:
 def asgi_test_application() -> Any:
     """config.asgi's application with Django on the calling thread (WsgiBridge(threads=0)): the
     production pool's threads would not see the test's open transaction."""
-    from django.core.wsgi import get_wsgi_application
-
-    from config.click_edge import ClickEdge
-    from config.wsgi_bridge import WsgiBridge
 
     return ClickEdge(WsgiBridge(get_wsgi_application(), threads=0))
 

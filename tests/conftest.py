@@ -8,10 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import BrandFactory, InfluencerFactory, MembershipFactory, StaffFactory, UserFactory
+from tests.fake_vtex import FakeVTEX, fake_vtex_serving
+from tracking.link_cache import link_cache_clear
 
 REQUIRE_SERVICES = os.environ.get("MGM_REQUIRE_SERVICES") == "1"
 
@@ -45,8 +52,6 @@ def _empty_redis_for_this_worker() -> None:
     # Keys left by an earlier run (dedupe windows, flood counters) must not screen this run's
     # clicks: each worker starts from an empty Redis database of its own (settings/test.py).
     if settings.REDIS_URL:
-        import redis
-
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
@@ -54,7 +59,6 @@ def _empty_redis_for_this_worker() -> None:
 def _english_unless_a_test_says_otherwise() -> Any:
     # A request handled in an earlier test leaves its language active in this thread; messages
     # built outside a request (services, validators) would then depend on test order.
-    from django.utils import translation
 
     translation.activate("en")
     yield
@@ -63,10 +67,6 @@ def _english_unless_a_test_says_otherwise() -> Any:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Any:
-    from django.core.cache import cache
-
-    from tracking.link_cache import link_cache_clear
-
     # Link entries of slugs a rolled-back test created live in Redis with the Redis buffer.
     cache.clear()
     link_cache_clear()
@@ -124,8 +124,6 @@ def influencer_a(brand_a: Any) -> Any:
 def otp_verify(client: Client, user: Any) -> Any:
     """Log `user` in with a confirmed TOTP device and a verified second factor, as if they had
     typed a valid code."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
         user=user, name="test", confirmed=True
@@ -157,7 +155,6 @@ def fake_vtex(settings: Any) -> Any:
     """A fake VTEX account over real HTTP (tests/fake_vtex.py). Every VTEX call in the test goes
     to it (settings.VTEX_API_BASE_URL); retry backoff is shortened so 5xx retries stay fast, while
     429 waits still honour Retry-After. Credentials match BrandFactory's."""
-    from tests.fake_vtex import FakeVTEX, fake_vtex_serving
 
     with fake_vtex_serving(settings, FakeVTEX()) as server:
         yield server

@@ -3,10 +3,12 @@
 from typing import Any
 
 import factory
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import roles_sync
 from affiliates.models import Influencer, Membership
 from brands.models import Brand, StaffBrandAccess
 from campaigns.models import Campaign
@@ -28,8 +30,6 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     @factory.post_generation
     def verified_email(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
-            from allauth.account.models import EmailAddress
-
             EmailAddress.objects.get_or_create(
                 user=self, email=self.email, defaults={"verified": True, "primary": True}
             )
@@ -42,8 +42,6 @@ class StaffFactory(UserFactory):
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
         if create and extracted:
-            from accounts.roles import roles_sync
-
             if not Group.objects.filter(name=extracted).exists():
                 roles_sync()
             self.groups.add(Group.objects.get(name=extracted))

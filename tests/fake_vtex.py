@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from integrations.vtex.ratelimit import _limiter
+
 SAMPLES = Path(__file__).resolve().parent / "vtex_samples"
 APP_KEY = "vtexappkey-test-ABCDEF"
 APP_TOKEN = "test-app-token"
@@ -363,7 +365,6 @@ def fake_vtex_serving(settings: Any, server: FakeVTEX) -> Iterator[FakeVTEX]:
     """Start `server` and point every VTEX call at it (settings.VTEX_API_BASE_URL) for the
     block; retry backoff is shortened so 5xx retries stay fast, while 429 waits still honour
     Retry-After. The fixtures `fake_vtex` (tests/conftest.py) and `fake_oms` use it."""
-    from integrations.vtex.ratelimit import _limiter
 
     server.start()
     settings.VTEX_API_BASE_URL = server.url

@@ -25,6 +25,8 @@ from tracking.fraud import fraud_flag_resolve
 from tracking.fraud_holds import held_cents_by_order
 from tracking.link_numbers import LinkNumbers, link_numbers
 from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
+from tracking.selectors import link_public_url
+from tracking.services import attribution_policy_save, link_create, link_deactivate, link_qr_svg, link_update
 
 
 class _ReadOnly(ReadOnlyAdminMixin, BrandScopedAdminMixin):  # type: ignore[misc]
@@ -167,15 +169,10 @@ class LinkAdmin(BrandScopedAdminMixin):
 
     @admin.display(description=_("QR code"))
     def qr_code(self, obj: Link) -> str:
-        from tracking.selectors import link_public_url
-        from tracking.services import link_qr_svg
-
         url = link_public_url(slug=obj.slug)
         return format_html("<div>{}</div><code>{}</code>", mark_safe(link_qr_svg(url=url)), url)  # noqa: S308
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from tracking.services import link_create, link_update
-
         try:
             if change:
                 link_update(link=obj, destination_url=obj.destination_url, label=obj.label, actor=request.user)
@@ -199,8 +196,6 @@ class LinkAdmin(BrandScopedAdminMixin):
 
     @admin.action(description=_("Deactivate selected links"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Link]) -> None:
-        from tracking.services import link_deactivate
-
         run_each(
             self,
             request,
@@ -220,8 +215,6 @@ class AttributionPolicyAdmin(BrandScopedAdminMixin):
     list_select_related = ["campaign__brand"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from tracking.services import attribution_policy_save
-
         self.check_brand_allowed(request, obj)
         attribution_policy_save(policy=obj, actor=request.user)
 

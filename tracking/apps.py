@@ -1,8 +1,10 @@
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
+
+from core import events
 
 
 class TrackingConfig(AppConfig):
@@ -12,10 +14,8 @@ class TrackingConfig(AppConfig):
     def ready(self) -> None:
         # Cache invalidation only (no domain logic): a change to what a cached link entry holds
         # drops the entries after commit, so the redirect never serves a stale decision for long.
-        from django.apps import apps
 
-        from core import events
-        from tracking.handlers import on_membership_changed
+        from tracking.handlers import on_membership_changed  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         # Approval issues a default link per campaign, as it issues a code (affiliates sits
         # below tracking, so it announces the change and we act on it).
@@ -34,7 +34,7 @@ class TrackingConfig(AppConfig):
 
 def _invalidate_receiver(field: str | None) -> Any:
     def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
-        from tracking.link_cache import link_cache_invalidate_on_commit
+        from tracking.link_cache import link_cache_invalidate_on_commit  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         if field is not None:
             link_cache_invalidate_on_commit(**{field: instance})

@@ -31,12 +31,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import redis
+import redis.exceptions
 from django.core.cache import cache
 from django.db import transaction
 
 from core.events import facts_changed
 from core.redis import redis_client
 from tracking.conf import tracking_settings
+from tracking.models import Click, Link
+from tracking.stores import tracking_aredis, tracking_redis
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +88,6 @@ class ClickBuffer(Protocol):
 def clicks_store(records: Iterable[dict[str, Any]]) -> int:
     """Insert buffered clicks; those already stored (same click id) are skipped. Clicks whose
     link no longer exists are dropped with a warning, so one bad record cannot block a batch."""
-    from tracking.models import Click, Link
 
     rows = list(records)
     if not rows:
@@ -176,8 +179,6 @@ def _stream_record(fields: dict[str, str]) -> dict[str, str]:
 
 class RedisClickBuffer:
     def __init__(self, url: str) -> None:
-        from tracking.stores import tracking_redis
-
         # The drain's client waits longer than a click may (`TRACKING_REDIS_TIMEOUT`).
         self.client = redis_client(url, decode_responses=True, health_check_interval=30, socket_timeout=10)
         self._push = tracking_redis().register_script(_PUSH_LUA)
@@ -190,8 +191,6 @@ class RedisClickBuffer:
     def _ensure_group(self, stream: str, group: str) -> None:
         if stream in self._group_ready:
             return
-        import redis
-
         try:
             self.client.xgroup_create(stream, group, id="0", mkstream=True)
         except redis.ResponseError as exc:
@@ -391,15 +390,12 @@ async def click_apush(record: dict[str, str], *, screen: Screen) -> str:
     if conf.buffer_mode != "redis":
         # Local file and in-process counters: no network wait to hand to the loop.
         return click_buffer().push(record, screen=screen)
-    from tracking.stores import tracking_aredis
 
     keys, args = _push_arguments(record, screen)
     try:
         client = tracking_aredis()
         return str(await client.evalsha(_push_sha(), len(keys), *keys, *args))
     except Exception as exc:
-        import redis.exceptions
-
         if isinstance(exc, redis.exceptions.NoScriptError):
             try:
                 return str(await client.eval(_PUSH_LUA, len(keys), *keys, *args))

@@ -15,12 +15,16 @@ import logging
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
 from affiliates.models import Membership
 from campaigns.models import Campaign
 from tracking.conf import tracking_settings
+from tracking.models import Link
+from tracking.selectors import attribution_policy_for
+from tracking.stores import tracking_aredis, tracking_redis
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +50,6 @@ def _redis_mode() -> bool:
 
 def _store_get(key: str) -> Any:
     if _redis_mode():
-        from tracking.stores import tracking_redis
-
         try:
             raw = tracking_redis().get(key)
         except Exception:
@@ -60,8 +62,6 @@ def _store_get(key: str) -> Any:
 
 def _store_set(key: str, value: dict[str, Any], ttl: int) -> None:
     if _redis_mode():
-        from tracking.stores import tracking_redis
-
         try:
             tracking_redis().set(key, json.dumps(value, separators=(",", ":")), ex=ttl)
         except Exception:
@@ -72,8 +72,6 @@ def _store_set(key: str, value: dict[str, Any], ttl: int) -> None:
 
 def _store_delete(keys: list[str]) -> None:
     if _redis_mode():
-        from tracking.stores import tracking_redis
-
         tracking_redis().delete(*keys)
     else:
         cache.delete_many(keys)
@@ -102,14 +100,11 @@ def _entry_for(link: Any) -> dict[str, Any]:
 
 
 def _window_days(campaign: Any) -> int:
-    from tracking.selectors import attribution_policy_for
-
     return attribution_policy_for(campaign).window_days
 
 
 def link_entry_load(slug: str) -> dict[str, Any] | None:
     """Read the link from the database and cache it (or cache that it does not exist)."""
-    from tracking.models import Link
 
     settings = tracking_settings()
     link = Link.objects.select_related("campaign", "brand").filter(slug=slug).first()
@@ -158,8 +153,6 @@ async def link_entry_aget(slug: str) -> tuple[bool, dict[str, Any] | None]:
         if hit is not None and hit[0] > now:
             return True, hit[1]
     if conf.buffer_mode == "redis":
-        from tracking.stores import tracking_aredis
-
         try:
             raw = await tracking_aredis().get(link_cache_key(slug))
         except Exception:
@@ -178,9 +171,6 @@ async def link_entry_aget(slug: str) -> tuple[bool, dict[str, Any] | None]:
 
 
 def _cache_is_local() -> bool:
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
     return isinstance(caches["default"], LocMemCache)
 
 
@@ -203,8 +193,6 @@ def link_cache_clear() -> None:
     the Redis buffer, the Redis entries (Django's cache, the other store, has `cache.clear()`)."""
     _l1.clear()
     if _redis_mode():
-        from tracking.stores import tracking_redis
-
         client = tracking_redis()
         keys = list(client.scan_iter("trk:link:*", count=1000))
         for start in range(0, len(keys), 1000):
@@ -214,7 +202,6 @@ def link_cache_clear() -> None:
 def link_cache_invalidate_for(*, influencer: Any = None, campaign: Any = None, brand: Any = None) -> int:
     """Drop the cached entries of every link of an influencer, a campaign or a brand (any
     combination narrows the set). Call after the change commits; returns how many were dropped."""
-    from tracking.models import Link
 
     links = Link.objects.all()
     if influencer is not None:

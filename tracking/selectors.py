@@ -4,8 +4,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 
+from campaigns.models import Campaign
 from tracking.models import AttributionPolicy, Click, FraudFlag, InfluencerRisk, Link
 
 DEFAULT_WINDOW_DAYS = 30
@@ -64,7 +67,6 @@ def link_get_for_influencer(*, influencer: Any, brand: Any, pk: int) -> Link | N
 def link_campaigns_for_influencer(*, influencer: Any, brand: Any) -> list[Any]:
     """The campaigns an influencer may make links in: running campaigns of the brand they take
     part in (an active assignment), oldest first."""
-    from campaigns.models import Campaign
 
     return list(
         Campaign.objects.filter(
@@ -81,9 +83,6 @@ def link_campaigns_for_influencer(*, influencer: Any, brand: Any) -> list[Any]:
 
 
 def link_public_url(*, slug: str) -> str:
-    from django.conf import settings
-    from django.urls import reverse
-
     return settings.SITE_URL + reverse("tracking:redirect", kwargs={"slug": slug})
 
 

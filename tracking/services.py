@@ -10,15 +10,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from affiliates.models import Membership
+from affiliates.models import Influencer, Membership
 from audit.services import audit_record
+from brands.models import Brand
 from core.errors import ApplicationError
 from core.qr import qr_svg
 from tracking.destinations import DestinationRefused, destination_check
 from tracking.hashing import is_click_id, is_visitor_id
 from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
 from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link
-from tracking.selectors import link_campaigns_for_influencer
+from tracking.selectors import attribution_policy_for, link_campaigns_for_influencer
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +163,6 @@ def links_issue_on_approval(*, brand_id: int, influencer_id: int, actor: Any = N
     in, as approval issues a code. Idempotent (one approval link per campaign, a unique
     constraint backs it). A brand without store domains gets none: approval never fails for
     a link; the influencer makes theirs once a manager adds the domains."""
-    from affiliates.models import Influencer
-    from brands.models import Brand
 
     brand = Brand.objects.get(pk=brand_id)
     if not brand.store_domains:
@@ -296,7 +295,6 @@ def customer_binding_record(
     """Bind a customer to the influencer an order was attributed to, when the campaign's policy
     enables cross-device binding. The first binding wins; later orders do not move it. Call
     after the attribution decision commits."""
-    from tracking.selectors import attribution_policy_for
 
     policy = attribution_policy_for(campaign)
     if not policy.cross_device or not customer_hashes:

@@ -5,11 +5,14 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from tracking.buffer import click_buffer
+from tracking.fraud import fraud_scan_clicks, fraud_scan_conversion_rates, fraud_scan_payout_accounts
+from tracking.partitions import click_partitions_maintain
+
 
 @shared_task(ignore_result=True)
 def clicks_drain_task() -> int:
     """Move buffered clicks into the database (Beat: every 10 seconds)."""
-    from tracking.buffer import click_buffer
 
     return click_buffer().drain().stored
 
@@ -17,7 +20,6 @@ def clicks_drain_task() -> int:
 @shared_task(ignore_result=True)
 def fraud_scan_task() -> int:
     """Click floods of the last day, conversion-rate outliers and shared payout accounts."""
-    from tracking.fraud import fraud_scan_clicks, fraud_scan_conversion_rates, fraud_scan_payout_accounts
 
     now = timezone.now()
     flags = fraud_scan_clicks(since=now - timedelta(days=1), until=now)
@@ -30,7 +32,6 @@ def fraud_scan_task() -> int:
 def click_partitions_maintain_task() -> dict[str, list[str]]:
     """Monthly click partitions: create the coming months, archive and drop the expired ones
     (Beat: daily; tracking/partitions.py)."""
-    from tracking.partitions import click_partitions_maintain
 
     report = click_partitions_maintain()
     return {"created": report.created, "archived": [a.file for a in report.archived]}

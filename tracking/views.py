@@ -7,6 +7,7 @@ database once the link is cached: cache get → screening → one buffer append 
 
 import json
 import logging
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
@@ -23,6 +24,9 @@ from tracking.conf import tracking_settings
 from tracking.destinations import allowed_hosts
 from tracking.hashing import fingerprint, ip_hash, keyed_hash
 from tracking.link_cache import link_entry_get
+from tracking.models import Conversion
+from tracking.selectors import link_public_url
+from tracking.services import conversion_record, link_qr_svg
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +73,6 @@ def redirect(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def urlsplit_host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     try:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
@@ -80,8 +82,6 @@ def urlsplit_host(url: str) -> str:
 @require_http_methods(["GET"])
 def link_qr(request: HttpRequest, slug: str) -> HttpResponse:
     """The QR code (SVG) of a public link."""
-    from tracking.selectors import link_public_url
-    from tracking.services import link_qr_svg
 
     entry = link_entry_get(slug)
     if entry is None:
@@ -116,8 +116,6 @@ def conversion(request: HttpRequest) -> HttpResponse:
     CORS limited to the brand's store domains) or server to server (`Authorization: Bearer
     <brand hook token>`, no Origin). Body: JSON `{"brand": <VTEX account>, "order": <order id
     or group>, "visitor": <visitor id>, "click": <click id>}`."""
-    from tracking.models import Conversion
-    from tracking.services import conversion_record
 
     conf = tracking_settings()
     ip = request_context.current().ip

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import events
+from core.health import probe_register
+
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
@@ -8,13 +11,11 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core.health import probe_register
-        from webhooks.health import webhooks_probe
+        from webhooks.health import webhooks_probe  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         probe_register("webhooks", webhooks_probe)
         # Above every app it listens to: it learns of their facts through core.events only.
-        from core import events
-        from webhooks.services import EVENT_HANDLERS
+        from webhooks.services import EVENT_HANDLERS  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         for name, handler in EVENT_HANDLERS.items():
             events.subscribe(name, handler)

@@ -28,6 +28,7 @@ from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send
 from webhooks.event_types import EVENT_TYPES
+from webhooks.metrics import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_SECONDS
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from webhooks.ssrf import guarded_session, url_check
 
@@ -167,7 +168,7 @@ def webhook_event_record(
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
-    from webhooks.tasks import webhook_deliver_task
+    from webhooks.tasks import webhook_deliver_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     for pk in delivery_ids:
         webhook_deliver_task.delay(delivery_id=pk)
@@ -288,8 +289,6 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
 
 
 def _observe(*, event_type: str, ok: bool, duration_ms: int) -> None:
-    from webhooks.metrics import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_SECONDS
-
     WEBHOOK_DELIVERIES.labels(event_type=event_type, outcome="success" if ok else "failure").inc()
     WEBHOOK_DELIVERY_SECONDS.observe(duration_ms / 1000)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Protocol
 
+import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,6 @@ class RedisRateLimiter:
         key_prefix: str = "mgm:vtex:ratelimit:",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        import redis
 
         self.limit = limit
         self.key_prefix = key_prefix
@@ -104,8 +104,6 @@ class RedisRateLimiter:
         return f"{self.key_prefix}{account}"
 
     def acquire(self, account: str) -> float:
-        import redis
-
         waited = 0.0
         while True:
             try:

@@ -11,9 +11,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from brands.models import Brand
+from brands.services import brand_hook_token_matches
 from orders.drain import hook_drain_request
 from orders.metrics import HOOK_EVENTS_TOTAL
 from orders.models import HookEvent
@@ -64,7 +67,6 @@ def hook_brand_cache_clear() -> None:
 def hook_token_valid(*, brand: Brand, token: str | None) -> bool:
     """The brand's current or (during a rotation's grace period) previous hook token; the rule
     and the constant-time comparison live with the brand (campaigns.services)."""
-    from brands.services import brand_hook_token_matches
 
     return brand_hook_token_matches(brand, token)
 
@@ -116,8 +118,6 @@ def _hook_event_insert_async(event: HookEvent) -> bool:
     changed", VTEX keeps the truth, and the nightly reconciliation heals the rare event a
     database crash in the next ~200 ms could lose (docs/orders.md). ON CONFLICT DO NOTHING
     makes a duplicate return no row: False. Precondition: PostgreSQL, no transaction open."""
-    from django.db.models.constants import OnConflict
-    from django.db.models.sql import InsertQuery
 
     meta = HookEvent._meta
     fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]

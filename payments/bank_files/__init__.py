@@ -70,7 +70,7 @@ def bank_file_writer(code: str) -> BankFileWriter:
 
 def _load() -> None:
     # Importing the modules registers their writers.
-    from payments.bank_files import cnab240, generic_csv  # noqa: F401
+    from payments.bank_files import cnab240, generic_csv  # noqa: F401, PLC0415 formats register on import; importing them at package top is a cycle
 
 
 # Identifiers (account numbers, keys, documents, bank codes) are written exactly as validated at

@@ -20,7 +20,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from accounts.roles import FINANCE
+from affiliates.models import Membership
 from audit.services import audit_record
+from brands.models import Brand
 from core import events
 from core.errors import ApplicationError
 from core.money import format_minor
@@ -182,7 +186,6 @@ def _automatic_stage(brand: Any, batch: PayoutBatch, due_at: datetime, chunk_siz
     options = payout_settings_for(brand=brand)
     if not options.automatic_payouts:
         return
-    from affiliates.models import Membership
 
     approved = Membership.objects.filter(brand=brand, influencer_id=OuterRef("influencer_id"), status="approved")
     already = Withdrawal.objects.filter(batch=batch, automatic=True, influencer_id=OuterRef("influencer_id"))
@@ -284,15 +287,12 @@ def _automatic_chunk(
 
 
 def _notify_automatic(withdrawal_ids: list[int]) -> None:
-    from payments.tasks import withdrawals_notify_task
+    from payments.tasks import withdrawals_notify_task  # noqa: PLC0415 tasks↔services cycle inside the app
 
     withdrawals_notify_task.delay(withdrawal_ids=withdrawal_ids)
 
 
 def finance_recipients(*, brand: Any) -> list[str]:
-    from accounts.models import User
-    from accounts.roles import FINANCE
-
     return list(
         User.objects.filter(is_active=True, groups__name=FINANCE, brand_access__brand=brand)
         .order_by("email")
@@ -350,7 +350,6 @@ def payout_cutoff_dispatch(*, now: datetime | None = None) -> list[tuple[int, da
     """For each active brand, the period that most recently ended in its time zone, when its
     batch is not ready yet: the (brand id, period start) pairs to run. Cheap and idempotent,
     so Beat can call it every hour."""
-    from brands.models import Brand
 
     now = now or timezone.now()
     due: list[tuple[int, date]] = []

@@ -20,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from core.crypto import mask
 from core.errors import ApplicationError
 from core.money import format_minor
 from integrations.email import email_send
@@ -84,8 +85,6 @@ def version_account(version: PayoutAccountVersion) -> payout_accounts.PayoutAcco
 
 
 def _masked(account: payout_accounts.PayoutAccount) -> dict[str, str]:
-    from core.crypto import mask
-
     return {
         "holder_name": account.holder_name,
         "document": f"{account.document_type} {mask(account.document_number)}".strip(),
@@ -203,7 +202,7 @@ def payout_change_two_factor_check(*, influencer: Any, actor: Any) -> None:
 
 
 def _finance_emails(brand: Any) -> list[str]:
-    from payments.services.cutoff import finance_recipients
+    from payments.services.cutoff import finance_recipients  # noqa: PLC0415 cycle inside payments.services (cutoff→withdrawals→payout_versions)
 
     return finance_recipients(brand=brand)
 

@@ -2,6 +2,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 
 from affiliates.models import KYCDocument
 from affiliates.services import ApplicantProfile, KycUpload, influencer_apply
@@ -13,7 +14,6 @@ from tests.factories import CampaignFactory
 def _private_media(tmp_path: Any, monkeypatch: Any) -> None:
     """Each test writes KYC files to its own folder, so "nothing stored" can be checked. The
     model field holds its storage instance since import (callable storage), so patch it."""
-    from django.core.files.storage import FileSystemStorage
 
     (tmp_path / "private").mkdir()
     storage = FileSystemStorage(location=str(tmp_path / "private"), base_url=None)

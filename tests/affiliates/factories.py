@@ -5,6 +5,7 @@ from typing import Any
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from affiliates.models import PolicyDocument
 
@@ -20,16 +21,12 @@ class PolicyDocumentFactory(factory.django.DjangoModelFactory[PolicyDocument]):
 
 
 def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", size, "#336699").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def jpeg_bytes() -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "#993366").save(buffer, format="JPEG")
     return buffer.getvalue()

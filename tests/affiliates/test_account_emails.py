@@ -5,6 +5,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core import mail
@@ -27,8 +28,6 @@ def test_the_site_row_names_our_domain_not_example_com() -> None:
 
 
 def test_the_site_row_follows_a_changed_site_url(settings: Any) -> None:
-    from django.apps import apps
-
     settings.SITE_URL = "https://influencers.acme.test"
     site_sync_on_migrate(app_config=apps.get_app_config("accounts"))  # another app: nothing yet
     assert Site.objects.get(pk=settings.SITE_ID).domain != "influencers.acme.test"

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
+from django_otp.oath import totp
+from playwright.sync_api import expect, sync_playwright
 
 from affiliates import demo as affiliates_demo
 from affiliates.models import Membership
@@ -38,8 +41,6 @@ APPLICANT_PASSWORD = "mi-clave-segura-2026"
 
 
 def totp_now(secret: str) -> str:
-    from django_otp.oath import totp
-
     padded = secret + "=" * (-len(secret) % 8)
     return f"{totp(base64.b32decode(padded)):06d}"
 
@@ -58,7 +59,6 @@ def test_apply_verify_approve_and_see_the_code(live_server, chromium_path, fake_
     # Sync Playwright runs an event loop in this thread; scoped to this test so the variable
     # does not leak into later tests (check --deploy refuses it).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     # The demo data of `make run` that this flow needs (brand, campaign, staff, policies).
     campaigns_demo.seed(out=io.StringIO())
@@ -106,7 +106,6 @@ def test_apply_verify_approve_and_see_the_code(live_server, chromium_path, fake_
             page.click("main form button[type=submit]")
             page.wait_for_load_state()
             page.screenshot(path=str(ARTIFACTS / "03-email-verified.png"), full_page=True)
-            from allauth.account.models import EmailAddress
 
             assert EmailAddress.objects.get(email=APPLICANT_EMAIL).verified
 

@@ -1,4 +1,6 @@
 import pytest
+from stdnum.exceptions import InvalidChecksum
+from stdnum.mx import rfc
 
 from affiliates.documents import (
     DOCUMENT_TYPES,
@@ -153,8 +155,6 @@ def test_every_checked_fiscal_id_refuses_a_wrong_check_digit(doc_type, country, 
 
 def test_check_digits_come_from_python_stdnum(monkeypatch):
     """The validators delegate to stdnum: if stdnum says no, we say no (no private copy)."""
-    from stdnum.exceptions import InvalidChecksum
-    from stdnum.mx import rfc
 
     def refuse(number, validate_check_digits=False):
         raise InvalidChecksum()

@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
@@ -11,7 +12,7 @@ from affiliates.models import Influencer, KYCDocument, Membership, PolicyAccepta
 from audit.models import AuditEvent
 from tests.affiliates.conftest import stored_files
 from tests.affiliates.factories import PolicyDocumentFactory, jpeg_bytes, pdf_bytes, png_bytes, upload
-from tests.factories import BrandFactory, InfluencerFactory, MembershipFactory, UserFactory
+from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -244,8 +245,6 @@ def test_applicants_cannot_assign_themselves_status_staff_or_another_brand(clien
 
 
 def test_campaign_of_another_brand_cannot_be_chosen(client, brand_a, brand_b, form_data):
-    from tests.factories import CampaignFactory
-
     other = CampaignFactory(brand=brand_b)
     before = snapshot()
     response = client.post(join_url(brand_a), form_data(campaign=str(other.pk)))
@@ -265,8 +264,6 @@ def test_registration_is_rate_limited_per_ip(client, brand_a, form_data, setting
 
 
 def test_join_page_requires_csrf(brand_a, form_data):
-    from django.test import Client
-
     client = Client(enforce_csrf_checks=True)
     response = client.post(join_url(brand_a), form_data())
     assert response.status_code == 403

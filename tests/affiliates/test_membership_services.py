@@ -3,6 +3,7 @@ from itertools import product
 import pytest
 from django.core import mail
 
+import codes.services
 from affiliates.models import Membership
 from affiliates.services import (
     membership_approve,
@@ -96,8 +97,6 @@ def test_approval_refuses_campaigns_of_another_brand_and_changes_nothing(applica
 
 
 def test_code_failure_rolls_the_approval_back(applicant, campaign_a, manager_a, monkeypatch):
-    import codes.services
-
     def broken(**kwargs):
         raise Conflict("VTEX said no")
 

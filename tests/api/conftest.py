@@ -1,14 +1,13 @@
 from typing import Any
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 
 from affiliates.models import KYCDocument
 
 
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path: Any, monkeypatch: Any) -> None:
-    from django.core.files.storage import FileSystemStorage
-
     (tmp_path / "private").mkdir()
     storage = FileSystemStorage(location=str(tmp_path / "private"), base_url=None)
     monkeypatch.setattr(KYCDocument._meta.get_field("file"), "storage", storage)

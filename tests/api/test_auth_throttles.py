@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.affiliates.factories import policies_for
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +39,6 @@ def test_an_attacker_elsewhere_does_not_lock_the_real_person_out():
 
 
 def test_join_throttle_answers_429_with_retry_after(settings, brand_a):
-    from tests.affiliates.factories import policies_for
-
     policies_for(brand_a)
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "2/m/ip"}
     client = Client()

@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from accounts.api_idempotency import idempotency_records_purge
 from accounts.models import APIKey, IdempotencyRecord, User
 from accounts.services import api_key_create, api_key_rotate
 from affiliates.models import Influencer, KYCDocument, Membership
@@ -391,8 +392,6 @@ def test_staff_session_writes_need_the_admins_permission(brand_a, manager_a, ver
 
 
 def test_idempotency_records_are_per_key_and_expire(brand_a, writer, campaign):
-    from accounts.api_idempotency import idempotency_records_purge
-
     Client().post(f"/api/v1/codes/{0}/archive", **auth(writer, **{"Idempotency-Key": "gone"}))
     assert IdempotencyRecord.objects.count() == 1  # a 404 is an answer too, replayed
     assert idempotency_records_purge(now=timezone.now() + timezone.timedelta(hours=25)) == 1

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from backoffice.models import OperatorJob
 from backoffice.navigation import SYSTEM, group_of
+from backoffice.views import permission_denied
 from orders.models import Discrepancy, ReconciliationRun
 from tests.factories import StaffFactory
 
@@ -103,10 +105,6 @@ def test_a_refused_action_is_a_translated_page_with_a_way_back(verified_client, 
 
 
 def test_a_refusal_outside_the_back_office_has_the_site_look(client, settings):
-    from django.core.exceptions import PermissionDenied
-
-    from backoffice.views import permission_denied
-
     request = client.get("/").wsgi_request
     response = permission_denied(request, PermissionDenied())
     assert response.status_code == 403

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from affiliates import demo as affiliates_demo
 from backoffice.models import OperatorJob
@@ -50,7 +51,6 @@ def _right_edge(page: Any, selector: str) -> float:
 @pytest.mark.django_db(transaction=True)
 def test_manager_and_finance_run_the_back_office_in_spanish(live_server, chromium_path, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     campaigns_demo.seed(out=io.StringIO())
     accounts_demo.seed(out=io.StringIO())
@@ -176,7 +176,6 @@ def test_manager_and_finance_read_the_back_office_in_english_and_portuguese(
     live_server, chromium_path, monkeypatch, language
 ):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     words = LANGUAGES[language]
     campaigns_demo.seed(out=io.StringIO())

@@ -5,7 +5,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from affiliates.assignments import campaign_assign_influencer
+from audit.models import AuditEvent
 from campaigns.models import Campaign, CampaignAssignment
+from codes.models import Code
+from codes.services import codes_issue_for_influencer
 from tests.campaigns.admin_helpers import campaign_form, rule, tier, variant, with_rows
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import BrandFactory, MembershipFactory
@@ -133,8 +137,6 @@ def test_finance_can_view_but_not_change_campaigns(brand_a, finance_a, verified_
 
 
 def test_admin_pages_render_for_a_manager(brand_a, manager_a, influencer_a, verified_client):
-    from codes.services import codes_issue_for_influencer
-
     campaign = RunnableCampaignFactory(brand=brand_a, is_template=False)
     code = codes_issue_for_influencer(brand=brand_a, influencer=influencer_a, campaigns=[campaign])[0]
     template = RunnableCampaignFactory(brand=brand_a, is_template=True, status="draft")
@@ -155,8 +157,6 @@ def test_admin_pages_render_for_a_manager(brand_a, manager_a, influencer_a, veri
 
 
 def test_manager_adds_a_chosen_code_in_the_admin(brand_a, manager_a, influencer_a, verified_client):
-    from codes.models import Code
-
     campaign = RunnableCampaignFactory(brand=brand_a)
     client = verified_client(manager_a)
     response = client.post(
@@ -175,8 +175,6 @@ def test_manager_adds_a_chosen_code_in_the_admin(brand_a, manager_a, influencer_
 
 
 def test_another_brands_campaign_is_not_a_choice_for_codes(brand_a, brand_b, manager_a, verified_client):
-    from codes.models import Code
-
     other = RunnableCampaignFactory(brand=brand_b)
     influencer = MembershipFactory(brand=brand_b, status="approved").influencer
     client = verified_client(manager_a)
@@ -193,8 +191,6 @@ def _created_template(client, brand):
 
 
 def test_editing_a_rule_in_the_admin_writes_an_audit_event(brand_a, manager_a, verified_client):
-    from audit.models import AuditEvent
-
     client = verified_client(manager_a)
     campaign = _created_template(client, brand_a)
     existing = campaign.rules.get()
@@ -219,8 +215,6 @@ def test_editing_a_rule_in_the_admin_writes_an_audit_event(brand_a, manager_a, v
 
 
 def test_unchanged_inlines_write_no_audit_event(brand_a, manager_a, verified_client):
-    from audit.models import AuditEvent
-
     client = verified_client(manager_a)
     campaign = _created_template(client, brand_a)
     assert AuditEvent.objects.filter(action="campaign.rules_edited").count() == 1  # the added row
@@ -252,7 +246,6 @@ def test_campaign_brand_is_read_only_once_created(brand_a, brand_b, manager_a, v
 def test_campaign_changelist_counts_participants_in_one_query(
     brand_a, manager_a, influencer_a, verified_client, django_assert_max_num_queries
 ):
-    from affiliates.assignments import campaign_assign_influencer
 
     client = verified_client(manager_a)
     campaigns = [RunnableCampaignFactory(brand=brand_a) for _ in range(3)]
@@ -273,9 +266,6 @@ def test_campaign_changelist_counts_participants_in_one_query(
 
 
 def test_code_actions_report_a_sentence_with_the_count(brand_a, manager_a, influencer_a, verified_client):
-    from codes.models import Code
-    from codes.services import codes_issue_for_influencer
-
     campaign = RunnableCampaignFactory(brand=brand_a)
     code = codes_issue_for_influencer(brand=brand_a, influencer=influencer_a, campaigns=[campaign])[0]
     client = verified_client(manager_a)

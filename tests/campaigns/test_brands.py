@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,8 +47,6 @@ def test_a_second_rotation_retires_the_first_token_at_once(brand_a):
 
 
 def test_secrets_are_encrypted_at_rest(brand_a):
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT vtex_app_token, hook_token FROM campaigns_brand WHERE id = %s", [brand_a.pk])
         token, hook = cursor.fetchone()

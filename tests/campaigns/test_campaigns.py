@@ -18,6 +18,7 @@ from campaigns.services import (
     campaign_create_from_template,
     campaign_eligibility_set,
     campaign_rule_add,
+    campaign_save,
     campaign_status_change,
     campaign_status_sync_by_dates,
     campaign_tier_add,
@@ -373,8 +374,6 @@ def test_new_influencer_factory_is_not_assigned(brand_a):
 
 
 def test_campaign_brand_cannot_change_after_creation(brand_a, brand_b, manager_a):
-    from campaigns.services import campaign_save
-
     campaign = campaign_create(brand=brand_a, name="Verano", starts_at=now() + timedelta(days=1), actor=manager_a)
     events = AuditEvent.objects.count()
     campaign.brand = brand_b

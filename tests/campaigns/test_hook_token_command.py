@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AuditEvent
+from brands.services import brand_hook_token_matches
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,6 @@ def test_prints_the_hook_url_and_token(brand_a, capsys):
 
 
 def test_rotate_issues_a_new_token_and_keeps_the_old_one_for_the_grace_period(brand_a, capsys):
-    from brands.services import brand_hook_token_matches
-
     old = brand_a.hook_token
     call_command("vtex_hook_token", "--brand", brand_a.slug, "--rotate")
     brand_a.refresh_from_db()

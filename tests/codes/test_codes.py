@@ -3,11 +3,13 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from affiliates.assignments import campaign_unassign_influencer
 from audit.models import AuditEvent
-from campaigns.services import campaign_status_change
+from campaigns.services import VariantInput, campaign_status_change, campaign_variants_set
+from codes import services
 from codes.models import Code
 from codes.selectors import code_get_by_text, code_list_for_influencer
 from codes.services import (
@@ -101,8 +103,6 @@ def test_chosen_code_taken_in_any_case_is_refused(campaign, brand_a):
 
 
 def test_database_refuses_case_insensitive_duplicates(campaign, brand_a):
-    from django.db import IntegrityError, transaction
-
     code = code_create(campaign=campaign, influencer=approved(brand_a), text="PROMO10")
     other_campaign = RunnableCampaignFactory(brand=brand_a)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -161,8 +161,6 @@ def test_issue_refuses_unapproved_influencers_and_other_brands_campaigns(brand_a
 
 
 def test_code_records_the_variant_and_its_discount(brand_a):
-    from campaigns.services import VariantInput, campaign_variants_set
-
     campaign = RunnableCampaignFactory(brand=brand_a)
     campaign_variants_set(
         campaign=campaign, variants=[VariantInput("A", 50), VariantInput("B", 50, discount_percent=Decimal(20))]
@@ -276,7 +274,6 @@ def test_issued_code_is_synced_to_vtex_after_commit(brand_a, campaign, fake_vtex
 def test_nothing_reaches_vtex_when_the_transaction_rolls_back(
     brand_a, campaign, fake_vtex, django_capture_on_commit_callbacks
 ):
-    from django.db import transaction
 
     influencer = approved(brand_a)
 
@@ -405,7 +402,6 @@ def test_missing_utm_source_is_explained(brand_a, fake_vtex, django_capture_on_c
 def test_a_sync_that_finishes_after_a_newer_change_does_not_mark_it_synced(brand_a, campaign, fake_vtex, monkeypatch):
     """A manager changes the code while the worker is talking to VTEX: the worker's result must
     not hide the newer change, whose own sync is queued."""
-    from codes import services
 
     code = codes_issue_for_influencer(brand=brand_a, influencer=approved(brand_a), campaigns=[campaign])[0]
     first_version = code.sync_version

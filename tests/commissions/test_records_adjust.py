@@ -1,11 +1,14 @@
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from audit.models import AuditEvent
 from commissions.models import Commission
 from commissions.services import CommissionAdjustmentInvalid, commission_adjust
 from orders.services import order_apply
+from payments.models import CommissionPosition, LedgerTransaction
+from payments.services.ledger import Posting, accounts_lock, post
 from tests.orders.conftest import (  # noqa: F401 - fixtures
     campaign_a,
     code_maria,
@@ -50,14 +53,11 @@ def test_an_adjustment_without_reason_or_below_zero_changes_nothing(setup: dict[
 
 
 def test_a_return_after_payout_is_a_clawback_not_an_edit(setup: dict[str, Any]) -> None:  # noqa: F811
-    from payments.models import CommissionPosition, LedgerTransaction
-
     brand = setup["brand"]
     order_apply(brand=brand, data=order_doc(status="invoiced", last_change="2024-02-05T10:00:00+00:00"), source="t")
     commission = Commission.objects.get(line__item_index=1)
     # Simulate the release after the hold period through the ledger's own bookkeeping.
     position = CommissionPosition.objects.get(commission_ref=commission.ledger_ref)
-    from payments.services.ledger import Posting, accounts_lock, post
 
     accounts = accounts_lock(brand=brand, influencer_ids=[setup["influencer"].pk])
     post(
@@ -86,8 +86,6 @@ def test_a_return_after_payout_is_a_clawback_not_an_edit(setup: dict[str, Any]) 
 
 
 def _adjust_url(commission: Commission) -> str:
-    from django.urls import reverse
-
     return reverse("admin:commissions_commission_adjust", args=[commission.pk])
 
 

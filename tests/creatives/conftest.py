@@ -5,6 +5,7 @@ by the same brand but not in the campaign, Carla is of another brand."""
 from typing import Any
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from affiliates.assignments import campaign_assign_influencer
@@ -18,8 +19,6 @@ from tracking.models import Link
 
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path: Any, monkeypatch: Any) -> None:
-    from django.core.files.storage import FileSystemStorage
-
     (tmp_path / "private").mkdir()
     storage = FileSystemStorage(location=str(tmp_path / "private"), base_url=None)
     monkeypatch.setattr(Creative._meta.get_field("file"), "storage", storage)

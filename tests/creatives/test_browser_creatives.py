@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect, sync_playwright
 
 from creatives.services import creative_create
 from tests.affiliates.factories import pdf_bytes
@@ -22,7 +25,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "creatives"
 
 def _picture() -> bytes:
     """A 1200×900 PNG with a gradient, so the thumbnail in the grid looks like a photo."""
-    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (1200, 900))
     draw = ImageDraw.Draw(image)
@@ -40,7 +42,6 @@ def test_an_influencer_browses_copies_and_downloads_creatives(
     live_server: Any, chromium_path: str, brand_a: Any, manager_a: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     campaign = CampaignFactory(brand=brand_a, name="Verano 2026", slug="verano-2026")
     ana = member(brand_a, campaign, "Ana Ríos", code="ANA10", link_slug="ana-verano")
@@ -128,8 +129,6 @@ def test_an_influencer_browses_copies_and_downloads_creatives(
 
 
 def live_server_site_url() -> str:
-    from django.conf import settings
-
     return str(settings.SITE_URL)
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from codes.models import Code
+from core.storage import private_link_read
 from creatives.services import creative_create, creative_set_active
 from tests.affiliates.factories import pdf_bytes
 from tests.creatives.conftest import upload
@@ -140,7 +141,6 @@ def test_an_altered_or_expired_link_is_refused(
     client.force_login(ana.influencer.user)
     location = client.get(_url(brand_a, "creative_download", pk=library_a["image"].pk))["Location"]
     assert client.get(location.replace("/file/", "/file/x")).status_code == 404
-    from core.storage import private_link_read
 
     monkeypatch.setattr(
         "creatives.services.private_link_read", lambda **kwargs: private_link_read(**kwargs, max_age=-1)

@@ -4,6 +4,7 @@ no file, no audit event)."""
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from audit.models import AuditEvent
 from creatives.models import Creative
@@ -39,7 +40,6 @@ def test_an_image_is_stored_privately_with_a_thumbnail_and_its_facts(
     assert creative.file.name.endswith(".png")
     assert "playa" not in creative.file.name
     assert len(stored_files(private_dir)) == 2  # the original and its thumbnail
-    from PIL import Image
 
     with creative.thumbnail.open("rb") as handle, Image.open(handle) as thumb:
         assert thumb.format == "JPEG"

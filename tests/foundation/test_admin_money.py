@@ -12,10 +12,13 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.utils import translation
 
+from campaigns.models import Campaign
 from core.admin_exports import export_header, export_row
 from core.admin_money import conditional_money_fields, money_display, money_fields
 from core.money import format_percent, parse_typed, to_major
 from core.money_forms import MoneyFormField
+from payments.models import Withdrawal
+from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +160,6 @@ def test_no_registered_admin_shows_or_takes_money_in_minor_units(superuser, mana
 
 def test_the_walk_notices_an_admin_that_shows_cents(superuser) -> None:
     # The guard itself: an admin registered outside the site's wrapping shows raw cents.
-    from payments.models import Withdrawal
 
     wrapped = admin.site._registry[Withdrawal]
     raw = type(wrapped).__bases__[1](Withdrawal, admin.site)  # the admin class as written
@@ -170,9 +172,6 @@ def test_the_walk_notices_an_admin_that_shows_cents(superuser) -> None:
 
 
 def test_an_export_names_money_columns_without_cents_and_writes_major_units(brand_a) -> None:
-    from campaigns.models import Campaign
-    from tests.factories import CampaignFactory
-
     campaign = CampaignFactory(brand=brand_a, order_cap_cents=15_000_050)
     campaign = Campaign.objects.get(pk=campaign.pk)
     header = export_header(Campaign, ["id", "order_cap_cents"])

@@ -2,6 +2,7 @@
 metric they read is one /metrics really exports, their thresholds are the ones the admin's health
 panel applies, and the health probes read the database and the broker right."""
 
+import importlib
 import json
 import os
 import re
@@ -13,14 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import yaml
 from django.urls import reverse
 from django.utils import timezone
+from kombu import Connection
 
+from audit.services import audit_record
+from audit.tasks import audit_verify_chain_task
 from codes.models import Code
-from core.health import health_report
+from config.celery import app
+from core import health
+from core.health import Gauge, health_report
 from core.integrity import AUDIT_CHAIN, LEDGER, integrity_check_record
+from core.models import IntegrityCheck
 from orders.models import HookEvent, HookRegistration, ReconciliationRun
+from payments.tasks import ledger_verify_task
 from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory
 from webhooks.models import WebhookEndpoint
 
@@ -114,9 +123,6 @@ def test_alertmanager_config_is_valid_and_routes_every_severity_to_email():
 def test_thresholds_of_the_rules_are_the_health_panels():
     """Each rule names the Python constant (or gauge) the health panel judges with; a change
     on one side without the other fails here."""
-    import importlib
-
-    from core.health import Gauge
 
     scale = {"HOOK_SILENCE_HOURS": 3600}
     checked = 0
@@ -309,8 +315,6 @@ def test_the_health_panel_speaks_the_staff_members_language(unhealthy, verified_
 
 
 def test_a_probe_that_raises_is_reported_and_does_not_hide_the_others(unhealthy, monkeypatch):
-    from core import health
-
     def broken() -> Any:
         raise RuntimeError("boom")
 
@@ -326,11 +330,6 @@ def test_a_probe_that_raises_is_reported_and_does_not_hide_the_others(unhealthy,
 
 @pytest.mark.redis
 def test_queue_length_and_age_come_from_the_broker(db, settings):
-    import redis
-    from kombu import Connection
-
-    from config.celery import app
-
     url = settings.REDIS_URL
     settings.HEALTH_BROKER_URL = url
     settings.HEALTH_CACHE_SECONDS = 0
@@ -362,11 +361,6 @@ def test_queue_length_and_age_come_from_the_broker(db, settings):
 
 
 def test_the_daily_ledger_and_audit_runs_record_their_outcome(db, brand_a):
-    from audit.services import audit_record
-    from audit.tasks import audit_verify_chain_task
-    from core.models import IntegrityCheck
-    from payments.tasks import ledger_verify_task
-
     audit_record(action="test.event", target=brand_a, brand_id=brand_a.pk, after={})
     assert ledger_verify_task() == 0
     audit_verify_chain_task()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from audit.exports import audit_export_file_verify, audit_export_run, audit_exports_verify
 from audit.models import AuditEvent, AuditExport
@@ -64,7 +65,6 @@ def test_a_database_rewritten_after_the_export_is_caught():
     _events(3)
     export = audit_export_run()
     # Someone with the database's owner rights rewrites the log (triggers off) after the export.
-    from django.db import connection
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -1,8 +1,12 @@
 """A manager of brand A never sees brand B's objects: admin lists, change pages, actions, API."""
 
 import pytest
+from django.contrib import admin as django_admin
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from audit.models import AuditEvent
+from brands.models import StaffBrandAccess
 from campaigns.models import Campaign
 from tests.factories import CampaignFactory
 
@@ -86,11 +90,6 @@ def test_roles_grant_what_each_role_works_with(manager_a, finance_a):
 
 
 def test_admin_refuses_to_save_an_object_with_no_brand_for_scoped_staff(manager_a, rf):
-    from django.contrib import admin as django_admin
-    from django.core.exceptions import PermissionDenied
-
-    from campaigns.models import Campaign
-
     model_admin = django_admin.site._registry[Campaign]
     request = rf.post("/")
     request.user = manager_a
@@ -99,9 +98,6 @@ def test_admin_refuses_to_save_an_object_with_no_brand_for_scoped_staff(manager_
 
 
 def test_granting_brand_access_in_the_admin_is_audited(verified_client, superuser, manager_a, brand_b):
-    from audit.models import AuditEvent
-    from brands.models import StaffBrandAccess
-
     client = verified_client(superuser)
     url = reverse("admin:accounts_user_change", args=[manager_a.pk])
     page = client.get(url)

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from django.conf import settings
+
+from config.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
@@ -318,7 +321,6 @@ def test_every_celery_queue_has_a_worker_of_its_own(services):
     """A report export or a reconciliation must never wait in front of an order (decision 0043):
     each queue the settings define is consumed by a worker started with -Q for it, and hook
     processing has its own."""
-    from django.conf import settings
 
     consumed: dict[str, str] = {}
     for name, service in services.items():
@@ -346,7 +348,5 @@ def test_every_celery_queue_has_a_worker_of_its_own(services):
     ],
 )
 def test_tasks_are_routed_to_their_workloads_queue(task, queue):
-    from config.celery import app
-
     routed = app.amqp.router.route({}, task, args=(), kwargs={})
     assert routed["queue"].name == queue

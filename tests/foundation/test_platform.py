@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
+import core.management.commands.encryption_rotate as rotate_command
+from accounts.models import User
 from brands.models import Brand
+from core.errors import ApplicationError
 from core.exports import csv_bytes, csv_safe
-from core.money import parse_major, round_minor
+from core.money import format_minor, parse_major, round_minor
 from tests.factories import BrandFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,12 +127,9 @@ def test_csv_has_bom_and_crlf():
 
 
 def test_money_rounding_and_parsing():
-    from decimal import Decimal
-
     assert round_minor(Decimal("2.5")) == 2
     assert round_minor(Decimal("3.5")) == 4
     assert parse_major("1234.50", currency="BRL") == 123450
-    from core.errors import ApplicationError
 
     for bad in ["12.345", "abc", "NaN"]:
         with pytest.raises(ApplicationError):
@@ -136,8 +138,6 @@ def test_money_rounding_and_parsing():
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent():
-    from accounts.models import User
-
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     counts = (Brand.objects.count(), User.objects.count())
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -153,10 +153,6 @@ def test_seed_demo_is_idempotent():
     [("en", "BRL 1,234.56"), ("es", "BRL 1.234,56"), ("pt-br", "BRL 1.234,56")],
 )
 def test_money_is_shown_the_way_each_language_writes_it(language, expected):
-    from django.utils import translation
-
-    from core.money import format_minor
-
     with translation.override(language):
         assert format_minor(123456, "BRL") == expected
         assert format_minor(-150, "BRL").endswith("1.50" if language == "en" else "1,50")
@@ -164,8 +160,6 @@ def test_money_is_shown_the_way_each_language_writes_it(language, expected):
 
 @pytest.mark.django_db
 def test_encryption_rotate_never_overwrites_a_value_changed_meanwhile(settings, monkeypatch):
-    import core.management.commands.encryption_rotate as rotate_command
-
     brand = BrandFactory(vtex_app_token="token-read-by-the-rotation")
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), settings.FIELD_ENCRYPTION_KEYS[0]]
     real_rotate = rotate_command.rotate_str

@@ -8,12 +8,18 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from affiliates.models import Membership
 from core.db_router import REPLICA, read_alias, replica_reads
+from portal.selectors import Period, portal_dashboard
+from reports.builder import report_run, spec_from_input
 from reports.models import DailyRollup
+from reports.selectors import dashboard_rollup_panels
+from tests.factories import CampaignFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +34,6 @@ def _rollup(brand: Any, campaign: Any, influencer: Any, clicks: int, country: st
 
 @pytest.fixture
 def campaign_a(brand_a: Any) -> Any:
-    from tests.factories import CampaignFactory
-
     return CampaignFactory(brand=brand_a)
 
 
@@ -37,7 +41,6 @@ def campaign_a(brand_a: Any) -> Any:
 def replica(campaign_a: Any, influencer_a: Any) -> Iterator[dict[str, Any]]:
     """The primary holds a rollup of 5 clicks; the replica is copied from it; then the primary
     gains a rollup of 7 clicks that the replica does not have."""
-    import psycopg
 
     if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
@@ -91,16 +94,11 @@ def replica(campaign_a: Any, influencer_a: Any) -> Iterator[dict[str, Any]]:
 
 
 def _clicks(brand_id: int) -> int:
-    from reports.selectors import dashboard_rollup_panels
-
     panels = dashboard_rollup_panels(brand_id=brand_id, start=DAY, end=DAY)
     return sum(row["clicks"] for row in panels["by_day"].values())
 
 
 def test_dashboard_and_portal_panels_read_from_the_replica(replica: dict[str, Any]) -> None:
-    from affiliates.models import Membership
-    from portal.selectors import Period, portal_dashboard
-
     with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary:
         assert _clicks(replica["brand"].pk) == 5  # the replica's copy, not the primary's 12
     assert not [q for q in on_primary.captured_queries if "reports_dailyrollup" in q["sql"]]
@@ -110,8 +108,6 @@ def test_dashboard_and_portal_panels_read_from_the_replica(replica: dict[str, An
 
 
 def test_the_report_builder_reads_from_the_replica(replica: dict[str, Any]) -> None:
-    from reports.builder import report_run, spec_from_input
-
     spec = spec_from_input(
         data={"metrics": ["clicks"], "dimensions": [], "date_from": DAY.isoformat(), "date_to": DAY.isoformat()},
         brand_id=replica["brand"].pk,

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import sentry_sdk
 from django.core.wsgi import get_wsgi_application
 from django.test import RequestFactory
 
@@ -51,8 +52,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_sentry() -> Iterator[FakeSentry]:
-    import sentry_sdk
-
     server = FakeSentry()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -78,8 +77,6 @@ def _events(server: FakeSentry) -> list[dict[str, Any]]:
 
 @pytest.mark.urls("tests.foundation.sentry_urls")
 def test_an_unhandled_error_reaches_sentry_without_personal_data(fake_sentry, transactional_db):
-    import sentry_sdk
-
     # Through the WSGI application, as granian serves it (the test Client skips the WSGI layer
     # Sentry's Django integration reads the request from).
     request = RequestFactory().post(
@@ -126,6 +123,4 @@ def test_an_unhandled_error_reaches_sentry_without_personal_data(fake_sentry, tr
 
 
 def test_without_a_dsn_nothing_is_sent(db):
-    import sentry_sdk
-
     assert sentry_sdk.get_client().transport is None

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
+from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
+from redis.sentinel import SentinelConnectionPool
 
+from core.cache import SentinelRedisCache
 from core.redis import parse_sentinels, redis_async_client, redis_client, url_options
 
 _SETTINGS_PROBE = """
@@ -55,9 +59,6 @@ def test_without_sentinels_clients_use_the_url(settings: Any) -> None:
 
 
 def test_with_sentinels_every_client_asks_them_for_the_master(settings: Any) -> None:
-    from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
-    from redis.sentinel import SentinelConnectionPool
-
     settings.REDIS_SENTINELS = ["127.0.0.1:26379", "127.0.0.2:26379"]
     settings.REDIS_SENTINEL_MASTER = "mgm-master"
     client = redis_client("redis://:pw@ignored:6379/5", socket_timeout=0.5)
@@ -76,10 +77,6 @@ def test_with_sentinels_every_client_asks_them_for_the_master(settings: Any) -> 
 
 
 def test_the_sentinel_cache_writes_to_the_master_and_may_read_from_replicas(settings: Any) -> None:
-    from redis.sentinel import SentinelConnectionPool
-
-    from core.cache import SentinelRedisCache
-
     settings.REDIS_SENTINELS = ["127.0.0.1:26379"]
     cache = SentinelRedisCache("redis://ignored:6379/4", {"OPTIONS": {"service": "m", "replica_reads": True}})
     write_pool = cache._cache.get_client(write=True).connection_pool
@@ -110,8 +107,6 @@ def test_settings_route_cache_and_broker_through_sentinel() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_web_processes_borrow_connections_from_a_bounded_pool() -> None:
-    from django.db import connection
-
     database_url = os.environ["DATABASE_URL"].rpartition("/")[0] + "/" + connection.settings_dict["NAME"]
     values = _settings_with(
         {"DATABASE_URL": database_url, "DATABASE_POOL": "true", "WEB_DJANGO_CONCURRENCY": "6", "REDIS_URL": ""}

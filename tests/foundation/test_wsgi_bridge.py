@@ -2,6 +2,7 @@
 on a bounded pool of threads."""
 
 import asyncio
+import io
 import threading
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from config.wsgi_bridge import BODY_IN_MEMORY, WsgiBridge, wsgi_environ
+from tests.asgi_client import AsgiClient
 
 
 def _call(app: Any, scope: dict[str, Any], chunks: list[bytes] | None = None) -> list[dict[str, Any]]:
@@ -43,8 +45,6 @@ def _scope(**extra: Any) -> dict[str, Any]:
 
 
 def test_the_environ_carries_path_query_headers_and_client() -> None:
-    import io
-
     environ = wsgi_environ(
         _scope(
             method="POST",
@@ -197,7 +197,6 @@ def test_no_more_than_threads_requests_run_at_once() -> None:
 def test_django_pages_answer_through_the_bridge_in_front_of_the_edge() -> None:
     """The production composition: a real Django page (the sign-in form, translated) and a
     POST that Django's CSRF check refuses, both through config.asgi's layers."""
-    from tests.asgi_client import AsgiClient
 
     client = AsgiClient()
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="pt-BR")

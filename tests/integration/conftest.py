@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from campaigns.models import CommissionRule
+from orders.services import hook_brand_cache_clear
 from tests.factories import CampaignFactory, InfluencerFactory, MembershipFactory
+from tracking.services import link_create
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +22,6 @@ def _tracking_settings(settings: Any, tmp_path: Any, request: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_hook_brand_cache() -> Any:
-    from orders.services import hook_brand_cache_clear
-
     hook_brand_cache_clear()
     yield
     hook_brand_cache_clear()
@@ -28,8 +29,6 @@ def _fresh_hook_brand_cache() -> Any:
 
 @pytest.fixture
 def campaign(brand_a: Any) -> Any:
-    from campaigns.models import CommissionRule
-
     campaign = CampaignFactory(brand=brand_a, slug="lanzamiento", attribution_window_days=30, hold_days=15)
     CommissionRule.objects.create(
         campaign=campaign, name="Everything 10%", kind="percentage", rate_percent=Decimal("10"), dimension="all"
@@ -46,6 +45,4 @@ def maria(brand_a: Any) -> Any:
 
 @pytest.fixture
 def demo_link(campaign: Any, maria: Any) -> Any:
-    from tracking.services import link_create
-
     return link_create(campaign=campaign, influencer=maria, slug="demo-maria", label="Demo")

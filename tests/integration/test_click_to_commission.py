@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from commissions.models import Commission
 from orders.models import HookEvent, Order
+from orders.services import order_reprocess
 from payments.models import CommissionPosition, LedgerEntry, LedgerTransaction
 from tests.fake_vtex import load_sample
 from tests.orders.conftest import influencer_balances
@@ -349,7 +350,6 @@ def test_a_rejected_one_is_reversed_and_a_resync_does_not_bring_it_back(
     fake_vtex.add_order(doc)
     with time_machine.travel(t0 + timedelta(days=1, hours=1)):
         assert _notify(brand_a, doc, django_capture_on_commit_callbacks).status_code == 200
-    from orders.services import order_reprocess
 
     order_reprocess(order_id=self_referral.pk, actor=manager_a)
 

@@ -7,6 +7,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from integrations.vtex import (
+    CouponUsage,
+    OrderItem,
     VTEXClient,
     VTEXCredentialsMissing,
     VTEXError,
@@ -15,6 +17,7 @@ from integrations.vtex import (
     vtex_base_url,
 )
 from integrations.vtex.ratelimit import LocalRateLimiter
+from tests.factories import BrandFactory
 from tests.fake_vtex import APP_KEY, APP_TOKEN, load_sample
 
 EXCHANGES = load_sample("coupon-api-exchanges.json")
@@ -102,8 +105,6 @@ def test_coupon_usage_and_count(client, fake_vtex):
 
 
 def test_usage_parses_the_documented_sample():
-    from integrations.vtex import CouponUsage
-
     usage = CouponUsage.from_json(EXCHANGES["usage"]["response_body"], code="INFLU-MARIA10")
     assert usage.count == 2
     assert usage.uses[0].order_id == "1415461749731-01"
@@ -129,8 +130,6 @@ def test_order_get_parses_the_sample_order(client, fake_vtex):
 
 
 def test_order_line_total_falls_back_to_selling_price_on_old_orders():
-    from integrations.vtex import OrderItem
-
     item = OrderItem.from_json({"id": "1", "quantity": 3, "sellingPrice": 1000, "priceDefinitions": None}, index=0)
     assert item.line_total_cents == 3000
 
@@ -375,8 +374,6 @@ def test_repr_never_shows_the_token(client):
 
 @pytest.mark.django_db
 def test_for_brand_uses_the_brand_credentials(fake_vtex):
-    from tests.factories import BrandFactory
-
     brand = BrandFactory(vtex_account="acme", vtex_environment="vtexcommercebeta")
     client = VTEXClient.for_brand(brand)
     client.coupon_upsert(**coupon_kwargs("ACME10"))

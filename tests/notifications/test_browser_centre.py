@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from core import events
 from notifications.models import Notification
@@ -29,7 +30,6 @@ def test_the_centre_at_phone_width(
     live_server: Any, chromium_path: str, brand_a: Any, funded: Any, finance_a: Any, monkeypatch: Any, language: str
 ) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     funded.user.preferred_language = language
     funded.user.save(update_fields=["preferred_language"])

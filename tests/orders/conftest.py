@@ -7,7 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Sum
 
+from campaigns.models import CommissionRule
+from codes.models import Code
+from orders.services import hook_brand_cache_clear
+from payments.models import CommissionPosition, LedgerEntry
 from tests.factories import CampaignFactory, InfluencerFactory, MembershipFactory
 from tests.fake_vtex import FakeVTEX, fake_vtex_serving, load_sample
 
@@ -116,8 +121,6 @@ def hook_payload(
 
 @pytest.fixture
 def campaign_a(brand_a: Any) -> Any:
-    from campaigns.models import CommissionRule
-
     campaign = CampaignFactory(brand=brand_a, hold_days=15)
     CommissionRule.objects.create(
         campaign=campaign, name="Everything 10%", kind="percentage", rate_percent=Decimal("10"), dimension="all"
@@ -132,8 +135,6 @@ def maria(brand_a: Any) -> Any:
 
 @pytest.fixture
 def code_maria(brand_a: Any, campaign_a: Any, maria: Any) -> Any:
-    from codes.models import Code
-
     return Code.objects.create(brand=brand_a, campaign=campaign_a, influencer=maria, text=COUPON)
 
 
@@ -143,8 +144,6 @@ def setup(brand_a: Any, campaign_a: Any, maria: Any, code_maria: Any) -> dict[st
 
 
 def ledger_position(brand: Any, commission: Any) -> dict[str, int]:
-    from payments.models import CommissionPosition
-
     position = CommissionPosition.objects.filter(brand=brand, commission_ref=commission.ledger_ref).first()
     if position is None:
         return {"estimated": 0, "held": 0, "reversed": 0, "posted": 0}
@@ -156,10 +155,6 @@ def ledger_position(brand: Any, commission: Any) -> dict[str, int]:
 
 
 def influencer_balances(brand: Any, influencer: Any) -> dict[str, int]:
-    from django.db.models import Sum
-
-    from payments.models import LedgerEntry
-
     rows = (
         LedgerEntry.objects.filter(account__brand=brand, account__influencer=influencer)
         .values("account__kind", "side")
@@ -174,8 +169,6 @@ def influencer_balances(brand: Any, influencer: Any) -> dict[str, int]:
 
 @pytest.fixture(autouse=True)
 def _fresh_hook_brand_cache() -> Any:
-    from orders.services import hook_brand_cache_clear
-
     hook_brand_cache_clear()
     yield
     hook_brand_cache_clear()

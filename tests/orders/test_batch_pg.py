@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.db import connections
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 import orders.services.orders as order_steps
 from commissions.models import Commission
+from integrations.vtex import ratelimit
 from orders.models import HookEvent, Order
 from orders.services import hook_events_process_batch
 from payments.models import LedgerEntry, LedgerTransaction
@@ -112,8 +113,6 @@ def test_many_orders_as_duplicated_reordered_hooks_across_two_workers(
 
 
 def models_f(name: str) -> Any:
-    from django.db.models import F
-
     return F(name)
 
 
@@ -183,7 +182,6 @@ def test_a_429_gives_the_event_back_until_retry_after(setup: dict[str, Any], fak
 def test_the_order_read_budget_is_per_brand_and_shared_in_redis(settings: Any, brand_a: Any, brand_b: Any) -> None:
     if not settings.REDIS_URL:
         pytest.skip("needs Redis")
-    from integrations.vtex import ratelimit
 
     settings.VTEX_ORDER_READS_PER_MINUTE = 6000
     settings.VTEX_ORDER_READS_PER_MINUTE_BY_BRAND = {"globex": 120}

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Sum
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -13,6 +14,7 @@ from brands.models import CurrencyRate
 from brands.services import CurrencyRateInvalid, currency_rate_set
 from commissions.models import Commission
 from orders.models import HookEvent, Order
+from orders.selectors import order_brand_cents
 from orders.services import hook_events_process_batch, order_reprocess, order_sync
 from payments.models import LedgerEntry
 from tests.orders.conftest import SAMPLE_ORDER_ID, hook_payload, influencer_balances, order_doc
@@ -144,10 +146,6 @@ def test_the_manager_sees_why_an_order_is_held(
 
 
 def test_reports_count_a_held_order_as_no_revenue(setup: dict[str, Any], fake_oms: Any) -> None:
-    from django.db.models import Sum
-
-    from orders.selectors import order_brand_cents
-
     fake_oms.add_order(order_doc(currency="USD"))
     order_sync(brand=setup["brand"], vtex_order_id=SAMPLE_ORDER_ID, source="t")
     assert Order.objects.aggregate(v=Sum(order_brand_cents()))["v"] == 0

@@ -17,8 +17,9 @@ from orders.models import Order
 from orders.services import order_apply
 from payments.models import LedgerEntry, LedgerTransaction
 from tests.orders.conftest import SAMPLE_ORDER_ID, influencer_balances, ledger_position, order_doc
-from tracking.fraud import fraud_flag_resolve
-from tracking.models import CustomerBinding, FraudFlag
+from tracking import fraud_rules
+from tracking.fraud import fraud_flag_record, fraud_flag_resolve
+from tracking.models import AttributionPolicy, CustomerBinding, FraudFlag
 
 pytestmark = pytest.mark.django_db
 
@@ -142,8 +143,6 @@ def test_rejecting_a_flag_reverses_the_held_commissions_after_commit(
 
 
 def test_release_while_another_flag_is_open_keeps_the_hold(setup: dict[str, Any], manager_a: Any) -> None:
-    from tracking.fraud import fraud_flag_record
-
     brand, maria = setup["brand"], setup["influencer"]
     order_apply(brand=brand, data=_invoiced_self_referral(maria), source="t")
     fraud_flag_record(
@@ -231,7 +230,6 @@ def test_an_adjustment_of_a_held_commission_does_not_confirm_it(setup: dict[str,
 def test_a_failing_fraud_rule_is_logged_and_does_not_block_the_sync(
     setup: dict[str, Any], monkeypatch: Any, caplog: Any
 ) -> None:
-    from tracking import fraud_rules
 
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("rule bug")
@@ -254,8 +252,6 @@ def test_a_failing_fraud_rule_is_logged_and_does_not_block_the_sync(
 
 
 def test_cross_device_binding_is_recorded_only_when_the_policy_enables_it(setup: dict[str, Any]) -> None:
-    from tracking.models import AttributionPolicy
-
     brand = setup["brand"]
     order_apply(brand=brand, data=order_doc(), source="t")
     assert not CustomerBinding.objects.exists()

@@ -9,10 +9,12 @@ import time
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings as django_settings
+from django.db import connections
 from django.test import Client
 
-from orders.drain import DrainKick
+from orders.drain import DrainKick, hook_drain_request
 from orders.models import HookEvent
 from tests.orders.conftest import hook_payload
 
@@ -24,7 +26,6 @@ def limits(settings: Any) -> Any:
     """The budgets on, over an empty set of counters (Redis keys under the cache prefix)."""
     if not django_settings.REDIS_URL:
         pytest.skip("the hook budgets are counted in Redis")
-    import redis
 
     client = redis.Redis.from_url(django_settings.REDIS_URL)
     for key in client.scan_iter(match="*:hook:*"):
@@ -119,7 +120,6 @@ def test_without_redis_the_hook_keeps_accepting(brand_a: Any, settings: Any) -> 
 def test_a_stored_notification_asks_for_one_drain_after_commit(
     brand_a: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from orders.drain import hook_drain_request
 
     with django_capture_on_commit_callbacks() as callbacks:
         assert _post(hook_payload(), brand_a.hook_token).status_code == 200
@@ -171,7 +171,6 @@ def test_a_failing_publish_is_logged_not_raised(caplog: Any) -> None:
 def test_the_hook_runs_no_connection_health_query(brand_a: Any, monkeypatch: Any) -> None:
     """With CONN_HEALTH_CHECKS a reused connection is probed (`is_usable`, a SELECT 1) before
     the request's first query; the hook skips it (decision 0042)."""
-    from django.db import connections
 
     connection = connections["default"]  # the wrapper itself, not the thread-local proxy
     probes: list[bool] = []

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from commissions.models import Commission
 from orders.models import HookEvent
 from orders.services import hook_event_process, hook_event_reprocess
@@ -54,8 +55,6 @@ def test_attempts_count_every_claim_from_the_database(setup: dict[str, Any], fak
 
 
 def test_a_manager_can_reprocess_a_processed_event(setup: dict[str, Any], fake_oms: Any, manager_a: Any) -> None:
-    from audit.models import AuditEvent
-
     fake_oms.add_order(order_doc())
     event = _event(setup["brand"], minutes_ago=1)
     hook_event_process(event_id=event.pk)

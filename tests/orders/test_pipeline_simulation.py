@@ -16,12 +16,13 @@ Regression seeds: keep a failing example as an explicit test below (see `test_re
 
 import copy
 from collections import Counter
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -34,6 +35,7 @@ from orders.models import HookEvent, Order
 from orders.parsing import hook_parse
 from orders.services import hook_event_record, hook_events_process_batch, order_apply
 from payments.models import LedgerEntry, LedgerTransaction
+from payments.services import payout_cutoff_run
 from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, MembershipFactory
 from tests.orders.conftest import COUPON, hook_payload, order_doc
 
@@ -246,13 +248,9 @@ class PipelineSimulation(RuleBasedStateMachine):
 
     @rule()
     def cutoff(self) -> None:
-        from payments.services import payout_cutoff_run
-
         payout_cutoff_run(brand=self.brand, period_start=self._period_start())
 
     def _period_start(self) -> Any:
-        from datetime import date
-
         return date(2024, 3, 1)
 
     # --- Invariants ---------------------------------------------------------------------------
@@ -321,8 +319,6 @@ class PipelineSimulation(RuleBasedStateMachine):
 
 
 def models_f(name: str) -> Any:
-    from django.db.models import F
-
     return F(name)
 
 

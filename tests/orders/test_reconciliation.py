@@ -1,13 +1,17 @@
 """Daily reconciliation against List orders, on the fake VTEX."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from commissions.models import Commission
+from integrations.vtex.client import VTEXClient
+from orders import reconciliation
 from orders.models import Discrepancy, Order, ReconciliationRun
 from orders.reconciliation import day_window, reconciliation_due_brands, reconciliation_run
 from orders.services import order_apply
@@ -76,9 +80,6 @@ def test_an_order_vtex_does_not_know_is_reported_and_managers_are_emailed(
 
 
 def test_a_window_over_30_pages_is_split(setup: dict[str, Any], fake_oms: Any) -> None:
-    from integrations.vtex.client import VTEXClient
-    from orders import reconciliation
-
     start, end = day_window(brand=setup["brand"], day=DAY)
     for i in range(7):
         fake_oms.add_order(order_doc(order_id=f"{i}-01", creation=f"2024-02-04T{10 + i}:00:00+00:00"))
@@ -97,8 +98,6 @@ def test_a_window_over_30_pages_is_split(setup: dict[str, Any], fake_oms: Any) -
 
 
 def test_the_scheduled_run_happens_once_per_brand_and_day(setup: dict[str, Any], fake_oms: Any) -> None:
-    from datetime import UTC, datetime
-
     now = datetime(2024, 2, 5, 8, 20, tzinfo=UTC)  # 03:20 in Bogotá
     assert reconciliation_due_brands(now=now) == [(setup["brand"].pk, DAY)]
     assert reconciliation_run(brand=setup["brand"], day=DAY, trigger="schedule") is not None
@@ -136,9 +135,6 @@ def test_an_order_that_cannot_be_reconciled_is_a_discrepancy_and_the_run_goes_on
 def test_an_unexpected_error_fails_the_run_tells_managers_and_the_scheduler_runs_the_day_again(
     setup: dict[str, Any], fake_oms: Any, manager_a: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from datetime import UTC, datetime
-
-    from celery.exceptions import SoftTimeLimitExceeded
 
     brand = setup["brand"]
     fake_oms.add_order(order_doc())
@@ -167,10 +163,6 @@ def test_an_unexpected_error_fails_the_run_tells_managers_and_the_scheduler_runs
 
 
 def test_a_day_that_keeps_failing_is_retried_a_bounded_number_of_times(setup: dict[str, Any], settings: Any) -> None:
-    from datetime import UTC, datetime
-
-    from django.utils import timezone
-
     settings.ORDERS_RECONCILE_MAX_ATTEMPTS = 2
     later = datetime(2024, 2, 5, 10, 20, tzinfo=UTC)
     never_ran = datetime(2024, 2, 5, 9, 20, tzinfo=UTC)  # 04:20: the 03:00 slot was missed

@@ -12,12 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.db import connections, transaction
 from django.test import Client
 from django.urls import reverse
 
 from affiliates.models import KYCDocument, Membership, Referral
 from affiliates.referrals import recruiting_link_get, referral_record
+from affiliates.selectors import policy_current_pair
 from affiliates.services import PayoutData, membership_approve, payout_account_update
 from campaigns.models import ReferralProgram
 from codes.models import Code
@@ -35,8 +37,6 @@ STARTED = datetime(2024, 1, 10, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path: Any, monkeypatch: Any) -> None:
-    from django.core.files.storage import FileSystemStorage
-
     storage = FileSystemStorage(location=str(tmp_path), base_url=None)
     monkeypatch.setattr(KYCDocument._meta.get_field("file"), "storage", storage)
 
@@ -70,8 +70,6 @@ def _join_with_link(client: Client, *, brand: Any, campaign: Any, token: str, em
 
 
 def _current(brand: Any) -> tuple[Any, Any]:
-    from affiliates.selectors import policy_current_pair
-
     return policy_current_pair(brand=brand)
 
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from affiliates.models import PayoutAccount, RecruitingLink, Referral
-from affiliates.referrals import recruiting_link_get, referral_record
+from affiliates.referrals import RecruitingLinkUnavailable, recruiting_link_get, referral_record
 from affiliates.services import PayoutData, payout_account_update
 from audit.models import AuditEvent
 from campaigns.models import ReferralProgram
 from commissions.models import Commission, ReferralCommission
-from commissions.services import commission_adjust
+from commissions.services import commission_adjust, commission_fraud_reject
 from orders.services import order_apply
 from payments.models import LedgerTransaction
 from tests.factories import InfluencerFactory, MembershipFactory
@@ -181,7 +181,6 @@ def test_rejecting_a_ring_flag_blocks_the_referrals(referred_setup: dict[str, An
     )
     fraud_flag_resolve(flag_id=flag.pk, decision="rejected", actor=manager_a, reason="One person, three accounts.")
     # fraud_flag_resolve calls the commissions hook after commit; in a test transaction, call it.
-    from commissions.services import commission_fraud_reject
 
     commission_fraud_reject(brand_id=brand.pk, order_ref=flag.subject_ref, reason="One person", actor=manager_a)
     assert Referral.objects.get().status == "blocked"
@@ -215,8 +214,6 @@ def test_first_referrer_wins_and_unknown_tokens_record_nothing(setup: dict[str, 
 
 
 def test_recruiting_needs_an_enabled_program_and_an_approved_membership(setup: dict[str, Any], brand_a: Any) -> None:
-    from affiliates.referrals import RecruitingLinkUnavailable
-
     pending = MembershipFactory(brand=brand_a, status="pending").influencer
     with pytest.raises(RecruitingLinkUnavailable):
         recruiting_link_get(influencer=setup["influencer"], campaign=setup["campaign"])  # no program

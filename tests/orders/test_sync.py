@@ -6,7 +6,7 @@ import pytest
 
 from commissions.models import Commission
 from orders.models import Order, OrderStatusChange, ReturnInvoice
-from orders.services import order_apply, order_sync, orders_reprocess_stored
+from orders.services import OrderNotInVTEX, order_apply, order_sync, orders_reprocess_stored
 from tests.orders.conftest import influencer_balances, ledger_position, order_doc
 
 pytestmark = pytest.mark.django_db
@@ -135,8 +135,6 @@ def test_gift_lines_earn_no_commission(setup: dict[str, Any]) -> None:
 
 
 def test_a_missing_order_in_vtex_is_refused_and_nothing_is_stored(setup: dict[str, Any], fake_oms: Any) -> None:
-    from orders.services import OrderNotInVTEX
-
     with pytest.raises(OrderNotInVTEX):
         order_sync(brand=setup["brand"], vtex_order_id="nope-01", source="t")
     assert not Order.objects.exists()

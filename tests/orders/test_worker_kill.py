@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 
 from commissions.models import Commission
+from config.celery import app
+from orders import tasks as order_tasks
 from orders.models import HookEvent, Order
 from payments.models import LedgerTransaction
 from payments.selectors import ledger_verify
@@ -83,11 +86,7 @@ def _stop(worker: subprocess.Popen[bytes] | None) -> None:
 
 
 def test_a_killed_worker_loses_no_event_and_doubles_none(setup, fake_oms, monkeypatch, tmp_path):
-    from config.celery import app
-    from orders import tasks as order_tasks
-
     broker_url = settings.REDIS_URL
-    import redis
 
     redis.Redis.from_url(broker_url).flushdb()
     for index in range(EVENTS):

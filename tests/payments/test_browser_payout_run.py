@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from affiliates import demo as affiliates_demo
 from audit.models import AuditEvent
@@ -46,7 +47,6 @@ def test_demo_withdrawal_from_request_to_paid_in_the_admin(
     live_server, chromium_path, fake_vtex, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     campaigns_demo.seed(out=io.StringIO())
     Brand.objects.filter(slug="demo").update(vtex_app_key=APP_KEY, vtex_app_token=APP_TOKEN)

@@ -1,22 +1,26 @@
 """Real concurrent PostgreSQL connections (threads, each with its own connection)."""
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from payments.models import AccountKind, LedgerEntry, PayoutBatch, PayoutSettings, Withdrawal, WithdrawalApproval
 from payments.selectors import balances_for, ledger_verify
+from payments.services import cutoff as cutoff_module
 from payments.services import (
     ledger_commission_accrue,
     ledger_commission_confirm,
     payout_cutoff_run,
     withdrawal_approve,
+    withdrawal_mark_paid,
     withdrawal_request_create,
 )
 from tests.factories import InfluencerFactory, MembershipFactory
@@ -131,10 +135,6 @@ def test_concurrent_cutoff_runs_build_one_batch(brand_a):
 
 
 def test_concurrent_mark_paid_posts_one_payout(brand_a, funded, finance_a, finance_a2):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from payments.services import withdrawal_mark_paid
-
     withdrawal = withdrawal_request_create(influencer=funded, brand=brand_a, amount="100", requested_by=funded.user)
     withdrawal_approve(withdrawal=withdrawal, approver=finance_a)
     payers = [finance_a, finance_a2, finance_a, finance_a2]
@@ -163,9 +163,6 @@ def test_a_second_cutoff_waits_for_the_running_one(brand_a, monkeypatch):
     """The advisory lock is what serialises runs: the money is guarded by constraints either
     way, but without the lock a second run overtakes a paused first one and the batch's own
     record (runs, released totals) comes out wrong. Remove the lock and this test fails."""
-    import time
-
-    from payments.services import cutoff as cutoff_module
 
     _six_influencers_due(brand_a)
     now = datetime(2026, 3, 16, 6, tzinfo=UTC)

@@ -2,8 +2,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from core.errors import ApplicationError
 from payments.models import AccountKind, CommissionPosition, LedgerTransaction, PayoutBatch, PayoutSettings, Withdrawal
@@ -12,10 +14,15 @@ from payments.services import cutoff as cutoff_module
 from payments.services import (
     ledger_commission_accrue,
     ledger_commission_confirm,
+    ledger_commission_reverse,
     payout_cutoff_dispatch,
     payout_cutoff_run,
     payout_period_for,
+    withdrawal_approve,
+    withdrawal_mark_paid,
+    withdrawal_request_create,
 )
+from payments.tasks import payout_cutoff_dispatch_task
 from tests.factories import InfluencerFactory, MembershipFactory
 from tests.payments.conftest import give_payout_account
 
@@ -133,7 +140,6 @@ def test_automatic_payouts_create_one_withdrawal_per_influencer_above_the_minimu
 def test_a_run_after_a_crash_halfway_produces_the_same_batch(brand_a, monkeypatch, django_db_blocker):
     _auto_setup(brand_a, 5)
     # Reference result: a clean run inside a savepoint we roll back.
-    from django.db import transaction
 
     with transaction.atomic():
         payout_cutoff_run(brand=brand_a, period_start=PERIOD, now=AFTER, chunk_size=2)
@@ -163,8 +169,6 @@ def test_a_run_after_a_crash_halfway_produces_the_same_batch(brand_a, monkeypatc
 
 
 def test_open_withdrawals_requested_in_the_period_join_the_batch(brand_a, funded):
-    from payments.services import withdrawal_request_create
-
     withdrawal = withdrawal_request_create(influencer=funded, brand=brand_a, amount="100", requested_by=funded.user)
     start, _end = payout_period_for(withdrawal.requested_at.date())
     end_next = payout_period_for(start)[1] + timedelta(days=2)
@@ -188,8 +192,6 @@ def test_dispatcher_names_the_period_that_just_ended_in_each_brand_time_zone(bra
 
 
 def test_dispatch_task_runs_due_cutoffs(brand_a, time_machine):
-    from payments.tasks import payout_cutoff_dispatch_task
-
     time_machine.move_to(datetime(2026, 3, 17, 12, tzinfo=UTC))
     result = payout_cutoff_dispatch_task.delay().get()
     assert [brand_a.pk, "2026-03-01"] in result
@@ -209,19 +211,6 @@ def test_management_command(brand_a, time_machine, capsys):
 def test_a_refund_after_the_cutoff_lands_as_a_clawback_in_the_next_batch(brand_a, influencer_a, finance_a):
     """Period 1 releases and pays 100.00; the order is refunded (30.00) after that cutoff, so the
     money is clawed back from available (negative); period 2's automatic withdrawal nets it."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from payments.models import AccountKind, LedgerTransaction, PayoutSettings, Withdrawal
-    from payments.selectors import balances_for, ledger_verify
-    from payments.services import (
-        ledger_commission_accrue,
-        ledger_commission_confirm,
-        ledger_commission_reverse,
-        payout_cutoff_run,
-        withdrawal_approve,
-        withdrawal_mark_paid,
-    )
-    from tests.payments.conftest import give_payout_account
 
     brand_a.min_withdrawal_cents = 10_00
     brand_a.save(update_fields=["min_withdrawal_cents"])

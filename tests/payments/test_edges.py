@@ -14,9 +14,14 @@ from django.utils import timezone
 from accounts.api_scopes import READ_SCOPES
 from accounts.models import APIKey
 from audit.models import AuditEvent
-from payments.models import AccountKind, PayoutBatch, PayoutSettings, Withdrawal, WithholdingRule
+from payments.models import AccountKind, CommissionPosition, PayoutBatch, PayoutSettings, Withdrawal, WithholdingRule
 from payments.selectors import balances_for, ledger_verify
-from payments.services import ledger_commission_reverse, withdrawal_request_create
+from payments.services import (
+    ledger_commission_reverse,
+    withdrawal_approve,
+    withdrawal_mark_paid,
+    withdrawal_request_create,
+)
 from payments.services.cutoff import payout_period_for
 from tests.factories import InfluencerFactory, MembershipFactory
 from tests.payments.conftest import give_payout_account, make_available
@@ -82,8 +87,6 @@ def test_portal_requires_sign_in(brand_a, client):
 
 
 def test_statement_html_and_pdf_show_the_withholding(brand_a, funded, finance_a):
-    from payments.services import withdrawal_approve, withdrawal_mark_paid
-
     WithholdingRule.objects.create(
         brand=brand_a, name="Retención en la fuente", country="CO", rate=Decimal("10"), effective_from=date(2020, 1, 1)
     )
@@ -156,7 +159,6 @@ def test_done_when_flow_in_the_admin(brand_a, funded, finance_a, finance_a2, ver
 
     commission = balances_for(brand=brand_a, influencer=funded)
     assert commission[AccountKind.AVAILABLE] == 0
-    from payments.models import CommissionPosition
 
     ref = CommissionPosition.objects.get(influencer=funded).commission_ref
     ledger_commission_reverse(

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
 
 from core.errors import ApplicationError
-from payments.models import AccountKind, LedgerEntry, PayoutSettings, Withdrawal, WithholdingRule
+from payments.models import AccountKind, CommissionPosition, LedgerEntry, PayoutSettings, Withdrawal, WithholdingRule
 from payments.selectors import balances_for, ledger_verify
 from payments.services import (
     ledger_commission_accrue,
@@ -28,6 +29,7 @@ from payments.services import (
     withdrawal_request_create,
 )
 from payments.services.cutoff import previous_period
+from payments.services.withdrawals import payout_settings_for
 from tests.factories import InfluencerFactory, MembershipFactory
 from tests.payments.conftest import give_payout_account
 
@@ -75,7 +77,6 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(ref=refs, hold_days=st.integers(0, 40), adjust=st.sampled_from([None, 0.5, 1.2]))
     def confirm(self, ref: tuple[int, str], hold_days: int, adjust: float | None) -> None:
         who, key = ref
-        from payments.models import CommissionPosition
 
         position = CommissionPosition.objects.get(brand=self.brand, commission_ref=key)
         amount = None if adjust is None else max(1, int(position.estimated_cents * adjust))
@@ -94,7 +95,6 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(ref=refs, fraction=st.floats(0.05, 1.0), tag=st.integers(0, 3))
     def reverse(self, ref: tuple[int, str], fraction: float, tag: int) -> None:
         who, key = ref
-        from payments.models import CommissionPosition
 
         p = CommissionPosition.objects.get(brand=self.brand, commission_ref=key)
         left = p.estimated_cents + p.held_cents + p.released_cents - p.clawed_back_cents
@@ -145,8 +145,6 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(pk=consumes(withdrawals), outcome=st.sampled_from(["pay", "reject", "fail"]))
     def settle(self, pk: int, outcome: str) -> None:
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         w = Withdrawal.objects.filter(pk=pk).first()
         if w is None or w.status not in ("requested", "approved"):
             return
@@ -192,8 +190,6 @@ class LedgerMachine(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("automatic", [False, True])
 def test_ledger_invariants_hold_for_any_sequence_of_events(brand_a, finance_a, automatic):
-    from payments.services.withdrawals import payout_settings_for
-
     brand_a.min_withdrawal_cents = 10_00
     brand_a.save(update_fields=["min_withdrawal_cents"])
     options = payout_settings_for(brand=brand_a)

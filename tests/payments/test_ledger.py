@@ -10,6 +10,7 @@ from payments.models import AccountKind, CommissionPosition, LedgerEntry, Ledger
 from payments.selectors import balances_for, ledger_verify
 from payments.services import ledger_commission_accrue, ledger_commission_confirm, ledger_commission_reverse
 from payments.services.ledger import Posting, UnbalancedTransaction, accounts_lock, post
+from tests.factories import InfluencerFactory, MembershipFactory
 from tests.payments.conftest import make_available
 
 pytestmark = pytest.mark.django_db
@@ -132,8 +133,6 @@ def test_posting_api_refuses_bad_amounts(brand_a, influencer_a, amount):
 
 
 def test_a_commission_cannot_move_to_another_influencer(brand_a, influencer_a):
-    from tests.factories import InfluencerFactory, MembershipFactory
-
     other = MembershipFactory(brand=brand_a, influencer=InfluencerFactory()).influencer
     ledger_commission_accrue(brand=brand_a, influencer=influencer_a, commission_ref="o7", amount_cents=100)
     with pytest.raises(Conflict):

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from core.errors import ApplicationError
 from payments import payout_accounts
@@ -84,8 +85,6 @@ def test_bank_file_carries_the_key_type_and_key_of_a_key_only_influencer(
 
 
 def test_the_label_names_account_and_key_types_in_the_readers_language(brand_a: Any, influencer_a: Any) -> None:
-    from django.utils import translation
-
     _key_only(influencer_a, key_type="pix_email")
     with translation.override("es"):
         label = payout_accounts.payout_accounts_on_file(influencer_ids=[influencer_a.pk], brand_id=brand_a.pk)

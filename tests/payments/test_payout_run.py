@@ -4,13 +4,14 @@ progress) or fail, reopen a paid withdrawal and download its proof through an ex
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from payments.models import AccountKind, PaymentJob, PayoutBatch, Withdrawal
 from payments.selectors import balances_for, ledger_verify
-from payments.services import withdrawal_approve, withdrawal_request_create
+from payments.services import withdrawal_approve, withdrawal_mark_paid, withdrawal_request_create
 from tests.factories import InfluencerFactory, MembershipFactory, StaffFactory
 from tests.payments.conftest import give_payout_account, make_available
 
@@ -91,10 +92,6 @@ def test_finance_runs_a_whole_payout_from_the_admin(
 
 
 def test_a_proof_link_expires_and_serves_nobody_else(brand_a, finance_a, verified_client, monkeypatch):
-    from django.core import signing
-
-    from payments.services import withdrawal_mark_paid
-
     [withdrawal] = _approved(brand_a, finance_a, 1)
     withdrawal_mark_paid(
         withdrawal=withdrawal,

@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
+from affiliates.services import PayoutData, payout_account_update
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from payments.models import (
@@ -24,6 +25,7 @@ from payments.models import (
 )
 from payments.selectors import balances_for, ledger_verify
 from payments.services import withdrawal_approve, withdrawal_request_create
+from payments.services.payout_versions import version_account
 from tests.payments.conftest import give_payout_account, make_available
 
 pytestmark = pytest.mark.django_db
@@ -198,8 +200,6 @@ def test_portal_refuses_a_second_withdrawal_with_the_message(client, brand_a, pi
 
 
 def test_new_withdrawals_wait_the_cool_down_after_a_change(brand_a, pix_funded, django_capture_on_commit_callbacks):
-    from affiliates.services import PayoutData, payout_account_update
-
     PayoutSettings.objects.filter(brand=brand_a).update(payout_change_cooldown_hours=48)
     payout_account_update(
         influencer=pix_funded,
@@ -290,8 +290,6 @@ def test_payout_account_versions_are_immutable(brand_a, pix_funded, finance_a):
 
 
 def test_a_version_whose_ciphertext_was_swapped_is_never_paid(brand_a, pix_funded, finance_a):
-    from payments.services.payout_versions import version_account
-
     withdrawal = withdrawal_request_create(
         influencer=pix_funded, brand=brand_a, amount="100.00", requested_by=pix_funded.user
     )

@@ -5,9 +5,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 from django.utils import translation
 
+from bench import cutoff_bench
+from bench._common import database_recreate
 from core.errors import ApplicationError
 from core.money import CURRENCY_EXPONENT, format_plain
 from payments.models import PayoutSettings, Withdrawal, WithholdingRule
@@ -118,11 +121,6 @@ def test_automatic_withdrawals_follow_the_same_two_approval_threshold_as_request
 
 
 def test_the_cutoff_bench_refuses_to_drop_a_database_without_bench_in_its_name(monkeypatch: Any) -> None:
-    import psycopg
-
-    from bench import cutoff_bench
-    from bench._common import database_recreate
-
     def no_connection(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("connected before checking the name")
 

@@ -1,15 +1,27 @@
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from accounts.roles import roles_sync
 from audit.models import AuditEvent
+from brands.models import StaffBrandAccess
 from core.errors import ApplicationError, Conflict, PermissionRefused
-from payments.models import AccountKind, BankExport, LedgerEntry, PayoutSettings, Withdrawal, WithholdingRule
+from payments.models import (
+    AccountKind,
+    BankExport,
+    LedgerEntry,
+    PayoutBatch,
+    PayoutSettings,
+    Withdrawal,
+    WithholdingRule,
+)
 from payments.selectors import balances_for, ledger_verify
 from payments.services import (
     bank_export_build,
@@ -20,6 +32,7 @@ from payments.services import (
     withdrawal_reject,
     withdrawal_request_create,
 )
+from payments.services.cutoff import payout_period_for
 from tests.factories import InfluencerFactory, MembershipFactory, StaffFactory
 from tests.payments.conftest import give_payout_account, make_available
 
@@ -133,7 +146,6 @@ def test_negative_available_after_a_clawback_blocks_withdrawals_until_positive(b
 def test_finance_approves_then_pays_with_proof_and_withholding(
     brand_a, funded, finance_a, django_capture_on_commit_callbacks
 ):
-    from datetime import date
 
     WithholdingRule.objects.create(
         brand=brand_a,
@@ -195,11 +207,6 @@ def test_rejection_needs_a_reason(brand_a, funded, finance_a):
 
 
 def test_four_eyes_the_influencer_never_approves_their_own_withdrawal(brand_a, funded):
-    from django.contrib.auth.models import Group
-
-    from accounts.roles import roles_sync
-    from brands.models import StaffBrandAccess
-
     roles_sync()
     user = funded.user
     user.is_staff = True
@@ -245,9 +252,6 @@ def test_mark_paid_needs_reference_and_proof_and_changes_nothing_without(brand_a
 
 
 def test_bank_export_decrypts_only_there_is_audited_and_neutralises_formulas(brand_a, funded, finance_a):
-    from payments.models import PayoutBatch
-    from payments.services.cutoff import payout_period_for
-
     withdrawal = withdrawal_approve(withdrawal=_request(brand_a, funded, "250.00"), approver=finance_a)
     start, end = payout_period_for(withdrawal.requested_at.date())
     batch = PayoutBatch.objects.create(brand=brand_a, period_start=start, period_end=end, status="ready")
@@ -269,8 +273,6 @@ def test_bank_export_decrypts_only_there_is_audited_and_neutralises_formulas(bra
 
 
 def test_bank_export_is_refused_to_managers(brand_a, funded, manager_a, finance_a):
-    from payments.models import PayoutBatch
-
     batch = PayoutBatch.objects.create(brand=brand_a, period_start="2026-01-01", period_end="2026-01-15")
     with pytest.raises(PermissionRefused):
         bank_export_build(batch=batch, actor=manager_a)

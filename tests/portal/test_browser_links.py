@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from affiliates.assignments import campaign_assign_influencer
 from tests.affiliates.test_browser_flow import CHROMIUM_ARGS, sign_in
 from tests.factories import PASSWORD, CampaignFactory, InfluencerFactory, MembershipFactory, UserFactory
-from tests.tracking.conftest import BROWSER
+from tests.tracking.conftest import BROWSER, drain_all
 from tracking.models import Link
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
@@ -45,9 +46,6 @@ def test_an_influencer_makes_a_link_and_sees_its_numbers(
     live_server: Any, chromium_path: str, brand_a: Any, settings: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
-
-    from tests.tracking.conftest import drain_all
 
     settings.TRACKING_BUFFER = "spool"
     settings.TRACKING_SPOOL_DIR = str(tmp_path / "spool")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.utils import translation
+from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
 from affiliates import demo as affiliates_demo
@@ -71,7 +72,6 @@ def test_portal_pages_in_three_languages_at_desktop_and_phone_widths(
     live_server, chromium_path, fake_vtex, monkeypatch
 ):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
 
     campaigns_demo.seed(out=io.StringIO())
     Brand.objects.filter(slug="demo").update(vtex_app_key=APP_KEY, vtex_app_token=APP_TOKEN)

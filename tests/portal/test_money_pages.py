@@ -15,8 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from core.errors import ApplicationError
+from core.money import format_minor
+from orders.services import order_apply
 from payments.models import LedgerTransaction, Withdrawal
 from payments.selectors import influencer_balance_get, statement_build
 from payments.services import (
@@ -186,7 +189,6 @@ def test_every_page_shows_the_one_balance_the_ledger_sums(brand_a, ops):
     client = _client(influencer.user)
     shown = [_balances(client.get(_url(page, brand_a)).content.decode()) for page in PAGES]
     assert all(s == shown[0] for s in shown), dict(zip(PAGES, shown, strict=True))
-    from core.money import format_minor
 
     assert shown[0]["available"] == format_minor(truth.available, "COP")
     assert shown[0]["confirmed"] == format_minor(truth.confirmed, "COP")
@@ -204,8 +206,6 @@ def test_every_page_shows_the_one_balance_the_ledger_sums(brand_a, ops):
 
 
 def test_statement_and_earnings_name_the_vtex_order_never_an_internal_reference(setup):  # noqa: F811
-    from orders.services import order_apply
-
     brand, influencer = setup["brand"], setup["influencer"]
     order_apply(brand=brand, data=order_doc(status="invoiced"), source="t")
     txn = LedgerTransaction.objects.filter(influencer=influencer).exclude(commission_ref="").first()
@@ -235,8 +235,6 @@ def test_earnings_export_in_spanish_uses_semicolons_and_decimal_commas(brand_a, 
 
 
 def test_exports_in_english_and_as_xlsx(brand_a, funded):
-    from openpyxl import load_workbook
-
     client = _client(funded.user, "en")
     english = client.get(_url("export", brand_a, kind="earnings", fmt="csv")).content.decode("utf-8-sig")
     assert english.splitlines()[0] == "Date,Movement,Details,Stage,Amount"

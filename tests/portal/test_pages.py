@@ -1,16 +1,28 @@
+import re
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import override as translation_override
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from affiliates.models import Membership, PayoutAccount
 from affiliates.services import membership_approve
 from audit.models import AuditEvent
 from codes.models import Code
+from codes.services import code_create
+from core.qr import qr_svg
+from orders.models import Order
+from payments.services import ledger_commission_accrue, ledger_commission_confirm
+from portal.selectors import portal_earning_list
+from tests.conftest import otp_verify
 from tests.factories import CampaignFactory, InfluencerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +66,6 @@ def portal(client: Any, approved: Membership) -> Any:
 @pytest.fixture
 def other(brand_b: Any) -> Membership:
     """Somebody else, approved with brand B and holding a code there."""
-    from codes.services import code_create
 
     membership = MembershipFactory(brand=brand_b, status="approved")
     code_create(campaign=CampaignFactory(brand=brand_b, utm_source="mgm"), influencer=membership.influencer)
@@ -327,8 +338,6 @@ def test_payout_form_ignores_fields_it_does_not_declare(portal, approved, brand_
 
 
 def test_influencer_with_totp_must_pass_the_second_factor(portal, approved):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     TOTPDevice.objects.create(user=approved.influencer.user, name="phone", confirmed=True)
     response = portal.get(url("portal_dashboard", approved.brand))
     assert response.status_code == 302
@@ -336,10 +345,6 @@ def test_influencer_with_totp_must_pass_the_second_factor(portal, approved):
 
 
 def test_influencer_can_turn_totp_off_after_reauthenticating(client, approved):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tests.conftest import otp_verify
-
     user = approved.influencer.user
     otp_verify(client, user)
     page = client.get(url("portal_security", approved.brand)).content.decode()
@@ -359,8 +364,6 @@ def test_security_page_offers_enrolment(portal, approved):
 
 
 def test_portal_forms_require_csrf(approved):
-    from django.test import Client
-
     client = Client(enforce_csrf_checks=True)
     client.force_login(approved.influencer.user)
     response = client.post(url("portal_profile", approved.brand), {"display_name": "Hacked"})
@@ -380,8 +383,6 @@ def test_influencer_with_two_brands_picks_one(client, approved, brand_b):
 
 
 def test_chart_coordinates_are_not_localised(portal, approved):
-    import re
-
     html = portal.get(url("portal_dashboard", approved.brand), HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert re.search(r'<text x="\d+\.\d+"', html)
     assert not re.search(r'(x|y|x1|y1|x2|y2)="\d+,\d', html)  # "18,4" would be read as two numbers
@@ -435,10 +436,6 @@ def test_too_long_tax_regime_is_refused_and_nothing_changes(portal, approved):
 
 
 def test_orders_page_shows_the_vtex_status_as_words(portal, approved):
-    from django.utils import timezone
-
-    from orders.models import Order
-
     Order.objects.create(
         brand=approved.brand,
         influencer=approved.influencer,
@@ -454,12 +451,6 @@ def test_orders_page_shows_the_vtex_status_as_words(portal, approved):
 
 
 def test_earnings_list_the_ledger_movements_newest_first(portal, approved):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from payments.services import ledger_commission_accrue, ledger_commission_confirm
-
     brand, influencer = approved.brand, approved.influencer
     then = timezone.now() - timedelta(days=2)
     ledger_commission_accrue(
@@ -476,8 +467,6 @@ def test_earnings_list_the_ledger_movements_newest_first(portal, approved):
     stranger = MembershipFactory(brand=brand, status="approved").influencer
     ledger_commission_accrue(brand=brand, influencer=stranger, commission_ref="v999-01", amount_cents=777)
 
-    from portal.selectors import portal_earning_list
-
     with translation_override("en"):
         lines = portal_earning_list(membership=approved)
         assert [(line.movement, line.description, line.state, line.amount_cents) for line in lines] == [
@@ -492,8 +481,6 @@ def test_earnings_list_the_ledger_movements_newest_first(portal, approved):
 
 
 def test_portal_pages_read_the_memberships_once(portal, approved, brand_b):
-    from django.test.utils import CaptureQueriesContext
-
     MembershipFactory(brand=brand_b, influencer=approved.influencer, status="approved")
     with CaptureQueriesContext(connection) as captured:
         response = portal.get(url("portal_profile", approved.brand))
@@ -504,8 +491,6 @@ def test_portal_pages_read_the_memberships_once(portal, approved, brand_b):
 
 
 def test_qr_helper_draws_a_regular_qr_inline_or_as_a_file():
-    from core.qr import qr_svg
-
     inline = qr_svg("ANA10", dark="#1d2433")
     assert inline.startswith("<svg")
     assert "#1d2433" in inline

@@ -2,8 +2,11 @@ import zoneinfo
 from datetime import date
 
 import pytest
+from django.utils.translation import override
 
 from core.crypto import mask
+from orders.statuses import vtex_status_label
+from portal import nav
 from portal.nav import NavItem, portal_nav_items, portal_nav_register
 from portal.selectors import (
     mask_name,
@@ -85,16 +88,10 @@ def test_portal_sections_are_ordered_and_codes_hidden_while_suspended():
         assert keys.index("withdrawals") == keys.index("extra") + 1
         assert "codes" not in [i["key"] for i in portal_nav_items(brand_slug="acme", current="x", suspended=True)]
     finally:
-        from portal import nav
-
         nav._ITEMS.pop("extra")
 
 
 def test_vtex_statuses_read_as_words_and_unknown_ones_as_sent():
-    from django.utils.translation import override
-
-    from orders.statuses import vtex_status_label
-
     with override("en"):
         assert vtex_status_label("payment-approved") == "Payment approved"
         assert vtex_status_label("invoiced") == "Invoiced"

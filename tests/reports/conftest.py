@@ -14,11 +14,12 @@ from tests.orders.conftest import (  # noqa: F401 - fixtures
     order_doc,
     setup,
 )
+from tracking.buffer import clicks_store
+from tracking.models import Link
 
 
 def store_clicks(*, brand: Any, campaign: Any, influencer: Any, link: Any, moments: list[tuple[str, str, bool]]) -> int:
     """Clicks through the drain's own store: (ISO time, visitor, valid?)."""
-    from tracking.buffer import clicks_store
 
     records = []
     for i, (when, visitor, valid) in enumerate(moments):
@@ -42,8 +43,6 @@ def store_clicks(*, brand: Any, campaign: Any, influencer: Any, link: Any, momen
 
 @pytest.fixture
 def link_maria(setup: dict[str, Any]) -> Any:  # noqa: F811
-    from tracking.models import Link
-
     return Link.objects.create(
         brand=setup["brand"],
         campaign=setup["campaign"],

@@ -1,17 +1,29 @@
+import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.utils import translation
+from openpyxl import load_workbook
 
+from affiliates.models import Membership
+from brands.models import StaffBrandAccess
+from core.errors import PermissionRefused
 from core.exports import csv_bytes, export_bytes
 from orders.services import order_apply
-from reports.exports import export_download_token, export_job_create
+from portal.selectors import Period, portal_dashboard
+from reports.exports import export_download_token, export_job_create, export_job_run
 from reports.models import ExportJob, ReportDelivery, SavedReport, ScheduledReport
-from reports.services import saved_report_save, scheduled_report_create, scheduled_report_send, scheduled_reports_due
+from reports.services import (
+    ScheduleInvalid,
+    saved_report_save,
+    scheduled_report_create,
+    scheduled_report_send,
+    scheduled_reports_due,
+)
 from tests.factories import StaffFactory
 from tests.reports.conftest import order_doc, store_clicks
 
@@ -45,7 +57,6 @@ def test_csv_injection_cells_are_neutralised_and_files_open_cleanly() -> None:
     rows = [['=HYPERLINK("http://x")', -5], ["+1", 3], ["-2+3", 0], ["@SUM(A1)", 1], ["\tx", 1], ["\rx", 1], ["ok", 2]]
     text = csv_bytes(header, rows).decode("utf-8")
     assert text.startswith("\ufeffname,amount\r\n")
-    import csv
 
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     assert [row[0] for row in parsed[1:]] == [
@@ -59,7 +70,6 @@ def test_csv_injection_cells_are_neutralised_and_files_open_cleanly() -> None:
     ]
     assert parsed[1][1] == "-5"  # numbers stay numbers
     assert json.loads(export_bytes("json", header, rows))[0] == {"name": '=HYPERLINK("http://x")', "amount": -5}
-    from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(export_bytes("xlsx", header, rows))).active
     assert sheet is not None
@@ -102,7 +112,6 @@ def test_saved_reports_are_scoped_and_only_shared_ones_reach_colleagues(
     saved_report_save(user=manager_a, brand=facts["brand"], name="Feb", spec_data=SPEC, is_shared=True, report=report)
     assert verified_client(colleague).get(url).status_code == 200
     # Another brand's manager cannot save into brand A; nothing is created.
-    from core.errors import PermissionRefused
 
     with pytest.raises(PermissionRefused):
         saved_report_save(user=manager_b, brand=facts["brand"], name="x", spec_data=SPEC)
@@ -152,7 +161,6 @@ def test_a_large_export_runs_as_a_job_with_a_link_only_its_owner_can_use(
         params={"brand_id": facts["brand"].pk, "spec": SPEC},
         brand=facts["brand"],
     )
-    from reports.exports import export_job_run
 
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportJob.Status.DONE
@@ -174,8 +182,6 @@ def test_a_large_export_runs_as_a_job_with_a_link_only_its_owner_can_use(
 
 
 def test_a_job_for_a_brand_the_requester_lost_fails_without_a_file(facts: dict[str, Any], manager_b: Any) -> None:
-    from reports.exports import export_job_run
-
     job = export_job_create(
         user=manager_b, source="report", fmt="json", label="x", params={"brand_id": facts["brand"].pk, "spec": SPEC}
     )
@@ -244,8 +250,6 @@ def test_a_colleagues_schedule_of_a_shared_report_is_sent(facts: dict[str, Any],
 
 
 def test_a_schedule_stops_when_its_creator_loses_the_brand(facts: dict[str, Any], manager_a: Any) -> None:
-    from brands.models import StaffBrandAccess
-
     _report, colleague, schedule = _colleague_schedule(facts, manager_a)
     StaffBrandAccess.objects.filter(user=colleague).delete()
     _assert_refused_and_nothing_sent(schedule)
@@ -267,7 +271,6 @@ def test_a_schedule_whose_creator_was_deleted_is_not_sent(facts: dict[str, Any],
 def test_a_schedule_with_a_bad_recipient_is_refused_and_nothing_is_created(
     facts: dict[str, Any], manager_a: Any
 ) -> None:
-    from reports.services import ScheduleInvalid
 
     report = saved_report_save(user=manager_a, brand=facts["brand"], name="W", spec_data=SPEC)
     with pytest.raises(ScheduleInvalid):
@@ -276,11 +279,6 @@ def test_a_schedule_with_a_bad_recipient_is_refused_and_nothing_is_created(
 
 
 def test_the_portal_dashboard_shows_real_numbers(facts: dict[str, Any]) -> None:
-    from datetime import date
-
-    from affiliates.models import Membership
-    from portal.selectors import Period, portal_dashboard
-
     membership = Membership.objects.get(brand=facts["brand"], influencer=facts["influencer"])
     dashboard = portal_dashboard(
         membership=membership, period=Period(key="30d", label="x", start=date(2024, 2, 1), end=date(2024, 2, 29))

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from accounts.services import api_key_create
 from orders.services import order_apply
@@ -134,8 +135,6 @@ def test_an_attribution_model_reweights_orders_from_touchpoints(facts: dict[str,
 
 @pytest.fixture(autouse=True)
 def _english() -> Any:
-    from django.utils import translation
-
     with translation.override("en"):
         yield
 

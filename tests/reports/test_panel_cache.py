@@ -14,6 +14,7 @@ from reports.rollups import rollup_refresh
 from reports.selectors import dashboard_build, dashboard_rollup_panels, influencer_rollup_days
 from tests.factories import BrandFactory, InfluencerFactory, MembershipFactory
 from tests.reports.conftest import store_clicks
+from tracking.models import Link
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,6 @@ PERIOD = Period(key="7d", label="7d", start=DAY - timedelta(days=6), end=DAY)
 
 @pytest.fixture
 def two_people(setup: dict[str, Any]) -> dict[str, Any]:
-    from tracking.models import Link
-
     brand, campaign = setup["brand"], setup["campaign"]
     other = MembershipFactory(brand=brand, influencer=InfluencerFactory(), status="approved").influencer
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage, storages
 from django.urls import reverse
 
 from affiliates.models import KYCDocument
@@ -126,8 +127,6 @@ def test_audit_export_round_trips_through_the_store_and_a_changed_object_is_caug
 
 
 def test_public_files_have_plain_urls_in_the_media_bucket(s3, s3_storages_on, s3_endpoint):
-    from django.core.files.storage import default_storage, storages
-
     name = storages["default"].save("brands/logo.png", ContentFile(png_bytes()))
     url = storages["default"].url(name)
     assert url == f"{s3_endpoint}/mgm-media/{name}"

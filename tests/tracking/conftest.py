@@ -5,6 +5,9 @@ from django.test import Client
 
 from tests.asgi_client import AsgiClient
 from tests.factories import CampaignFactory
+from tracking.buffer import SpoolClickBuffer, click_buffer
+from tracking.services import link_create
+from tracking.stores import tracking_redis
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +20,6 @@ def _tracking_settings(settings: Any, tmp_path: Any, request: Any) -> None:
     elif settings.REDIS_URL:
         # Every test clicks from 127.0.0.1: an earlier test's flood counter must not screen
         # this one's clicks.
-        from tracking.stores import tracking_redis
 
         client = tracking_redis()
         stale = list(client.scan_iter("trk:fl:*"))
@@ -32,16 +34,12 @@ def campaign_a(brand_a: Any) -> Any:
 
 @pytest.fixture
 def link_a(campaign_a: Any, influencer_a: Any) -> Any:
-    from tracking.services import link_create
-
     return link_create(
         campaign=campaign_a, influencer=influencer_a, destination_url="https://www.acme.example/shoes?color=red"
     )
 
 
 def drain_all() -> int:
-    from tracking.buffer import SpoolClickBuffer, click_buffer
-
     buffer = click_buffer()
     if isinstance(buffer, SpoolClickBuffer):
         return buffer.drain(include_open=True).stored

@@ -9,12 +9,15 @@ import pytest
 import time_machine
 from django.test import Client
 
+from brands.services import brand_rotate_hook_token
 from orders.models import Order
 from tests.tracking.conftest import BROWSER, drain_all
 from tracking.attribution import attribution_decide, choose_by_policy
-from tracking.models import AttributionPolicy, Click, Conversion
+from tracking.hashing import customer_hashes
+from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding
 from tracking.multitouch import multitouch_credit
 from tracking.selectors import Policy, attribution_policy_for
+from tracking.services import customer_binding_record
 from tracking.touchpoints import Touchpoint
 
 pytestmark = pytest.mark.django_db
@@ -105,8 +108,6 @@ def test_conversion_postback_links_order_to_visitor_without_utms(client: Client,
 
 
 def test_conversion_postback_accepts_the_previous_token_only_during_the_grace_period(link_a: Any) -> None:
-    from brands.services import brand_rotate_hook_token
-
     old_token = link_a.brand.hook_token
     with time_machine.travel(T0, tick=False):
         brand = brand_rotate_hook_token(brand=link_a.brand, grace=timedelta(hours=1))
@@ -201,9 +202,6 @@ def test_policy_defaults_and_stored_policy(campaign_a: Any) -> None:
 
 
 def test_cross_device_binding_attributes_a_later_order(campaign_a: Any, influencer_a: Any) -> None:
-    from tracking.hashing import customer_hashes
-    from tracking.services import customer_binding_record
-
     AttributionPolicy.objects.create(campaign=campaign_a, cross_device=True)
     campaign_a.refresh_from_db()
     hashes = customer_hashes(email="ana@example.com")
@@ -217,9 +215,6 @@ def test_cross_device_binding_attributes_a_later_order(campaign_a: Any, influenc
 
 
 def test_binding_is_not_recorded_when_the_campaign_does_not_enable_it(campaign_a: Any, influencer_a: Any) -> None:
-    from tracking.models import CustomerBinding
-    from tracking.services import customer_binding_record
-
     assert (
         customer_binding_record(campaign=campaign_a, influencer=influencer_a, customer_hashes=["e:x"], order_ref="1")
         == []

@@ -20,11 +20,16 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import Client
 
 from config.click_edge import ClickEdge
-from tests.asgi_client import AsgiClient
+from tests.asgi_client import AsgiClient, asgi_test_application
 from tests.tracking.conftest import BROWSER, drain_all
+from tracking.buffer import RedisClickBuffer, SpoolClickBuffer, click_buffer
+from tracking.link_cache import link_cache_invalidate, link_entry_load
 from tracking.models import Click, Link
+from tracking.services import link_create
+from tracking.stores import tracking_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +43,6 @@ def test_a_cached_click_never_reaches_django_nor_the_database(
     link_a: Link, settings: Any, mode: str, django_assert_num_queries: Any
 ) -> None:
     settings.TRACKING_BUFFER = mode
-    from tracking.link_cache import link_entry_load
 
     link_entry_load(link_a.slug)  # the cache in the buffer's store
     client = AsgiClient(ClickEdge(_django_must_not_run))
@@ -51,12 +55,8 @@ def test_a_cached_click_never_reaches_django_nor_the_database(
 
 
 def test_a_cache_miss_is_handed_to_django_which_loads_and_caches_the_link(link_a: Link) -> None:
-    from tracking.link_cache import link_cache_invalidate
-
     link_cache_invalidate(slugs=[link_a.slug])
     asked: list[str] = []
-
-    from tests.asgi_client import asgi_test_application
 
     django_application = asgi_test_application().app
 
@@ -76,7 +76,6 @@ def test_a_cache_miss_is_handed_to_django_which_loads_and_caches_the_link(link_a
 def test_clicks_go_to_the_spool_while_redis_is_away_and_are_stored_later(
     link_a: Link, settings: Any, server: str
 ) -> None:
-    from django.test import Client
 
     settings.TRACKING_BUFFER = "redis"
     settings.TRACKING_LINK_L1_SECONDS = 60
@@ -90,12 +89,10 @@ def test_clicks_go_to_the_spool_while_redis_is_away_and_are_stored_later(
     spooled = list(Path(settings.TRACKING_SPOOL_DIR).glob("clicks-*.jsonl"))
     assert len(spooled) == 1
     settings.REDIS_URL = redis_url
-    from tracking.buffer import RedisClickBuffer, click_buffer
 
     buffer = click_buffer()
     assert isinstance(buffer, RedisClickBuffer)
     buffer.drain()
-    from tracking.buffer import SpoolClickBuffer
 
     SpoolClickBuffer(settings.TRACKING_SPOOL_DIR).drain(include_open=True)  # the spool's minute is still open
     ids = {parse_qs(urlsplit(r["Location"]).query)["utmi_cp"][0] for r in (first, second)}
@@ -112,8 +109,6 @@ def test_django_requests_beyond_the_queue_get_503_at_once_and_clicks_still_flow(
         await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
-
-    from tracking.link_cache import link_entry_load
 
     link_entry_load(link_a.slug)
     edge = ClickEdge(slow_django, concurrency=1, queue=1)
@@ -180,9 +175,6 @@ def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 def test_a_server_killed_mid_load_loses_no_click_it_answered(
     campaign_a: Any, influencer_a: Any, settings: Any, tmp_path: Path
 ) -> None:
-    from tracking.buffer import RedisClickBuffer, click_buffer
-    from tracking.services import link_create
-    from tracking.stores import tracking_redis
 
     settings.TRACKING_BUFFER = "redis"
     link = link_create(campaign=campaign_a, influencer=influencer_a, destination_url="https://www.acme.example/")

@@ -6,7 +6,7 @@ import pytest
 from audit.models import AuditEvent
 from orders.models import Order
 from tracking import fraud_rules as rules
-from tracking.fraud import fraud_flag_resolve, fraud_hold_active, fraud_screen_order
+from tracking.fraud import FlagResolveRefused, fraud_flag_resolve, fraud_hold_active, fraud_screen_order
 from tracking.hashing import customer_hashes
 from tracking.models import FraudFlag, InfluencerRisk
 
@@ -92,8 +92,6 @@ def test_rejected_flag_keeps_the_commission_held(brand_a: Any, influencer_a: Any
 
 @pytest.mark.django_db
 def test_resolve_without_reason_changes_nothing(brand_a: Any, influencer_a: Any, manager_a: Any) -> None:
-    from tracking.fraud import FlagResolveRefused
-
     flag = fraud_screen_order(order=_order(brand_a, influencer_a, email=influencer_a.user.email))[0]
     with pytest.raises(FlagResolveRefused):
         fraud_flag_resolve(flag_id=flag.pk, decision="released", actor=manager_a, reason="")

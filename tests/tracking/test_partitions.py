@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from core.storage import private_storage
+from tests.factories import CampaignFactory
+from tracking.buffer import clicks_store
 from tracking.models import Click
 from tracking.partitions import (
     DEFAULT,
@@ -20,6 +23,7 @@ from tracking.partitions import (
     partition_months,
     partition_name,
 )
+from tracking.services import link_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -34,15 +38,11 @@ def _postgres_only() -> None:
 
 @pytest.fixture
 def link(campaign_a: Any, influencer_a: Any) -> Any:
-    from tracking.services import link_create
-
     return link_create(campaign=campaign_a, influencer=influencer_a, destination_url="https://www.acme.example/")
 
 
 @pytest.fixture
 def campaign_a(brand_a: Any) -> Any:
-    from tests.factories import CampaignFactory
-
     return CampaignFactory(brand=brand_a)
 
 
@@ -76,8 +76,6 @@ def test_the_click_table_is_partitioned_by_month_and_clicks_land_in_their_month(
 
 
 def test_a_click_drained_twice_is_stored_once(link: Any) -> None:
-    from tracking.buffer import clicks_store
-
     record = {
         "click_id": "01PARTDRAINEDTWICE0000000",
         "link": str(link.pk),
@@ -108,8 +106,6 @@ def test_maintenance_creates_the_coming_months_and_moves_their_early_rows(link: 
 
 
 def test_expired_months_are_archived_to_private_storage_and_dropped(link: Any, settings: Any) -> None:
-    from core.storage import private_storage
-
     settings.TRACKING_CLICK_RETENTION_MONTHS = 13
     old_month, kept_month = date(2030, 4, 1), date(2030, 5, 1)  # TODAY - 14 and - 13 months
     for month in (old_month, kept_month):

@@ -5,9 +5,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.tracking.conftest import BROWSER, drain_all
-from tracking.destinations import DestinationRefused, destination_check
+from tracking.buffer import RedisClickBuffer, SpoolClickBuffer, click_buffer
+from tracking.destinations import DestinationRefused, destination_check, tracked_destination
 from tracking.hashing import ref_verify
 from tracking.models import Click, Link
+from tracking.screening import BOT_UA, screen_request
+from tracking.services import link_create, link_deactivate
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +62,6 @@ def test_unknown_slug_is_a_404_page_not_a_redirect(click_client: Any, db: None, 
 
 
 def test_deactivated_link_answers_404(click_client: Any, link_a: Link, django_capture_on_commit_callbacks: Any) -> None:
-    from tracking.services import link_deactivate
-
     with django_capture_on_commit_callbacks(execute=True):
         link_deactivate(link=link_a)
     assert click_client.get(f"/r/{link_a.slug}", **BROWSER).status_code == 404
@@ -113,8 +114,6 @@ def test_destination_check_accepts_allowlisted_hosts() -> None:
 
 
 def test_link_create_refuses_a_host_off_the_allowlist(campaign_a: Any, influencer_a: Any) -> None:
-    from tracking.services import link_create
-
     with pytest.raises(DestinationRefused):
         link_create(campaign=campaign_a, influencer=influencer_a, destination_url="https://evil.com/")
     assert not Link.objects.exists()
@@ -178,8 +177,6 @@ def test_qr_code_is_svg(click_client: Any, link_a: Link) -> None:
 
 
 def test_the_bot_pattern_is_lowercase_so_mixed_case_agents_are_still_screened() -> None:
-    from tracking.screening import BOT_UA, screen_request
-
     assert BOT_UA.pattern == BOT_UA.pattern.lower()
     assert not BOT_UA.flags & re.IGNORECASE
     headers = {"User-Agent": "Mozilla/5.0 (compatible; GoogleBot/2.1; +http://www.google.com/bot.html)"}
@@ -199,8 +196,6 @@ def test_the_redirect_records_the_address_the_middleware_computed(
 
 
 def test_tracked_destination_replaces_our_keys_and_keeps_the_rest_and_the_fragment() -> None:
-    from tracking.destinations import tracked_destination
-
     url = "https://www.acme.example/p?utm_source=old&size=42&UTMI_CP=x#reviews"
     first = tracked_destination(
         url, utm_source="mgm", utm_medium="inf", campaign_slug="summer sale", click_id="C1", influencer_ref="1.2.ab"
@@ -219,8 +214,6 @@ def test_tracked_destination_replaces_our_keys_and_keeps_the_rest_and_the_fragme
 
 
 def test_the_click_buffer_follows_a_settings_change(settings: Any, tmp_path: Any) -> None:
-    from tracking.buffer import RedisClickBuffer, SpoolClickBuffer, click_buffer
-
     settings.TRACKING_BUFFER = "spool"
     assert isinstance(click_buffer(), SpoolClickBuffer)
     settings.TRACKING_BUFFER = "redis"

@@ -5,7 +5,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 from django.core import mail
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -23,7 +25,7 @@ from webhooks.services import (
     webhook_endpoint_secret_rotate,
     webhook_event_record,
 )
-from webhooks.ssrf import UnsafeURL, url_check
+from webhooks.ssrf import UnsafeURL, guarded_session, url_check
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +57,6 @@ def test_a_local_receiver_gets_commission_confirmed_and_verifies_it(
 
 
 def test_nothing_is_sent_for_a_change_that_rolled_back(brand_a: Any, receiver: Any) -> None:
-    from django.db import transaction
-
     webhook_endpoint_create(brand=brand_a, url=receiver.url, event_types=["influencer.applied"])
 
     def change_that_fails() -> None:
@@ -207,9 +207,6 @@ def test_delivery_refuses_a_host_that_now_resolves_privately(brand_a: Any, recei
 
 def test_the_connection_guard_refuses_a_private_peer(settings: Any, receiver: Any) -> None:
     """Even if the name check were fooled, the socket's real peer is checked."""
-    import requests
-
-    from webhooks.ssrf import guarded_session
 
     settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = False
     with pytest.raises(requests.exceptions.ConnectionError):
@@ -245,8 +242,6 @@ def test_brands_register_endpoints_through_the_api(brand_a: Any, brand_b: Any, r
 
 
 def test_the_signing_secret_is_encrypted_at_rest(brand_a: Any, receiver: Any) -> None:
-    from django.db import connection
-
     endpoint, secret = webhook_endpoint_create(brand=brand_a, url=receiver.url, event_types=["withdrawal.paid"])
     with connection.cursor() as cursor:
         cursor.execute("SELECT secret FROM webhooks_webhookendpoint WHERE id = %s", [endpoint.pk])
