@@ -14,11 +14,12 @@ from django.conf import settings
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect, sync_playwright
 
+from creatives.models import Creative
 from creatives.services import creative_create
 from tests.affiliates.factories import pdf_bytes
-from tests.affiliates.test_browser_flow import CHROMIUM_ARGS, sign_in
+from tests.affiliates.test_browser_flow import CHROMIUM_ARGS, sign_in, totp_now
 from tests.creatives.conftest import member, upload
-from tests.factories import PASSWORD, CampaignFactory
+from tests.factories import PASSWORD, CampaignFactory, StaffFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "creatives"
 
@@ -138,11 +139,6 @@ def test_a_manager_uploads_in_the_back_office_and_sees_the_preview(
     live_server: Any, chromium_path: str, brand_a: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
-
-    from creatives.models import Creative
-    from tests.affiliates.test_browser_flow import totp_now
-    from tests.factories import StaffFactory
 
     CampaignFactory(brand=brand_a, name="Verano 2026", slug="verano-2026")
     manager = StaffFactory(email="gerente@example.com", role="Manager", brands=[brand_a])
