@@ -25,6 +25,7 @@ from campaigns import demo as campaigns_demo
 from codes import demo as codes_demo
 from codes.models import Code
 from core.money import format_typed
+from creatives import demo as creatives_demo
 from payments import demo as payments_demo
 from payments.models import Withdrawal
 from payments.services import withdrawal_reject
@@ -40,6 +41,7 @@ PAGES = [
     "",
     "codes/",
     "links/",
+    "creatives/",
     "orders/",
     "earnings/",
     "withdrawals/",
@@ -79,6 +81,7 @@ def test_portal_pages_in_three_languages_at_desktop_and_phone_widths(
     affiliates_demo.seed(out=io.StringIO())
     codes_demo.seed(out=io.StringIO())
     payments_demo.seed(out=io.StringIO())
+    creatives_demo.seed(out=io.StringIO())
     brand = Brand.objects.get(slug="demo")
     # María's queued withdrawal goes back, so she can ask for one too (one open at a time).
     for open_one in Withdrawal.objects.filter(brand=brand, status=Withdrawal.Status.REQUESTED):
