@@ -10,11 +10,11 @@ from affiliates.models import Membership
 from brands.scoping import scope_queryset
 from campaigns.models import Campaign
 from codes.models import Code
-from codes.selectors import code_state
+from codes.selectors import code_list_for_influencer, code_state
 from creatives.models import Creative
 from creatives.uploads import caption_fill
 from tracking.models import Link
-from tracking.selectors import link_public_url
+from tracking.selectors import link_list_for_influencer, link_public_url
 
 #: campaigns whose library influencers see: neither being prepared nor over
 VISIBLE_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
@@ -76,26 +76,20 @@ class CampaignLibrary:
     items: list[InfluencerCreative]
 
 
-def _active_code(*, campaign: Campaign, influencer: Any) -> str:
-    code = Code.objects.filter(campaign=campaign, influencer=influencer, status=Code.Status.ACTIVE).first()
+def _active_code(*, campaign: Campaign, influencer: Any, brand: Any) -> str:
+    code = (
+        code_list_for_influencer(influencer=influencer, brand=brand)
+        .filter(campaign=campaign, status=Code.Status.ACTIVE)
+        .first()
+    )
     return code.text if code is not None and code_state(code).usable else ""
 
 
-def _default_link(*, campaign: Campaign, influencer: Any) -> str:
+def _default_link(*, campaign: Campaign, influencer: Any, brand: Any) -> str:
     """The link issued on approval for the campaign, else the influencer's oldest active one."""
-    links = Link.objects.filter(campaign=campaign, influencer=influencer, is_active=True)
+    links = link_list_for_influencer(influencer=influencer, brand=brand).filter(campaign=campaign)
     link = links.filter(origin=Link.Origin.APPROVAL).first() or links.order_by("created_at", "pk").first()
     return link_public_url(slug=link.slug) if link is not None else ""
-
-
-def caption_for_influencer(*, creative: Creative, influencer: Any, brand: Any) -> tuple[str, list[str]]:
-    """The caption of `creative` with the influencer's own code and default link filled in."""
-    values = {
-        "code": _active_code(campaign=creative.campaign, influencer=influencer),
-        "link": _default_link(campaign=creative.campaign, influencer=influencer),
-        "brand": brand.name,
-    }
-    return caption_fill(creative.caption, values)
 
 
 def creative_library_for_influencer(
@@ -115,8 +109,8 @@ def creative_library_for_influencer(
         pieces.sort(key=lambda c: KIND_ORDER.index(c.kind))  # stable: newest first within a kind
     libraries = []
     for campaign in campaigns:
-        code = _active_code(campaign=campaign, influencer=influencer)
-        link = _default_link(campaign=campaign, influencer=influencer)
+        code = _active_code(campaign=campaign, influencer=influencer, brand=brand)
+        link = _default_link(campaign=campaign, influencer=influencer, brand=brand)
         values = {"code": code, "link": link, "brand": brand.name}
         items = []
         for creative in by_campaign[campaign.pk]:
