@@ -8,11 +8,13 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from affiliates.assignments import campaign_assign_influencer
 from codes.models import Code
 from core.storage import private_link_read
 from creatives.services import creative_create, creative_set_active
 from tests.affiliates.factories import pdf_bytes
 from tests.creatives.conftest import upload
+from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +159,24 @@ def test_the_page_is_in_the_influencers_language(client: Any, ana: Any, brand_a:
     html = client.get(_url(brand_a)).content.decode()
     assert "Copiar texto" in html
     assert "Descargar" in html
+
+
+def test_an_influencer_in_two_campaigns_sees_both_libraries_and_can_pick_one(
+    client: Any, ana: Any, brand_a: Any, library_a: Any, campaign_a: Any
+) -> None:
+    other = CampaignFactory(brand=brand_a, name="Otoño", slug="otono-2")
+    campaign_assign_influencer(campaign=other, influencer=ana.influencer)
+    creative_create(campaign=other, kind="caption", title="Texto otoño", caption="Otoño con {code}")
+    draft = CampaignFactory(brand=brand_a, name="Borrador", slug="borrador", status="draft")
+    creative_create(campaign=draft, kind="caption", title="Texto borrador", caption="No publicar")
+    client.force_login(ana.influencer.user)
+    html = client.get(_url(brand_a)).content.decode()
+    assert html.count('data-testid="creative-library"') == 2
+    assert "Texto otoño" in html
+    assert "Otoño con {code}" in html  # no code in that campaign: the placeholder stays
+    assert "Texto borrador" not in html  # a draft campaign's library is not shown
+    picked = client.get(_url(brand_a), {"campaign": other.pk}).content.decode()
+    assert picked.count('data-testid="creative-library"') == 1
+    assert "Texto otoño" in picked
+    assert "Foto playa" not in picked
+    assert f'<option value="{other.pk}" selected>' in picked
