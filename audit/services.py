@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.chain import GENESIS, compute_hash, fields_of, normalize
 from audit.models import AuditEvent
-from core import request_context
+from core import batching, request_context
 
 
 def audit_record(
@@ -28,14 +28,16 @@ def audit_record(
 
     No lock is taken here: the row is sealed into the hash chain after it commits
     (`audit_chain_seal`), so busy writers (ledger postings, order processing) never queue
-    behind each other on the audit log.
+    behind each other on the audit log. Inside a batch (core.batching) the row is inserted with
+    the batch's others when it ends, in the order they were recorded, in the same transaction.
     """
     meta = request_context.current()
     if actor is None and meta.user_id is not None:
         # The user model by setting, not by import: audit sits below accounts.
-        actor = get_user_model().objects.filter(pk=meta.user_id).first()
+        user_id = meta.user_id
+        actor = batching.memo(("audit.actor", user_id), lambda: get_user_model().objects.filter(pk=user_id).first())
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         created_at=timezone.now().astimezone(UTC),
         actor_id=actor_id,
         actor_repr=str(actor)[:254] if actor is not None else "system",
@@ -50,6 +52,9 @@ def audit_record(
         user_agent=meta.user_agent,
         request_id=meta.request_id if meta.request_id != "-" else "",
     )
+    if not batching.defer_insert(event):
+        event.save(force_insert=True)
+    return event
 
 
 def audit_chain_seal(*, batch_size: int = 1000) -> int:

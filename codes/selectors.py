@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from codes.models import Code
+from core import batching
 
 
 def code_list_for_influencer(*, influencer: Any, brand: Brand | None = None) -> QuerySet[Code]:
@@ -20,8 +21,13 @@ def code_get_by_text(*, brand: Brand, text: str) -> Code | None:
     text = (text or "").strip()
     if not text:
         return None
-    return (
-        Code.objects.select_related("campaign", "influencer", "variant").filter(brand=brand, text__iexact=text).first()
+    return batching.memo(
+        ("codes.by_text", brand.pk, text.lower()),
+        lambda: (
+            Code.objects.select_related("campaign", "influencer", "variant")
+            .filter(brand=brand, text__iexact=text)
+            .first()
+        ),
     )
 
 

@@ -12,8 +12,8 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from core.history import BatchedHistoricalRecords
 from core.models import TimeStampedModel
 
 # The net commission of one record, floored at zero: what was earned, minus what was taken
@@ -92,7 +92,7 @@ class Commission(TimeStampedModel):
     fraud_reviewed_at = models.DateTimeField(_("fraud review decided at"), null=True, blank=True)
     fraud_reason = models.CharField(_("fraud review reason"), max_length=500, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["explanation"])
+    history = BatchedHistoricalRecords(excluded_fields=["explanation"])
 
     class Meta:
         verbose_name = _("commission")

@@ -26,7 +26,7 @@ from commissions.postings import Accruals as _Accruals
 from commissions.postings import ledger_converge
 from commissions.referral_fraud import is_referral_flag_ref, referral_flags_decided
 from commissions.referrals import ReferralCache, referral_prelock, referral_rewards_sync
-from core import events
+from core import batching, events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from core.money import round_minor
@@ -121,8 +121,12 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
         computed: dict[str, Any] = {}
         variant_id = None
         if not frozen:
-            campaign = Campaign.objects.get(pk=order.campaign_id)
-            inputs = campaign_engine_inputs(campaign=campaign, influencer_id=influencer_id)
+            campaign_id = order.campaign_id
+            campaign = batching.memo(("campaigns.campaign", campaign_id), lambda: Campaign.objects.get(pk=campaign_id))
+            inputs = batching.memo(
+                ("campaigns.engine_inputs", campaign_id, influencer_id),
+                lambda: campaign_engine_inputs(campaign=campaign, influencer_id=influencer_id),
+            )
             variant_id = inputs.variant_id
             if order.code is not None and order.code.variant_id is not None:
                 # The code carries the A/B variant the influencer's coupon was issued under.

@@ -10,6 +10,7 @@ from affiliates.models import Influencer, Membership
 from brands.models import Brand
 from codes.models import Code
 from codes.selectors import code_list_for_influencer
+from core import batching
 from core.money import format_minor
 from notifications.models import Kind
 from notifications.services import notification_create
@@ -23,12 +24,15 @@ def _portal_url(name: str, brand: Brand) -> str:
 def on_commission(event: str) -> Any:
     def handler(*, brand_id: int, data: dict[str, Any]) -> None:
         influencer_id = data.get("influencer_id")
-        influencer = (
-            Influencer.objects.select_related("user").filter(pk=influencer_id).first() if influencer_id else None
+        if not influencer_id:
+            return
+        influencer = batching.memo(
+            ("notifications.influencer", influencer_id),
+            lambda: Influencer.objects.select_related("user").filter(pk=influencer_id).first(),
         )
         if influencer is None:
             return
-        brand = Brand.objects.get(pk=brand_id)
+        brand = batching.memo(("notifications.brand", brand_id), lambda: Brand.objects.get(pk=brand_id))
         # A partial reversal and then the rest are two facts; the same state twice is one.
         key = f"{event}:{data['id']}:{data.get('reversed_cents') or 0}"
         notification_create(

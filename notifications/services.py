@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from core import batching
 from core.errors import ApplicationError
 from integrations.email import email_send
 from notifications.email_texts import email_message, email_text_fill, email_text_for
@@ -63,21 +64,36 @@ def notification_create(
     and the email leaves after the commit.
 
     `email_template` is a template under templates/email/ for facts that have their own wording
-    (with `email_context`); the others use the generic one with the notification's text."""
+    (with `email_context`); the others use the generic one with the notification's text.
+
+    Inside a batch (core.batching), a notification that sends nothing now is inserted when the
+    batch ends and returned unsaved (a repeated fact is then skipped at the insert)."""
     params = params or {}
+    # Decided before the insert, so a notification that waits for the summary (every commission)
+    # is one INSERT, not an INSERT and an UPDATE. Read once per batch (core.batching).
+    preference = batching.memo(
+        ("notifications.preference", influencer.pk), lambda: notification_preference_get(influencer=influencer)
+    )
+    email: str
+    if kind in PORTAL_ONLY or kind in (preference.email_off or []):
+        email = Notification.Email.NONE
+    elif kind in DIGEST_ONLY or preference.daily_digest:
+        email = Notification.Email.PENDING
+    else:
+        email = ""  # sent below, once created
+    values = {"brand": brand, "kind": kind, "event": event, "params": params, "url": url}
+    if email and batching.current() is not None:
+        # Nothing to send now: inside a batch (core.batching) the row is inserted with the
+        # batch's others when it ends, a fact already told skipped by the unique constraint.
+        notification = Notification(influencer=influencer, key=key[:120], email=email, **values)
+        batching.defer_insert(notification, ignore_conflicts=True)
+        return notification
     notification, created = Notification.objects.get_or_create(
-        influencer=influencer,
-        key=key[:120],
-        defaults={"brand": brand, "kind": kind, "event": event, "params": params, "url": url},
+        influencer=influencer, key=key[:120], defaults={**values, "email": email or Notification.Email.NONE}
     )
     if not created:
         return None
-    preference = notification_preference_get(influencer=influencer)
-    if kind in PORTAL_ONLY or kind in (preference.email_off or []):
-        return notification
-    if kind in DIGEST_ONLY or preference.daily_digest:
-        notification.email = Notification.Email.PENDING
-        notification.save(update_fields=["email"])
+    if email:
         return notification
     language = _language(influencer)
     # The brand's own wording of this email, if it wrote one for this language (decision 0040).

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from core.history import BatchedHistoricalRecords
 from core.models import TimeStampedModel
 from core.money import round_minor
 
@@ -161,7 +161,7 @@ class Order(TimeStampedModel):
     sync_count = models.PositiveIntegerField(_("times processed"), default=0)
 
     # Who changed what and when; the VTEX document itself stays out (it is large and re-fetchable).
-    history = HistoricalRecords(excluded_fields=["snapshot", "attribution_touchpoints"])
+    history = BatchedHistoricalRecords(excluded_fields=["snapshot", "attribution_touchpoints"])
 
     class Meta:
         verbose_name = _("order")

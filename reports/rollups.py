@@ -30,7 +30,7 @@ from affiliates.models import Influencer
 from brands.models import Brand
 from campaigns.models import CampaignAssignment
 from commissions.models import Commission
-from core import events
+from core import batching, events
 from orders.models import Order, OrderLine, ReturnInvoice
 from orders.selectors import order_brand_cents
 from payments.models import CommissionPosition
@@ -460,7 +460,8 @@ def _days_by_brand(points: Iterable[tuple[int, datetime | None]]) -> dict[int, s
             by_brand[brand_id].add(moment)
     if not by_brand:
         return {}
-    zones = {b.pk: b.tz for b in Brand.objects.filter(pk__in=by_brand)}
+    ids = frozenset(by_brand)
+    zones = batching.memo(("reports.brand_zones", ids), lambda: {b.pk: b.tz for b in Brand.objects.filter(pk__in=ids)})
     return {
         brand_id: {timezone.localtime(m, zones[brand_id]).date() for m in moments}
         for brand_id, moments in by_brand.items()
@@ -485,8 +486,21 @@ def rollup_refresh_on_commit(*, points: Iterable[tuple[int, datetime | None]]) -
     moment) pairs they touched: after commit, those brands' local days are recomputed. A
     failure is logged, never raised into the caller (its facts are already committed)."""
     by_brand = _days_by_brand(points)
-    if by_brand:
+    if not by_brand:
+        return
+    if batching.current() is None:
         transaction.on_commit(partial(_schedule_refresh, by_brand))
+        return
+
+    # Inside a batch (core.batching): one refresh request for all its orders, after commit.
+    def start() -> dict[int, set[date]]:
+        days: dict[int, set[date]] = defaultdict(set)
+        transaction.on_commit(partial(_schedule_refresh, days))
+        return days
+
+    pending = batching.memo(("reports.rollup_days",), start)
+    for brand_id, days in by_brand.items():
+        pending[brand_id] |= days
 
 
 def _schedule_refresh(by_brand: dict[int, set[date]]) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from brands.models import Brand
 from campaigns.models import Campaign
 from codes.selectors import code_get_by_text
+from core import batching
 from tracking.selectors import Policy, attribution_policy_for
 from tracking.touchpoints import OrderFacts, Touchpoint, touchpoints_for_order
 
@@ -85,11 +86,14 @@ def choose_by_policy(touchpoints: Sequence[Any], *, policy_for: Callable[[int | 
 
 def attribution_choose(touchpoints: Sequence[Any]) -> tuple[Any, str]:
     """`choose_by_policy` with the campaigns' stored policies (one query)."""
-    ids = {tp.campaign_id for tp in touchpoints if tp.campaign_id}
-    policies = {
-        c.pk: attribution_policy_for(c)
-        for c in Campaign.objects.filter(pk__in=ids).select_related("attribution_policy")
-    }
+    ids = frozenset(tp.campaign_id for tp in touchpoints if tp.campaign_id)
+    policies = batching.memo(
+        ("tracking.attribution_policies", ids),
+        lambda: {
+            c.pk: attribution_policy_for(c)
+            for c in Campaign.objects.filter(pk__in=ids).select_related("attribution_policy")
+        },
+    )
     return choose_by_policy(touchpoints, policy_for=lambda cid: policies.get(cid or 0, Policy()))
 
 

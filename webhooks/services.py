@@ -24,6 +24,7 @@ from standardwebhooks.webhooks import Webhook
 from affiliates.selectors import manager_recipients
 from audit.services import audit_record
 from brands.models import Brand
+from core import batching
 from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send
@@ -146,11 +147,11 @@ def webhook_event_record(
 ) -> WebhookMessage | None:
     """Record `event_type` for the brand's subscribed, active endpoints (nothing when none).
     Call inside the transaction of the fact; the deliveries start after it commits."""
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(brand_id=brand_id, is_active=True).only("pk", "event_types")
-        if event_type in (e.event_types or [])
-    ]
+    active = batching.memo(
+        ("webhooks.endpoints", brand_id),
+        lambda: list(WebhookEndpoint.objects.filter(brand_id=brand_id, is_active=True).only("pk", "event_types")),
+    )
+    endpoints = [e for e in active if event_type in (e.event_types or [])]
     if not endpoints:
         return None
     now = at or timezone.now()

@@ -18,6 +18,7 @@ Policy (see docs/decisions/0017-vtex-client-and-coupon-sync.md):
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -131,10 +132,15 @@ def _retry_after_seconds(value: str | None, *, now: Callable[[], datetime]) -> f
     return max(0.0, (when - now()).total_seconds())
 
 
-@functools.cache
 def _shared_session() -> requests.Session:
     """One pooled session per process, with room for the batch fetch's concurrent reads
-    (requests' default pool keeps 10 connections per host and drops the rest)."""
+    (requests' default pool keeps 10 connections per host and drops the rest). Made on first
+    use in each process: a Celery prefork child never inherits its parent's sockets."""
+    return _session_for_process(os.getpid())
+
+
+@functools.cache
+def _session_for_process(pid: int) -> requests.Session:
     session = requests.Session()
     size = int(settings.VTEX_HTTP_POOL_SIZE)
     adapter = requests.adapters.HTTPAdapter(pool_connections=size, pool_maxsize=size)

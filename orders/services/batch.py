@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from brands.models import Brand
+from core import batching
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXRateLimited
 from integrations.vtex.ratelimit import order_read_limiter
@@ -121,15 +122,17 @@ def orders_apply_batch(
     ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
     results: dict[str, SyncResult | Exception] = {}
     failed: list[tuple[Mapping[str, Any], str]] = []
-    with transaction.atomic():
+    with transaction.atomic(), batching.batch_scope():
         _brand_apply_lock(brand)
         applied: dict[str, SyncResult] = {}
         for data, source in ordered:
             order_id = str(data.get("orderId") or "")
+            mark = batching.checkpoint()
             try:
                 with transaction.atomic():
                     applied[order_id] = _order_apply(brand=brand, data=data, source=source, force=force)
             except Exception as exc:
+                batching.rollback_to(mark)  # its deferred rows and every memo go with its savepoint
                 logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)
                 failed.append((data, source))
         if on_applied is not None:

@@ -19,10 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from affiliates.models import Influencer
 from audit.services import audit_record
 from brands.models import Brand
 from brands.selectors import currency_rate_get
-from core import events
+from campaigns.models import Campaign
+from codes.models import Code
+from core import batching, events
 from core.errors import ApplicationError
 from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
@@ -98,7 +101,7 @@ def order_apply(
     applied (VTEX `lastChange`) is ignored, so a slow worker never rolls the order back.
     `on_applied(result)` runs in the same transaction, whatever the outcome (the audit record
     of a reprocess commits or rolls back with what it records)."""
-    with transaction.atomic():
+    with transaction.atomic(), batching.batch_scope():
         result = _order_apply(brand=brand, data=data, source=source, force=force)
         if on_applied is not None:
             on_applied(result)
@@ -111,18 +114,32 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
     digest = snapshot_hash(data)
     now = timezone.now()
     with ORDER_SYNC_SECONDS.time():
-        order, _created = Order.objects.get_or_create(brand=brand, vtex_order_id=parsed.order_id)
-        order = Order.objects.select_for_update(of=("self",)).select_related("brand", "code").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("brand", "code")
+        found = locked.filter(brand=brand, vtex_order_id=parsed.order_id).first()
+        if found is not None:
+            order = found
+        else:
+            order, created = Order.objects.get_or_create(brand=brand, vtex_order_id=parsed.order_id)
+            # A row this transaction inserted is nobody else's until it commits; one a concurrent
+            # sync inserted first is locked like any other.
+            order = order if created else locked.get(pk=order.pk)
         if order.vtex_last_change and parsed.last_change and parsed.last_change < order.vtex_last_change:
             ORDER_SYNCS_TOTAL.labels("stale").inc()
             return SyncResult(order_id=order.pk, changed=False, reason="stale")
         if not force and order.snapshot_hash == digest:
             ORDER_SYNCS_TOTAL.labels("unchanged").inc()
             return SyncResult(order_id=order.pk, changed=False, reason="unchanged")
-        _order_write(order=order, parsed=parsed, digest=digest, now=now, source=source, force=force)
+        currency_before = _order_write(order=order, parsed=parsed, digest=digest, now=now, source=source, force=force)
         _lines_write(order=order, parsed=parsed)
         _returns_write(order=order, parsed=parsed)
-        _attribution_write(order=order, now=now)
+        newly_attributed = _attribution_write(order=order, now=now)
+        # One UPDATE (and one history row) for VTEX's document and the attribution together.
+        order.save()
+        if (order.currency_status, order.fx_rate) != currency_before:
+            _currency_audit(order=order, before=currency_before)
+        _related_from_batch(order)
+        if newly_attributed:
+            _attributed_publish(order)
         _tracking_after_attribution(order=order)
         reactions = order_applied_react(order=order, now=now)
         facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
@@ -130,7 +147,11 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
     return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
 
 
-def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime, source: str, force: bool) -> None:
+def _order_write(
+    *, order: Order, parsed: OrderData, digest: str, now: datetime, source: str, force: bool
+) -> tuple[str, Decimal | None]:
+    """Copy VTEX's document onto the order (saved by the caller, with the attribution) and
+    record a status change; returns the currency decision before, for its audit."""
     if parsed.status != order.status:
         OrderStatusChange.objects.create(
             order=order,
@@ -168,9 +189,7 @@ def _order_write(*, order: Order, parsed: OrderData, digest: str, now: datetime,
     order.fetched_at = now
     order.processed_at = now
     order.sync_count += 1
-    order.save()
-    if (order.currency_status, order.fx_rate) != currency_before:
-        _currency_audit(order=order, before=currency_before)
+    return currency_before
 
 
 def _currency_decide(*, order: Order, force: bool) -> None:
@@ -236,7 +255,8 @@ _LINE_FIELDS = [
 
 
 def _lines_write(*, order: Order, parsed: OrderData) -> None:
-    existing = {line.item_index: line for line in OrderLine.objects.filter(order=order)}
+    existing_all = list(OrderLine.objects.filter(order=order))
+    existing = {line.item_index: line for line in existing_all}
     to_create, to_update = [], []
     for data in parsed.lines:
         values = {
@@ -273,6 +293,18 @@ def _lines_write(*, order: Order, parsed: OrderData) -> None:
         OrderLine.objects.bulk_create(to_create)
     if to_update:
         OrderLine.objects.bulk_update(to_update, _LINE_FIELDS)
+    kept = [line for line in existing_all if line.pk is not None] + [line for line in to_create if line.pk is not None]
+    if len(kept) == len(existing_all) + len(to_create):
+        # The order's lines as they are now, for the reactions (commissions) that read
+        # `order.lines.all()` right after: no second SELECT.
+        kept.sort(key=lambda line: line.item_index)
+        for line in kept:
+            line.order = order
+        lines = OrderLine.objects.filter(order=order)
+        lines._result_cache = kept
+        lines._prefetch_done = True  # type: ignore[attr-defined]
+        cache = getattr(order, "_prefetched_objects_cache", {})
+        order._prefetched_objects_cache = {**cache, "lines": lines}  # type: ignore[attr-defined]
 
 
 def _returns_write(*, order: Order, parsed: OrderData) -> None:
@@ -294,11 +326,12 @@ def _returns_write(*, order: Order, parsed: OrderData) -> None:
         ReturnInvoice.objects.bulk_create(new)
 
 
-def _attribution_write(*, order: Order, now: datetime) -> None:
+def _attribution_write(*, order: Order, now: datetime) -> bool:
     """Decide attribution until a commission of the order is confirmed (orders.reactions asks
-    commissions); after that it is settled money and stays as it was."""
+    commissions); after that it is settled money and stays as it was. Sets the fields (the
+    caller saves the order); returns whether the order is newly attributed to an influencer."""
     if attribution_settled(order):
-        return
+        return False
     decision = attribution_decide(brand=order.brand, order=order)
     newly_attributed = decision.influencer_id is not None and decision.influencer_id != order.influencer_id
     order.attribution_source = decision.source
@@ -309,30 +342,45 @@ def _attribution_write(*, order: Order, now: datetime) -> None:
     order.code_id = decision.code_id
     order.link_id = decision.link_id
     order.attributed_at = now
-    order.save(
-        update_fields=[
-            "attribution_source",
-            "attribution_rule",
-            "attribution_touchpoints",
-            "influencer",
-            "campaign",
-            "code",
-            "link",
-            "attributed_at",
-        ]
+    return newly_attributed
+
+
+def _attributed_publish(order: Order) -> None:
+    events.publish(
+        "order.attributed",
+        brand_id=order.brand_id,
+        data={
+            "order_id": order.vtex_order_id,
+            "influencer_id": order.influencer_id,
+            "campaign_id": order.campaign_id,
+            "code_id": order.code_id,
+            "source": order.attribution_source,
+            "rule": order.attribution_rule,
+        },
     )
-    if newly_attributed:
-        events.publish(
-            "order.attributed",
-            brand_id=order.brand_id,
-            data={
-                "order_id": order.vtex_order_id,
-                "influencer_id": order.influencer_id,
-                "campaign_id": order.campaign_id,
-                "code_id": order.code_id,
-                "source": order.attribution_source,
-                "rule": order.attribution_rule,
-            },
+
+
+def _related_from_batch(order: Order) -> None:
+    """Inside a batch (core.batching), hand the order the campaign, influencer (with its user)
+    and code it is attributed to from the batch's memo, so tracking and commissions do not
+    select them again for every order of the same influencer."""
+    if batching.current() is None:
+        return
+    campaign_id, influencer_id, code_id = order.campaign_id, order.influencer_id, order.code_id
+    if campaign_id is not None:
+        order.campaign = batching.memo(
+            ("campaigns.campaign", campaign_id), lambda: Campaign.objects.get(pk=campaign_id)
+        )
+    if influencer_id is not None:
+        order.influencer = batching.memo(
+            ("notifications.influencer", influencer_id),
+            lambda: Influencer.objects.select_related("user").filter(pk=influencer_id).first(),
+        )
+    cached = order._state.fields_cache.get("code")
+    if code_id is not None and (cached is None or cached.pk != code_id):
+        order.code = batching.memo(
+            ("codes.code", code_id),
+            lambda: Code.objects.select_related("campaign", "influencer", "variant").get(pk=code_id),
         )
 
 
@@ -348,6 +396,7 @@ def _tracking_after_attribution(*, order: Order) -> None:
     if order.influencer_id is None:
         return
     if order.campaign_id is not None:
+        mark = batching.checkpoint()
         try:
             with transaction.atomic():
                 tracking_services.customer_binding_record(
@@ -358,11 +407,14 @@ def _tracking_after_attribution(*, order: Order) -> None:
                     at=order.created_in_vtex_at,
                 )
         except Exception:
+            batching.rollback_to(mark)  # what the rolled-back step deferred goes with it
             TRACKING_STEP_FAILURES_TOTAL.labels("customer_binding").inc()
             logger.exception("customer binding failed for order %s", order.vtex_order_id)
+    mark = batching.checkpoint()
     try:
         with transaction.atomic():
             tracking_fraud.fraud_screen_order(order=order)
     except Exception:
+        batching.rollback_to(mark)
         TRACKING_STEP_FAILURES_TOTAL.labels("fraud_screen").inc()
         logger.exception("fraud screening failed for order %s; the order sync goes on", order.vtex_order_id)

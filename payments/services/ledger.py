@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from core import batching
 from core.errors import ApplicationError, Conflict, NotFound
 from payments.locks import ledger_accounts_lock
 from payments.models import (
@@ -60,10 +61,13 @@ class Posting:
 
 
 def brand_expense_account(*, brand: Any) -> LedgerAccount:
-    account, _created = LedgerAccount.objects.get_or_create(
-        brand=brand, influencer=None, kind=AccountKind.COMMISSION_EXPENSE, defaults={"currency": brand.currency}
-    )
-    return account
+    def get() -> LedgerAccount:
+        account, _created = LedgerAccount.objects.get_or_create(
+            brand=brand, influencer=None, kind=AccountKind.COMMISSION_EXPENSE, defaults={"currency": brand.currency}
+        )
+        return account
+
+    return batching.memo(("ledger.expense_account", brand.pk), get)
 
 
 def accounts_ensure(*, brand: Any, influencer_ids: Iterable[int]) -> None:
@@ -88,9 +92,18 @@ def accounts_lock(*, brand: Any, influencer_ids: Iterable[int]) -> dict[tuple[in
     """Lock (SELECT … FOR UPDATE, pk order) every stage account of these influencers in the
     brand and return them by (influencer id, kind). Call inside a transaction."""
     ids = sorted(set(influencer_ids))
-    accounts_ensure(brand=brand, influencer_ids=ids)
-    locked = ledger_accounts_lock(brand_id=brand.pk, influencer_ids=ids)
-    return {(account.influencer_id, account.kind): account for account in locked if account.influencer_id}
+    # Inside a batch (core.batching) the accounts locked earlier in the same transaction are
+    # still locked: only the others are ensured and locked.
+    held: dict[tuple[int, str], LedgerAccount] = batching.memo(("ledger.locked_accounts", brand.pk), dict)
+    todo = [i for i in ids if (i, INFLUENCER_ACCOUNT_KINDS[0]) not in held]
+    if todo:
+        accounts_ensure(brand=brand, influencer_ids=todo)
+        locked = ledger_accounts_lock(brand_id=brand.pk, influencer_ids=todo)
+        found = {(account.influencer_id, account.kind): account for account in locked if account.influencer_id}
+        if batching.current() is None:
+            return found
+        held.update(found)
+    return {key: account for key, account in held.items() if key[0] in ids}
 
 
 _SIGNED = Case(

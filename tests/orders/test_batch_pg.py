@@ -13,8 +13,10 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 import orders.services.orders as order_steps
+from audit.models import AuditEvent
 from commissions.models import Commission
 from integrations.vtex import ratelimit
+from notifications.models import Notification
 from orders.models import HookEvent, Order
 from orders.services import hook_events_process_batch
 from payments.models import LedgerEntry, LedgerTransaction
@@ -138,6 +140,37 @@ def test_a_bad_order_never_poisons_its_batch_and_is_retried_alone(
     assert calls == ["801-01", "802-01", "803-01", "802-01"]
     assert Commission.objects.count() == 9
     assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def test_a_bad_order_leaves_none_of_its_batched_rows(setup: dict[str, Any], fake_oms: Any, monkeypatch: Any) -> None:
+    """The batch writes audit, history and notification rows at its end (core.batching): an
+    order that fails after its commissions were made must take those rows with its savepoint,
+    and its retry alone writes them once."""
+    brand = setup["brand"]
+    for order_id in ("851-01", "852-01", "853-01"):
+        fake_oms.add_order(order_doc(order_id=order_id))
+    _events(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("851-01", "852-01", "853-01")])
+    real = order_steps.order_applied_react
+    failed: list[str] = []
+
+    def late_failure(*, order: Any, now: Any) -> Any:
+        reactions = real(order=order, now=now)
+        if order.vtex_order_id == "852-01" and not failed:
+            failed.append(order.vtex_order_id)
+            raise RuntimeError("fails after its commissions")
+        return reactions
+
+    monkeypatch.setattr(order_steps, "order_applied_react", late_failure)
+    report = hook_events_process_batch(limit=10)
+    assert (report.applied, report.retried_alone, failed) == (3, 1, ["852-01"])
+    commissions = list(Commission.objects.filter(order__brand=brand))
+    assert len(commissions) == 9
+    accrued = AuditEvent.objects.filter(action="ledger.commission_accrued", brand_id=brand.pk)
+    assert sorted(accrued.values_list("after__commission_ref", flat=True)) == sorted(c.ledger_ref for c in commissions)
+    created = Commission.history.filter(history_type="+", id__in=[c.pk for c in commissions])
+    assert created.count() == 9
+    assert Notification.objects.filter(brand=brand, kind="commission").count() == 9
+    assert Order.history.filter(vtex_order_id="852-01").count() == Order.history.filter(vtex_order_id="851-01").count()
 
 
 def test_an_order_that_fails_alone_too_stays_pending_and_the_others_commit(

@@ -1,0 +1,109 @@
+"""A batch of work in one transaction (orders.services.batch applies a hundred VTEX orders at
+once): reads that do not change while it runs are made once, and rows that nothing reads back
+before the commit are written together at its end.
+
+    with transaction.atomic(), batch_scope():
+        ...  # services call memo() and defer_insert()
+
+- `memo(key, compute)`: inside a scope, `compute()` once per key (a brand, an influencer with
+  its user, a campaign's rules, a brand's webhook endpoints, ledger accounts already locked in
+  this transaction); outside a scope, `compute()` every time. Only for what the batch itself
+  does not change, or changes only through the same memo.
+- `defer_insert(obj)`: inside a scope, keep an unsaved model instance and INSERT it with the
+  others of its model in one `bulk_create` when the scope ends, still inside the transaction,
+  in the order they were deferred (the audit log: its rows are sealed into the hash chain in
+  id order after they commit, audit.services.audit_chain_seal). Outside a scope: returns False
+  and the caller saves the row itself. Only for rows without signals, history or readers
+  before the commit.
+- `checkpoint()` / `rollback_to(mark)`: a caller that rolls a savepoint back (one bad order of a
+  batch) drops the rows deferred since the mark and forgets every memo (a memoized row may have
+  been created, or a lock taken, inside the savepoint).
+
+A scope opened inside another one is the outer one. Contexts are per thread (contextvars): the
+batch fetch's threads never see it.
+"""
+
+import contextvars
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.models import Model
+
+
+class BatchScope:
+    def __init__(self) -> None:
+        self.memo: dict[Hashable, Any] = {}
+        self.deferred: list[tuple[Model, bool]] = []
+
+    def flush(self) -> int:
+        rows, self.deferred = self.deferred, []
+        by_model: dict[tuple[type[Model], bool], list[Model]] = {}
+        for row, ignore_conflicts in rows:
+            by_model.setdefault((type(row), ignore_conflicts), []).append(row)
+        for (model, ignore_conflicts), instances in by_model.items():
+            model._default_manager.bulk_create(instances, batch_size=1000, ignore_conflicts=ignore_conflicts)
+        return len(rows)
+
+
+_current: contextvars.ContextVar[BatchScope | None] = contextvars.ContextVar("mgm_batch_scope", default=None)
+
+
+@contextmanager
+def batch_scope() -> Iterator[BatchScope]:
+    """Open a scope (or join the one already open). The deferred rows are inserted when the
+    outermost scope ends normally; an exception drops them with the transaction's work."""
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
+    scope = BatchScope()
+    token = _current.set(scope)
+    try:
+        yield scope
+        scope.flush()
+    finally:
+        _current.reset(token)
+
+
+def current() -> BatchScope | None:
+    return _current.get()
+
+
+def memo[T](key: Hashable, compute: Callable[[], T]) -> T:
+    scope = _current.get()
+    if scope is None:
+        return compute()
+    if key not in scope.memo:
+        scope.memo[key] = compute()
+    value: T = scope.memo[key]
+    return value
+
+
+def memo_forget(key: Hashable) -> None:
+    scope = _current.get()
+    if scope is not None:
+        scope.memo.pop(key, None)
+
+
+def defer_insert(obj: Model, *, ignore_conflicts: bool = False) -> bool:
+    """Keep `obj` for the scope's INSERT (`ignore_conflicts`: a row that breaks a unique
+    constraint is skipped, for rows unique per fact). False outside a scope."""
+    scope = _current.get()
+    if scope is None:
+        return False
+    scope.deferred.append((obj, ignore_conflicts))
+    return True
+
+
+def checkpoint() -> int:
+    scope = _current.get()
+    return len(scope.deferred) if scope is not None else 0
+
+
+def rollback_to(mark: int) -> None:
+    scope = _current.get()
+    if scope is None:
+        return
+    del scope.deferred[mark:]
+    scope.memo.clear()
