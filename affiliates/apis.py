@@ -173,7 +173,7 @@ class InfluencerRegisterApi(APIView):
             campaign=campaign,
             language=data.get("language") or translation.get_language(),
         )
-        applicant_email_verification_send(request=request._request, membership=membership)
+        applicant_email_verification_send(request=request._request, user=membership.influencer.user)
         return Response(
             MembershipOutputSerializer(_membership_reload(membership.pk)).data, status=status.HTTP_201_CREATED
         )

@@ -27,11 +27,13 @@ from stdnum.pe import ruc as pe_ruc
 
 
 class DocumentInvalid(ValueError):
-    """The number does not pass the rules of its document type. `message` is translatable."""
+    """The number does not pass the rules of its document type. `message` is translatable;
+    `field` names the form field it belongs to (the type, or the number)."""
 
-    def __init__(self, message: Promise | str) -> None:
+    def __init__(self, message: Promise | str, *, field: str = "document_number") -> None:
         super().__init__(str(message))
         self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -204,15 +206,16 @@ def document_type_check(*, country: str, document_type: str) -> "DocumentType":
     """The document type, if it is one of `country`'s; else DocumentInvalid."""
     doc = DOCUMENT_TYPES_BY_CODE.get(document_type)
     if doc is None or doc.code not in _RULES:
-        raise DocumentInvalid(_("Choose a document type from the list."))
+        raise DocumentInvalid(_("Choose a document type from the list."), field="document_type")
     if doc.country != country:
         names = ", ".join(str(d.label) for d in document_types_for_country(country))
         if names:
             raise DocumentInvalid(
                 _("This document type is not issued in the country you chose. Choose one of: %(types)s.")
-                % {"types": names}
+                % {"types": names},
+                field="document_type",
             )
-        raise DocumentInvalid(_("This document type is not issued in the country you chose."))
+        raise DocumentInvalid(_("This document type is not issued in the country you chose."), field="document_type")
     return doc
 
 

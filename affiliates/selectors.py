@@ -188,3 +188,27 @@ def application_duplicate_signals(influencer: Influencer, *, limit: int = 10) ->
             for other in others.filter(**{f"{network}__iexact": handle})[:limit]:
                 found.append((str(_("same %(network)s handle") % {"network": network.capitalize()}), other))
     return found[:limit]
+
+
+def influencer_for_join_session(*, pk: int) -> Influencer | None:
+    """The applicant who finished step 1 of the join page in this session, while their account
+    has never been signed in to (after that, step 2 needs signing in)."""
+    return (
+        Influencer.objects.select_related("user")
+        .filter(pk=pk, user__is_active=True, user__is_staff=False, user__last_login__isnull=True)
+        .first()
+    )
+
+
+def join_unfinished_brand(*, influencer: Influencer) -> Brand | None:
+    """The brand whose join page the influencer left after step 1 (they accepted its policies
+    but sent no application): the portal sends them back to finish step 2."""
+    applied = Membership.objects.filter(influencer=influencer).values("brand_id")
+    acceptance = (
+        PolicyAcceptance.objects.filter(influencer=influencer, policy__brand__is_active=True)
+        .exclude(policy__brand_id__in=applied)
+        .select_related("policy__brand")
+        .order_by("-accepted_at", "-pk")
+        .first()
+    )
+    return acceptance.policy.brand if acceptance is not None else None

@@ -210,34 +210,34 @@ def policy_consents_resolve(
     return terms, privacy
 
 
-def applicant_email_verification_send(*, request: Any, membership: Membership) -> None:
+def applicant_email_verification_send(*, request: Any, user: User) -> None:
     """Ask a new applicant to confirm their email. allauth builds the link from the request."""
 
-    address = EmailAddress.objects.get_primary(membership.influencer.user)
+    address = EmailAddress.objects.get_primary(user)
     if address is not None and not address.verified:
         address.send_confirmation(request, signup=True)
 
 
-def influencer_apply(
-    *,
-    brand: Brand,
-    email: str,
-    password: str,
-    profile: ApplicantProfile,
-    documents: Sequence[KycUpload],
-    terms: PolicyDocument | None,
-    privacy: PolicyDocument | None,
-    campaign: Campaign | None = None,
-    language: str | None = None,
-    referral_token: str = "",
-    device: str = "",
-) -> Membership:
-    """A new person applies to `brand`: creates the (unverified) account, the influencer, a
-    pending membership, the consents and the KYC documents, all or nothing. The caller sends
-    the email verification (allauth needs the request). Managers are emailed on commit."""
-    _check_brand(brand)
-    _check_policies(brand=brand, terms=terms, privacy=privacy)
-    _check_campaign(brand=brand, campaign=campaign)
+@dataclass(frozen=True)
+class _Applicant:
+    """A new applicant's data once every rule passed (normalised)."""
+
+    email: str
+    password: str
+    full_name: str
+    country: str
+    document_type: str
+    document_number: str
+    phone: str
+    handles: dict[str, str]
+    audience_size: int
+    language: str
+
+
+def _applicant_check(
+    *, brand: Brand, email: str, password: str, profile: ApplicantProfile, language: str | None
+) -> _Applicant:
+    """Every rule on a new person's account and profile, in the order a person fixes them."""
     email = (email or "").strip().lower()
     if not email:
         raise _refuse(_("Enter your email address."), field="email")
@@ -256,7 +256,7 @@ def influencer_apply(
             country=profile.country, document_type=profile.document_type, number=profile.document_number
         )
     except DocumentInvalid as exc:
-        raise _refuse(str(exc.message), field="document_number", code="document_invalid") from exc
+        raise _refuse(str(exc.message), field=exc.field, code="document_invalid") from exc
     taken = Influencer.objects.filter(document_type=profile.document_type, document_number=number)
     if taken.filter(memberships__brand=brand).exists():
         raise _refuse(
@@ -283,27 +283,110 @@ def influencer_apply(
         validate_password(password, user=candidate)
     except ValidationError as exc:
         raise _refuse(" ".join(exc.messages), field="password1") from exc
-    inspected = _check_documents(documents)
     lang = language if language in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
+    return _Applicant(
+        email=email,
+        password=password,
+        full_name=full_name,
+        country=profile.country,
+        document_type=profile.document_type,
+        document_number=number,
+        phone=phone,
+        handles=handles,
+        audience_size=profile.audience_size,
+        language=lang,
+    )
+
+
+def _influencer_create(applicant: _Applicant) -> Influencer:
+    """The unverified account and its influencer. Call inside a transaction."""
+    user = User.objects.create_user(
+        email=applicant.email,
+        password=applicant.password,
+        full_name=applicant.full_name,
+        preferred_language=applicant.language,
+    )
+    EmailAddress.objects.create(user=user, email=applicant.email, primary=True, verified=False)
+    return Influencer.objects.create(
+        user=user,
+        display_name=applicant.full_name,
+        handle=next(v for v in applicant.handles.values() if v),
+        country=applicant.country,
+        document_type=applicant.document_type,
+        document_number=applicant.document_number,
+        phone=applicant.phone,
+        audience_size=applicant.audience_size,
+        **applicant.handles,
+    )
+
+
+def influencer_register(
+    *,
+    brand: Brand,
+    email: str,
+    password: str,
+    profile: ApplicantProfile,
+    terms: PolicyDocument | None,
+    privacy: PolicyDocument | None,
+    language: str | None = None,
+) -> Influencer:
+    """Step 1 of the join page: a new person creates their (unverified) account and profile and
+    accepts `brand`'s policies. No membership yet: `membership_apply` with the KYC documents is
+    step 2, now or after signing in again (docs/affiliates.md, "Registration in two steps").
+    The same rules as `influencer_apply`; the caller sends the email verification."""
+    _check_brand(brand)
+    _check_policies(brand=brand, terms=terms, privacy=privacy)
+    applicant = _applicant_check(brand=brand, email=email, password=password, profile=profile, language=language)
+    try:
+        with transaction.atomic():
+            influencer = _influencer_create(applicant)
+            _accept_policies(influencer=influencer, policies=[p for p in (terms, privacy) if p is not None])
+            audit_record(
+                action="influencer.registered",
+                target=influencer,
+                actor=influencer.user,
+                brand_id=brand.pk,
+                after={
+                    "country": influencer.country,
+                    "document_type": influencer.document_type,
+                    "terms_version": terms.version if terms else None,
+                    "privacy_version": privacy.version if privacy else None,
+                },
+            )
+    except IntegrityError as exc:
+        raise _refuse(_("This email or document has just been used to apply. Sign in instead.")) from exc
+    return influencer
+
+
+def influencer_apply(
+    *,
+    brand: Brand,
+    email: str,
+    password: str,
+    profile: ApplicantProfile,
+    documents: Sequence[KycUpload],
+    terms: PolicyDocument | None,
+    privacy: PolicyDocument | None,
+    campaign: Campaign | None = None,
+    language: str | None = None,
+    referral_token: str = "",
+    device: str = "",
+) -> Membership:
+    """A new person applies to `brand` in one go (the registration API, demo data): creates the
+    (unverified) account, the influencer, a pending membership, the consents and the KYC
+    documents, all or nothing. The join page does the same in two steps (`influencer_register`,
+    then `membership_apply`). The caller sends the email verification (allauth needs the
+    request). Managers are emailed on commit."""
+    _check_brand(brand)
+    _check_policies(brand=brand, terms=terms, privacy=privacy)
+    _check_campaign(brand=brand, campaign=campaign)
+    applicant = _applicant_check(brand=brand, email=email, password=password, profile=profile, language=language)
+    inspected = _check_documents(documents)
 
     stored: list[str] = []
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                email=email, password=password, full_name=full_name, preferred_language=lang
-            )
-            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-            influencer = Influencer.objects.create(
-                user=user,
-                display_name=full_name,
-                handle=next(v for v in handles.values() if v),
-                country=profile.country,
-                document_type=profile.document_type,
-                document_number=number,
-                phone=phone,
-                audience_size=profile.audience_size,
-                **handles,
-            )
+            influencer = _influencer_create(applicant)
             membership = _membership_create(
                 influencer=influencer, brand=brand, campaign=campaign, terms=terms, privacy=privacy
             )

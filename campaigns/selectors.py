@@ -94,3 +94,44 @@ def campaign_engine_inputs(*, campaign: Campaign, influencer_id: int) -> EngineI
         variant_id=variant.pk if variant is not None else None,
         variant_key=variant.key if variant is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class CampaignOffer:
+    """What a campaign offers an influencer who joins it, for the join page: the commission
+    (percentage of the sale and/or a fixed amount per unit, lowest to highest over the
+    campaign's common rules), the tier bonus on top, the shoppers' discount and the hold."""
+
+    campaign: Campaign
+    rate_min: Decimal | None
+    rate_max: Decimal | None
+    amount_min: int | None
+    amount_max: int | None
+    tier_bonus_max: Decimal | None
+    discount_percent: Decimal
+    hold_days: int
+    attribution_window_days: int
+
+    @property
+    def has_commission(self) -> bool:
+        return self.rate_max is not None or self.amount_max is not None
+
+
+def campaign_offer(*, campaign: Campaign) -> CampaignOffer:
+    rules = list(CommissionRule.objects.filter(campaign=campaign, variant__isnull=True))
+    if not rules:  # every rule belongs to a variant: the offer spans them all
+        rules = list(CommissionRule.objects.filter(campaign=campaign))
+    rates = [r.rate_percent for r in rules if r.kind == RuleKind.PERCENTAGE and r.rate_percent is not None]
+    amounts = [r.amount_cents for r in rules if r.kind == RuleKind.FIXED_PER_UNIT and r.amount_cents]
+    bonuses = list(CommissionTier.objects.filter(campaign=campaign).values_list("bonus_percent", flat=True))
+    return CampaignOffer(
+        campaign=campaign,
+        rate_min=min(rates) if rates else None,
+        rate_max=max(rates) if rates else None,
+        amount_min=min(amounts) if amounts else None,
+        amount_max=max(amounts) if amounts else None,
+        tier_bonus_max=max(bonuses) if bonuses and rates else None,
+        discount_percent=campaign.discount_percent,
+        hold_days=campaign.hold_days,
+        attribution_window_days=campaign.attribution_window_days,
+    )

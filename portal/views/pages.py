@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from affiliates.models import Membership
-from affiliates.selectors import membership_list_for_user
+from affiliates.selectors import join_unfinished_brand, membership_list_for_user
 from core.qr import qr_svg
 from portal import selectors as portal_selectors
 from portal.access import (
@@ -30,6 +30,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The brand picker: straight to the brand when there is only one."""
     influencer = influencer_or_404(request)
     memberships = list(membership_list_for_user(user=request.user))
+    if not memberships:
+        unfinished = join_unfinished_brand(influencer=influencer)
+        if unfinished is not None:  # stopped after step 1 of the join page: finish step 2
+            return redirect("affiliates:join", brand_slug=unfinished.slug)
     if len(memberships) == 1:
         return redirect("portal:dashboard", brand_slug=memberships[0].brand.slug)
     activate_preferred_language(request, influencer)

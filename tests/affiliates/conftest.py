@@ -1,12 +1,15 @@
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.urls import reverse
 
-from affiliates.models import KYCDocument
+from accounts.models import User
+from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance
 from affiliates.services import ApplicantProfile, KycUpload, influencer_apply
-from tests.affiliates.factories import png_bytes, policies_for, upload
+from tests.affiliates.factories import jpeg_bytes, pdf_bytes, png_bytes, policies_for, upload
 from tests.factories import CampaignFactory
 
 
@@ -71,3 +74,64 @@ def applicant(brand_a: Any, policies_a: Any, campaign_a: Any) -> Any:
         )
 
     return make
+
+
+# --- The join page (tests/affiliates/test_join*.py) ---
+
+
+def join_url(brand: Any) -> str:
+    return reverse("affiliates:join", kwargs={"brand_slug": brand.slug})
+
+
+@pytest.fixture
+def form_data(policies_a: Any, campaign_a: Any) -> Any:
+    terms, privacy = policies_a
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        data = {
+            "full_name": "Camila Rojas",
+            "email": "camila@example.com",
+            "password1": "una-clave-muy-larga-2026",
+            "password2": "una-clave-muy-larga-2026",
+            "country": "BR",
+            "document_type": "BR_CPF",
+            "document_number": "529.982.247-25",
+            "phone": "+55 11 91234-5678",
+            "instagram": "@camilarojas",
+            "tiktok": "",
+            "youtube": "",
+            "audience_size": "25000",
+            "campaign": str(campaign_a.pk),
+            "identity_document": upload("rg.jpg", jpeg_bytes(), "image/jpeg"),
+            "other_document": upload("cpf.pdf", pdf_bytes(), "application/pdf"),
+            "accept_terms": "on",
+            "accept_privacy": "on",
+            "terms_policy": str(terms.pk),
+            "privacy_policy": str(privacy.pk),
+        }
+        data.update(overrides)
+        return {k: v for k, v in data.items() if v is not None}
+
+    return make
+
+
+def snapshot() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "influencers": Influencer.objects.count(),
+        "memberships": Membership.objects.count(),
+        "acceptances": PolicyAcceptance.objects.count(),
+        "kyc": KYCDocument.objects.count(),
+        "emails": EmailAddress.objects.count(),
+    }
+
+
+STEP2 = {"campaign", "identity_document", "other_document"}
+
+
+def step1(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in STEP2}
+
+
+def step2(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k in STEP2}

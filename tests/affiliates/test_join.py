@@ -8,60 +8,27 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance
+from affiliates.models import Membership, PolicyAcceptance
 from audit.models import AuditEvent
-from tests.affiliates.conftest import stored_files
-from tests.affiliates.factories import PolicyDocumentFactory, jpeg_bytes, pdf_bytes, png_bytes, upload
+from tests.affiliates.conftest import join_url, snapshot, step1, step2, stored_files
+from tests.affiliates.factories import PolicyDocumentFactory, png_bytes, upload
 from tests.factories import BrandFactory, CampaignFactory, InfluencerFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def join_url(brand: Any) -> str:
-    return reverse("affiliates:join", kwargs={"brand_slug": brand.slug})
+def apply_in_two_steps(client: Any, brand: Any, data: dict[str, Any], **extra: Any) -> tuple[Any, Any]:
+    first = client.post(join_url(brand), step1(data), **extra)
+    assert first.status_code == 302, first.context["form"].errors if first.context else first
+    return first, client.post(join_url(brand), step2(data), **extra)
 
 
 @pytest.fixture
-def form_data(policies_a: Any, campaign_a: Any) -> Any:
-    terms, privacy = policies_a
-
-    def make(**overrides: Any) -> dict[str, Any]:
-        data = {
-            "full_name": "Camila Rojas",
-            "email": "camila@example.com",
-            "password1": "una-clave-muy-larga-2026",
-            "password2": "una-clave-muy-larga-2026",
-            "country": "BR",
-            "document_type": "BR_CPF",
-            "document_number": "529.982.247-25",
-            "phone": "+55 11 91234-5678",
-            "instagram": "@camilarojas",
-            "tiktok": "",
-            "youtube": "",
-            "audience_size": "25000",
-            "campaign": str(campaign_a.pk),
-            "identity_document": upload("rg.jpg", jpeg_bytes(), "image/jpeg"),
-            "other_document": upload("cpf.pdf", pdf_bytes(), "application/pdf"),
-            "accept_terms": "on",
-            "accept_privacy": "on",
-            "terms_policy": str(terms.pk),
-            "privacy_policy": str(privacy.pk),
-        }
-        data.update(overrides)
-        return {k: v for k, v in data.items() if v is not None}
-
-    return make
-
-
-def snapshot() -> dict[str, int]:
-    return {
-        "users": User.objects.count(),
-        "influencers": Influencer.objects.count(),
-        "memberships": Membership.objects.count(),
-        "acceptances": PolicyAcceptance.objects.count(),
-        "kyc": KYCDocument.objects.count(),
-        "emails": EmailAddress.objects.count(),
-    }
+def registered(client: Any, brand_a: Any, form_data: Any) -> Any:
+    """Step 1 done in this browser (account, profile, consents); step 2 still to do."""
+    response = client.post(join_url(brand_a), step1(form_data()))
+    assert response.status_code == 302
+    return User.objects.get(email="camila@example.com").influencer
 
 
 def test_join_page_is_themed_with_the_brand_and_lists_the_current_policies(client, brand_a, policies_a):
@@ -103,10 +70,21 @@ def test_valid_application_creates_a_pending_membership_with_consents_kyc_and_em
     private_dir,
     django_capture_on_commit_callbacks,
 ):
+    meta = {"HTTP_USER_AGENT": "Mozilla/5.0 Test", "REMOTE_ADDR": "203.0.113.9"}
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            join_url(brand_a), form_data(), HTTP_USER_AGENT="Mozilla/5.0 Test", REMOTE_ADDR="203.0.113.9"
-        )
+        first = client.post(join_url(brand_a), step1(form_data()), **meta)
+    # Step 1: the account, the profile and the consents; no application yet, managers not told.
+    assert first.status_code == 302
+    assert first["Location"] == join_url(brand_a)
+    assert not Membership.objects.exists()
+    assert [m.to[0] for m in mail.outbox] == ["camila@example.com"]  # allauth's verification email
+    assert AuditEvent.objects.filter(action="influencer.registered").count() == 1
+    page = client.get(join_url(brand_a))
+    assert page.context["step"] == 2
+    assert "accept_terms" not in page.context["form"].fields  # consent given in step 1 is on record
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(join_url(brand_a), step2(form_data()), **meta)
     assert response.status_code == 302
     assert response["Location"] == reverse("affiliates:join_done", kwargs={"brand_slug": brand_a.slug})
 
@@ -145,21 +123,21 @@ def test_valid_application_creates_a_pending_membership_with_consents_kyc_and_em
     ("overrides", "field", "message"),
     [
         ({"document_number": "529.982.247-26"}, "document_number", "check digit"),
-        ({"country": "CO"}, "document_number", "not issued in the country"),
+        ({"country": "CO"}, "document_type", "not issued in the country"),
         ({"accept_terms": None}, "accept_terms", "Accept the terms"),
         ({"accept_privacy": None}, "accept_privacy", "Accept the privacy policy"),
         ({"password2": "otra-clave-distinta-99"}, "password2", "do not match"),
         ({"password1": "12345678901", "password2": "12345678901"}, "password1", "numeric"),
         ({"instagram": ""}, "instagram", "at least one social network"),
-        ({"identity_document": None}, "identity_document", "required"),
         ({"phone": "call me"}, None, "phone number"),
+        ({"document_type": "MX_RFC", "country": "MX", "document_number": "GODE561231GR9"}, "document_number", "check"),
     ],
 )
-def test_invalid_applications_explain_the_problem_and_store_nothing(
+def test_invalid_step_one_explains_the_problem_and_stores_nothing(
     client, brand_a, form_data, private_dir, overrides, field, message
 ):
     before = snapshot()
-    response = client.post(join_url(brand_a), form_data(**overrides), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step1(form_data(**overrides)), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     form = response.context["form"]
     errors = " ".join(str(e) for e in (form.errors.get(field, []) if field else form.errors.as_text().split("\n")))
@@ -169,21 +147,30 @@ def test_invalid_applications_explain_the_problem_and_store_nothing(
     assert mail.outbox == []
 
 
-def test_fake_file_type_is_refused_whatever_its_name(client, brand_a, form_data, private_dir):
+def test_step_two_without_identity_document_stores_nothing(client, brand_a, form_data, registered, private_dir):
+    before = snapshot()
+    response = client.post(join_url(brand_a), step2(form_data(identity_document=None)), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "required" in str(response.context["form"].errors["identity_document"])
+    assert snapshot() == before
+    assert stored_files(private_dir) == []
+
+
+def test_fake_file_type_is_refused_whatever_its_name(client, brand_a, form_data, registered, private_dir):
     before = snapshot()
     fake = upload("cedula.pdf", b"MZ\x90\x00 not a pdf at all", "application/pdf")
-    response = client.post(join_url(brand_a), form_data(identity_document=fake), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step2(form_data(identity_document=fake)), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "PDF, JPEG or PNG" in str(response.context["form"].errors["identity_document"])
     assert snapshot() == before
     assert stored_files(private_dir) == []
 
 
-def test_oversized_file_is_refused(client, brand_a, form_data, private_dir, settings):
+def test_oversized_file_is_refused(client, brand_a, form_data, registered, private_dir, settings):
     settings.KYC_MAX_UPLOAD_BYTES = 2048
     before = snapshot()
     big = upload("id.png", png_bytes((400, 400)) + b"\x00" * 4096, "image/png")
-    response = client.post(join_url(brand_a), form_data(identity_document=big), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step2(form_data(identity_document=big)), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "the limit is" in str(response.context["form"].errors["identity_document"])
     assert snapshot() == before
@@ -194,7 +181,7 @@ def test_duplicate_email_for_the_same_brand_is_refused(client, brand_a, form_dat
     applicant(email="camila@example.com", document="1020304050")
     files_before = stored_files(private_dir)
     before = snapshot()
-    response = client.post(join_url(brand_a), form_data(email="Camila@Example.com"), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step1(form_data(email="Camila@Example.com")), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "already applied to Acme" in str(response.context["form"].errors["email"])
     assert snapshot() == before
@@ -206,7 +193,7 @@ def test_duplicate_document_for_the_same_brand_is_refused(client, brand_a, form_
     files_before = stored_files(private_dir)
     before = snapshot()
     data = form_data(country="CO", document_type="CO_CC", document_number="1.020.304.050")
-    response = client.post(join_url(brand_a), data, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step1(data), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "already applied to Acme" in str(response.context["form"].errors["document_number"])
     assert snapshot() == before
@@ -214,17 +201,17 @@ def test_duplicate_document_for_the_same_brand_is_refused(client, brand_a, form_
 
 
 def test_messages_come_in_the_visitors_language(client, brand_a, form_data):
-    response = client.post(join_url(brand_a), form_data(accept_terms=None), HTTP_ACCEPT_LANGUAGE="pt-br")
+    response = client.post(join_url(brand_a), step1(form_data(accept_terms=None)), HTTP_ACCEPT_LANGUAGE="pt-br")
     assert response.status_code == 400
     assert response["Content-Language"] == "pt-br"
-    response = client.post(join_url(brand_a), form_data(accept_terms=None), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step1(form_data(accept_terms=None)), HTTP_ACCEPT_LANGUAGE="en")
     assert "Accept the terms and conditions to apply." in response.content.decode()
 
 
 def test_consent_to_an_outdated_policy_version_is_refused(client, brand_a, form_data, policies_a):
     before = snapshot()
     PolicyDocumentFactory(brand=brand_a, kind="terms", version="2.0")  # published after the page was shown
-    response = client.post(join_url(brand_a), form_data(), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step1(form_data()), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "changed" in response.content.decode()
     assert snapshot() == before
@@ -234,7 +221,7 @@ def test_applicants_cannot_assign_themselves_status_staff_or_another_brand(clien
     data = form_data(
         status="approved", is_staff="on", is_superuser="on", brand=str(brand_b.pk), influencer="1", verified="on"
     )
-    response = client.post(join_url(brand_a), data)
+    _first, response = apply_in_two_steps(client, brand_a, data)
     assert response.status_code == 302
     user = User.objects.get(email="camila@example.com")
     assert not user.is_staff
@@ -244,10 +231,10 @@ def test_applicants_cannot_assign_themselves_status_staff_or_another_brand(clien
     assert (membership.brand, membership.status) == (brand_a, Membership.Status.PENDING)
 
 
-def test_campaign_of_another_brand_cannot_be_chosen(client, brand_a, brand_b, form_data):
+def test_campaign_of_another_brand_cannot_be_chosen(client, brand_a, brand_b, form_data, registered):
     other = CampaignFactory(brand=brand_b)
     before = snapshot()
-    response = client.post(join_url(brand_a), form_data(campaign=str(other.pk)))
+    response = client.post(join_url(brand_a), step2(form_data(campaign=str(other.pk))))
     assert response.status_code == 400
     assert "campaign" in response.context["form"].errors
     assert snapshot() == before
@@ -256,8 +243,8 @@ def test_campaign_of_another_brand_cannot_be_chosen(client, brand_a, brand_b, fo
 def test_registration_is_rate_limited_per_ip(client, brand_a, form_data, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "3/m/ip"}
     for _ in range(3):
-        assert client.post(join_url(brand_a), form_data(accept_terms=None)).status_code == 400
-    response = client.post(join_url(brand_a), form_data(), HTTP_ACCEPT_LANGUAGE="en")
+        assert client.post(join_url(brand_a), step1(form_data(accept_terms=None))).status_code == 400
+    response = client.post(join_url(brand_a), step1(form_data()), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 429
     assert "Too many applications" in response.content.decode()
     assert not User.objects.filter(email="camila@example.com").exists()
@@ -265,7 +252,7 @@ def test_registration_is_rate_limited_per_ip(client, brand_a, form_data, setting
 
 def test_join_page_requires_csrf(brand_a, form_data):
     client = Client(enforce_csrf_checks=True)
-    response = client.post(join_url(brand_a), form_data())
+    response = client.post(join_url(brand_a), step1(form_data()))
     assert response.status_code == 403
     assert not User.objects.filter(email="camila@example.com").exists()
 
@@ -273,7 +260,7 @@ def test_join_page_requires_csrf(brand_a, form_data):
 def test_existing_email_of_another_brand_is_asked_to_sign_in(client, brand_a, form_data):
     UserFactory(email="camila@example.com")
     before = snapshot()
-    response = client.post(join_url(brand_a), form_data(), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(join_url(brand_a), step1(form_data()), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "Sign in" in str(response.context["form"].errors["email"])
     assert snapshot() == before

@@ -58,13 +58,16 @@ def _join_with_link(client: Client, *, brand: Any, campaign: Any, token: str, em
             "phone": "+57 300 123 4567",
             "instagram": "@mariacampos",
             "audience_size": "12000",
-            "campaign": str(campaign.pk),
-            "identity_document": upload("id.jpg", jpeg_bytes(), "image/jpeg"),
             "accept_terms": "on",
             "accept_privacy": "on",
             "terms_policy": str(terms.pk),
             "privacy_policy": str(privacy.pk),
         },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    # Step 2 of the join page: the campaign and the identity document.
+    response = client.post(
+        url, {"campaign": str(campaign.pk), "identity_document": upload("id.jpg", jpeg_bytes(), "image/jpeg")}
     )
     assert response.status_code == 302, response.content.decode()[:2000]
 
