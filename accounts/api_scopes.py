@@ -12,6 +12,7 @@ RESOURCES: dict[str, object] = {
     "links": _("tracked links"),
     "orders": _("orders"),
     "commissions": _("commissions"),
+    "claims": _("missing-order claims"),
     "withdrawals": _("withdrawals"),
     "ledger": _("balances, ledger entries and payout batches"),
     "reports": _("reports"),
@@ -34,6 +35,7 @@ STAFF_WRITE_PERMISSIONS: dict[str, str] = {
     "influencers": "affiliates.change_membership",
     "codes": "codes.change_code",
     "links": "tracking.change_link",
+    "claims": "claims.add_claim",
     "webhooks": "webhooks.change_webhookendpoint",
 }
 

@@ -163,6 +163,13 @@ for _role in (MANAGER, FINANCE):
         "reportdelivery": ("view",),
     }
 
+# missing-order claims (issue 19): managers decide them (accept/reject with a reason) and see the
+# manual attributions they make; finance and viewers read them.
+ROLE_PERMISSIONS[MANAGER]["claims"] = {"claim": ("view", "change")}
+ROLE_PERMISSIONS[MANAGER]["tracking"]["manualattribution"] = ("view",)
+for _role in (FINANCE, BRAND_VIEWER):
+    ROLE_PERMISSIONS[_role]["claims"] = {"claim": ("view",)}
+    ROLE_PERMISSIONS[_role]["tracking"]["manualattribution"] = ("view",)
 
 # Operator jobs (backoffice): managers keep the VTEX hook, reconciliation and report rollups
 # right; finance verifies the ledger and reconciles days.

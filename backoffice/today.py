@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from affiliates.models import Membership
 from brands.scoping import brand_ids_for_user, scope_queryset
+from claims.selectors import claim_open_count
 from orders.models import Discrepancy
 from payments.models import Withdrawal
 from tracking.models import FraudFlag
@@ -46,6 +47,15 @@ def today_queues(*, user: Any) -> list[Queue]:
                 _("Fraud flags to review"),
                 flags.count(),
                 reverse("admin:tracking_fraudflag_changelist") + "?status__exact=open",
+            )
+        )
+    if user.has_perm("claims.change_claim"):
+        queues.append(
+            Queue(
+                "claims",
+                _("Missing-order claims to decide"),
+                claim_open_count(brand_ids=brand_ids),
+                reverse("admin:claims_claim_changelist") + "?status__exact=open",
             )
         )
     if user.has_perm("payments.approve_withdrawal"):

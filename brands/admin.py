@@ -55,6 +55,7 @@ class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[mis
         (_("Locale"), {"fields": ["currency", "country", "time_zone"]}),
         (_("Portal"), {"fields": ["store_domains", "logo", "primary_color", "secondary_color"]}),
         (_("Payouts"), {"fields": ["min_withdrawal_cents", "default_hold_days"]}),
+        (_("Missing-order claims"), {"fields": ["claim_deadline_days"]}),
     ]
     actions = ["rotate_hook_token", export_csv, export_xlsx]
     export_fields = ["id", "slug", "name", "vtex_account", "country", "currency", "time_zone", "is_active"]

@@ -91,6 +91,12 @@ class Brand(TimeStampedModel):
     default_hold_days = models.PositiveSmallIntegerField(
         _("default hold period (days)"), default=30, validators=[MaxValueValidator(365)]
     )
+    claim_deadline_days = models.PositiveSmallIntegerField(
+        _("claim deadline (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("Influencers may claim a missing order up to this many days after it was placed."),
+    )
 
     history = HistoricalRecords(
         get_user=history_user,

@@ -13,7 +13,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
-from core.history import BatchedHistoricalRecords
+from core.history import BatchedHistoricalRecords, history_user
 from core.models import TimeStampedModel
 
 # The net commission of one record, floored at zero: what was earned, minus what was taken
@@ -92,7 +92,7 @@ class Commission(TimeStampedModel):
     fraud_reviewed_at = models.DateTimeField(_("fraud review decided at"), null=True, blank=True)
     fraud_reason = models.CharField(_("fraud review reason"), max_length=500, blank=True)
 
-    history = BatchedHistoricalRecords(excluded_fields=["explanation"])
+    history = BatchedHistoricalRecords(excluded_fields=["explanation"], get_user=history_user)
 
     class Meta:
         verbose_name = _("commission")

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("orders.api_urls")),
     path("", include("commissions.api_urls")),
     path("", include("creatives.api_urls")),
+    path("", include("claims.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("webhooks.api_urls")),
 ]

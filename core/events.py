@@ -86,9 +86,12 @@ EVENTS: dict[str, str] = {
     # Payload: brand_id=int, actor=User | None, data={"flag_id", "rule", "subject", "subject_ref",
     # "influencer_id", "decision" ("released" or "rejected"), "reason"}.
     "fraud.flag_resolved": "brand_id, data, actor",
-    # Claims (issue 19) publish these once they exist.
-    "claim.opened": "brand_id, data",
-    "claim.resolved": "brand_id, data",
+    # Claims: an influencer (or the brand's system) submitted a missing-order claim, a manager
+    # accepted it (the order is attributed to the claimant) or rejected it, in the same
+    # transaction. Payload: brand_id=int, data={"claim_id", "order_id" (VTEX), "influencer_id",
+    # "campaign_id", "status", "finding", "reason"}.
+    "claim.submitted": "brand_id, data",
+    "claim.accepted": "brand_id, data",
     "claim.rejected": "brand_id, data",
 }
 

@@ -7,11 +7,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from affiliates.models import Influencer, Membership
+from affiliates.selectors import manager_recipients
 from brands.models import Brand
+from claims.models import Claim
 from codes.models import Code
 from codes.selectors import code_list_for_influencer
 from core import batching
 from core.money import format_minor
+from integrations.email import email_send
 from notifications.models import Kind
 from notifications.services import notification_create
 from payments.models import Withdrawal
@@ -167,6 +170,51 @@ def on_policy_published(*, brand_id: int, data: dict[str, Any]) -> None:
         )
 
 
+def on_claim(event: str) -> Any:
+    """The claimant hears of each step of their claim (in their language, as every notification);
+    on a new claim, the brand's managers are emailed (each in their language) and the claim
+    waits in the back office's "Claims to decide" queue."""
+
+    def handler(*, brand_id: int, data: dict[str, Any]) -> None:
+        influencer = Influencer.objects.select_related("user").filter(pk=int(data["influencer_id"])).first()
+        brand = Brand.objects.get(pk=brand_id)
+        if influencer is not None:
+            notification_create(
+                brand=brand,
+                influencer=influencer,
+                kind=Kind.CLAIM,
+                event=event,
+                key=f"{event}:{data['claim_id']}",
+                params={"order": data.get("order_id"), "reason": data.get("reason") or ""},
+                url=_portal_url("portal:claims", brand),
+            )
+        if event == "claim.submitted":
+            _claim_tell_managers(brand=brand, data=data, influencer=influencer)
+
+    return handler
+
+
+def _claim_tell_managers(*, brand: Brand, data: dict[str, Any], influencer: Influencer | None) -> None:
+    admin_path = reverse("admin:claims_claim_change", args=[data["claim_id"]])
+    for manager in manager_recipients(brand=brand):
+        language = getattr(manager, "preferred_language", "") or None
+        with translation.override(language):
+            finding = str(Claim.Finding(data["finding"]).label) if data.get("finding") in Claim.Finding else ""
+        email_send(
+            to=[manager.email],
+            template="claims_submitted",
+            language=language,
+            context={
+                "brand": brand.name,
+                "sender_brand": brand.name,
+                "influencer": influencer.display_name if influencer is not None else "",
+                "order": data.get("order_id"),
+                "finding": finding,
+                "admin_path": admin_path,
+            },
+        )
+
+
 EVENT_HANDLERS: dict[str, Any] = {
     **{name: on_commission(name) for name in ("commission.estimated", "commission.confirmed", "commission.reversed")},
     **{
@@ -185,4 +233,5 @@ EVENT_HANDLERS: dict[str, Any] = {
     },
     "payout_account.changed": on_payout_account_changed,
     "policy.published": on_policy_published,
+    **{name: on_claim(name) for name in ("claim.submitted", "claim.accepted", "claim.rejected")},
 }

@@ -100,4 +100,20 @@ def notification_message(*, event: str, params: dict[str, Any], brand: str) -> M
             _("Read and accept version %(version)s the next time you open your portal.")
             % {"version": p.get("version")},
         )
+    if event == "claim.submitted":
+        return Message(
+            _("We received your claim for order %(order)s") % {"order": p.get("order")},
+            _("%(brand)s reviews it and you will hear the decision here.") % {"brand": brand},
+        )
+    if event == "claim.accepted":
+        return Message(
+            _("Your claim for order %(order)s was accepted") % {"order": p.get("order")},
+            _("The order is now yours: its commission appears on your Earnings page. Note from %(brand)s: %(reason)s")
+            % {"brand": brand, "reason": reason},
+        )
+    if event == "claim.rejected":
+        return Message(
+            _("Your claim for order %(order)s was not accepted") % {"order": p.get("order")},
+            _("Reason: %(reason)s") % {"reason": reason},
+        )
     return Message(event, "")

@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     WITHDRAWAL = "withdrawal", _("Withdrawals")
     PAYOUT_DATA = "payout_data", _("Payout data")
     POLICY = "policy", _("Terms and privacy updates")
+    CLAIM = "claim", _("Missing-order claims")
 
 
 class Notification(models.Model):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.history import BatchedHistoricalRecords
+from core.history import BatchedHistoricalRecords, history_user
 from core.models import TimeStampedModel
 from core.money import round_minor
 
@@ -81,6 +81,7 @@ class Order(TimeStampedModel):
         CLICK = "click", _("Tracked click")
         UTM = "utm", _("UTM parameters")
         OTHER = "other", _("Other")
+        MANUAL = "manual", _("Manual decision")
 
     class CurrencyStatus(models.TextChoices):
         BRAND = "brand", _("Brand currency")
@@ -161,7 +162,7 @@ class Order(TimeStampedModel):
     sync_count = models.PositiveIntegerField(_("times processed"), default=0)
 
     # Who changed what and when; the VTEX document itself stays out (it is large and re-fetchable).
-    history = BatchedHistoricalRecords(excluded_fields=["snapshot", "attribution_touchpoints"])
+    history = BatchedHistoricalRecords(excluded_fields=["snapshot", "attribution_touchpoints"], get_user=history_user)
 
     class Meta:
         verbose_name = _("order")

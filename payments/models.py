@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.crypto import EncryptedTextField
+from core.history import history_user
 from core.models import TimeStampedModel
 from core.storage import private_storage
 
@@ -288,7 +289,7 @@ class PayoutSettings(models.Model):
     payer_branch_digit = models.CharField(_("branch check digit"), max_length=1, blank=True)
     payer_account = models.CharField(_("paying account number"), max_length=12, blank=True)
     payer_account_digit = models.CharField(_("account check digit"), max_length=1, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("payout settings")
@@ -444,7 +445,7 @@ class Withdrawal(TimeStampedModel):
     )
     payout_changed_at = models.DateTimeField(_("payout data changed at"), null=True, blank=True)
     payout_change = models.JSONField(_("payout data change"), default=dict, blank=True)
-    history = HistoricalRecords(excluded_fields=["proof"])
+    history = HistoricalRecords(excluded_fields=["proof"], get_user=history_user)
 
     class Meta:
         verbose_name = _("withdrawal")
@@ -542,7 +543,7 @@ class WithholdingRule(TimeStampedModel):
     threshold_cents = models.BigIntegerField(_("threshold"), default=0, validators=[MinValueValidator(0)])
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("withholding rule")

@@ -141,3 +141,38 @@ class LinkCreateForm(forms.Form):
             campaign.required = True
         else:
             del self.fields["campaign"]
+
+
+class ClaimForm(forms.Form):
+    """Shape only: whether the order may be claimed (deadline, duplicates, already yours, the
+    file's real type and size) is the claims service's rule, shown beside the field it names."""
+
+    vtex_order_id = forms.CharField(
+        label=_("Order number"),
+        max_length=64,
+        help_text=_("As the store's confirmation email shows it, for example 1415461749731-01."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}),
+    )
+    campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int, required=False)
+    buyer_message = forms.CharField(
+        label=_("What the buyer told you (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    evidence = forms.FileField(
+        label=_("Screenshot (optional)"),
+        required=False,
+        help_text=_("A screenshot of the buyer's message or receipt: JPEG, PNG or PDF."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,application/pdf"}),
+    )
+
+    def __init__(self, *args: Any, campaigns: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if len(campaigns) > 1:
+            campaign = self.fields["campaign"]
+            assert isinstance(campaign, forms.TypedChoiceField)
+            campaign.choices = [(c.pk, c.name) for c in campaigns]
+            campaign.required = True
+        else:
+            del self.fields["campaign"]

@@ -3,7 +3,7 @@ affiliates and payments; names are `portal:<page>`)."""
 
 from django.urls import path
 
-from portal.views import account, consent, creatives, exports, links, money, notifications, pages, referrals
+from portal.views import account, claims, consent, creatives, exports, links, money, notifications, pages, referrals
 
 app_name = "portal"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("portal/<slug:brand_slug>/creatives/file/<str:token>/", creatives.creative_file, name="creative_file"),
     path("portal/<slug:brand_slug>/orders/", pages.orders, name="orders"),
     path("portal/<slug:brand_slug>/earnings/", pages.earnings, name="earnings"),
+    path("portal/<slug:brand_slug>/claims/", claims.claims, name="claims"),
     path("portal/<slug:brand_slug>/referrals/", referrals.referrals, name="referrals"),
     path("portal/<slug:brand_slug>/withdrawals/", money.withdrawals, name="withdrawals"),
     path("portal/<slug:brand_slug>/statements/", money.statements, name="statements"),

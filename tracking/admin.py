@@ -24,7 +24,16 @@ from core.errors import ApplicationError
 from tracking.fraud import fraud_flag_resolve
 from tracking.fraud_holds import held_cents_by_order
 from tracking.link_numbers import LinkNumbers, link_numbers
-from tracking.models import AttributionPolicy, Click, Conversion, CustomerBinding, FraudFlag, InfluencerRisk, Link
+from tracking.models import (
+    AttributionPolicy,
+    Click,
+    Conversion,
+    CustomerBinding,
+    FraudFlag,
+    InfluencerRisk,
+    Link,
+    ManualAttribution,
+)
 from tracking.selectors import link_public_url
 from tracking.services import attribution_policy_save, link_create, link_deactivate, link_qr_svg, link_update
 
@@ -253,6 +262,18 @@ class CustomerBindingAdmin(_ReadOnly):
     list_filter = ["brand", "campaign"]
     search_fields = ["order_ref", "influencer__display_name"]
     list_select_related = ["influencer", "campaign"]
+    actions = [export_csv, export_xlsx]
+
+
+@admin.register(ManualAttribution)
+class ManualAttributionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
+    """Orders a person attributed by hand (accepted missing-order claims), with the reason."""
+
+    list_display = ["order_ref", "influencer", "campaign", "source_ref", "decided_by", "created_at"]
+    list_filter = ["brand", "campaign"]
+    search_fields = ["order_ref", "influencer__display_name", "reason"]
+    list_select_related = ["influencer", "campaign", "decided_by"]
+    date_hierarchy = "created_at"
     actions = [export_csv, export_xlsx]
 
 

@@ -12,6 +12,9 @@ Precedence lives in one place, `choose_by_policy`, per campaign policy:
 - Among link touchpoints (click, utm, visitor, fingerprint): first or last click by time, per
   the policy of the campaign of the latest one (default: last).
 - A cross-device binding ("other") counts only when there is neither a coupon nor a link.
+
+A manual decision (`tracking.models.ManualAttribution`, e.g. an accepted missing-order claim)
+comes before all of them: a person looked at the order and decided, with a reason.
 """
 
 import logging
@@ -24,7 +27,7 @@ from brands.models import Brand
 from campaigns.models import Campaign
 from codes.selectors import code_get_by_text
 from core import batching
-from tracking.selectors import Policy, attribution_policy_for
+from tracking.selectors import Policy, attribution_policy_for, manual_attribution_exists, manual_attribution_get
 from tracking.touchpoints import OrderFacts, Touchpoint, touchpoints_for_order
 
 logger = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class AttributionDecision:
-    source: str  # Order.AttributionSource value: none, coupon, click, utm, other
+    source: str  # Order.AttributionSource value: none, coupon, click, utm, other, manual
     influencer_id: int | None
     campaign_id: int | None
     code_id: int | None
@@ -132,6 +135,14 @@ def _source_for(kind: str) -> str:
     return kind if kind in {"coupon", "click", "utm"} else "other"
 
 
+def _manual_decision(*, brand: Brand, order: OrderFacts) -> Any:
+    """The manual decision on the order, if any. Whether the brand has any is read once per
+    batch (core.batching): a brand without accepted claims costs no query per order."""
+    if not batching.memo(("manual_attributions", brand.pk), lambda: manual_attribution_exists(brand_id=brand.pk)):
+        return None
+    return manual_attribution_get(brand_id=brand.pk, order_ref=order.vtex_order_id)
+
+
 def attribution_decide(*, brand: Brand, order: OrderFacts) -> AttributionDecision:
     """Decide who the order is attributed to. Reads only; the caller records the decision."""
     touchpoints: list[Touchpoint] = []
@@ -139,6 +150,17 @@ def attribution_decide(*, brand: Brand, order: OrderFacts) -> AttributionDecisio
     if coupon is not None:
         touchpoints.append(coupon)
     touchpoints.extend(_tracked_touchpoints(brand=brand, order=order))
+    manual = _manual_decision(brand=brand, order=order)
+    if manual is not None:
+        # The touchpoints are still recorded: they show what the person decided against.
+        return AttributionDecision(
+            source="manual",
+            influencer_id=manual.influencer_id,
+            campaign_id=manual.campaign_id,
+            code_id=None,
+            rule=f"manual decision: {manual.reason}",
+            touchpoints=touchpoints,
+        )
     winner, rule = attribution_choose(touchpoints) if touchpoints else (None, "no touchpoint")
     if winner is None:
         rule = "unknown code" if order.coupon else "no coupon and no tracked visit"

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from core.models import TimeStampedModel
 
 
@@ -53,7 +54,7 @@ class AttributionPolicy(TimeStampedModel):
         help_text=_("Leave empty to keep the binding until the campaign ends."),
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("attribution policy")
@@ -228,6 +229,45 @@ class CustomerBinding(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.customer_hash[:10]}… → {self.influencer}"
+
+
+class ManualAttribution(TimeStampedModel):
+    """A person's decision that an order belongs to an influencer (an accepted missing-order
+    claim, say), with its reason. `tracking.attribution.attribution_decide` reads it before any
+    touchpoint, so every later sync of the order keeps it (until the order's attribution is
+    settled money, which nothing changes). One per order; written only by
+    `tracking.services.attribution_manual_record`."""
+
+    BRAND_FIELD = "brand"
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    order_ref = models.CharField(_("VTEX order id"), max_length=64)
+    influencer = models.ForeignKey(
+        "affiliates.Influencer", on_delete=models.PROTECT, related_name="+", verbose_name=_("influencer")
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
+    )
+    reason = models.TextField(_("reason"))
+    source_ref = models.CharField(
+        _("decided through"), max_length=64, blank=True, help_text=_("What the decision came from, e.g. claim:12.")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("manual attribution")
+        verbose_name_plural = _("manual attributions")
+        constraints = [models.UniqueConstraint(fields=["brand", "order_ref"], name="uniq_manual_attribution")]
+
+    def __str__(self) -> str:
+        return f"{self.order_ref} → {self.influencer_id}"
 
 
 class OrderSignal(models.Model):

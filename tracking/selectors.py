@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from campaigns.models import Campaign
-from tracking.models import AttributionPolicy, Click, FraudFlag, InfluencerRisk, Link
+from tracking.models import AttributionPolicy, Click, FraudFlag, InfluencerRisk, Link, ManualAttribution
 
 DEFAULT_WINDOW_DAYS = 30
 
@@ -103,3 +103,27 @@ def fraud_flag_list_open(*, brand: Any = None, influencer: Any = None) -> QueryS
 def influencer_risk_get(*, influencer: Any, brand: Any) -> int:
     risk = InfluencerRisk.objects.filter(influencer=influencer, brand=brand).first()
     return risk.score if risk else 0
+
+
+def manual_attribution_get(*, brand_id: int, order_ref: str) -> ManualAttribution | None:
+    """The manual decision on an order, if a person made one (read by the attribution)."""
+    if not order_ref:
+        return None
+    return ManualAttribution.objects.filter(brand_id=brand_id, order_ref=order_ref).first()
+
+
+def manual_attribution_exists(*, brand_id: int) -> bool:
+    return ManualAttribution.objects.filter(brand_id=brand_id).exists()
+
+
+def fraud_flags_holding_order(*, brand_id: int, order_ref: str) -> list[FraudFlag]:
+    """The order's flags that hold its commissions (open or rejected, as
+    `tracking.fraud.fraud_hold_active` reads them), oldest first."""
+    return list(
+        FraudFlag.objects.filter(
+            brand_id=brand_id,
+            subject=FraudFlag.Subject.ORDER,
+            subject_ref=order_ref,
+            status__in=[FraudFlag.Status.OPEN, FraudFlag.Status.REJECTED],
+        ).order_by("created_at", "pk")
+    )

@@ -18,13 +18,14 @@ from core.qr import qr_svg
 from tracking.destinations import DestinationRefused, destination_check
 from tracking.hashing import is_click_id, is_visitor_id
 from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
-from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link
+from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link, ManualAttribution
 from tracking.selectors import attribution_policy_for, link_campaigns_for_influencer
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DestinationRefused",
+    "attribution_manual_record",
     "attribution_policy_save",
     "conversion_record",
     "customer_binding_record",
@@ -316,3 +317,68 @@ def customer_binding_record(
         )
         bindings.append(binding)
     return bindings
+
+
+class ManualAttributionRefused(ApplicationError):
+    default_code = "manual_attribution_refused"
+
+
+def attribution_manual_record(
+    *,
+    brand: Any,
+    order_ref: str,
+    influencer: Any,
+    campaign: Any,
+    reason: str,
+    source_ref: str = "",
+    actor: Any = None,
+) -> ManualAttribution:
+    """Record that a person decided `order_ref` belongs to `influencer` in `campaign`, with a
+    reason; the next sync of the order applies it (`attribution_decide` reads it first). The
+    caller re-applies the order in the same transaction so the decision and its effect commit
+    together. Idempotent for the same decision; audited when it changes."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ManualAttributionRefused(
+            _("Write the reason for the decision (at least 5 characters)."), extra={"field": "reason"}
+        )
+    if campaign.brand_id != brand.pk:
+        raise ManualAttributionRefused(_("The campaign is not this brand's."))
+    with transaction.atomic():
+        decision, created = ManualAttribution.objects.select_for_update().get_or_create(
+            brand=brand,
+            order_ref=order_ref,
+            defaults={
+                "influencer": influencer,
+                "campaign": campaign,
+                "reason": reason,
+                "source_ref": source_ref[:64],
+                "decided_by": actor if getattr(actor, "pk", None) else None,
+            },
+        )
+        before: dict[str, Any] | None = None
+        if not created:
+            if (decision.influencer_id, decision.campaign_id) == (influencer.pk, campaign.pk):
+                return decision
+            before = {"influencer": decision.influencer_id, "campaign": decision.campaign_id, "reason": decision.reason}
+            decision.influencer = influencer
+            decision.campaign = campaign
+            decision.reason = reason
+            decision.source_ref = source_ref[:64]
+            decision.decided_by = actor if getattr(actor, "pk", None) else None
+            decision.save()
+        audit_record(
+            action="tracking.attribution_manual",
+            target=decision,
+            actor=actor,
+            brand_id=brand.pk,
+            before=before,
+            after={
+                "order": order_ref,
+                "influencer": influencer.pk,
+                "campaign": campaign.pk,
+                "reason": reason,
+                "source": source_ref,
+            },
+        )
+    return decision

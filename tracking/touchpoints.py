@@ -231,10 +231,8 @@ def _binding_touchpoints(*, brand: Brand, order: OrderFacts, refs: set[str], pla
     ]
 
 
-def touchpoints_for_order(*, brand: Brand, order: OrderFacts) -> list[Touchpoint]:
-    """Every tracked touchpoint of `order` (of `brand`) within its campaign's window."""
-    placed_at = order_placed_at(order)
-    refs = _order_refs(order)
+def _link_touchpoints(*, brand: Brand, order: OrderFacts, refs: set[str], placed_at: datetime) -> list[Touchpoint]:
+    """Sources 1-3, before the campaign windows are applied."""
     found = _utm_touchpoints(brand=brand, order=order)
     conversions = list(Conversion.objects.filter(brand=brand, order_ref__in=refs)) if refs else []
     seen = {tp.click_id for tp in found if tp.click_id is not None}
@@ -242,6 +240,24 @@ def touchpoints_for_order(*, brand: Brand, order: OrderFacts) -> list[Touchpoint
     if not found:
         # A fingerprint is the weakest link: used only when nothing stronger names a visitor.
         found = _fingerprint_touchpoints(brand=brand, conversions=conversions, seen=seen)
+    return found
+
+
+def touchpoints_for_order(*, brand: Brand, order: OrderFacts) -> list[Touchpoint]:
+    """Every tracked touchpoint of `order` (of `brand`) within its campaign's window."""
+    placed_at = order_placed_at(order)
+    refs = _order_refs(order)
+    found = _link_touchpoints(brand=brand, order=order, refs=refs, placed_at=placed_at)
     return _within_windows(found, placed_at=placed_at) + _binding_touchpoints(
         brand=brand, order=order, refs=refs, placed_at=placed_at
     )
+
+
+def touchpoints_beyond_window(*, brand: Brand, order: OrderFacts) -> list[Touchpoint]:
+    """The link touchpoints of `order` that its campaign's window dropped (a click too long
+    before the order), to explain why they earned nothing (missing-order claims). The window
+    rule stays `_within_windows`'s."""
+    placed_at = order_placed_at(order)
+    found = _link_touchpoints(brand=brand, order=order, refs=_order_refs(order), placed_at=placed_at)
+    kept = {id(tp) for tp in _within_windows(found, placed_at=placed_at)}
+    return [tp for tp in found if id(tp) not in kept]

@@ -15,8 +15,8 @@ EVENT_TYPES: dict[str, object] = {
     "withdrawal.paid": _("A withdrawal was paid."),
     "withdrawal.failed": _("A withdrawal's transfer failed."),
     "payout_batch.created": _("A payout batch was created for a period."),
-    "claim.opened": _("An influencer opened a claim about a missing or wrong commission."),
-    "claim.resolved": _("A claim was accepted and the commission corrected."),
+    "claim.submitted": _("An influencer claimed a missing order."),
+    "claim.accepted": _("A claim was accepted: the order is attributed to the claimant."),
     "claim.rejected": _("A claim was rejected with a reason."),
 }
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tracking",
     "integrations",
     "reports",
+    "claims",  # missing-order claims: above commissions, below reports (docs/claims.md)
     "webhooks",  # above everything it listens to (core.events), just under the edges
     "notifications",  # tells influencers what happened (core.events; decision 0040)
     "portal",  # edge: the influencer portal
