@@ -62,8 +62,12 @@ class ClaimFilter(django_filters.FilterSet):
 
 
 class ClaimCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    campaign = serializers.IntegerField(help_text="Campaign id (one the influencer takes part in).")
-    influencer = serializers.IntegerField(help_text="Id of an approved influencer of the brand.")
+    campaign = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="Campaign id (one the influencer takes part in)."
+    )
+    influencer = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="Id of an approved influencer of the brand."
+    )
     vtex_order_id = serializers.CharField(max_length=64, help_text="The VTEX order id, e.g. 1415461749731-01.")
     buyer_message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 

@@ -258,3 +258,38 @@ def test_managers_are_emailed_about_a_new_claim_and_the_events_reach_webhooks(
     assert len(to_manager) == 1
     assert UNATTRIBUTED in to_manager[0].subject
     assert "/admin/claims/claim/" in to_manager[0].body
+
+
+def test_a_click_before_the_window_is_named_as_the_reason(
+    client: Any, setup: dict[str, Any], lucia: Any, fake_oms: Any, settings: Any, tmp_path: Any
+) -> None:
+    """Lucía's link was clicked 37 days before the order, the campaign's window is 30 days: the
+    attribution (tracking) dropped the click, and the claim says so."""
+    from datetime import timedelta
+    from urllib.parse import parse_qs, urlsplit
+
+    import time_machine
+    from django.utils import timezone
+
+    from tests.tracking.conftest import BROWSER
+    from tracking.services import link_create
+
+    settings.TRACKING_SPOOL_DIR = str(tmp_path / "spool")
+    settings.TRACKING_BUFFER = "spool"
+    settings.TRACKING_LINK_L1_SECONDS = 0
+    link = link_create(campaign=setup["campaign"], influencer=lucia)
+    with time_machine.travel(timezone.now() - timedelta(days=39), tick=False):
+        location = client.get(f"/r/{link.slug}", **BROWSER)["Location"]
+    utms = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    doc = recent_order(order_id=UNATTRIBUTED, coupon=None, days_ago=2)
+    doc["marketingData"] = {"utmiCampaign": utms["utmi_cp"], "utmiPart": utms["utmi_pc"], "coupon": None}
+    fake_oms.add_order(doc)
+
+    claim = claim_submit(influencer=lucia, campaign=setup["campaign"], vtex_order_id=UNATTRIBUTED)
+
+    assert claim.finding == "outside_window"
+    assert [t["days_before"] for t in claim.finding_detail["beyond_window"]] == [37]
+    from django.utils import translation
+
+    with translation.override("en"):  # the click's Accept-Language left Spanish active
+        assert "37 days before the order" in finding_text(claim)
