@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
 from affiliates.assignments import campaign_assign_influencer
@@ -38,8 +39,6 @@ def recent_order(*, order_id: str = SAMPLE_ORDER_ID, days_ago: float = 3, **kwar
 
 @pytest.fixture(autouse=True)
 def _private_evidence(tmp_path: Any, monkeypatch: Any) -> None:
-    from django.core.files.storage import FileSystemStorage
-
     (tmp_path / "private").mkdir()
     storage = FileSystemStorage(location=str(tmp_path / "private"), base_url=None)
     monkeypatch.setattr(Claim._meta.get_field("evidence"), "storage", storage)

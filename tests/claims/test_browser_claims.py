@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from affiliates.assignments import campaign_assign_influencer
 from claims.models import Claim
@@ -32,8 +33,6 @@ def test_an_influencer_claims_missing_sales_in_three_languages(
     live_server: Any, chromium_path: str, setup: dict[str, Any], fake_oms: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
-
     brand, campaign = setup["brand"], setup["campaign"]
     campaign.name = "Verano 2026"
     campaign.save()

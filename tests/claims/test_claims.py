@@ -3,12 +3,17 @@
 rejecting it, and the refusals that write nothing (duplicate, late, already the claimant's)."""
 
 import io
+from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
 from PIL import Image
 
+from affiliates.assignments import campaign_assign_influencer
 from audit.models import AuditEvent
 from claims.findings import finding_text
 from claims.models import Claim
@@ -18,7 +23,11 @@ from notifications.models import Notification
 from orders.models import Order
 from orders.services import order_apply
 from tests.claims.conftest import SAMPLE_ORDER_ID, recent_order, vtex_time
+from tests.factories import CampaignFactory
+from tests.tracking.conftest import BROWSER
 from tracking.models import ManualAttribution
+from tracking.services import link_create
+from webhooks.event_types import EVENT_TYPES
 
 pytestmark = pytest.mark.django_db
 
@@ -177,8 +186,6 @@ def test_a_claim_after_the_brands_deadline_is_refused_and_writes_nothing(
 def test_an_order_already_attributed_to_the_claimant_is_refused(setup: dict[str, Any], fake_oms: Any) -> None:
     fake_oms.add_order(recent_order())  # Maria's own coupon
     maria = setup["influencer"]
-    from affiliates.assignments import campaign_assign_influencer
-
     campaign_assign_influencer(campaign=setup["campaign"], influencer=maria)
     before = _nothing_written()
 
@@ -215,8 +222,6 @@ def test_an_order_vtex_does_not_know_is_kept_as_not_found_and_can_only_be_reject
 def test_a_campaign_the_influencer_is_not_in_and_a_bad_file_are_refused(
     setup: dict[str, Any], lucia: Any, fake_oms: Any
 ) -> None:
-    from tests.factories import CampaignFactory
-
     other = CampaignFactory(brand=setup["brand"])
     with pytest.raises(ClaimRefused) as refused:
         claim_submit(influencer=lucia, campaign=other, vtex_order_id=UNATTRIBUTED)
@@ -248,8 +253,6 @@ def test_managers_are_emailed_about_a_new_claim_and_the_events_reach_webhooks(
     mailoutbox: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from webhooks.event_types import EVENT_TYPES
-
     assert {"claim.submitted", "claim.accepted", "claim.rejected"} <= set(EVENT_TYPES)
     fake_oms.add_order(recent_order(order_id=UNATTRIBUTED, coupon=None))
     with django_capture_on_commit_callbacks(execute=True):
@@ -265,15 +268,6 @@ def test_a_click_before_the_window_is_named_as_the_reason(
 ) -> None:
     """Lucía's link was clicked 37 days before the order, the campaign's window is 30 days: the
     attribution (tracking) dropped the click, and the claim says so."""
-    from datetime import timedelta
-    from urllib.parse import parse_qs, urlsplit
-
-    import time_machine
-    from django.utils import timezone
-
-    from tests.tracking.conftest import BROWSER
-    from tracking.services import link_create
-
     settings.TRACKING_SPOOL_DIR = str(tmp_path / "spool")
     settings.TRACKING_BUFFER = "spool"
     settings.TRACKING_LINK_L1_SECONDS = 0
@@ -289,7 +283,5 @@ def test_a_click_before_the_window_is_named_as_the_reason(
 
     assert claim.finding == "outside_window"
     assert [t["days_before"] for t in claim.finding_detail["beyond_window"]] == [37]
-    from django.utils import translation
-
     with translation.override("en"):  # the click's Accept-Language left Spanish active
         assert "37 days before the order" in finding_text(claim)

@@ -12,9 +12,10 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.services import api_key_create
+from affiliates.assignments import campaign_assign_influencer
 from audit.models import AuditEvent
 from claims.models import Claim
-from claims.services import claim_submit
+from claims.services import claim_reject, claim_submit
 from commissions.models import Commission
 from tests.api.conftest import auth
 from tests.claims.conftest import SAMPLE_ORDER_ID, recent_order
@@ -107,14 +108,10 @@ def test_the_claims_page_speaks_the_influencers_language_and_is_in_the_nav(
 def test_influencers_see_only_their_own_claims_and_their_answers(
     client: Any, setup: dict[str, Any], lucia: Any, manager_a: Any, fake_oms: Any
 ) -> None:
-    from claims.services import claim_reject
-
     fake_oms.add_order(recent_order(order_id=OTHER, coupon=None))
     mine = claim_submit(influencer=lucia, campaign=setup["campaign"], vtex_order_id=OTHER)
     claim_reject(claim_id=mine.pk, reason="The buyer used another store.", actor=manager_a)
     other = MembershipFactory(brand=setup["brand"], influencer=InfluencerFactory()).influencer
-    from affiliates.assignments import campaign_assign_influencer
-
     campaign_assign_influencer(campaign=setup["campaign"], influencer=other)
     claim_submit(influencer=other, campaign=setup["campaign"], vtex_order_id="424242-01")
 
