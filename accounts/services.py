@@ -11,6 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_scopes import READ_SCOPES, scopes_clean
+from accounts.locks import api_key_lock
 from accounts.models import APIKey, User
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict
@@ -76,7 +77,7 @@ def api_key_rotate(
     now = timezone.now()
     prefix, secret = APIKey.generate()
     with transaction.atomic():
-        old = APIKey.objects.select_for_update().get(pk=api_key.pk)
+        old = api_key_lock(pk=api_key.pk)
         if not old.is_active:
             raise Conflict(_("Only an active key can be rotated; create a new one instead."), code="key_inactive")
         if old.rotated_to_id is not None:
@@ -107,7 +108,7 @@ def api_key_rotate(
 
 def api_key_revoke(*, api_key: APIKey, actor: User | None = None) -> APIKey:
     with transaction.atomic():
-        locked = APIKey.objects.select_for_update().get(pk=api_key.pk)
+        locked = api_key_lock(pk=api_key.pk)
         if locked.revoked_at is not None:
             return locked
         locked.revoked_at = timezone.now()

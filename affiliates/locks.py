@@ -25,3 +25,9 @@ def recruiting_link_lock(*, pk: int) -> RecruitingLink:
 def referrals_lock(queryset: QuerySet[Referral]) -> QuerySet[Referral]:
     """The referrals of `queryset`, locked in pk order when evaluated (inside the transaction)."""
     return lock_rows(queryset)
+
+
+def referral_lock(*, pk: int) -> Referral:
+    """A recruited influencer's referral row: serialises the second-level cap and the bonus
+    (commissions.referrals)."""
+    return lock_rows(Referral.objects.filter(pk=pk)).get()

@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from audit.chain import HASHED_FIELDS, compute_hash, fields_of
+from audit.locks import audit_export_head_lock
 from audit.models import AuditEvent, AuditExport
 from audit.services import audit_chain_seal
 from core.storage import private_storage
@@ -36,7 +37,7 @@ def audit_export_run(*, max_events: int = 100_000) -> AuditExport | None:
 
     audit_chain_seal()
     with transaction.atomic():
-        last = AuditExport.objects.select_for_update().order_by("-head_seq").first()
+        last = audit_export_head_lock()
         after = last.head_seq if last else 0
         events = list(AuditEvent.objects.filter(seq__gt=after).order_by("seq")[:max_events])
         if not events:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
-from brands.locks import brand_lock
+from brands.locks import brand_lock, currency_rate_lock
 from brands.models import Brand, CurrencyRate, StaffBrandAccess, new_hook_token
 from core.errors import ApplicationError, Conflict, full_clean_or_raise
 
@@ -137,7 +137,7 @@ def currency_rate_set(*, brand: Brand, currency: str, rate: Decimal, actor: Any 
     if rate <= 0:
         raise CurrencyRateInvalid(_("A rate must be greater than zero."))
     with transaction.atomic():
-        existing = CurrencyRate.objects.select_for_update().filter(brand=brand, currency=currency).first()
+        existing = currency_rate_lock(brand_id=brand.pk, currency=currency)
         before = {"rate": str(existing.rate)} if existing is not None else None
         row = existing or CurrencyRate(brand=brand, currency=currency)
         row.rate = rate

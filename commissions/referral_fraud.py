@@ -7,6 +7,7 @@ releasing restores nothing by itself, rejecting blocks the referrals concerned
 from collections import defaultdict
 from typing import Any
 
+from affiliates.locks import referrals_lock
 from affiliates.models import PayoutAccount, Referral
 from affiliates.referrals import payout_fingerprint, referral_status_set
 from tracking.fraud import fraud_flag_record
@@ -78,7 +79,7 @@ def referral_flags_decided(*, brand_id: int, subject_ref: str, rejected: bool, r
     referral of the ring's referrer, is blocked and its rewards are taken back. Released: a
     self-referral is restored from then on (what was taken back stays taken back). Call inside a
     transaction. Returns how many referrals changed."""
-    queryset = Referral.objects.select_for_update(of=("self",)).filter(brand_id=brand_id).order_by("pk")
+    queryset = referrals_lock(Referral.objects.filter(brand_id=brand_id))
     if subject_ref.startswith(REFERRAL_PREFIX) and subject_ref[len(REFERRAL_PREFIX) :].isdigit():
         queryset = queryset.filter(pk=int(subject_ref[len(REFERRAL_PREFIX) :]))
     elif subject_ref.startswith(RING_PREFIX) and subject_ref[len(RING_PREFIX) :].isdigit():

@@ -23,11 +23,14 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from affiliates.locks import referral_lock
 from affiliates.models import Influencer, Referral
 from campaigns.models import Campaign, ReferralProgram
+from commissions.locks import referral_bonus_lock, referral_commissions_lock
 from commissions.models import Commission, FraudReview, LedgerStage, ReferralCommission
 from commissions.postings import Accruals, ledger_accounts_prelock, ledger_converge
 from core.money import round_minor
+from orders.locks import orders_lock
 from orders.models import Order
 
 Kind = ReferralCommission.Kind
@@ -173,7 +176,7 @@ def _second_level_room(*, referral: Referral, program: ReferralProgram | None, r
 
 def _referral_lock(referral: Referral) -> Referral:
     """The recruited influencer's referral row: serialises the second-level cap and the bonus."""
-    return Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    return referral_lock(pk=referral.pk)
 
 
 def referral_rewards_sync(
@@ -200,8 +203,8 @@ def referral_rewards_sync(
     campaign = commission.campaign
     rows = {
         row.level: row
-        for row in ReferralCommission.objects.select_for_update(of=("self",)).filter(
-            source=commission, kind=Kind.PERCENT
+        for row in referral_commissions_lock(
+            queryset=ReferralCommission.objects.filter(source=commission, kind=Kind.PERCENT)
         )
     }
     placed_at = order.created_in_vtex_at
@@ -316,7 +319,7 @@ def _bonus_sync(
     if not existing and (program is None or not program.enabled or program.bonus_cents <= 0):
         return 0
     locked = _referral_lock(referral)
-    row = ReferralCommission.objects.select_for_update(of=("self",)).filter(referral=locked, kind=Kind.BONUS).first()
+    row = referral_bonus_lock(referral_id=locked.pk)
     sales = referred_confirmed_sales(referral=locked)
     threshold = program.bonus_threshold_cents if program is not None else 0
     reached = locked.earns and sales > 0 and sales >= threshold
@@ -364,8 +367,8 @@ def referral_rewards_void(*, referral_id: int, now: datetime | None = None) -> i
     postings = 0
     cache = ReferralCache()
     with transaction.atomic():
-        list(Order.objects.select_for_update(of=("self",)).filter(pk__in=order_ids).order_by("pk"))
-        rows = list(affected.select_for_update(of=("self",)).select_related("source", "referral").order_by("pk"))
+        orders_lock(pks=order_ids)
+        rows = referral_commissions_lock(queryset=affected.select_related("source", "referral"))
         if not rows:
             return 0
         ledger_accounts_prelock(brand=referral.brand, influencer_ids={row.beneficiary_id for row in rows})

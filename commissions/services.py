@@ -21,6 +21,7 @@ from campaigns.models import Campaign
 from campaigns.rules import OrderLineInput
 from campaigns.selectors import campaign_engine_inputs
 from commissions.engine import commission_compute
+from commissions.locks import commission_lock, commissions_lock
 from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
 from commissions.postings import Accruals as _Accruals
 from commissions.postings import ledger_converge
@@ -30,6 +31,7 @@ from core import batching, events
 from core.errors import ApplicationError, NotFound
 from core.events import facts_changed
 from core.money import round_minor
+from orders.locks import order_find_lock, order_lock
 from orders.models import Order, OrderLine
 from tracking.fraud import fraud_hold_active
 
@@ -83,7 +85,7 @@ def _engine_lines(lines: Sequence["OrderLine"], *, order: "Order") -> list[Order
 def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
     """Make the order's commissions match the order as VTEX reports it now.
 
-    Precondition: called inside a transaction holding `select_for_update` on the order, after
+    Precondition: called inside a transaction holding the order's row lock (orders.locks.order_lock), after
     its lines and attribution were written. Returns counts for logs and benchmarks."""
     accruals = _Accruals()
     counts = _commissions_sync_for_order(order=order, now=now, accruals=accruals)
@@ -97,10 +99,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
     lines = [line for line in order.lines.all() if not line.is_gift]
     existing = {
         (c.line_id, c.influencer_id): c
-        for c in Commission.objects.select_for_update()
-        .filter(order=order)
-        .order_by("pk")
-        .prefetch_related("adjustments")
+        for c in commissions_lock(queryset=Commission.objects.filter(order=order).prefetch_related("adjustments"))
     }
     counts = {"created": 0, "changed": 0, "postings": 0}
     campaign: Campaign | None = None
@@ -443,12 +442,8 @@ def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, act
         if order_id is None:
             raise NotFound(_("This commission does not exist."))
         # Same lock order as the order sync: order row, then its commissions.
-        order = Order.objects.select_for_update().get(pk=order_id)
-        commission = (
-            Commission.objects.select_for_update()
-            .select_related("brand", "influencer", "campaign")
-            .get(pk=commission_id)
-        )
+        order = order_lock(pk=order_id)
+        commission = commission_lock(pk=commission_id)
         if commission.state == State.REVERSED:
             raise CommissionAdjustmentInvalid(
                 _("A reversed commission cannot be adjusted; its order was canceled or fully returned."),
@@ -510,20 +505,13 @@ def _fraud_decision_lock(*, brand_id: int, order_ref: str, reason: str) -> tuple
 
     if not (reason or "").strip():
         raise FraudDecisionInvalid(_("Say why the fraud flag was decided."), code="reason_required")
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("brand")
-        .filter(brand_id=brand_id, vtex_order_id=(order_ref or "")[:64])
-        .first()
-    )
+    order = order_find_lock(brand_id=brand_id, vtex_order_id=(order_ref or "")[:64])
     if order is None:
         return None, []
-    commissions = list(
-        Commission.objects.select_for_update(of=("self",))
-        .filter(order=order)
+    commissions = commissions_lock(
+        queryset=Commission.objects.filter(order=order)
         .select_related("brand", "influencer", "campaign")
         .prefetch_related("adjustments")
-        .order_by("pk")
     )
     return order, commissions
 

@@ -25,3 +25,9 @@ from django.db.models import QuerySet
 def lock_rows[M: Any](queryset: QuerySet[M], *, skip_locked: bool = False) -> QuerySet[M]:
     """`queryset` locked as described above (lazily: evaluate it inside the transaction)."""
     return queryset.select_for_update(of=("self",), no_key=True, skip_locked=skip_locked).order_by("pk")
+
+
+def lock_latest[M: Any](queryset: QuerySet[M], *, by: str) -> M | None:
+    """The one row of `queryset` with the highest `by`, locked the same way (a single row, so
+    the primary-key order does not matter): the head of a chain, which serialises its writers."""
+    return queryset.select_for_update(of=("self",), no_key=True).order_by(f"-{by}").first()

@@ -17,6 +17,7 @@ from core import batching
 from core.errors import ApplicationError
 from integrations.email import email_send
 from notifications.email_texts import email_message, email_text_fill, email_text_for
+from notifications.locks import notifications_pending_claim, preference_lock
 from notifications.messages import notification_message
 from notifications.models import Kind, Notification, NotificationPreference
 from notifications.selectors import notification_preference_get
@@ -136,7 +137,7 @@ def notification_preference_update(
     if unknown:
         raise ApplicationError(_("Choose kinds of notice from the list."), code="unknown_kind")
     with transaction.atomic():
-        preference, _created = NotificationPreference.objects.select_for_update().get_or_create(influencer=influencer)
+        preference = preference_lock(influencer=influencer)
         before = {"email_off": preference.email_off, "daily_digest": preference.daily_digest}
         preference.email_off = sorted(set(email_off))
         preference.daily_digest = daily_digest
@@ -156,12 +157,7 @@ def notifications_digest_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     sent = 0
     with transaction.atomic():
-        waiting = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(email=Notification.Email.PENDING, created_at__lte=now)
-            .select_related("influencer__user", "brand")
-            .order_by("pk")
-        )
+        waiting = notifications_pending_claim(now=now)
         groups: dict[tuple[int, int], list[Notification]] = defaultdict(list)
         for notification in waiting:
             groups[(notification.influencer_id, notification.brand_id)].append(notification)

@@ -34,6 +34,7 @@ from core import batching, events
 from orders.models import Order, OrderLine, ReturnInvoice
 from orders.selectors import order_brand_cents
 from payments.models import CommissionPosition
+from reports.locks import rollup_days_lock
 from reports.models import DailyRollup, LineRollup, LinkRollup, RollupDay
 from tracking.models import Click, Link
 
@@ -356,12 +357,7 @@ def rollup_refresh(*, brand_id: int, days: Iterable[date]) -> int:
             )
             # Lock the days first (pk order, no deadlocks), then read the facts: a refresh that
             # waited on the lock sees everything committed before it got it.
-            list(
-                RollupDay.objects.select_for_update()
-                .filter(brand=brand, day__gte=start, day__lte=end)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            rollup_days_lock(brand=brand, start=start, end=end)
             commissions = _commission_facts(brand=brand, start=start, end=end)
             computed, tiers = _compute(brand=brand, start=start, end=end, commissions=commissions)
             lines = _compute_lines(brand=brand, start=start, end=end, commissions=commissions)

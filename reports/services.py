@@ -18,6 +18,7 @@ from core.errors import ApplicationError, NotFound, PermissionRefused
 from core.exports import EXPORT_CONTENT_TYPES, export_bytes
 from integrations.email import email_deliver
 from reports.builder import report_run, spec_from_input
+from reports.locks import saved_report_lock
 from reports.models import ReportDelivery, ReportFormat, SavedReport, ScheduledReport
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def saved_report_save(
             report = SavedReport(brand=brand, owner=user)
             before = None
         else:
-            report = SavedReport.objects.select_for_update().get(pk=report.pk)
+            report = saved_report_lock(pk=report.pk)
             if report.owner_id != user.pk and not user.is_superuser:
                 raise PermissionRefused(_("Only the owner can change this report."))
             if report.brand_id != brand.pk:

@@ -27,6 +27,7 @@ from core.errors import ApplicationError, Conflict
 from tracking import fraud_rules as rules
 from tracking.fraud_holds import hold_subject
 from tracking.hashing import customer_hashes
+from tracking.locks import fraud_flag_find_lock, fraud_flag_lock
 from tracking.models import Click, FraudFlag, InfluencerRisk, OrderSignal
 from tracking.touchpoints import order_customer_hashes, order_placed_at
 
@@ -56,11 +57,7 @@ def fraud_flag_record(
     """Record a finding once per (brand, rule, subject, subject_ref); later findings of the same
     subject update the evidence of an open flag. Audited on creation."""
     with transaction.atomic():
-        flag = (
-            FraudFlag.objects.select_for_update()
-            .filter(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
-            .first()
-        )
+        flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
         if flag is not None:
             if flag.status == Status.OPEN and flag.evidence != evidence:
                 flag.evidence = evidence
@@ -218,7 +215,7 @@ def fraud_flag_resolve(*, flag_id: int, decision: str, actor: Any, reason: str) 
     if len(reason) < 5:
         raise FlagResolveRefused(_("Write the reason for the decision (at least 5 characters)."))
     with transaction.atomic():
-        flag = FraudFlag.objects.select_for_update().get(pk=flag_id)
+        flag = fraud_flag_lock(pk=flag_id)
         if flag.status == decision:
             return flag
         if decision not in FraudFlag.ALLOWED_TRANSITIONS[flag.status]:

@@ -18,6 +18,7 @@ from core.qr import qr_svg
 from tracking.destinations import DestinationRefused, destination_check
 from tracking.hashing import is_click_id, is_visitor_id
 from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
+from tracking.locks import link_lock, manual_attribution_lock_or_create
 from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link, ManualAttribution
 from tracking.selectors import attribution_policy_for, link_campaigns_for_influencer
 
@@ -198,7 +199,7 @@ def _cache_refresh(slug: str) -> None:
 
 def link_update(*, link: Link, destination_url: str | None = None, label: str | None = None, actor: Any = None) -> Link:
     with transaction.atomic():
-        locked = Link.objects.select_for_update().select_related("brand").get(pk=link.pk)
+        locked = link_lock(pk=link.pk)
         before = {"destination": locked.destination_url, "label": locked.label}
         if destination_url is not None:
             locked.destination_url = destination_check(destination_url, hosts=locked.brand.store_domains)
@@ -220,7 +221,7 @@ def link_update(*, link: Link, destination_url: str | None = None, label: str | 
 def link_deactivate(*, link: Link, actor: Any = None) -> Link:
     """Turn a link off: `/r/<slug>` answers 404 from then on. Idempotent."""
     with transaction.atomic():
-        locked = Link.objects.select_for_update().get(pk=link.pk)
+        locked = link_lock(pk=link.pk)
         if locked.is_active:
             locked.is_active = False
             locked.save(update_fields=["is_active", "updated_at"])
@@ -345,7 +346,7 @@ def attribution_manual_record(
     if campaign.brand_id != brand.pk:
         raise ManualAttributionRefused(_("The campaign is not this brand's."))
     with transaction.atomic():
-        decision, created = ManualAttribution.objects.select_for_update().get_or_create(
+        decision, created = manual_attribution_lock_or_create(
             brand=brand,
             order_ref=order_ref,
             defaults={

@@ -29,6 +29,7 @@ from core.backoff import backoff_seconds
 from core.errors import ApplicationError, Conflict
 from integrations.email import email_send
 from webhooks.event_types import EVENT_TYPES
+from webhooks.locks import delivery_claim, delivery_lock, endpoint_lock
 from webhooks.metrics import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_SECONDS
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from webhooks.ssrf import guarded_session, url_check
@@ -90,7 +91,7 @@ def webhook_endpoint_update(
     checked_url = url_check(url) if url is not None else None
     types = _event_types_clean(event_types) if event_types is not None else None
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked = endpoint_lock(pk=endpoint.pk)
         before = {"url": locked.url, "event_types": locked.event_types, "is_active": locked.is_active}
         if checked_url is not None:
             locked.url = checked_url
@@ -124,7 +125,7 @@ def webhook_endpoint_secret_rotate(
     overlap = timedelta(hours=settings.WEBHOOKS_SECRET_OVERLAP_HOURS) if overlap is None else overlap
     secret = _new_secret()
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked = endpoint_lock(pk=endpoint.pk)
         locked.previous_secret = locked.secret
         locked.previous_secret_expires_at = timezone.now() + overlap
         locked.secret = secret
@@ -212,12 +213,7 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
     """Send one delivery if it is due. Safe to call twice: the row is claimed under a lock and
     a delivery that succeeded or is not due yet is left alone."""
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint", "message")
-            .filter(pk=delivery_id, status=Status.PENDING)
-            .first()
-        )
+        delivery = delivery_claim(pk=delivery_id, status=Status.PENDING)
         if delivery is None:
             return None
         now = now or timezone.now()
@@ -346,7 +342,7 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery, actor: Any = None) -> 
     """Send a delivery again now (from the admin or the API), whatever happened before. The
     message keeps its id, so a receiver that already processed it can tell."""
     with transaction.atomic():
-        locked = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
+        locked = delivery_lock(pk=delivery.pk)
         if not locked.endpoint.is_active:
             raise Conflict(_("Turn the endpoint on before redelivering to it."), code="endpoint_inactive")
         locked.status = Status.PENDING

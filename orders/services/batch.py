@@ -36,6 +36,7 @@ from core import batching
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXRateLimited
 from integrations.vtex.ratelimit import order_read_limiter
+from orders.locks import hook_events_due_lock
 from orders.models import HookEvent
 from orders.services.orders import OrderNotInVTEX, SyncResult, _order_apply, order_apply, order_fetch
 
@@ -64,12 +65,7 @@ def hook_events_claim(*, limit: int, now: datetime | None = None) -> list[HookEv
     lease = timedelta(seconds=float(settings.ORDERS_BATCH_LEASE_SECONDS))
     due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - lease)
     with transaction.atomic():
-        ids = list(
-            HookEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due, status=HookEvent.Status.PENDING, attempts__lt=MAX_ATTEMPTS)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
+        ids = hook_events_due_lock(due=due, max_attempts=MAX_ATTEMPTS, limit=limit)
         if ids:
             HookEvent.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1, last_attempt_at=now)
     return list(HookEvent.objects.filter(pk__in=ids).select_related("brand").order_by("pk"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core.errors import ApplicationError
+from orders.locks import discrepancy_lock
 from orders.models import Discrepancy
 
 
@@ -23,7 +24,7 @@ def discrepancy_mark_handled(*, discrepancy: Discrepancy, actor: Any, note: str)
     if not note:
         raise ApplicationError(_("Say what was done about it."))
     with transaction.atomic():
-        locked = Discrepancy.objects.select_for_update(of=("self",)).select_related("run").get(pk=discrepancy.pk)
+        locked = discrepancy_lock(pk=discrepancy.pk)
         if locked.resolved:
             raise DiscrepancyAlreadyResolved(_("This discrepancy was already resolved."))
         before = {"resolved": False, "note": locked.note}

@@ -30,6 +30,7 @@ from core.errors import ApplicationError
 from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError
+from orders.locks import order_find_lock, order_lock
 from orders.metrics import ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import Order, OrderLine, OrderStatusChange, ReturnInvoice
 from orders.parsing import OrderData, order_parse, snapshot_hash
@@ -114,15 +115,14 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
     digest = snapshot_hash(data)
     now = timezone.now()
     with ORDER_SYNC_SECONDS.time():
-        locked = Order.objects.select_for_update(of=("self",)).select_related("brand", "code")
-        found = locked.filter(brand=brand, vtex_order_id=parsed.order_id).first()
+        found = order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id)
         if found is not None:
             order = found
         else:
             order, created = Order.objects.get_or_create(brand=brand, vtex_order_id=parsed.order_id)
             # A row this transaction inserted is nobody else's until it commits; one a concurrent
             # sync inserted first is locked like any other.
-            order = order if created else locked.get(pk=order.pk)
+            order = order if created else order_lock(pk=order.pk)
         if order.vtex_last_change and parsed.last_change and parsed.last_change < order.vtex_last_change:
             ORDER_SYNCS_TOTAL.labels("stale").inc()
             return SyncResult(order_id=order.pk, changed=False, reason="stale")

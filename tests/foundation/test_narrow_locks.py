@@ -1,6 +1,7 @@
 """Narrow locks (issue 13, core/locks.py): while a service holds its row locks, other
 connections can still insert an order for the same brand (campaign, influencer and code
-included) and save the brand or the influencer. Each probe runs on its own PostgreSQL
+included), insert rows that reference the locked row (an order's lines), and save the brand or
+the influencer. Each probe runs on its own PostgreSQL
 connection with a lock timeout, so a probe that would wait fails fast instead.
 
 Every scenario also probes the row the service means to lock, which must wait: proof that the
@@ -22,12 +23,24 @@ from campaigns.models import Campaign
 from campaigns.services import campaign_status_change
 from codes.models import Code
 from codes.services import codes_issue_for_influencer
-from orders.models import Order
+from commissions.models import Commission
+from commissions.services import commission_adjust
+from orders.models import Order, OrderLine
+from orders.services import order_apply
 from payments.models import Withdrawal
 from payments.services import withdrawal_approve, withdrawal_request_create
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import InfluencerFactory, MembershipFactory
+from tests.orders.conftest import (  # noqa: F401 - fixtures
+    campaign_a,
+    code_maria,
+    maria,
+    order_doc,
+    setup,
+)
 from tests.payments.conftest import give_payout_account, make_available
+from tracking.models import Link
+from tracking.services import link_create, link_update
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -165,3 +178,47 @@ def test_suspending_a_membership_archives_codes_without_holding_up_their_orders(
         assert probe(touch(Code, code.pk, "status_reason")) == WAITED
 
     assert Membership.objects.get(pk=membership.pk).status == Membership.Status.SUSPENDED
+
+
+def line_insert(*, order: Order) -> Callable[[], Any]:
+    """A line added to the order: its foreign key takes a KEY SHARE lock on the order row."""
+    return lambda: OrderLine.objects.create(order=order, item_index=99, sku_id="probe", quantity=1, total_cents=1)
+
+
+def test_adjusting_a_commission_locks_the_order_and_the_commission_only(
+    setup: dict[str, Any],  # noqa: F811
+    manager_a: Any,
+) -> None:
+    brand, influencer, campaign, code = setup["brand"], setup["influencer"], setup["campaign"], setup["code"]
+    order_apply(brand=brand, data=order_doc(), source="t")
+    commission = Commission.objects.order_by("pk").first()
+    assert commission is not None
+    order = commission.order
+
+    with transaction.atomic():
+        commission_adjust(commission_id=commission.pk, amount_cents=100, reason="agreed bonus", actor=manager_a)
+        # Neither the brand, the influencer nor the campaign joined in the lock is held.
+        assert probe(order_insert(brand=brand, influencer=influencer, campaign=campaign, code=code)) == WENT_THROUGH
+        assert probe(touch(Brand, brand.pk, "name")) == WENT_THROUGH
+        assert probe(touch(Influencer, influencer.pk, "display_name")) == WENT_THROUGH
+        # The order is locked FOR NO KEY UPDATE: rows referencing it can still be inserted.
+        assert probe(line_insert(order=order)) == WENT_THROUGH
+        assert probe(touch(Order, order.pk, "status")) == WAITED
+        assert probe(touch(Commission, commission.pk, "adjustment_cents")) == WAITED
+
+    commission.refresh_from_db()
+    assert commission.adjustment_cents == 100
+    assert Order.objects.count() == 1  # the probe's order rolled back
+
+
+def test_editing_a_link_leaves_its_brand_open_to_orders(brand_a, influencer_a, manager_a, fake_vtex):
+    campaign = RunnableCampaignFactory(brand=brand_a)
+    link = link_create(campaign=campaign, influencer=influencer_a, destination_url="https://www.acme.example/")
+
+    with transaction.atomic():
+        link_update(link=link, label="Summer", actor=manager_a)
+        assert probe(order_insert(brand=brand_a, influencer=influencer_a, campaign=campaign, code=None)) == WENT_THROUGH
+        assert probe(touch(Brand, brand_a.pk, "name")) == WENT_THROUGH
+        assert probe(touch(Link, link.pk, "label")) == WAITED
+
+    assert Link.objects.get(pk=link.pk).label == "Summer"
