@@ -46,6 +46,7 @@ class BrandAdmin(BrandScopedAdminMixin, SimpleHistoryAdmin):  # type: ignore[mis
                 "fields": [
                     "vtex_account",
                     "vtex_environment",
+                    "vtex_data_protection_plus",
                     "new_vtex_app_key",
                     "new_vtex_app_token",
                     "hook_token_status",

@@ -1,5 +1,6 @@
 """Admin form for a brand: VTEX credentials are write-only."""
 
+import json
 from typing import Any
 
 from django import forms
@@ -23,6 +24,14 @@ class StoreDomainsField(forms.CharField):
         if isinstance(value, list):
             return store_domains_clean([str(v) for v in value])
         text = super().to_python(value) or ""
+        if text.lstrip().startswith("["):
+            # The JSON list the field used to be edited as (and what an export gives back).
+            try:
+                entries = json.loads(text)
+            except ValueError:
+                entries = None
+            if isinstance(entries, list):
+                return store_domains_clean([str(entry) for entry in entries])
         return store_domains_clean(text.replace(",", "\n").splitlines())
 
     def validate(self, value: Any) -> None:
@@ -65,6 +74,7 @@ class BrandAdminForm(forms.ModelForm):  # type: ignore[type-arg]
             "is_active",
             "vtex_account",
             "vtex_environment",
+            "vtex_data_protection_plus",
             "currency",
             "country",
             "time_zone",

@@ -48,8 +48,9 @@ class Brand(TimeStampedModel):
     BRAND_FIELD = "pk"
 
     class Environment(models.TextChoices):
+        # The one value VTEX's OpenAPI files for the Orders and the Promotions & Taxes APIs
+        # document for the `environment` part of the host (https://{account}.{environment}.com.br).
         STABLE = "vtexcommercestable", "vtexcommercestable"
-        BETA = "vtexcommercebeta", "vtexcommercebeta"
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
@@ -64,6 +65,14 @@ class Brand(TimeStampedModel):
     )
     vtex_environment = models.CharField(
         _("VTEX environment"), max_length=40, choices=Environment.choices, default=Environment.STABLE
+    )
+    vtex_data_protection_plus = models.BooleanField(
+        _("VTEX Data Protection Plus"),
+        default=False,
+        help_text=_(
+            "Tick it if the store is on VTEX's Data Protection Plus: its orders are then read through "
+            "the PII version of the Orders API, as VTEX requires for such stores."
+        ),
     )
     vtex_app_key = EncryptedTextField(_("VTEX app key"), blank=True)
     vtex_app_token = EncryptedTextField(_("VTEX app token"), blank=True)

@@ -538,6 +538,8 @@ def _push(code: Code) -> str:
             max_items_per_client=code.max_items_per_client,
             expiration_interval_per_use=code.expiration_interval_per_use,
             max_usage=code.max_usage,
+            # VTEX has it already: update it the documented way (get, edit the whole body, post).
+            edit=code.vtex_state != Code.VTEXState.ABSENT,
         )
         return Code.VTEXState.ACTIVE
     if code.vtex_state == Code.VTEXState.ABSENT:

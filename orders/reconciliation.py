@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -118,7 +119,35 @@ def reconciliation_run(
         raise
     else:
         _finish(run, counts, status=ReconciliationRun.Status.DONE)
+        reconciliation_recheck_after_lag(run)
     return run
+
+
+def reconciliation_recheck_seconds(run: ReconciliationRun) -> float | None:
+    """Seconds until VTEX's order list surely shows every order of the run's day, when the run
+    listed the day before that (VTEX's List orders is an index that lags by a few minutes:
+    orders created just before midnight may be missing from it); None when it listed late enough."""
+    _start, end = day_window(brand=run.brand, day=run.day)
+    settled = end + timedelta(seconds=settings.VTEX_ORDERS_LIST_LAG_SECONDS)
+    started = run.started_at or timezone.now()
+    if started >= settled:
+        return None
+    return (settled - started).total_seconds()
+
+
+def reconciliation_recheck_after_lag(run: ReconciliationRun) -> bool:
+    """Reconcile the run's day once more after the list's lag has passed, if the run came
+    too early to see the whole day. Queued by name: orders.tasks imports this module."""
+    wait = reconciliation_recheck_seconds(run)
+    if wait is None:
+        return False
+    current_app.send_task(
+        "orders.tasks.reconcile_brand_task",
+        kwargs={"brand_id": run.brand_id, "day": run.day.isoformat(), "trigger": ReconciliationRun.Trigger.MANUAL},
+        countdown=wait,
+    )
+    logger.info("reconciliation of %s %s runs again in %.0f s (VTEX's list lags)", run.brand.slug, run.day, wait)
+    return True
 
 
 def _finish(run: ReconciliationRun, counts: _Counts, *, status: str, error: str = "") -> None:

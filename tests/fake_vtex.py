@@ -8,7 +8,7 @@ request, and can be scripted to misbehave:
     fake_vtex.fail_next(1, 500)                                 # a server error
     fake_vtex.fail_next(1, 400, body={"error": {...}})          # VTEX refuses
     fake_vtex.delay_next(1, seconds=2)                          # a slow answer (read timeouts)
-    fake_vtex.add_order(json.load(...))                         # GET /api/oms/pvt/orders/{id}
+    fake_vtex.add_order(json.load(...))                         # GET /api/oms/pvt/orders/{id} (and the PII /api/orders/pvt/document/{id})
 
 Scripted failures apply to the next requests in arrival order, whatever their path, unless
 `path_contains` narrows them.
@@ -241,7 +241,7 @@ class FakeVTEX:
                 return 200, len(self.coupon_usage.get(code, []))
             case "GET", ["api", "oms", "pvt", "orders"]:
                 return self._orders_list(query)
-            case "GET", ["api", "oms", "pvt", "orders", order_id]:
+            case "GET", ["api", "oms", "pvt", "orders", order_id] | ["api", "orders", "pvt", "document", order_id]:
                 order = self.orders.get(order_id)
                 if order is None:
                     return 404, {

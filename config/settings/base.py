@@ -349,6 +349,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 ORDERS_RECONCILE_LOCAL_HOUR = env.int("ORDERS_RECONCILE_LOCAL_HOUR", default=3)
 ORDERS_RECONCILE_MAX_ATTEMPTS = env.int("ORDERS_RECONCILE_MAX_ATTEMPTS", default=3)
 ORDERS_RETURNS_LOOKBACK_DAYS = env.int("ORDERS_RETURNS_LOOKBACK_DAYS", default=90)
+# VTEX's List orders is an index that lags (about 4 minutes, VTEX documents): a day reconciled
+# before its end plus this much is reconciled again once it has passed.
+VTEX_ORDERS_LIST_LAG_SECONDS = env.int("VTEX_ORDERS_LIST_LAG_SECONDS", default=600)
 # Codes: a sync queued longer than this without an answer is queued again by Beat.
 CODES_SYNC_STALE_MINUTES = env.int("CODES_SYNC_STALE_MINUTES", default=10)
 # Influencer KYC documents: the largest accepted upload, in bytes.

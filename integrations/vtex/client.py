@@ -161,8 +161,10 @@ class VTEXClient:
         session: requests.Session | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        orders_pii: bool = False,
     ) -> None:
         self.account = account
+        self.orders_pii = orders_pii
         self.base_url = (base_url or vtex_base_url(account=account, environment=environment)).rstrip("/")
         self._app_key = app_key
         self._app_token = app_token
@@ -184,6 +186,7 @@ class VTEXClient:
             environment=brand.vtex_environment,
             app_key=brand.vtex_app_key or "",
             app_token=brand.vtex_app_token or "",
+            orders_pii=bool(getattr(brand, "vtex_data_protection_plus", False)),
             **kwargs,
         )
 
@@ -202,9 +205,17 @@ class VTEXClient:
         max_items_per_client: int = 0,
         expiration_interval_per_use: str = "00:00:00",
         max_usage: int | None = None,
+        edit: bool = False,
     ) -> Coupon:
-        """Create or update the coupon `code` (VTEX's POST is an upsert by code)."""
-        body: dict[str, Any] = {
+        """Create or update the coupon `code` (VTEX's POST is an upsert by code).
+
+        `edit=True` (a coupon VTEX already has) follows VTEX's documented update: read the
+        coupon, change our fields in the complete body it returned and send that whole body back,
+        so whatever else the brand or VTEX set on it (fields we do not manage, or ones added
+        later) is kept. A coupon VTEX turns out not to know is created."""
+        current = self._coupon_raw(code) if edit else None
+        body: dict[str, Any] = dict(current) if current else {}
+        body |= {
             "utmSource": utm_source,
             "utmCampaign": utm_campaign,
             "couponCode": code,
@@ -217,13 +228,18 @@ class VTEXClient:
         data = self._request("POST", "/api/rnb/pvt/coupon", operation="coupon_upsert", json=body)
         return Coupon.from_json(data if isinstance(data, Mapping) else body)
 
-    def coupon_get(self, code: str) -> Coupon | None:
+    def _coupon_raw(self, code: str) -> Mapping[str, Any] | None:
+        """The coupon exactly as VTEX returns it, or None when VTEX does not know it."""
         try:
             data = self._request("GET", f"/api/rnb/pvt/coupon/{_segment(code)}", operation="coupon_get")
         except VTEXError as exc:
             if exc.status == 404:
                 return None
             raise
+        return data if isinstance(data, Mapping) and data else None
+
+    def coupon_get(self, code: str) -> Coupon | None:
+        data = self._coupon_raw(code)
         return Coupon.from_json(data) if data else None
 
     def coupon_archive(self, code: str) -> None:
@@ -254,7 +270,10 @@ class VTEXClient:
     # --- Orders -----------------------------------------------------------------------------
 
     def order_get(self, order_id: str) -> Order:
-        data = self._request("GET", f"/api/oms/pvt/orders/{_segment(order_id)}", operation="order_get")
+        # Stores on VTEX's Data Protection Plus are read through the PII version of the Orders
+        # API; the answer has the same shape.
+        path = "/api/orders/pvt/document/" if self.orders_pii else "/api/oms/pvt/orders/"
+        data = self._request("GET", f"{path}{_segment(order_id)}", operation="order_get")
         return Order.from_json(data)
 
     def orders_list(

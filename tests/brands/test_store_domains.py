@@ -82,6 +82,13 @@ def test_the_admin_form_stores_a_list_of_hosts_typed_one_per_line(brand_a: Brand
 
 
 @pytest.mark.django_db
+def test_a_pasted_json_list_is_read_as_the_list_it_is(brand_a: Brand) -> None:
+    form = BrandAdminForm(data=_form_data(brand_a, store_domains='["www.acme.com", "shop.acme.com"]'), instance=brand_a)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["store_domains"] == ["www.acme.com", "shop.acme.com"]
+
+
+@pytest.mark.django_db
 def test_a_bad_host_is_shown_beside_the_field_and_nothing_is_saved(brand_a: Brand) -> None:
     brand_a.store_domains = ["www.acme.com"]
     brand_a.save()

@@ -298,7 +298,12 @@ def test_archive_and_unarchive_reach_vtex(brand_a, campaign, fake_vtex, django_c
     with django_capture_on_commit_callbacks(execute=True):
         codes_unarchive_for_influencer(brand=brand_a, influencer=code.influencer)
     assert fake_vtex.coupons["JOAO10"]["isArchived"] is False
-    assert [r.path for r in fake_vtex.requests][-2:] == ["/api/rnb/pvt/unarchive/coupon/JOAO10", "/api/rnb/pvt/coupon"]
+    # Unarchived, then updated the documented way: get the whole coupon, post it back edited.
+    assert [r.path for r in fake_vtex.requests][-3:] == [
+        "/api/rnb/pvt/unarchive/coupon/JOAO10",
+        "/api/rnb/pvt/coupon/JOAO10",
+        "/api/rnb/pvt/coupon",
+    ]
     code.refresh_from_db()
     assert (code.vtex_state, code.sync_status) == ("active", "synced")
 

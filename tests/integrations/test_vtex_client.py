@@ -134,6 +134,40 @@ def test_order_line_total_falls_back_to_selling_price_on_old_orders():
     assert item.line_total_cents == 3000
 
 
+def test_an_update_sends_back_the_complete_coupon_vtex_returned_with_our_changes(client, fake_vtex):
+    """VTEX's documented update: get the coupon, edit the complete body, post it back."""
+    client.coupon_upsert(**coupon_kwargs())
+    # Set on the coupon by the brand in VTEX's admin, or a field VTEX added later: kept.
+    fake_vtex.coupons["INFLU-MARIA10"]["someFieldWeDoNotManage"] = "kept"
+    fake_vtex.reset_log()
+
+    client.coupon_upsert(**{**coupon_kwargs(), "max_usage": 5}, edit=True)
+
+    assert [(r.method, r.path) for r in fake_vtex.requests] == [
+        ("GET", "/api/rnb/pvt/coupon/INFLU-MARIA10"),
+        ("POST", "/api/rnb/pvt/coupon"),
+    ]
+    sent = fake_vtex.requests_to("/api/rnb/pvt/coupon", "POST")[0].body
+    assert sent["someFieldWeDoNotManage"] == "kept"
+    assert sent["maxUsage"] == 5
+    assert sent["couponCode"] == "INFLU-MARIA10"
+
+
+@pytest.mark.django_db
+def test_a_data_protection_plus_store_is_read_through_the_pii_orders_api(fake_vtex):
+    fake_vtex.add_order(load_sample("oms-order-coupon-3-items.json"))
+    order_id = load_sample("oms-order-coupon-3-items.json")["orderId"]
+    brand = BrandFactory(vtex_account="acme", vtex_data_protection_plus=True)
+
+    order = VTEXClient.for_brand(brand).order_get(order_id)
+
+    assert order.order_id == order_id
+    assert [r.path for r in fake_vtex.requests_to("/api/", "GET")] == [f"/api/orders/pvt/document/{order_id}"]
+    brand.vtex_data_protection_plus = False
+    VTEXClient.for_brand(brand).order_get(order_id)
+    assert fake_vtex.requests_to("/api/oms/pvt/orders/", "GET")[0].path == f"/api/oms/pvt/orders/{order_id}"
+
+
 def test_order_get_unknown_order_raises_with_oms_message(client):
     with pytest.raises(VTEXError) as caught:
         client.order_get("nope-01")
@@ -374,7 +408,7 @@ def test_repr_never_shows_the_token(client):
 
 @pytest.mark.django_db
 def test_for_brand_uses_the_brand_credentials(fake_vtex):
-    brand = BrandFactory(vtex_account="acme", vtex_environment="vtexcommercebeta")
+    brand = BrandFactory(vtex_account="acme", vtex_environment="vtexcommercestable")
     client = VTEXClient.for_brand(brand)
     client.coupon_upsert(**coupon_kwargs("ACME10"))
     assert client.account == "acme"

@@ -172,3 +172,34 @@ def test_a_day_that_keeps_failing_is_retried_a_bounded_number_of_times(setup: di
             brand=setup["brand"], day=DAY, trigger="schedule", status="failed", started_at=timezone.now()
         )
         assert reconciliation_due_brands(now=later) == expected
+
+
+def test_a_day_reconciled_before_the_lists_lag_has_passed_is_reconciled_again_after_it(
+    setup: dict[str, Any], fake_oms: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """VTEX's List orders lags a few minutes: a run just after midnight may not see the day's
+    last orders, so the day is queued again for when the lag has passed."""
+    from datetime import timedelta
+
+    from celery import current_app
+    from django.utils import timezone
+
+    settings.VTEX_ORDERS_LIST_LAG_SECONDS = 600
+    brand = setup["brand"]
+    _start, end = day_window(brand=brand, day=DAY)
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **kw: sent.append({"name": name, **kw}))
+
+    monkeypatch.setattr(timezone, "now", lambda: end + timedelta(minutes=2))  # 00:02 local
+    early = reconciliation_run(brand=brand, day=DAY)
+    assert early is not None and early.status == "done"
+    [recheck] = sent
+    assert recheck["name"] == "orders.tasks.reconcile_brand_task"
+    assert recheck["kwargs"] == {"brand_id": brand.pk, "day": DAY.isoformat(), "trigger": "manual"}
+    assert recheck["countdown"] == pytest.approx(8 * 60, abs=1)
+
+    sent.clear()
+    monkeypatch.setattr(timezone, "now", lambda: end + timedelta(hours=3))  # the nightly run
+    late = reconciliation_run(brand=brand, day=DAY)
+    assert late is not None and late.status == "done"
+    assert sent == []
