@@ -40,6 +40,7 @@ def test_manager_runs_a_campaign_from_a_template_and_codes_reach_vtex(
             "secondary_color": "#F2A900",
             "min_withdrawal_cents": "50.00",
             "default_hold_days": 30,
+            "claim_deadline_days": 90,
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

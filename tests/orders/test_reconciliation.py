@@ -1,9 +1,10 @@
 """Daily reconciliation against List orders, on the fake VTEX."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.management import call_command
@@ -179,11 +180,6 @@ def test_a_day_reconciled_before_the_lists_lag_has_passed_is_reconciled_again_af
 ) -> None:
     """VTEX's List orders lags a few minutes: a run just after midnight may not see the day's
     last orders, so the day is queued again for when the lag has passed."""
-    from datetime import timedelta
-
-    from celery import current_app
-    from django.utils import timezone
-
     settings.VTEX_ORDERS_LIST_LAG_SECONDS = 600
     brand = setup["brand"]
     _start, end = day_window(brand=brand, day=DAY)
@@ -192,7 +188,8 @@ def test_a_day_reconciled_before_the_lists_lag_has_passed_is_reconciled_again_af
 
     monkeypatch.setattr(timezone, "now", lambda: end + timedelta(minutes=2))  # 00:02 local
     early = reconciliation_run(brand=brand, day=DAY)
-    assert early is not None and early.status == "done"
+    assert early is not None
+    assert early.status == "done"
     [recheck] = sent
     assert recheck["name"] == "orders.tasks.reconcile_brand_task"
     assert recheck["kwargs"] == {"brand_id": brand.pk, "day": DAY.isoformat(), "trigger": "manual"}
@@ -201,5 +198,6 @@ def test_a_day_reconciled_before_the_lists_lag_has_passed_is_reconciled_again_af
     sent.clear()
     monkeypatch.setattr(timezone, "now", lambda: end + timedelta(hours=3))  # the nightly run
     late = reconciliation_run(brand=brand, day=DAY)
-    assert late is not None and late.status == "done"
+    assert late is not None
+    assert late.status == "done"
     assert sent == []
