@@ -48,7 +48,7 @@ for _item in (
     NavItem("creatives", _("Creatives"), "portal:creatives", 27, while_suspended=False),
     NavItem("orders", _("Orders"), "portal:orders", 30),
     NavItem("earnings", _("Earnings"), "portal:earnings", 40),
-    NavItem("claims", _("Missing sale?"), "portal:claims", 42, while_suspended=False),
+    NavItem("claims", _("Missing sale?"), "portal:claims", 35, while_suspended=False),
     NavItem("referrals", _("My referrals"), "portal:referrals", 46),
     NavItem("withdrawals", _("Withdrawals"), "portal:withdrawals", 45),
     NavItem("statements", _("Statements"), "portal:statements", 50),
