@@ -23,6 +23,7 @@ from audit.services import audit_record
 from brands.models import Brand
 from campaigns.models import Campaign
 from claims.findings import order_finding
+from claims.locks import claim_lock
 from claims.models import Claim
 from claims.selectors import claim_campaigns_for_influencer
 from core import events
@@ -233,9 +234,7 @@ def _delete_stored(names: list[str]) -> None:
 
 
 def _locked(claim_id: int) -> Claim:
-    return (
-        Claim.objects.select_for_update(of=("self",)).select_related("brand", "campaign", "influencer").get(pk=claim_id)
-    )
+    return claim_lock(pk=claim_id)
 
 
 def _reason(reason: str) -> str:
