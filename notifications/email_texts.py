@@ -26,6 +26,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "transfer_reference": "TRX-0042",
     "version": 3,
     "previous_status": "pending",
+    "order": "1415461749731-01",
 }
 
 
@@ -46,6 +47,7 @@ def placeholder_values(*, params: dict[str, Any], brand_name: str, name: str) ->
         "net": money("net_cents"),
         "transfer_reference": str(params.get("transfer_reference") or "-"),
         "version": str(params.get("version") or ""),
+        "order": str(params.get("order") or ""),
     }
 
 

@@ -26,6 +26,9 @@ EVENTS: dict[str, tuple[Any, tuple[str, ...]]] = {
     ),
     "withdrawal.failed": (gettext_lazy("Withdrawal failed"), ("name", "brand", "withdrawal", "amount", "reason")),
     "policy.published": (gettext_lazy("New terms or privacy version"), ("name", "brand", "version")),
+    "claim.submitted": (gettext_lazy("Missing-order claim received"), ("name", "brand", "order")),
+    "claim.accepted": (gettext_lazy("Missing-order claim accepted"), ("name", "brand", "order", "reason")),
+    "claim.rejected": (gettext_lazy("Missing-order claim not accepted"), ("name", "brand", "order", "reason")),
 }
 EVENT_CHOICES = [(event, label) for event, (label, _names) in EVENTS.items()]
 

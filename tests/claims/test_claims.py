@@ -19,7 +19,7 @@ from claims.findings import finding_text
 from claims.models import Claim
 from claims.services import ClaimRefused, claim_accept, claim_reject, claim_submit
 from commissions.models import Commission
-from notifications.models import Notification
+from notifications.models import EmailText, Notification
 from orders.models import Order
 from orders.services import order_apply
 from tests.claims.conftest import SAMPLE_ORDER_ID, recent_order, vtex_time
@@ -285,3 +285,30 @@ def test_a_click_before_the_window_is_named_as_the_reason(
     assert [t["days_before"] for t in claim.finding_detail["beyond_window"]] == [37]
     with translation.override("en"):  # the click's Accept-Language left Spanish active
         assert "37 days before the order" in finding_text(claim)
+
+
+def test_a_brands_own_wording_of_the_rejection_email_reaches_the_claimant(
+    setup: dict[str, Any],
+    lucia: Any,
+    manager_a: Any,
+    fake_oms: Any,
+    mailoutbox: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    lucia.user.preferred_language = "es"
+    lucia.user.save(update_fields=["preferred_language"])
+    text = EmailText(
+        brand=setup["brand"],
+        event="claim.rejected",
+        language="es",
+        subject="{name}, revisamos el pedido {order}",
+        body="No pudimos aceptarlo: {reason}. Equipo {brand}.",
+    )
+    text.full_clean()
+    text.save()
+    claim = claim_submit(influencer=lucia, campaign=setup["campaign"], vtex_order_id="999-01")
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_reject(claim_id=claim.pk, reason="La tienda no tiene ese pedido", actor=manager_a)
+    [email] = [m for m in mailoutbox if lucia.user.email in m.to]
+    assert "Lucía Gómez, revisamos el pedido 999-01" in email.subject
+    assert "No pudimos aceptarlo: La tienda no tiene ese pedido. Equipo" in email.body
