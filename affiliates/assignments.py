@@ -14,7 +14,7 @@ from affiliates.models import Influencer, Membership
 from audit.services import audit_record
 from campaigns.locks import campaign_assignment_lock, campaign_lock
 from campaigns.models import Campaign, CampaignAssignment
-from campaigns.services import variant_pick
+from campaigns.services.variants import variant_pick
 from core import events
 from core.errors import Conflict
 

@@ -30,13 +30,9 @@ from campaigns.models import (
     CommissionTier,
     ReferralProgram,
 )
-from campaigns.services import (
-    campaign_children_save,
-    campaign_create_from_template,
-    campaign_save,
-    campaign_status_change,
-    campaign_tiers_reevaluate,
-)
+from campaigns.services.campaigns import campaign_children_save, campaign_create_from_template, campaign_save
+from campaigns.services.status import campaign_status_change
+from campaigns.services.tier_placement import campaign_tiers_reevaluate
 from core.admin_actions import run_each
 from core.admin_exports import export_csv, export_xlsx
 from core.errors import ApplicationError

@@ -15,7 +15,8 @@ from brands.models import Brand
 from brands.scoping import brand_ids_for_request, scope_queryset
 from brands.selectors import brand_get, brand_list
 from campaigns.models import Campaign
-from campaigns.services import campaign_create_from_template, campaign_save, campaign_status_change
+from campaigns.services.campaigns import campaign_create_from_template, campaign_save
+from campaigns.services.status import campaign_status_change
 from core.api import OrderingCursorPagination
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from brands.models import Brand
 from campaigns.models import Campaign
-from campaigns.services import campaign_rule_add, campaign_tier_add
+from campaigns.services.rules import campaign_rule_add, campaign_tier_add
 
 DEMO_BRAND_SLUG = "demo"
 TEMPLATE_SLUG = "plantilla-temporada"

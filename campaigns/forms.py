@@ -9,7 +9,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, CampaignEligibility, CommissionRule, ReferralProgram, parse_vtex_ids
-from campaigns.services import campaign_variant_weights_validate
+from campaigns.services.variants import campaign_variant_weights_validate
 from core.errors import ApplicationError
 
 

@@ -1,7 +1,8 @@
 from celery import shared_task
 
 from campaigns.models import Campaign
-from campaigns.services import campaign_status_sync_by_dates, campaign_tiers_reevaluate, campaign_tiers_reevaluate_all
+from campaigns.services.status import campaign_status_sync_by_dates
+from campaigns.services.tier_placement import campaign_tiers_reevaluate, campaign_tiers_reevaluate_all
 
 
 @shared_task(name="campaigns.tasks.campaign_status_sync_task")

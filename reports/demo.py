@@ -15,13 +15,10 @@ from affiliates.assignments import campaign_assign_influencer
 from affiliates.models import Membership
 from brands.models import Brand
 from campaigns.models import Campaign
-from campaigns.services import (
-    VariantInput,
-    campaign_create,
-    campaign_rule_add,
-    campaign_status_change,
-    campaign_variants_set,
-)
+from campaigns.services.campaigns import campaign_create
+from campaigns.services.rules import campaign_rule_add
+from campaigns.services.status import campaign_status_change
+from campaigns.services.variants import VariantInput, campaign_variants_set
 from codes.models import Code
 from codes.services import codes_issue_for_influencer
 from core.errors import ApplicationError

@@ -11,21 +11,12 @@ from campaigns.models import Campaign, CampaignAssignment, CampaignEligibility, 
 from campaigns.performance import Performance, performance_source_set
 from campaigns.rules import Dimension
 from campaigns.selectors import campaign_engine_inputs
-from campaigns.services import (
-    CampaignInvalid,
-    VariantInput,
-    campaign_create,
-    campaign_create_from_template,
-    campaign_eligibility_set,
-    campaign_rule_add,
-    campaign_save,
-    campaign_status_change,
-    campaign_status_sync_by_dates,
-    campaign_tier_add,
-    campaign_tiers_reevaluate,
-    campaign_variants_set,
-    variant_pick,
-)
+from campaigns.services.campaigns import campaign_create, campaign_create_from_template, campaign_save
+from campaigns.services.rules import campaign_eligibility_set, campaign_rule_add, campaign_tier_add
+from campaigns.services.status import campaign_status_change, campaign_status_sync_by_dates
+from campaigns.services.tier_placement import campaign_tiers_reevaluate
+from campaigns.services.validation import CampaignInvalid
+from campaigns.services.variants import VariantInput, campaign_variants_set, variant_pick
 from core.errors import Conflict
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import InfluencerFactory, MembershipFactory

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from affiliates.assignments import campaign_unassign_influencer
 from audit.models import AuditEvent
-from campaigns.services import VariantInput, campaign_status_change, campaign_variants_set
+from campaigns.services.status import campaign_status_change
+from campaigns.services.variants import VariantInput, campaign_variants_set
 from codes import services
 from codes.models import Code
 from codes.selectors import code_get_by_text, code_list_for_influencer

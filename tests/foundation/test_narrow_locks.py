@@ -20,7 +20,7 @@ from affiliates.models import Influencer, Membership
 from affiliates.services import membership_approve, membership_suspend
 from brands.models import Brand
 from campaigns.models import Campaign
-from campaigns.services import campaign_status_change
+from campaigns.services.status import campaign_status_change
 from codes.models import Code
 from codes.services import codes_issue_for_influencer
 from commissions.models import Commission
