@@ -67,10 +67,10 @@ def seed(*, out: Any) -> None:
     out.write(f"  brand {brand.slug} (VTEX account {brand.vtex_account}){' created' if created else ''}")
     out.write(f"  campaign {campaign.name} [{campaign.status}], 10% on every SKU, tiers Plata / Oro")
     out.write(f"  template {template.name}: SKU rules and two tiers")
-    # Demo only: the token is printed so a local VTEX (or curl) can post order notifications.
+    # The token is a secret even in a demo (logs and terminals are shared): say where it is read.
     out.write(
         f"  VTEX hook: POST {settings.SITE_URL}/api/v1/webhooks/vtex/{brand.slug}/orders/ "
-        f"with X-Hook-Token: {brand.hook_token}  (manage.py vtex_hook_token --brand {brand.slug})"
+        f"with the header X-Hook-Token (print it with: manage.py vtex_hook_token --brand {brand.slug})"
     )
 
 

@@ -1,3 +1,5 @@
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -146,6 +148,19 @@ def test_seed_demo_is_idempotent():
     assert demo.vtex_account == "demo"
     assert demo.campaigns.filter(status="active").exists()
     assert User.objects.filter(is_superuser=True, email="admin@demo.mgm").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_no_secret_and_says_once_why_codes_do_not_reach_vtex(caplog):
+    out = io.StringIO()
+    with caplog.at_level(logging.WARNING):
+        call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    demo = Brand.objects.get(slug="demo")
+    assert demo.hook_token not in printed
+    assert "manage.py vtex_hook_token --brand demo" in printed
+    assert printed.count("Codes are not sent to VTEX") == 1
+    assert not [r for r in caplog.records if r.name == "codes.services" and r.levelno >= logging.WARNING]
 
 
 @pytest.mark.parametrize(
