@@ -121,7 +121,9 @@ def two_factor_reset(*, user: User, actor: User) -> int:
     """Remove a person's authenticator devices (lost phone); they enrol again at next login."""
 
     with transaction.atomic():
-        removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        removed: int = (
+            TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        )
         audit_record(action="staff.two_factor_reset", target=user, actor=actor, after={"devices_removed": removed})
         email_send(
             to=[user.email],

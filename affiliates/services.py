@@ -904,4 +904,4 @@ def influencer_two_factor_disable(*, user: User, actor: Any = None) -> int:
         removed_static, _detail = StaticDevice.objects.filter(user=user).delete()
         if removed or removed_static:
             audit_record(action="auth.two_factor_disabled", target=user, actor=actor or user)
-    return removed + removed_static
+    return int(removed) + int(removed_static)

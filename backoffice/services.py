@@ -35,7 +35,7 @@ def _line(text: str, **args: Any) -> dict[str, Any]:
 
 def hook_url_default(*, brand: Brand) -> str:
     """Where VTEX should send the brand's order notifications: our public hook endpoint."""
-    return settings.SITE_URL + reverse("api:vtex-order-hook", kwargs={"brand_slug": brand.slug})
+    return f"{settings.SITE_URL}{reverse('api:vtex-order-hook', kwargs={'brand_slug': brand.slug})}"
 
 
 def operator_job_start(*, kind: str, actor: Any, brand: Brand | None = None, params: dict[str, Any]) -> OperatorJob:

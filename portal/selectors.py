@@ -275,12 +275,12 @@ def portal_earning_list(*, membership: Membership, limit: int = 200) -> list[Por
     return out
 
 
-def _link_label(link: Any) -> str:
+def _link_label(link: Link) -> str:
     if link.label:
         return str(link.label)
     if link.origin == Link.Origin.APPROVAL:
         return str(_("Store home"))
-    return link.destination_url.split("://", 1)[-1][:80]
+    return str(link.destination_url).split("://", 1)[-1][:80]
 
 
 def portal_link_list(

@@ -83,7 +83,7 @@ def link_campaigns_for_influencer(*, influencer: Any, brand: Any) -> list[Any]:
 
 
 def link_public_url(*, slug: str) -> str:
-    return settings.SITE_URL + reverse("tracking:redirect", kwargs={"slug": slug})
+    return f"{settings.SITE_URL}{reverse('tracking:redirect', kwargs={'slug': slug})}"
 
 
 def click_list(*, brand_ids: set[int] | None = None) -> QuerySet[Click]:
