@@ -71,6 +71,7 @@ def _brand_post(brand, **overrides):
         "secondary_color": brand.secondary_color,
         "min_withdrawal_cents": brand.min_withdrawal_cents,
         "default_hold_days": brand.default_hold_days,
+        "claim_deadline_days": brand.claim_deadline_days,
     }
     data.update(overrides)
     return data
