@@ -66,7 +66,7 @@ def hook_brand_cache_clear() -> None:
 
 def hook_token_valid(*, brand: Brand, token: str | None) -> bool:
     """The brand's current or (during a rotation's grace period) previous hook token; the rule
-    and the constant-time comparison live with the brand (campaigns.services)."""
+    and the constant-time comparison live with the brand (brands.services.brand_hook_token_matches)."""
 
     return brand_hook_token_matches(brand, token)
 
