@@ -26,13 +26,8 @@ from affiliates.selectors import (
     kyc_document_for_staff,
     membership_list_missing_consent,
 )
-from affiliates.services import (
-    membership_approve,
-    membership_block,
-    membership_reject,
-    membership_suspend,
-    policy_publish,
-)
+from affiliates.services.decisions import membership_approve, membership_block, membership_reject, membership_suspend
+from affiliates.services.policies import policy_publish
 from audit.services import audit_record
 from brands.admin_mixins import BrandScopedAdminMixin
 from campaigns.models import Campaign, CampaignAssignment

@@ -17,16 +17,10 @@ from rest_framework.views import APIView
 from accounts.api_idempotency import idempotent
 from affiliates.documents import DOCUMENT_TYPE_CHOICES
 from affiliates.models import APPLICANT_COUNTRY_CHOICES, KYCDocument, Membership
-from affiliates.services import (
-    ApplicantProfile,
-    KycUpload,
-    applicant_email_verification_send,
-    influencer_apply,
-    membership_approve,
-    membership_reject,
-    membership_suspend,
-    policy_consents_resolve,
-)
+from affiliates.services.decisions import membership_approve, membership_reject, membership_suspend
+from affiliates.services.kyc import KycUpload
+from affiliates.services.policies import policy_consents_resolve
+from affiliates.services.registration import ApplicantProfile, applicant_email_verification_send, influencer_apply
 from brands.scoping import brand_ids_for_request, scope_queryset
 from campaigns.apis import brand_for_write
 from campaigns.models import Campaign

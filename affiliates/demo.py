@@ -12,15 +12,11 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount, PolicyDocument
 from affiliates.selectors import policy_current
-from affiliates.services import (
-    ApplicantProfile,
-    KycUpload,
-    PayoutData,
-    influencer_apply,
-    membership_approve,
-    payout_account_update,
-    policy_publish,
-)
+from affiliates.services.decisions import membership_approve
+from affiliates.services.kyc import KycUpload
+from affiliates.services.payout_accounts import PayoutData, payout_account_update
+from affiliates.services.policies import policy_publish
+from affiliates.services.registration import ApplicantProfile, influencer_apply
 from brands.models import Brand
 from campaigns.models import Campaign
 

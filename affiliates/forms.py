@@ -51,7 +51,7 @@ class KycFileField(forms.FileField):
         kwargs.setdefault("help_text", lazy(_kyc_help, str)())
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", _FILE_ACCEPT)
-        # The content is inspected once, by the service (affiliates.services._check_documents);
+        # The content is inspected once, by the service (affiliates.services.kyc.kyc_documents_check);
         # its refusal names this field and the view puts it here (_apply_error).
 
 

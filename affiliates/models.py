@@ -72,7 +72,7 @@ class Influencer(TimeStampedModel):
 
 class Membership(TimeStampedModel):
     """An influencer's relationship with one brand, and its status machine. Only
-    `affiliates.services` moves `status`."""
+    `affiliates.services.decisions` moves `status`."""
 
     BRAND_FIELD = "brand"
 

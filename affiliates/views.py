@@ -30,13 +30,13 @@ from affiliates.selectors import (
     policies_to_accept,
     policy_current_pair,
 )
-from affiliates.services import (
+from affiliates.services.kyc import KycUpload
+from affiliates.services.policies import policy_consents_resolve
+from affiliates.services.registration import (
     ApplicantProfile,
-    KycUpload,
     applicant_email_verification_send,
     influencer_register,
     membership_apply,
-    policy_consents_resolve,
 )
 from brands.models import Brand
 from core.errors import ApplicationError

@@ -14,12 +14,9 @@ from django.views.decorators.http import require_POST
 
 from affiliates.models import Influencer
 from affiliates.selectors import payout_account_get
-from affiliates.services import (
-    PayoutData,
-    influencer_profile_update,
-    influencer_two_factor_disable,
-    payout_account_update,
-)
+from affiliates.services.payout_accounts import PayoutData, payout_account_update
+from affiliates.services.profile import influencer_profile_update
+from affiliates.services.two_factor import influencer_two_factor_disable
 from core.errors import ApplicationError
 from portal.access import has_confirmed_totp, portal_view
 from portal.forms import PayoutForm, ProfileForm, apply_error

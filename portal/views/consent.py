@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from affiliates.selectors import policies_to_accept
-from affiliates.services import policies_accept
+from affiliates.services.policies import policies_accept
 from core.errors import ApplicationError
 from portal.access import portal_view
 

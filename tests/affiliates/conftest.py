@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from affiliates.models import Influencer, KYCDocument, Membership, PolicyAcceptance
-from affiliates.services import ApplicantProfile, KycUpload, influencer_apply
+from affiliates.services.kyc import KycUpload
+from affiliates.services.registration import ApplicantProfile, influencer_apply
 from tests.affiliates.factories import jpeg_bytes, pdf_bytes, png_bytes, policies_for, upload
 from tests.factories import CampaignFactory
 

@@ -5,12 +5,7 @@ from django.core import mail
 
 import codes.services
 from affiliates.models import Membership
-from affiliates.services import (
-    membership_approve,
-    membership_block,
-    membership_reject,
-    membership_suspend,
-)
+from affiliates.services.decisions import membership_approve, membership_block, membership_reject, membership_suspend
 from audit.models import AuditEvent
 from codes.models import Code
 from core.errors import ApplicationError, Conflict

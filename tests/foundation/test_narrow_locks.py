@@ -17,7 +17,7 @@ from django.db.models import F
 
 from accounts.models import User
 from affiliates.models import Influencer, Membership
-from affiliates.services import membership_approve, membership_suspend
+from affiliates.services.decisions import membership_approve, membership_suspend
 from brands.models import Brand
 from campaigns.models import Campaign
 from campaigns.services.status import campaign_status_change

@@ -9,7 +9,8 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 
-from affiliates.services import membership_suspend, policy_publish
+from affiliates.services.decisions import membership_suspend
+from affiliates.services.policies import policy_publish
 from notifications.models import Notification
 from notifications.services import notification_preference_update, notifications_digest_send
 from orders.services import order_apply

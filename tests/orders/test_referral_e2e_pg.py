@@ -20,7 +20,8 @@ from django.urls import reverse
 from affiliates.models import KYCDocument, Membership, Referral
 from affiliates.referrals import recruiting_link_get, referral_record
 from affiliates.selectors import policy_current_pair
-from affiliates.services import PayoutData, membership_approve, payout_account_update
+from affiliates.services.decisions import membership_approve
+from affiliates.services.payout_accounts import PayoutData, payout_account_update
 from campaigns.models import ReferralProgram
 from codes.models import Code
 from commissions.models import Commission, ReferralCommission

@@ -11,7 +11,7 @@ import pytest
 
 from affiliates.models import PayoutAccount, RecruitingLink, Referral
 from affiliates.referrals import RecruitingLinkUnavailable, recruiting_link_get, referral_record
-from affiliates.services import PayoutData, payout_account_update
+from affiliates.services.payout_accounts import PayoutData, payout_account_update
 from audit.models import AuditEvent
 from campaigns.models import ReferralProgram
 from commissions.models import Commission, ReferralCommission

@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
-from affiliates.services import PayoutData, payout_account_update
+from affiliates.services.payout_accounts import PayoutData, payout_account_update
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from payments.models import (

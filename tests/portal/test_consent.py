@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from affiliates.models import Membership, PolicyAcceptance
-from affiliates.services import membership_approve, policy_publish
+from affiliates.services.decisions import membership_approve
+from affiliates.services.policies import policy_publish
 from audit.models import AuditEvent
 from payments.models import Withdrawal
 

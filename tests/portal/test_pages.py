@@ -14,7 +14,7 @@ from django.utils.translation import override as translation_override
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from affiliates.models import Membership, PayoutAccount
-from affiliates.services import membership_approve
+from affiliates.services.decisions import membership_approve
 from audit.models import AuditEvent
 from codes.models import Code
 from codes.services import code_create

@@ -13,7 +13,8 @@ from django.core.files.storage import default_storage, storages
 from django.urls import reverse
 
 from affiliates.models import KYCDocument
-from affiliates.services import ApplicantProfile, KycUpload, influencer_apply
+from affiliates.services.kyc import KycUpload
+from affiliates.services.registration import ApplicantProfile, influencer_apply
 from audit.exports import audit_export_run, audit_exports_verify
 from audit.services import audit_record
 from core.storage import private_storage

@@ -9,7 +9,7 @@ from django.db import IntegrityError
 from django.test import Client
 
 from affiliates.assignments import campaign_assign_influencer
-from affiliates.services import membership_approve, membership_suspend
+from affiliates.services.decisions import membership_approve, membership_suspend
 from audit.models import AuditEvent
 from campaigns.models import Campaign
 from core.errors import ApplicationError
