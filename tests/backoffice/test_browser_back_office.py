@@ -30,8 +30,8 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"backoffice-{name}.png"), full_page=True)
 
 
-def _signs_in(browser: Any, base: str, email: str, width: int) -> Any:
-    context = browser.new_context(locale="es-ES", viewport={"width": width, "height": 900})
+def _signs_in(browser: Any, base: str, email: str, width: int, locale: str = "es-ES") -> Any:
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
     page = context.new_page()
     sign_in(page, base, email, PASSWORD, next_path="/admin/")
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
@@ -186,20 +186,10 @@ def test_manager_and_finance_read_the_back_office_in_english_and_portuguese(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = live_server.url
 
-    def signs_in(browser: Any, email: str, width: int) -> Any:
-        context = browser.new_context(locale=words["locale"], viewport={"width": width, "height": 900})
-        page = context.new_page()
-        sign_in(page, base, email, PASSWORD, next_path="/admin/")
-        secret = page.get_by_test_id("totp-secret").inner_text().strip()
-        page.fill("input[name=token]", totp_now(secret))
-        page.click("main form button[type=submit]")
-        page.wait_for_load_state()
-        return page
-
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            manager = signs_in(browser, "manager@demo.mgm", 1280)
+            manager = _signs_in(browser, base, "manager@demo.mgm", 1280, words["locale"])
             manager.goto(f"{base}/admin/")
             assert manager.locator("html").get_attribute("lang") == language
             for group in words["groups"]:
@@ -227,7 +217,7 @@ def test_manager_and_finance_read_the_back_office_in_english_and_portuguese(
             manager.wait_for_load_state()
             expect(manager.locator(f'#content-main caption a.section:text-is("{heading}")')).to_be_visible()
 
-            finance = signs_in(browser, "finance@demo.mgm", 390)
+            finance = _signs_in(browser, base, "finance@demo.mgm", 390, words["locale"])
             finance.goto(f"{base}/admin/payments/withdrawal/{withdrawal.pk}/change/")
             expect(finance.get_by_test_id("withdrawal-context")).to_contain_text(words["balances"])
             expect(finance.get_by_test_id("withdrawal-approve")).to_be_visible()
