@@ -12,14 +12,10 @@ from brands.admin_mixins import BrandScopedAdminMixin
 from campaigns.models import Campaign, CampaignAssignment
 from codes.forms import CodeAddForm, CodeChangeForm
 from codes.models import Code
-from codes.services import (
-    code_archive,
-    code_create,
-    code_sync_request,
-    code_unarchive,
-    code_update_settings,
-    codes_issue_for_influencer,
-)
+from codes.services.archiving import code_archive, code_unarchive
+from codes.services.code_settings import code_update_settings
+from codes.services.issuing import code_create, codes_issue_for_influencer
+from codes.services.sync import code_sync_request
 from codes.tasks import code_usage_refresh_task
 from core.admin_actions import run_each
 from core.admin_exports import EXPORT_ACTIONS, export_csv, export_xlsx

@@ -17,7 +17,8 @@ from affiliates.models import Influencer
 from brands.scoping import brand_ids_for_request, scope_queryset
 from campaigns.models import Campaign
 from codes.models import Code
-from codes.services import code_archive, code_create
+from codes.services.archiving import code_archive
+from codes.services.issuing import code_create
 from core.api import OrderingCursorPagination
 
 

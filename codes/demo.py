@@ -6,7 +6,7 @@ from typing import Any
 
 from affiliates.models import Membership
 from brands.models import Brand
-from codes.services import codes_issue_for_influencer
+from codes.services.issuing import codes_issue_for_influencer
 from core.errors import ApplicationError
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from affiliates.models import Influencer, Membership
 from campaigns.models import Campaign
-from codes import services
+from codes.services import archiving, issuing
 
 _ARCHIVED_STANDINGS = (Membership.Status.SUSPENDED, Membership.Status.BLOCKED)
 
@@ -28,24 +28,24 @@ def on_membership_changed(
     status = membership.status
     if status == Membership.Status.APPROVED:
         if previous == Membership.Status.PENDING:
-            codes = services.codes_issue_for_influencer(
+            codes = issuing.codes_issue_for_influencer(
                 brand=membership.brand, influencer=membership.influencer, campaigns=campaigns or None, actor=actor
             )
             if issued_codes is not None:
                 issued_codes.extend(str(code.text) for code in codes)
         else:
-            services.codes_unarchive_for_influencer(
+            archiving.codes_unarchive_for_influencer(
                 brand=membership.brand, influencer=membership.influencer, actor=actor
             )
     elif status in _ARCHIVED_STANDINGS and previous in (Membership.Status.APPROVED, Membership.Status.SUSPENDED):
-        services.codes_archive_for_influencer(brand=membership.brand, influencer=membership.influencer, actor=actor)
+        archiving.codes_archive_for_influencer(brand=membership.brand, influencer=membership.influencer, actor=actor)
 
 
 def on_campaign_changed(*, campaign: Campaign, actor: Any = None, **_payload: Any) -> None:
     """The campaign's status moved: its codes are active in VTEX only while it runs."""
-    services.codes_refresh_for_campaign(campaign=campaign, actor=actor)
+    archiving.codes_refresh_for_campaign(campaign=campaign, actor=actor)
 
 
 def on_assignment_changed(*, campaign: Campaign, influencer: Influencer, actor: Any = None, **_payload: Any) -> None:
     """The influencer left (or rejoined) the campaign: their code of it follows."""
-    services.codes_refresh_for_campaign(campaign=campaign, influencer=influencer, actor=actor)
+    archiving.codes_refresh_for_campaign(campaign=campaign, influencer=influencer, actor=actor)

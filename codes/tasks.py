@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from codes.services import code_sync, code_usage_refresh, codes_sync_due
+from codes.services.sync import code_sync, codes_sync_due
+from codes.services.usage import code_usage_refresh
 
 
 @shared_task(name="codes.tasks.code_sync_task")

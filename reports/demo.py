@@ -20,7 +20,7 @@ from campaigns.services.rules import campaign_rule_add
 from campaigns.services.status import campaign_status_change
 from campaigns.services.variants import VariantInput, campaign_variants_set
 from codes.models import Code
-from codes.services import codes_issue_for_influencer
+from codes.services.issuing import codes_issue_for_influencer
 from core.errors import ApplicationError
 from orders.models import Order
 from orders.services import order_apply

@@ -3,7 +3,7 @@ from itertools import product
 import pytest
 from django.core import mail
 
-import codes.services
+import codes.services.issuing
 from affiliates.models import Membership
 from affiliates.services.decisions import membership_approve, membership_block, membership_reject, membership_suspend
 from audit.models import AuditEvent
@@ -95,7 +95,7 @@ def test_code_failure_rolls_the_approval_back(applicant, campaign_a, manager_a, 
     def broken(**kwargs):
         raise Conflict("VTEX said no")
 
-    monkeypatch.setattr(codes.services, "codes_issue_for_influencer", broken)
+    monkeypatch.setattr(codes.services.issuing, "codes_issue_for_influencer", broken)
     membership = applicant()
     with pytest.raises(Conflict):
         membership_approve(membership=membership, actor=manager_a, campaigns=[campaign_a])

@@ -9,7 +9,7 @@ from affiliates.assignments import campaign_assign_influencer
 from audit.models import AuditEvent
 from campaigns.models import Campaign, CampaignAssignment
 from codes.models import Code
-from codes.services import codes_issue_for_influencer
+from codes.services.issuing import codes_issue_for_influencer
 from tests.campaigns.admin_helpers import campaign_form, rule, tier, variant, with_rows
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import BrandFactory, MembershipFactory

@@ -10,24 +10,20 @@ from affiliates.assignments import campaign_unassign_influencer
 from audit.models import AuditEvent
 from campaigns.services.status import campaign_status_change
 from campaigns.services.variants import VariantInput, campaign_variants_set
-from codes import services
 from codes.models import Code
 from codes.selectors import code_get_by_text, code_list_for_influencer
-from codes.services import (
-    CodeInvalid,
-    CodeTaken,
+from codes.services import sync
+from codes.services.archiving import (
     code_archive,
-    code_create,
-    code_sync,
-    code_sync_request,
     code_unarchive,
-    code_update_settings,
-    code_usage_refresh,
     codes_archive_for_influencer,
-    codes_issue_for_influencer,
-    codes_sync_due,
     codes_unarchive_for_influencer,
 )
+from codes.services.code_settings import code_update_settings
+from codes.services.issuing import code_create, codes_issue_for_influencer
+from codes.services.sync import code_sync, code_sync_request, codes_sync_due
+from codes.services.text import CodeInvalid, CodeTaken
+from codes.services.usage import code_usage_refresh
 from core.errors import Conflict
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import InfluencerFactory, MembershipFactory
@@ -411,20 +407,20 @@ def test_a_sync_that_finishes_after_a_newer_change_does_not_mark_it_synced(brand
 
     code = codes_issue_for_influencer(brand=brand_a, influencer=approved(brand_a), campaigns=[campaign])[0]
     first_version = code.sync_version
-    original_push = services._push
+    original_push = sync._push
 
     def push_while_a_change_lands(c):
         state = original_push(c)
         Code.objects.filter(pk=c.pk).update(sync_version=first_version + 1, max_usage=7)
         return state
 
-    monkeypatch.setattr(services, "_push", push_while_a_change_lands)
+    monkeypatch.setattr(sync, "_push", push_while_a_change_lands)
     code = code_sync(code_id=code.pk)
     assert code.sync_status == "pending"
     assert code.synced_version < code.sync_version
     assert code.vtex_state == "active"
 
-    monkeypatch.setattr(services, "_push", original_push)
+    monkeypatch.setattr(sync, "_push", original_push)
     code = code_sync(code_id=code.pk)
     assert (code.sync_status, code.synced_version) == ("synced", first_version + 1)
     assert fake_vtex.coupons[code.text]["maxUsage"] == 7

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from codes.models import Code
-from codes.services import codes_issue_for_influencer
+from codes.services.issuing import codes_issue_for_influencer
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import BrandFactory, InfluencerFactory, MembershipFactory
 

@@ -22,7 +22,7 @@ from brands.models import Brand
 from campaigns.models import Campaign
 from campaigns.services.status import campaign_status_change
 from codes.models import Code
-from codes.services import codes_issue_for_influencer
+from codes.services.issuing import codes_issue_for_influencer
 from commissions.models import Commission
 from commissions.services import commission_adjust
 from orders.models import Order, OrderLine

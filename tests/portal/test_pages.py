@@ -17,7 +17,7 @@ from affiliates.models import Membership, PayoutAccount
 from affiliates.services.decisions import membership_approve
 from audit.models import AuditEvent
 from codes.models import Code
-from codes.services import code_create
+from codes.services.issuing import code_create
 from core.qr import qr_svg
 from orders.models import Order
 from payments.services import ledger_commission_accrue, ledger_commission_confirm

@@ -67,7 +67,7 @@ class Command(BaseCommand):
     def _seed(self, backend: str | None) -> None:
         # The demo brand has no VTEX credentials, so every code's coupon sync fails by design;
         # one plain sentence says so instead of a WARNING per code.
-        sync_log = logging.getLogger("codes.services")
+        sync_log = logging.getLogger("codes.services.sync")
         level = sync_log.level
         sync_log.setLevel(logging.ERROR)
         try:
