@@ -1,5 +1,5 @@
 """Back office for commission records: list with filters, search and exports; managers adjust
-a commission with a reason (commissions.services.commission_adjust, audited)."""
+a commission with a reason (commissions.services.adjustments.commission_adjust, audited)."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from brands.admin_mixins import BrandScopedAdminMixin
 from commissions.models import Commission, CommissionAdjustment
-from commissions.services import commission_adjust
+from commissions.services.adjustments import commission_adjust
 from core.admin_actions import ReadOnlyAdminMixin
 from core.admin_exports import export_csv, export_xlsx
 from core.admin_money import money_display

@@ -21,7 +21,7 @@ class CommissionsConfig(AppConfig):
             commission_performance,
             order_attribution_settled,
         )
-        from commissions.services import commissions_sync_for_order  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
+        from commissions.services.order_sync import commissions_sync_for_order  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
         # Tier evaluation (campaigns, below) reads confirmed performance from the commission records.
         performance_source_set(commission_performance)

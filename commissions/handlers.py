@@ -11,7 +11,7 @@ from django.db import transaction
 from affiliates.referrals import referral_recheck
 from commissions.referral_fraud import referral_flag_if_suspicious, referral_ring_scan
 from commissions.referrals import referral_rewards_void
-from commissions.services import commission_fraud_reject, commission_fraud_release
+from commissions.services.fraud_review import commission_fraud_reject, commission_fraud_release
 
 
 def on_referral_recorded(*, brand_id: int, data: dict[str, Any], **_payload: Any) -> None:

@@ -1,5 +1,5 @@
 """Commission records: one per (order line, influencer), computed by the rule engine
-(commissions.engine) and kept in step with the VTEX order by commissions.services.
+(commissions.engine) and kept in step with the VTEX order by commissions.services.order_sync.
 
 `amount_cents` is the gross commission on the line as sold; `reversed_cents` what returns,
 removals and cancellations took back; `adjustment_cents` what managers added or removed by hand.

@@ -3,7 +3,7 @@
 its source commission exactly: estimated while the source is estimated (or held by fraud
 review), confirmed with it at the source's final amount, reversed or clawed back with it.
 
-Called by the order sync (`commissions.services`) for every commission that changed, under the
+Called by the order sync (`commissions.services.order_sync`) for every commission that changed, under the
 order's row lock, so two syncs of one order cannot both post; the rows' ledger counters are saved
 in the same transaction as the postings (`commissions.postings.ledger_converge`). The second
 level's cap and the bonus are computed under the recruited influencer's referral row lock, so

@@ -10,7 +10,7 @@ Exactly-once: the raw notification is unique on (brand, order, state, change tim
 is unique on (brand, VTEX id) and every sync holds its row lock, so two workers on the same
 order run one after the other; what they write is derived from VTEX's document (never from the
 notification), so duplicates, retries, forged payloads and events out of order converge; and
-the ledger postings are idempotent by reference (commissions.services).
+the ledger postings are idempotent by reference (commissions.services.ledger).
 """
 
 from orders.services.batch import BatchReport, hook_events_claim, hook_events_process_batch, orders_apply_batch

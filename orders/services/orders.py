@@ -4,7 +4,7 @@ Exactly-once: the raw notification is unique on (brand, order, state, change tim
 is unique on (brand, VTEX id) and every sync holds its row lock, so two workers on the same
 order run one after the other; what they write is derived from VTEX's document (never from the
 notification), so duplicates, retries, forged payloads and events out of order converge; and
-the ledger postings are idempotent by reference (commissions.services, which follows the order
+the ledger postings are idempotent by reference (commissions.services.order_sync, which follows the order
 through `orders.reactions`).
 """
 
@@ -197,7 +197,7 @@ def _currency_decide(*, order: Order, force: bool) -> None:
     `storePreferencesData.currencyCode`). Another currency is converted at the rate the brand
     set for it, recorded on the order and kept by later syncs, so a changed rate never reprices
     an order by itself; a manager's reprocess (`force`) reads the brand's rate again. Without a
-    rate the order is held: stored and attributed, but no commission (commissions.services)."""
+    rate the order is held: stored and attributed, but no commission (commissions.services.order_sync)."""
     Status = Order.CurrencyStatus
     brand_currency = order.brand.currency
     if not order.currency or order.currency == brand_currency:

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from commissions.models import Commission
-from commissions.services import CommissionAdjustmentInvalid, commission_adjust
+from commissions.services.adjustments import CommissionAdjustmentInvalid, commission_adjust
 from orders.services import order_apply
 from payments.models import CommissionPosition, LedgerTransaction
 from payments.services.ledger import Posting, accounts_lock, post

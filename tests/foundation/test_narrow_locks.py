@@ -24,7 +24,7 @@ from campaigns.services.status import campaign_status_change
 from codes.models import Code
 from codes.services.issuing import codes_issue_for_influencer
 from commissions.models import Commission
-from commissions.services import commission_adjust
+from commissions.services.adjustments import commission_adjust
 from orders.models import Order, OrderLine
 from orders.services import order_apply
 from payments.models import Withdrawal

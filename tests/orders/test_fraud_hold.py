@@ -1,6 +1,6 @@
 """The seams between an order sync and tracking: customer binding and fraud screening after
 attribution; a flagged commission stays on hold (estimated only) until a manager releases it,
-or is reversed for good when rejected (commissions.services.commission_fraud_*)."""
+or is reversed for good when rejected (commissions.services.fraud_review.commission_fraud_*)."""
 
 import logging
 from typing import Any
@@ -11,7 +11,8 @@ from django.apps import apps
 from audit.models import AuditEvent
 from commissions.handlers import on_fraud_flag_resolved
 from commissions.models import Commission
-from commissions.services import commission_adjust, commission_fraud_reject, commission_fraud_release
+from commissions.services.adjustments import commission_adjust
+from commissions.services.fraud_review import commission_fraud_reject, commission_fraud_release
 from core import events
 from orders.models import Order
 from orders.services import order_apply

@@ -15,7 +15,8 @@ from affiliates.services.payout_accounts import PayoutData, payout_account_updat
 from audit.models import AuditEvent
 from campaigns.models import ReferralProgram
 from commissions.models import Commission, ReferralCommission
-from commissions.services import commission_adjust, commission_fraud_reject
+from commissions.services.adjustments import commission_adjust
+from commissions.services.fraud_review import commission_fraud_reject
 from orders.services import order_apply
 from payments.models import LedgerTransaction
 from tests.factories import InfluencerFactory, MembershipFactory

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from commissions.models import Commission
-from commissions.services import commission_adjust
+from commissions.services.adjustments import commission_adjust
 from orders.services import order_apply
 from reports.models import DailyRollup, LineRollup
 from reports.rollups import rollups_rebuild

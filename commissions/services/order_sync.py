@@ -1,4 +1,4 @@
-"""Commission records kept in step with the VTEX order, and their ledger postings.
+"""The order sync: commission records kept in step with the VTEX order, and their ledger postings.
 
 `commissions_sync_for_order` is called by orders.services while it holds the order's row lock,
 after the order and its lines were reconciled to VTEX. It computes (engine), records (one row
@@ -8,50 +8,29 @@ exactly once. The states and the base rule are in docs/orders.md.
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from campaigns.models import Campaign
 from campaigns.rules import OrderLineInput
 from campaigns.selectors import campaign_engine_inputs
 from commissions.engine import commission_compute
-from commissions.locks import commission_lock, commissions_lock
-from commissions.models import Commission, CommissionAdjustment, FraudReview, LedgerStage
+from commissions.locks import commissions_lock
+from commissions.models import Commission, FraudReview, LedgerStage
 from commissions.postings import Accruals as _Accruals
-from commissions.postings import ledger_converge
-from commissions.referral_fraud import is_referral_flag_ref, referral_flags_decided
 from commissions.referrals import ReferralCache, referral_prelock, referral_rewards_sync
+from commissions.services.ledger import commission_ledger_sync
+from commissions.services.stage import order_commission_stage
 from core import batching, events
-from core.errors import ApplicationError, NotFound
-from core.events import facts_changed
 from core.money import round_minor
-from orders.locks import order_find_lock, order_lock
 from orders.models import Order, OrderLine
 from tracking.fraud import fraud_hold_active
 
 State = Commission.State
-CANCELED_STATUSES = frozenset({"canceled"})
-CONFIRMED_STATUSES = frozenset({"invoiced"})
-
-
-class CommissionAdjustmentInvalid(ApplicationError):
-    default_code = "adjustment_invalid"
-
-
-def order_commission_stage(order: "Order") -> str:
-    """What the order's VTEX status means for its commissions: estimated, confirmed or reversed.
-    `cancel` (in progress) and `request-cancel` change nothing until VTEX says `canceled`."""
-    if order.status in CANCELED_STATUSES:
-        return State.REVERSED
-    if order.status in CONFIRMED_STATUSES:
-        return State.CONFIRMED
-    return State.ESTIMATED
 
 
 def _units_reversed_cents(amount: int, quantity: int, units: int) -> int:
@@ -308,7 +287,9 @@ def _commission_converge(
     if state == State.REVERSED and commission.reversed_at is None:
         commission.reversed_at = now
     commission.state = state
-    postings = _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=now, accruals=accruals)
+    postings = commission_ledger_sync(
+        commission=commission, order=order, confirmed=confirmed, now=now, accruals=accruals
+    )
     after = (
         commission.state,
         commission.reversed_cents,
@@ -375,261 +356,3 @@ def _publish_state(commission: Commission, *, order: "Order") -> None:
             "fraud_review": commission.fraud_review,
         },
     )
-
-
-def _ledger_sync(
-    *,
-    commission: Commission,
-    order: "Order",
-    confirmed: bool,
-    now: datetime,
-    reversal_label: str = "r",
-    accruals: _Accruals | None = None,
-) -> int:
-    """Post to the ledger what separates it from this commission (and its positive adjustments).
-    Reversals are referenced `<reversal_label><n>` (`r1`, `r2`, …; `fraud1` for a rejection).
-    New accruals go to `accruals` when given (the caller posts them), else are posted now."""
-    target = LedgerStage.CONFIRMED if confirmed else LedgerStage.ESTIMATED
-    reversed_all = commission.state == State.REVERSED and order.status in CANCELED_STATUSES
-    adjustments = list(commission.adjustments.all()) if commission.pk and commission.adjustment_cents else []
-    negative = sum(adj.amount_cents for adj in adjustments if adj.amount_cents < 0)
-    desired = 0 if reversed_all else max(0, commission.amount_cents - commission.reversed_cents + negative)
-    hold_until = (order.invoiced_at or now) + timedelta(days=commission.campaign.hold_days)
-    postings = ledger_converge(
-        tracker=commission,
-        brand=commission.brand,
-        influencer=commission.influencer,
-        ref=commission.ledger_ref,
-        desired=desired,
-        target=target,
-        hold_until=hold_until,
-        now=now,
-        reversal_label=reversal_label,
-        accruals=accruals,
-    )
-    for adj in adjustments:
-        if adj.amount_cents <= 0:
-            continue
-        n = ledger_converge(
-            tracker=adj,
-            brand=commission.brand,
-            influencer=commission.influencer,
-            ref=adj.ledger_ref,
-            desired=0 if commission.state == State.REVERSED else adj.amount_cents,
-            target=target,
-            hold_until=hold_until,
-            now=now,
-            reversal_label=reversal_label,
-            accruals=accruals,
-        )
-        if n:
-            adj.save(update_fields=["ledger_stage", "ledger_posted_cents", "ledger_reversal_seq"])
-        postings += n
-    return postings
-
-
-def commission_adjust(*, commission_id: int, amount_cents: int, reason: str, actor: Any = None) -> CommissionAdjustment:
-    """Add (positive) or take back (negative) an amount of a commission, with a reason. Audited;
-    posted to the ledger at once at the commission's stage."""
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise CommissionAdjustmentInvalid(_("Say why the commission is adjusted."), code="reason_required")
-    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents == 0:
-        raise CommissionAdjustmentInvalid(_("Enter a non-zero whole number of cents."), code="amount_invalid")
-    with transaction.atomic():
-        order_id = Commission.objects.filter(pk=commission_id).values_list("order_id", flat=True).first()
-        if order_id is None:
-            raise NotFound(_("This commission does not exist."))
-        # Same lock order as the order sync: order row, then its commissions.
-        order = order_lock(pk=order_id)
-        commission = commission_lock(pk=commission_id)
-        if commission.state == State.REVERSED:
-            raise CommissionAdjustmentInvalid(
-                _("A reversed commission cannot be adjusted; its order was canceled or fully returned."),
-                code="commission_reversed",
-            )
-        net_after = commission.amount_cents - commission.reversed_cents + commission.adjustment_cents + amount_cents
-        if net_after < 0:
-            raise CommissionAdjustmentInvalid(
-                _("The adjustment would make the commission negative (it is %(net)s cents now).")
-                % {"net": commission.net_cents},
-                code="adjustment_too_large",
-            )
-        before = {"adjustment_cents": commission.adjustment_cents, "net_cents": commission.net_cents}
-        adjustment = CommissionAdjustment.objects.create(
-            commission=commission,
-            amount_cents=amount_cents,
-            reason=reason[:500],
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        commission.adjustment_cents += amount_cents
-        confirmed = commission.ledger_stage == LedgerStage.CONFIRMED or (
-            order_commission_stage(order) == State.CONFIRMED and not commission.is_fraud_held
-        )
-        now = timezone.now()
-        referrals = ReferralCache()
-        referral_prelock(order=order, influencer_ids={commission.influencer_id}, cache=referrals)
-        _ledger_sync(commission=commission, order=order, confirmed=confirmed, now=now)
-        commission.save()
-        referral_rewards_sync(commission=commission, order=order, now=now, cache=referrals)
-
-        facts_changed(points=[(commission.brand_id, order.created_in_vtex_at)])
-        audit_record(
-            action="commission.adjusted",
-            target=commission,
-            actor=actor,
-            brand_id=commission.brand_id,
-            before=before,
-            after={
-                "adjustment_cents": commission.adjustment_cents,
-                "net_cents": commission.net_cents,
-                "amount_cents": amount_cents,
-                "reason": reason,
-            },
-        )
-    return adjustment
-
-
-# --- Fraud review (tracking's review queue calls these after a flag is resolved) -------------
-
-
-class FraudDecisionInvalid(ApplicationError):
-    default_code = "fraud_decision_invalid"
-
-
-def _fraud_decision_lock(*, brand_id: int, order_ref: str, reason: str) -> tuple["Order | None", list[Commission]]:
-    """Lock the order (brand-scoped) and then its commissions, in the order sync's lock order.
-    Call inside a transaction. (None, []) when the brand has no such order: influencer-level
-    flags carry a period key, not an order id, and concern no commission here."""
-
-    if not (reason or "").strip():
-        raise FraudDecisionInvalid(_("Say why the fraud flag was decided."), code="reason_required")
-    order = order_find_lock(brand_id=brand_id, vtex_order_id=(order_ref or "")[:64])
-    if order is None:
-        return None, []
-    commissions = commissions_lock(
-        queryset=Commission.objects.filter(order=order)
-        .select_related("brand", "influencer", "campaign")
-        .prefetch_related("adjustments")
-    )
-    return order, commissions
-
-
-def _referral_flag_decided(*, brand_id: int, subject_ref: str, rejected: bool, reason: str, actor: Any) -> None:
-    """A referral flag (self-referral or ring) concerns no order: it blocks or restores
-    referrals, whose rewards follow (commissions.referral_fraud)."""
-    if not (reason or "").strip():
-        raise FraudDecisionInvalid(_("Say why the fraud flag was decided."), code="reason_required")
-    with transaction.atomic():
-        referral_flags_decided(
-            brand_id=brand_id, subject_ref=subject_ref, rejected=rejected, reason=reason.strip(), actor=actor
-        )
-
-
-def commission_fraud_release(*, brand_id: int, order_ref: str, reason: str, actor: Any = None) -> list[Commission]:
-    """A manager released a fraud flag of the order: lift the hold of its commissions and post
-    what the order's current state implies (its confirmation, when VTEX already invoiced it).
-
-    Brand-scoped, audited, idempotent; a commission another open flag still holds stays held,
-    and a rejected one stays rejected. Returns the commissions released now."""
-
-    now = timezone.now()
-    if is_referral_flag_ref(order_ref or ""):
-        _referral_flag_decided(brand_id=brand_id, subject_ref=order_ref, rejected=False, reason=reason, actor=actor)
-        return []
-    with transaction.atomic():
-        order, commissions = _fraud_decision_lock(brand_id=brand_id, order_ref=order_ref, reason=reason)
-        if order is None:
-            return []
-        held = [c for c in commissions if c.fraud_review == FraudReview.HELD]
-        if not held:
-            return []
-        for commission in held:
-            commission.fraud_review = FraudReview.RELEASED
-            commission.fraud_reviewed_at = now
-            commission.fraud_reason = reason.strip()[:500]
-            commission.save(update_fields=["fraud_review", "fraud_reviewed_at", "fraud_reason", "updated_at"])
-        # Re-derives the hold from tracking's flags (another open flag puts it back on hold)
-        # and posts the difference to the ledger, exactly as an order sync would.
-        commissions_sync_for_order(order=order, now=now)
-        released = list(
-            Commission.objects.filter(pk__in=[c.pk for c in held], fraud_review=FraudReview.RELEASED).order_by("pk")
-        )
-        for commission in released:
-            audit_record(
-                action="commission.fraud_released",
-                target=commission,
-                actor=actor,
-                brand_id=commission.brand_id,
-                before={"fraud_review": FraudReview.HELD},
-                after={
-                    "fraud_review": commission.fraud_review,
-                    "state": commission.state,
-                    "ledger_stage": commission.ledger_stage,
-                    "reason": reason,
-                },
-            )
-        if released:
-            facts_changed(points=[(order.brand_id, order.created_in_vtex_at)])
-    return released
-
-
-def commission_fraud_reject(*, brand_id: int, order_ref: str, reason: str, actor: Any = None) -> list[Commission]:
-    """A manager rejected a fraud flag of the order: reverse its commissions through the ledger
-    (whatever was posted, a clawback once released) and mark them rejected, which is final: a
-    later order sync never posts them again. Brand-scoped, audited, idempotent. Returns the
-    commissions rejected now."""
-
-    now = timezone.now()
-    rejected: list[Commission] = []
-    if is_referral_flag_ref(order_ref or ""):
-        _referral_flag_decided(brand_id=brand_id, subject_ref=order_ref, rejected=True, reason=reason, actor=actor)
-        return []
-    with transaction.atomic():
-        order, commissions = _fraud_decision_lock(brand_id=brand_id, order_ref=order_ref, reason=reason)
-        if order is None:
-            return []
-        referrals = ReferralCache()
-        referral_prelock(order=order, influencer_ids={c.influencer_id for c in commissions}, cache=referrals)
-        for commission in commissions:
-            if commission.fraud_review == FraudReview.REJECTED:
-                continue
-            before = {
-                "fraud_review": commission.fraud_review,
-                "state": commission.state,
-                "ledger_posted_cents": commission.ledger_posted_cents,
-            }
-            commission.fraud_review = FraudReview.REJECTED
-            commission.fraud_reviewed_at = now
-            commission.fraud_reason = reason.strip()[:500]
-            commission.state = State.REVERSED
-            commission.units_reversed = commission.quantity
-            commission.reversed_cents = commission.amount_cents
-            commission.reversed_at = commission.reversed_at or now
-            _ledger_sync(
-                commission=commission,
-                order=order,
-                confirmed=commission.ledger_stage == LedgerStage.CONFIRMED,
-                now=now,
-                reversal_label="fraud",
-            )
-            commission.save()
-            referral_rewards_sync(commission=commission, order=order, now=now, cache=referrals)
-            audit_record(
-                action="commission.fraud_rejected",
-                target=commission,
-                actor=actor,
-                brand_id=commission.brand_id,
-                before=before,
-                after={
-                    "fraud_review": commission.fraud_review,
-                    "state": commission.state,
-                    "ledger_posted_cents": commission.ledger_posted_cents,
-                    "reason": reason,
-                },
-            )
-            rejected.append(commission)
-        if rejected:
-            facts_changed(points=[(order.brand_id, order.created_in_vtex_at)])
-    return rejected
