@@ -213,8 +213,40 @@ def _date(value: Any, *, name: str) -> date:
 
 def spec_from_input(*, data: Mapping[str, Any], brand_id: int, today: date | None = None) -> ReportSpec:
     """Validate a report query from a form, the API or a saved report. Unknown names are
-    refused with a message listing what is allowed."""
-    today = today or timezone.localdate()
+    refused with a message listing what is allowed. Each part is read by its own function, then
+    the combination is checked (`_spec_combination_check`)."""
+    date_from, date_to = _period_from_input(data, today=today or timezone.localdate())
+    dimensions = _dimensions_from_input(data)
+    metrics = _metrics_from_input(data)
+    filters = _filters_from_input(data)
+    attribution = str(data.get("attribution") or "recorded")
+    if attribution not in ATTRIBUTION_MODELS:
+        raise ReportSpecInvalid(
+            _("Unknown attribution model; use %(allowed)s.") % {"allowed": ", ".join(ATTRIBUTION_MODELS)},
+            code="unknown_attribution",
+        )
+    sort = str(data.get("sort") or "")
+    if sort and sort not in metrics and sort not in dimensions:
+        raise ReportSpecInvalid(_("Sort by one of the chosen dimensions or metrics."), code="bad_sort")
+    limit = _limit_from_input(data)
+    spec = ReportSpec(
+        brand_id=brand_id,
+        date_from=date_from,
+        date_to=date_to,
+        dimensions=dimensions,
+        metrics=metrics,
+        filters=filters,
+        sort=sort,
+        descending=str(data.get("descending", "true")).lower() not in ("false", "0", "no", ""),
+        limit=limit,
+        attribution=attribution,
+    )
+    _spec_combination_check(spec)
+    return spec
+
+
+def _period_from_input(data: Mapping[str, Any], *, today: date) -> tuple[date, date]:
+    """The days asked for (the last 30 up to today by default), at most three years."""
     date_to = _date(data.get("date_to"), name="date_to") if data.get("date_to") else today
     date_from = (
         _date(data.get("date_from"), name="date_from") if data.get("date_from") else date_to - timedelta(days=29)
@@ -223,7 +255,10 @@ def spec_from_input(*, data: Mapping[str, Any], brand_id: int, today: date | Non
         raise ReportSpecInvalid(_("The start date must not be after the end date."), code="bad_range")
     if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
         raise ReportSpecInvalid(_("Choose at most three years."), code="range_too_long")
+    return date_from, date_to
 
+
+def _dimensions_from_input(data: Mapping[str, Any]) -> tuple[str, ...]:
     dimensions = tuple(dict.fromkeys(str(d) for d in _as_list(data.get("dimensions"))))
     unknown = [d for d in dimensions if d not in DIMENSIONS]
     if unknown:
@@ -236,7 +271,10 @@ def spec_from_input(*, data: Mapping[str, Any], brand_id: int, today: date | Non
         raise ReportSpecInvalid(_("Group by one of day, week or month, not several."), code="many_time_dimensions")
     if len(dimensions) > 4:
         raise ReportSpecInvalid(_("Choose at most four dimensions."), code="too_many_dimensions")
+    return dimensions
 
+
+def _metrics_from_input(data: Mapping[str, Any]) -> tuple[str, ...]:
     metrics = tuple(dict.fromkeys(str(m) for m in _as_list(data.get("metrics")))) or ("clicks", "orders", "revenue")
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
@@ -245,7 +283,11 @@ def spec_from_input(*, data: Mapping[str, Any], brand_id: int, today: date | Non
             % {"names": ", ".join(unknown)[:80], "allowed": ", ".join(METRICS)},
             code="unknown_metric",
         )
+    return metrics
 
+
+def _filters_from_input(data: Mapping[str, Any]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Known filters only, each with its ids parsed (at most 200 per filter)."""
     raw_filters = data.get("filters") or {}
     if not isinstance(raw_filters, Mapping):
         raise ReportSpecInvalid(_("Filters must be an object of name: values."), code="bad_filters")
@@ -265,38 +307,24 @@ def spec_from_input(*, data: Mapping[str, Any], brand_id: int, today: date | Non
             ) from None
         if values:
             filters.append((key, values[:200]))
+    return tuple(filters)
 
-    attribution = str(data.get("attribution") or "recorded")
-    if attribution not in ATTRIBUTION_MODELS:
-        raise ReportSpecInvalid(
-            _("Unknown attribution model; use %(allowed)s.") % {"allowed": ", ".join(ATTRIBUTION_MODELS)},
-            code="unknown_attribution",
-        )
-    sort = str(data.get("sort") or "")
-    if sort and sort not in metrics and sort not in dimensions:
-        raise ReportSpecInvalid(_("Sort by one of the chosen dimensions or metrics."), code="bad_sort")
+
+def _limit_from_input(data: Mapping[str, Any]) -> int:
     try:
-        limit = max(1, min(MAX_ROWS, int(data.get("limit") or 500)))
+        return max(1, min(MAX_ROWS, int(data.get("limit") or 500)))
     except (TypeError, ValueError):
         raise ReportSpecInvalid(_("The row limit must be a whole number."), code="bad_limit") from None
-    descending = str(data.get("descending", "true")).lower() not in ("false", "0", "no", "")
 
-    spec = ReportSpec(
-        brand_id=brand_id,
-        date_from=date_from,
-        date_to=date_to,
-        dimensions=dimensions,
-        metrics=metrics,
-        filters=tuple(filters),
-        sort=sort,
-        descending=descending,
-        limit=limit,
-        attribution=attribution,
-    )
+
+def _spec_combination_check(spec: ReportSpec) -> None:
+    """What each part allows alone but not together: line-level reports (SKU, category) read
+    order lines, which carry neither variants, tiers, countries nor clicks; attribution models
+    reweight whole orders over a bounded period."""
     if spec.line_level:
-        rollup_only = [d for d in dimensions if DIMENSIONS[d].rollup_only]
-        missing = [m for m in metrics if METRICS[m].line is None]
-        if rollup_only or missing or any(k in ("variant", "tier", "country") for k, _v in filters):
+        rollup_only = [d for d in spec.dimensions if DIMENSIONS[d].rollup_only]
+        missing = [m for m in spec.metrics if METRICS[m].line is None]
+        if rollup_only or missing or any(k in ("variant", "tier", "country") for k, _v in spec.filters):
             raise ReportSpecInvalid(
                 _(
                     "With SKU or category the report reads order lines: use the metrics orders, units, revenue, "
@@ -304,21 +332,20 @@ def spec_from_input(*, data: Mapping[str, Any], brand_id: int, today: date | Non
                 ),
                 code="line_level_mismatch",
             )
-    elif any(METRICS[m].rollup is None for m in metrics):
+    elif any(METRICS[m].rollup is None for m in spec.metrics):
         raise ReportSpecInvalid(_("Units are only available grouped by SKU or category."), code="units_need_lines")
-    if attribution != "recorded":
+    if spec.attribution != "recorded":
         if spec.line_level:
             raise ReportSpecInvalid(
                 _("Attribution models cannot split SKU or category rows; use the recorded attribution."),
                 code="attribution_line_level",
             )
-        if (date_to - date_from).days + 1 > REWEIGHT_MAX_DAYS:
+        if (spec.date_to - spec.date_from).days + 1 > REWEIGHT_MAX_DAYS:
             raise ReportSpecInvalid(
                 _("With an attribution model other than the recorded one, choose at most %(days)s days.")
                 % {"days": REWEIGHT_MAX_DAYS},
                 code="attribution_range",
             )
-    return spec
 
 
 @dataclass
