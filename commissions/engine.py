@@ -73,6 +73,71 @@ def effective_rate(rule: RuleSpec, tier: TierSpec | None) -> Decimal:
     return min(ONE, rule.rate + bonus)
 
 
+def _line_draft(
+    line: OrderLineInput,
+    *,
+    ordered_rules: Sequence[RuleSpec],
+    tier: TierSpec | None,
+    eligibility: EligibilitySpec | None,
+) -> tuple[int, dict[str, object]]:
+    """One line's commission before the order caps, and how it was reached."""
+    if eligibility is not None and not eligibility.allows(line):
+        return 0, {"eligible": False, "explanation": "not eligible for this campaign"}
+    rule = next((r for r in ordered_rules if r.matches(line)), None)
+    if rule is None:
+        return 0, {"eligible": True, "explanation": "no rule covers this line"}
+    caps: list[CapKind] = []
+    if rule.kind == RuleKind.PERCENTAGE:
+        rate = effective_rate(rule, tier)
+        # The one rounding point: a fractional number of cents becomes whole cents here.
+        raw = round_minor(Decimal(line.base_cents) * rate)
+        how = f"{_percent(rate)} of {line.base_cents}"
+        if tier is not None and tier.bonus_rate:
+            how += f" (rule {_percent(rule.rate)} + tier {tier.name} {_percent(tier.bonus_rate)})"
+    else:
+        rate = None
+        raw = min(rule.amount_cents * line.quantity, line.base_cents)
+        how = f"{rule.amount_cents} × {line.quantity} units"
+        if rule.amount_cents * line.quantity > line.base_cents:
+            how += f", limited to the line value {line.base_cents}"
+    amount = raw
+    if rule.cap_per_line_cents is not None and amount > rule.cap_per_line_cents:
+        amount = rule.cap_per_line_cents
+        caps.append(CapKind.LINE)
+    return amount, {
+        "eligible": True,
+        "rule": rule,
+        "rate": rate,
+        "uncapped": raw,
+        "caps": caps,
+        "explanation": f"rule '{rule.name}': {how} = {raw}",
+    }
+
+
+def _order_caps_apply(
+    *,
+    lines: Sequence[OrderLineInput],
+    ordered_rules: Sequence[RuleSpec],
+    amounts: dict[str, int],
+    drafts: dict[str, dict[str, object]],
+    order_cap_cents: int | None,
+) -> None:
+    """Per-rule order caps, then the campaign's order cap, each spread over the affected lines
+    (`amounts` and the drafts' caps are updated in place)."""
+    for rule in ordered_rules:
+        if rule.cap_per_order_cents is None:
+            continue
+        ids = [line.line_id for line in lines if drafts[line.line_id].get("rule") is rule]
+        if _cap(amounts, ids, rule.cap_per_order_cents):
+            for line_id in ids:
+                _caps(drafts[line_id]).append(CapKind.RULE_ORDER)
+    if order_cap_cents is not None:
+        ids = [line.line_id for line in lines if amounts[line.line_id] > 0]
+        if _cap(amounts, ids, order_cap_cents):
+            for line_id in ids:
+                _caps(drafts[line_id]).append(CapKind.ORDER)
+
+
 def commission_compute(
     *,
     lines: Sequence[OrderLineInput],
@@ -92,56 +157,12 @@ def commission_compute(
     for line in lines:
         if line.line_id in drafts:
             raise ValueError(f"line ids must be unique; {line.line_id} repeats")
-        if eligibility is not None and not eligibility.allows(line):
-            drafts[line.line_id] = {"eligible": False, "explanation": "not eligible for this campaign"}
-            amounts[line.line_id] = 0
-            continue
-        rule = next((r for r in ordered_rules if r.matches(line)), None)
-        if rule is None:
-            drafts[line.line_id] = {"eligible": True, "explanation": "no rule covers this line"}
-            amounts[line.line_id] = 0
-            continue
-        caps: list[CapKind] = []
-        if rule.kind == RuleKind.PERCENTAGE:
-            rate = effective_rate(rule, tier)
-            # The one rounding point: a fractional number of cents becomes whole cents here.
-            raw = round_minor(Decimal(line.base_cents) * rate)
-            how = f"{_percent(rate)} of {line.base_cents}"
-            if tier is not None and tier.bonus_rate:
-                how += f" (rule {_percent(rule.rate)} + tier {tier.name} {_percent(tier.bonus_rate)})"
-        else:
-            rate = None
-            raw = min(rule.amount_cents * line.quantity, line.base_cents)
-            how = f"{rule.amount_cents} × {line.quantity} units"
-            if rule.amount_cents * line.quantity > line.base_cents:
-                how += f", limited to the line value {line.base_cents}"
-        amount = raw
-        if rule.cap_per_line_cents is not None and amount > rule.cap_per_line_cents:
-            amount = rule.cap_per_line_cents
-            caps.append(CapKind.LINE)
-        amounts[line.line_id] = amount
-        drafts[line.line_id] = {
-            "eligible": True,
-            "rule": rule,
-            "rate": rate,
-            "uncapped": raw,
-            "caps": caps,
-            "explanation": f"rule '{rule.name}': {how} = {raw}",
-        }
-
-    # Per-rule order caps, then the campaign's order cap, each spread over the affected lines.
-    for rule in ordered_rules:
-        if rule.cap_per_order_cents is None:
-            continue
-        ids = [line.line_id for line in lines if drafts[line.line_id].get("rule") is rule]
-        if _cap(amounts, ids, rule.cap_per_order_cents):
-            for line_id in ids:
-                _caps(drafts[line_id]).append(CapKind.RULE_ORDER)
-    if order_cap_cents is not None:
-        ids = [line.line_id for line in lines if amounts[line.line_id] > 0]
-        if _cap(amounts, ids, order_cap_cents):
-            for line_id in ids:
-                _caps(drafts[line_id]).append(CapKind.ORDER)
+        amounts[line.line_id], drafts[line.line_id] = _line_draft(
+            line, ordered_rules=ordered_rules, tier=tier, eligibility=eligibility
+        )
+    _order_caps_apply(
+        lines=lines, ordered_rules=ordered_rules, amounts=amounts, drafts=drafts, order_cap_cents=order_cap_cents
+    )
 
     results = []
     for line in lines:
