@@ -89,6 +89,23 @@ def _export_response(request: HttpRequest, *, spec: ReportSpec, fmt: str, label:
     return export_response(fmt, f"report-{brand.slug}-{stamp}.{fmt}", header, body)
 
 
+def _builder_initial(*, report: SavedReport | None, default_brand_id: int) -> dict[str, Any]:
+    """What the builder shows first: the saved report's query, or the last 30 days by day."""
+    if report is not None:
+        return {**initial_from_spec(report.spec, report.brand_id), "name": report.name, "is_shared": report.is_shared}
+    today = timezone.localdate()
+    return {
+        "brand": default_brand_id,
+        "date_from": today - timedelta(days=29),
+        "date_to": today,
+        "dimensions": ["day"],
+        "metrics": ["clicks", "orders", "revenue", "conversion_rate"],
+        "attribution": "recorded",
+        "descending": True,
+        "limit": 500,
+    }
+
+
 @admin.register(SavedReport)
 class SavedReportAdmin(BrandScopedAdminMixin):
     list_display = ["name", "brand", "owner", "is_shared", "updated_at", "open_link"]
@@ -139,25 +156,7 @@ class SavedReportAdmin(BrandScopedAdminMixin):
         if not brands:
             raise Http404
         data: Any = request.POST if request.method == "POST" else (request.GET if "metrics" in request.GET else None)
-        initial: dict[str, Any]
-        if report is not None:
-            initial = {
-                **initial_from_spec(report.spec, report.brand_id),
-                "name": report.name,
-                "is_shared": report.is_shared,
-            }
-        else:
-            today = timezone.localdate()
-            initial = {
-                "brand": brands[0].pk,
-                "date_from": today - timedelta(days=29),
-                "date_to": today,
-                "dimensions": ["day"],
-                "metrics": ["clicks", "orders", "revenue", "conversion_rate"],
-                "attribution": "recorded",
-                "descending": True,
-                "limit": 500,
-            }
+        initial = _builder_initial(report=report, default_brand_id=brands[0].pk)
         form = ReportBuilderForm(data, initial=initial, brands=brands, campaigns=_campaigns_for(user))
         if data is None:
             form = ReportBuilderForm(initial=initial, brands=brands, campaigns=_campaigns_for(user))
