@@ -135,32 +135,28 @@ def membership_approve(*, membership: Membership, actor: Any = None, campaigns: 
 
 def membership_reject(*, membership: Membership, reason: str, actor: Any = None) -> Membership:
     """pending → rejected, with the reason the applicant receives by email."""
-    reason = _require_reason(reason)
-    with transaction.atomic():
-        locked, previous = _move(membership=membership, to=Status.REJECTED, actor=actor, reason=reason)
-        if previous != Status.REJECTED:
-            _membership_changed(membership=locked, previous=previous, actor=actor)
-            _publish_status(locked, "influencer.rejected", previous=previous, reason=reason)
-    return locked
+    return _decide_with_reason(membership, to=Status.REJECTED, event="influencer.rejected", reason=reason, actor=actor)
 
 
 def membership_suspend(*, membership: Membership, reason: str, actor: Any = None) -> Membership:
     """approved → suspended: codes are archived until the membership is approved again."""
-    reason = _require_reason(reason)
-    with transaction.atomic():
-        locked, previous = _move(membership=membership, to=Status.SUSPENDED, actor=actor, reason=reason)
-        if previous != Status.SUSPENDED:
-            _membership_changed(membership=locked, previous=previous, actor=actor)
-            _publish_status(locked, "influencer.suspended", previous=previous, reason=reason)
-    return locked
+    return _decide_with_reason(
+        membership, to=Status.SUSPENDED, event="influencer.suspended", reason=reason, actor=actor
+    )
 
 
 def membership_block(*, membership: Membership, reason: str, actor: Any = None) -> Membership:
     """any → blocked, for good: codes are archived and the portal of this brand closes."""
+    return _decide_with_reason(membership, to=Status.BLOCKED, event="influencer.blocked", reason=reason, actor=actor)
+
+
+def _decide_with_reason(membership: Membership, *, to: str, event: str, reason: str, actor: Any) -> Membership:
+    """The decisions that need a reason: move the membership (a repeat changes nothing), then
+    tell the contexts that follow memberships and publish `event` with the reason."""
     reason = _require_reason(reason)
     with transaction.atomic():
-        locked, previous = _move(membership=membership, to=Status.BLOCKED, actor=actor, reason=reason)
-        if previous != Status.BLOCKED:
+        locked, previous = _move(membership=membership, to=to, actor=actor, reason=reason)
+        if previous != to:
             _membership_changed(membership=locked, previous=previous, actor=actor)
-            _publish_status(locked, "influencer.blocked", previous=previous, reason=reason)
+            _publish_status(locked, event, previous=previous, reason=reason)
     return locked
