@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db.backends.sqlite3 import operations as sqlite_operations
 from django.test import Client
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -53,6 +54,37 @@ def _empty_redis_for_this_worker() -> None:
     # clicks: each worker starts from an empty Redis database of its own (settings/test.py).
     if settings.REDIS_URL:
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def _sqlite_flush_like_truncate(original: Callable[..., Any]) -> Callable[..., Any]:
+    """On SQLite, Django empties the tables after a transactional test with DELETE, which fires
+    the append-only tables' BEFORE DELETE triggers (payout account versions refuse deletion).
+    PostgreSQL's flush is TRUNCATE, which fires no row trigger; do the same here: set those
+    triggers aside for the flush and put them back exactly as they were."""
+
+    def execute_sql_flush(self: Any, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%BEFORE DELETE%'")
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                for _name, sql in triggers:
+                    cursor.execute(sql)
+
+    return execute_sql_flush
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_sqlite_past_delete_triggers() -> Any:
+    operations = sqlite_operations.DatabaseOperations
+    original = operations.execute_sql_flush
+    operations.execute_sql_flush = _sqlite_flush_like_truncate(original)  # type: ignore[method-assign]
+    yield
+    operations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

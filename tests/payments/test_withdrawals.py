@@ -176,6 +176,7 @@ def test_finance_approves_then_pays_with_proof_and_withholding(
     assert ledger_verify() == []
 
 
+@pytest.mark.postgres  # the trigger that refuses editing a paid withdrawal is PostgreSQL's
 def test_a_paid_withdrawal_cannot_be_edited(brand_a, funded, finance_a):
     withdrawal = _request(brand_a, funded)
     withdrawal_approve(withdrawal=withdrawal, approver=finance_a)
