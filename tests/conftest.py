@@ -11,7 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db.backends.sqlite3 import operations as sqlite_operations
+from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
 from django.test import Client
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -80,7 +80,7 @@ def _sqlite_flush_like_truncate(original: Callable[..., Any]) -> Callable[..., A
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_sqlite_past_delete_triggers() -> Any:
-    operations = sqlite_operations.DatabaseOperations
+    operations = SQLiteOperations
     original = operations.execute_sql_flush
     operations.execute_sql_flush = _sqlite_flush_like_truncate(original)  # type: ignore[method-assign]
     yield
