@@ -1,15 +1,16 @@
 """The ASGI edge: `/r/<slug>` answered in front of Django's ASGI application, in the same
 process (config/asgi.py), with the tracking context's own rules (`tracking.click`).
 
-A click is a cached link entry, a few keyed hashes and one Redis call. Django's request cycle
-(18 middlewares, URL resolution, a thread hop for sync code) costs several times that, and a
-click needs none of it: no session, no user, no CSRF, no template. So for `GET|HEAD /r/<slug>`
-the edge reads the link entry (process memory, else Redis through the event loop's asyncio
-client), decides with `tracking.click.click_decide`, awaits the click's append to the Redis
-stream (`tracking.buffer.click_apush`, or the spool file when Redis is away) and only then sends
-the 302. It never queries the database: a cache miss, an unknown or inactive slug and a link
-whose host left the brand's allowlist are handed to Django, whose view (the same rules) loads
-the entry and renders the translated 404 page.
+A click is a cached link entry, a few keyed hashes and a share of one Redis call (group
+commit, `tracking.buffer.click_apush`). Django's request cycle (18 middlewares, URL resolution,
+a thread hop for sync code) costs several times that, and a click needs none of it: no
+session, no user, no CSRF, no template. So for `GET|HEAD /r/<slug>` the edge reads the link
+entry (process memory, else Redis through the event loop's asyncio client), decides with
+`tracking.click.click_decide`, awaits the click's append to the Redis stream (with the other
+clicks of its group; the spool file when Redis is away) and only then sends the 302. It never
+queries the database: a cache miss, an unknown or inactive slug and a link whose host left the
+brand's allowlist are handed to Django, whose view (the same rules) loads the entry and renders
+the translated 404 page.
 
 Everything else goes to Django (its WSGI handler on a pool of threads, config/wsgi_bridge.py),
 at most `WEB_DJANGO_CONCURRENCY` requests at a time per process (each one holds a thread and,

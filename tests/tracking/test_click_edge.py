@@ -12,11 +12,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis.exceptions as redis_exceptions
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.db import connection
@@ -25,8 +27,9 @@ from django.test import Client
 from config.click_edge import ClickEdge
 from tests.asgi_client import AsgiClient, asgi_test_application
 from tests.tracking.conftest import BROWSER, drain_all
+from tracking import buffer as buffer_module
 from tracking.buffer import RedisClickBuffer, SpoolClickBuffer, click_buffer
-from tracking.link_cache import link_cache_invalidate, link_entry_load
+from tracking.link_cache import link_cache_invalidate, link_entry_get, link_entry_load
 from tracking.models import Click, Link
 from tracking.services import link_create
 from tracking.stores import tracking_redis
@@ -238,3 +241,211 @@ def test_a_server_killed_mid_load_loses_no_click_it_answered(
     stored = set(Click.objects.filter(link=link).values_list("click_id", flat=True))
     assert set(answered) <= stored
     assert len(stored) == len(in_stream)
+
+
+# --- Group commit: concurrent clicks of one event loop share one Redis call -------------------
+
+
+def _click_scope(slug: str, *, agent: str, cookie: str = "", method: str = "GET") -> dict[str, Any]:
+    headers = [
+        (b"user-agent", agent.encode()),
+        (b"accept-language", b"es-CO,es;q=0.9"),
+        (b"sec-fetch-mode", b"navigate"),
+        (b"sec-fetch-dest", b"document"),
+    ]
+    if cookie:
+        headers.append((b"cookie", f"mgm_vid={cookie}".encode()))
+    return {"type": "http", "method": method, "path": f"/r/{slug}", "headers": headers, "client": ("127.0.0.1", 1)}
+
+
+async def _click(edge: ClickEdge, scope: dict[str, Any], log: list[Any] | None = None) -> dict[str, str]:
+    """One click through the edge: its status, click id and outcome (`X-MGM-Click`)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await edge(scope, receive, send)
+    headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
+    click_id = parse_qs(urlsplit(headers["location"]).query)["utmi_cp"][0]
+    if log is not None:
+        log.append(("answered", click_id))
+    return {"status": str(sent[0]["status"]), "click_id": click_id, "outcome": headers["x-mgm-click"]}
+
+
+class _RecordingRedis:
+    """The loop's real asyncio client, with each `EVALSHA` logged (clicks in it, their ids) and
+    held by `behaviour(call_number)` before it goes on (or fails)."""
+
+    def __init__(self, real: Any, log: list[Any], behaviour: Any = None) -> None:
+        self.real, self.log, self.behaviour = real, log, behaviour
+        self.groups: list[list[str]] = []
+
+    async def evalsha(self, sha: str, numkeys: int, *rest: Any) -> Any:
+        packed = rest[numkeys + 4 :: 2]  # after the keys and the three windows: reason, click, ...
+        ids = [json.loads(c)["click_id"] for c in packed]
+        self.groups.append(ids)
+        number = len(self.groups)
+        self.log.append(("write", number, ids))
+        if self.behaviour is not None:
+            await self.behaviour(number)
+        result = await self.real.evalsha(sha, numkeys, *rest)
+        self.log.append(("written", number, ids))
+        return result
+
+    async def eval(self, *args: Any) -> Any:
+        return await self.real.eval(*args)
+
+
+@pytest.fixture
+def grouped_edge(link_a: Link, settings: Any, monkeypatch: Any) -> Any:
+    """An edge on the Redis buffer whose link entry is in this process's copy (so concurrent
+    clicks reach the buffer in the same turn of the loop), with each call to Redis recorded."""
+    settings.TRACKING_BUFFER = "redis"
+    settings.TRACKING_EXPOSE_VALIDITY = True
+    settings.TRACKING_LINK_L1_SECONDS = 60
+    link_entry_load(link_a.slug)
+    link_entry_get(link_a.slug)  # into this process's copy
+    recorders: list[_RecordingRedis] = []
+
+    def install(log: list[Any], behaviour: Any = None) -> list[_RecordingRedis]:
+        real_client = buffer_module.tracking_aredis
+
+        def client() -> Any:
+            if not recorders or recorders[-1].real is not real_client():
+                recorders.append(_RecordingRedis(real_client(), log, behaviour))
+            return recorders[-1]
+
+        monkeypatch.setattr(buffer_module, "tracking_aredis", client)
+        return recorders
+
+    return ClickEdge(_django_must_not_run), install
+
+
+def _stream_outcomes(settings: Any) -> dict[str, str]:
+    entries = tracking_redis().xrange(settings.TRACKING_STREAM_KEY)
+    return {json.loads(fields["c"])["click_id"]: fields["reason"] for _id, fields in entries}
+
+
+@pytest.mark.redis
+def test_concurrent_clicks_share_one_call_and_keep_their_own_outcomes(
+    link_a: Link, settings: Any, grouped_edge: Any
+) -> None:
+    edge, install = grouped_edge
+    log: list[Any] = []
+    recorders = install(log)
+    agent = f"{BROWSER['HTTP_USER_AGENT']} {uuid.uuid4().hex}"
+    visitor = "Vv" + uuid.uuid4().hex[:20]
+    scopes = [_click_scope(link_a.slug, agent=f"{agent} {n}") for n in range(5)]
+    scopes += [
+        _click_scope(link_a.slug, agent=f"{agent} again", cookie=visitor),  # the same visitor twice
+        _click_scope(link_a.slug, agent=f"{agent} again", cookie=visitor),
+        _click_scope(link_a.slug, agent=f"{agent} head", method="HEAD"),
+    ]
+
+    async def scenario() -> list[dict[str, str]]:
+        return list(await asyncio.gather(*(_click(edge, scope) for scope in scopes)))
+
+    answers = async_to_sync(scenario)()
+
+    assert [a["status"] for a in answers] == ["302"] * 8
+    assert [len(group) for group in recorders[0].groups] == [8]  # one round trip for all
+    outcomes = [a["outcome"] for a in answers]
+    assert outcomes == ["valid"] * 5 + ["valid", "duplicate", "head"]
+    in_stream = _stream_outcomes(settings)
+    assert in_stream == {a["click_id"]: ("" if a["outcome"] == "valid" else a["outcome"]) for a in answers}
+    assert drain_all() == 8
+    assert Click.objects.filter(is_valid=True).count() == 6
+
+
+@pytest.mark.redis
+def test_a_redis_failure_mid_group_spools_every_click_of_that_group_and_answers_them_all(
+    link_a: Link, settings: Any, grouped_edge: Any
+) -> None:
+    edge, install = grouped_edge
+    log: list[Any] = []
+
+    async def behaviour(number: int) -> None:
+        if number == 1:
+            await asyncio.sleep(0.05)  # in flight while the next group gathers
+            raise redis_exceptions.ConnectionError("Redis went away mid-group")
+
+    recorders = install(log, behaviour)
+    agent = f"{BROWSER['HTTP_USER_AGENT']} {uuid.uuid4().hex}"
+
+    async def scenario() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        first = [asyncio.ensure_future(_click(edge, _click_scope(link_a.slug, agent=f"{agent} {n}"))) for n in range(4)]
+        await asyncio.sleep(0.01)  # the first group's call is in flight
+        second = [_click(edge, _click_scope(link_a.slug, agent=f"{agent} late {n}")) for n in range(3)]
+        return list(await asyncio.gather(*first)), list(await asyncio.gather(*second))
+
+    failed, later = async_to_sync(scenario)()
+
+    groups = recorders[0].groups
+    assert [len(group) for group in groups] == [4, 3]
+    assert [a["status"] for a in failed + later] == ["302"] * 7
+    assert [a["outcome"] for a in failed + later] == ["valid"] * 7  # the request's own reason
+    spooled = [
+        json.loads(line)
+        for path in Path(settings.TRACKING_SPOOL_DIR).glob("clicks-*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert sorted(r["click_id"] for r in spooled) == sorted(a["click_id"] for a in failed) == sorted(groups[0])
+    assert set(_stream_outcomes(settings)) == {a["click_id"] for a in later}
+    assert drain_all() == 3
+    SpoolClickBuffer(settings.TRACKING_SPOOL_DIR).drain(include_open=True)
+    assert Click.objects.count() == 7
+
+
+@pytest.mark.redis
+def test_a_click_is_answered_only_after_the_call_that_carried_it_returned(
+    link_a: Link, settings: Any, grouped_edge: Any
+) -> None:
+    edge, install = grouped_edge
+    log: list[Any] = []
+    release: dict[int, asyncio.Event] = {}
+
+    async def behaviour(number: int) -> None:
+        await release.setdefault(number, asyncio.Event()).wait()
+
+    recorders = install(log, behaviour)
+    agent = f"{BROWSER['HTTP_USER_AGENT']} {uuid.uuid4().hex}"
+
+    async def scenario() -> list[dict[str, str]]:
+        first = [
+            asyncio.ensure_future(_click(edge, _click_scope(link_a.slug, agent=f"{agent} {n}"), log)) for n in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        assert not [entry for entry in log if entry[0] == "answered"]  # Redis has not answered
+        second = [
+            asyncio.ensure_future(_click(edge, _click_scope(link_a.slug, agent=f"{agent} late {n}"), log))
+            for n in range(2)
+        ]
+        await asyncio.sleep(0.05)
+        assert [entry[0] for entry in log] == ["write"]  # the late clicks wait for the next call
+        release.setdefault(1, asyncio.Event()).set()
+        await asyncio.gather(*first)
+        await asyncio.sleep(0.05)
+        answered = {entry[1] for entry in log if entry[0] == "answered"}
+        assert answered == set(recorders[0].groups[0])  # not the late ones: their call is held
+        release.setdefault(2, asyncio.Event()).set()
+        return list(await asyncio.gather(*first, *second))
+
+    answers = async_to_sync(scenario)()
+
+    assert [len(group) for group in recorders[0].groups] == [3, 2]
+    written_at = {}
+    for position, entry in enumerate(log):
+        if entry[0] == "written":
+            written_at.update(dict.fromkeys(entry[2], position))
+    answered_at = {entry[1]: position for position, entry in enumerate(log) if entry[0] == "answered"}
+    assert set(answered_at) == {a["click_id"] for a in answers} == set(written_at)
+    assert all(answered_at[click_id] > written_at[click_id] for click_id in answered_at)
+    # The late clicks were not answered while their call waited (the first group was).
+    late = recorders[0].groups[1]
+    second_write = next(p for p, entry in enumerate(log) if entry[:2] == ("write", 2))
+    assert all(answered_at[click_id] > second_write for click_id in late)
+    assert set(_stream_outcomes(settings)) == set(answered_at)
