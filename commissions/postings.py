@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from commissions.models import LedgerStage
+from core import batching
 from payments.services import (
     ledger_commission_accrue,
     ledger_commission_accrue_many,
@@ -32,9 +33,12 @@ def ledger_accounts_prelock(*, brand: Any, influencer_ids: Iterable[int]) -> Non
 
 @dataclass
 class Accruals:
-    """Accruals collected during one order sync and posted in one go per (brand, influencer)
-    before it returns: an order's lines otherwise cost a dozen ledger round trips each. Passed
-    explicitly down to `ledger_converge`; other callers pass None and accrue at once."""
+    """Accruals collected during one order sync and posted in one go per (brand, influencer):
+    an order's lines otherwise cost a dozen ledger round trips each. Inside a batch of orders
+    (core.batching) they are posted when the batch ends, once per influencer for all its
+    orders of the batch, in the batch's transaction; an order rolled back to its savepoint
+    takes its accruals with it. Passed explicitly down to `ledger_converge`; other callers
+    pass None and accrue at once."""
 
     batches: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] = field(default_factory=dict)
 
@@ -42,9 +46,18 @@ class Accruals:
         self.batches.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, amount_cents))
 
     def post(self) -> None:
-        for brand, influencer, items in self.batches.values():
-            ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
+        for key, part in self.batches.items():
+            if not batching.defer_collect(("commissions.accruals", *key), part, _accruals_post):
+                ledger_commission_accrue_many(brand=part[0], influencer=part[1], items=part[2])
         self.batches.clear()
+
+
+def _accruals_post(parts: list[tuple[Any, Any, list[tuple[str, int]]]]) -> None:
+    """One influencer's accruals of a whole batch, in one posting (one account lock)."""
+    brand, influencer = parts[0][0], parts[0][1]
+    ledger_commission_accrue_many(
+        brand=brand, influencer=influencer, items=[item for part in parts for item in part[2]]
+    )
 
 
 def ledger_converge(

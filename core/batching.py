@@ -15,8 +15,13 @@ before the commit are written together at its end.
   id order after they commit, audit.services.audit_chain_seal). Outside a scope: returns False
   and the caller saves the row itself. Only for rows without signals, history or readers
   before the commit.
+- `defer_collect(key, item, flush)`: inside a scope, keep `item` under `key`; when the scope
+  ends, `flush(items)` runs once per key with every item collected under it, in the order
+  they came, before the deferred rows are inserted (what it defers in turn is inserted after).
+  The ledger accrues an influencer's commissions of the whole batch in one posting this way.
+  Outside a scope: returns False and the caller does the work itself.
 - `checkpoint()` / `rollback_to(mark)`: a caller that rolls a savepoint back (one bad order of a
-  batch) drops the rows deferred since the mark and forgets every memo (a memoized row may have
+  batch) drops the rows and items deferred since the mark and forgets every memo (a memoized row may have
   been created, or a lock taken, inside the savepoint).
 
 A scope opened inside another one is the outer one. Contexts are per thread (contextvars): the
@@ -26,24 +31,43 @@ batch fetch's threads never see it.
 import contextvars
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model
 
 
+@dataclass(frozen=True)
+class _Collected:
+    key: Hashable
+    item: Any
+    flush: Callable[[list[Any]], None]
+
+
 class BatchScope:
     def __init__(self) -> None:
         self.memo: dict[Hashable, Any] = {}
-        self.deferred: list[tuple[Model, bool]] = []
+        # Deferred rows and collected items in one list, so a checkpoint is one position.
+        self.deferred: list[tuple[Model, bool] | _Collected] = []
 
     def flush(self) -> int:
-        rows, self.deferred = self.deferred, []
-        by_model: dict[tuple[type[Model], bool], list[Model]] = {}
-        for row, ignore_conflicts in rows:
-            by_model.setdefault((type(row), ignore_conflicts), []).append(row)
-        for (model, ignore_conflicts), instances in by_model.items():
-            model._default_manager.bulk_create(instances, batch_size=1000, ignore_conflicts=ignore_conflicts)
-        return len(rows)
+        """Run the collections, then insert the rows; again for what the collections deferred."""
+        inserted = 0
+        while self.deferred:
+            entries, self.deferred = self.deferred, []
+            collections: dict[Hashable, tuple[Callable[[list[Any]], None], list[Any]]] = {}
+            by_model: dict[tuple[type[Model], bool], list[Model]] = {}
+            for entry in entries:
+                if isinstance(entry, _Collected):
+                    collections.setdefault(entry.key, (entry.flush, []))[1].append(entry.item)
+                else:
+                    by_model.setdefault((type(entry[0]), entry[1]), []).append(entry[0])
+            for flush, items in collections.values():
+                flush(items)
+            for (model, ignore_conflicts), instances in by_model.items():
+                model._default_manager.bulk_create(instances, batch_size=1000, ignore_conflicts=ignore_conflicts)
+                inserted += len(instances)
+        return inserted
 
 
 _current: contextvars.ContextVar[BatchScope | None] = contextvars.ContextVar("mgm_batch_scope", default=None)
@@ -93,6 +117,15 @@ def defer_insert(obj: Model, *, ignore_conflicts: bool = False) -> bool:
     if scope is None:
         return False
     scope.deferred.append((obj, ignore_conflicts))
+    return True
+
+
+def defer_collect(key: Hashable, item: Any, flush: Callable[[list[Any]], None]) -> bool:
+    """Keep `item` for `flush(items)` of its `key` when the scope ends. False outside a scope."""
+    scope = _current.get()
+    if scope is None:
+        return False
+    scope.deferred.append(_Collected(key=key, item=item, flush=flush))
     return True
 
 

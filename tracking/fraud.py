@@ -191,12 +191,20 @@ def fraud_hold_active(*, commission_ref: str) -> bool:
     ("commission:<pk>", resolved by the commissions context through `tracking.fraud_holds`) or
     a VTEX order id."""
     found = hold_subject(commission_ref)
-    held = Q(status__in=[Status.OPEN, Status.REJECTED], subject=Subject.ORDER)
     if found is None:
+        held = Q(status__in=[Status.OPEN, Status.REJECTED], subject=Subject.ORDER)
         return FraudFlag.objects.filter(held, subject_ref=commission_ref).exists()
+    return fraud_hold_active_for(brand_id=found.brand_id, influencer_id=found.influencer_id, order_ref=found.order_ref)
+
+
+def fraud_hold_active_for(*, brand_id: int, influencer_id: int, order_ref: str) -> bool:
+    """`fraud_hold_active` when the caller knows the subject (the order sync does, before its new
+    commissions are written): an open or rejected flag on the order, or an open flag on the
+    influencer of a rule that holds all their orders."""
+    held = Q(status__in=[Status.OPEN, Status.REJECTED], subject=Subject.ORDER)
     return FraudFlag.objects.filter(
-        Q(held, brand_id=found.brand_id, subject_ref=found.order_ref)
-        | Q(brand_id=found.brand_id, influencer_id=found.influencer_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
+        Q(held, brand_id=brand_id, subject_ref=order_ref)
+        | Q(brand_id=brand_id, influencer_id=influencer_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
     ).exists()
 
 

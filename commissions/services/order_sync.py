@@ -26,9 +26,10 @@ from commissions.referrals import ReferralCache, referral_prelock, referral_rewa
 from commissions.services.ledger import commission_ledger_sync
 from commissions.services.stage import order_commission_stage
 from core import batching, events
+from core.ids import ids_reserve
 from core.money import round_minor
 from orders.models import Order, OrderLine
-from tracking.fraud import fraud_hold_active
+from tracking.fraud import fraud_hold_active_for
 
 State = Commission.State
 
@@ -118,6 +119,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
             )
             computed = result.by_line()
         rejected = next((c for c in mine.values() if c and c.fraud_review == FraudReview.REJECTED), None)
+        new_ids = iter(ids_reserve(Commission, sum(1 for c in mine.values() if c is None)))
         for line in lines:
             wanted.add((line.pk, influencer_id))
             commission = mine[line.pk]
@@ -125,6 +127,7 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
             if commission is None:
                 assert calc is not None
                 commission = Commission(
+                    pk=next(new_ids),
                     brand_id=order.brand_id,
                     order=order,
                     line=line,
@@ -200,12 +203,14 @@ def _share_related(commission: Commission, *, order: "Order", campaign: Any) -> 
             commission.influencer = influencer
 
 
-def _fraud_hold_active(commission: Commission, holds: dict[int, bool]) -> bool:
+def _fraud_hold_active(commission: Commission, order: "Order", holds: dict[int, bool]) -> bool:
     """Whether tracking holds this commission (an open or rejected flag on its order, or an
     open influencer-level flag). The answer depends only on (brand, influencer, order), so it
     is asked once per influencer of the order; `holds` caches it for one sync."""
     if commission.influencer_id not in holds:
-        holds[commission.influencer_id] = fraud_hold_active(commission_ref=commission.ledger_ref)
+        holds[commission.influencer_id] = fraud_hold_active_for(
+            brand_id=commission.brand_id, influencer_id=commission.influencer_id, order_ref=order.vtex_order_id
+        )
     return holds[commission.influencer_id]
 
 
@@ -246,7 +251,7 @@ def _commission_converge(
     again). A HELD one follows the order but is posted at most as *estimated*: its
     confirmation waits for the release, so nothing of it reaches *hold* or the cutoff."""
     if commission.fraud_review == FraudReview.REJECTED:
-        if commission.pk is None:
+        if commission._state.adding:
             commission.state = State.REVERSED
             commission.units_reversed = commission.quantity
             commission.reversed_cents = commission.amount_cents
@@ -260,10 +265,12 @@ def _commission_converge(
         commission.ledger_posted_cents,
         commission.fraud_review,
     )
-    is_new = commission.pk is None
-    if is_new:
+    # A new commission is inserted once, complete, at the end, with the id reserved for it
+    # (core.ids); without one (SQLite) it is inserted now: its ledger reference is its id.
+    is_new = commission._state.adding
+    if is_new and commission.pk is None:
         commission.save(force_insert=True)
-    if _fraud_hold_active(commission, holds):
+    if _fraud_hold_active(commission, order, holds):
         commission.fraud_review = FraudReview.HELD
     elif commission.fraud_review == FraudReview.HELD:
         # Every flag that held it was released (normally through commission_fraud_release).
@@ -298,7 +305,7 @@ def _commission_converge(
         commission.fraud_review,
     )
     if is_new or after != before or postings:
-        commission.save()
+        commission.save(force_insert=commission._state.adding)
         if is_new or before[0] != commission.state:
             _publish_state(commission, order=order)
         if not is_new:

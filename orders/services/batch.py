@@ -110,30 +110,43 @@ def orders_apply_batch(
     documents: Sequence[tuple[Mapping[str, Any], str]],
     force: bool = False,
     on_applied: Callable[[dict[str, SyncResult]], None] | None = None,
+    committed: set[str] | None = None,
 ) -> dict[str, SyncResult | Exception]:
     """Apply VTEX order documents of one brand ((document, source) pairs) in one transaction,
     each order in a savepoint. `on_applied(results)` runs inside that transaction with the
-    orders applied there. An order that raised is then retried alone (`order_apply`, its own
-    transaction); the answer maps each VTEX order id to its result or to the retry's error."""
+    orders applied there, and `committed` (when given) receives their ids once it commits. An
+    order that raised is then retried alone (`order_apply`, its own transaction); so is every
+    order of a batch whose transaction fails as a whole (what the batch defers to its end, such
+    as the ledger accruals, failed). The answer maps each VTEX order id to its result or to the
+    retry's error."""
     ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
     results: dict[str, SyncResult | Exception] = {}
     failed: list[tuple[Mapping[str, Any], str]] = []
-    with transaction.atomic(), batching.batch_scope():
-        _brand_apply_lock(brand)
-        applied: dict[str, SyncResult] = {}
-        for data, source in ordered:
-            order_id = str(data.get("orderId") or "")
-            mark = batching.checkpoint()
-            try:
-                with transaction.atomic():
-                    applied[order_id] = _order_apply(brand=brand, data=data, source=source, force=force)
-            except Exception as exc:
-                batching.rollback_to(mark)  # its deferred rows and every memo go with its savepoint
-                logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)
-                failed.append((data, source))
-        if on_applied is not None:
-            on_applied(applied)
+    try:
+        with transaction.atomic(), batching.batch_scope():
+            _brand_apply_lock(brand)
+            applied: dict[str, SyncResult] = {}
+            for data, source in ordered:
+                order_id = str(data.get("orderId") or "")
+                mark = batching.checkpoint()
+                try:
+                    with transaction.atomic():
+                        applied[order_id] = _order_apply(brand=brand, data=data, source=source, force=force)
+                except Exception as exc:
+                    batching.rollback_to(mark)  # its deferred rows and every memo go with its savepoint
+                    logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)
+                    failed.append((data, source))
+            if on_applied is not None:
+                on_applied(applied)
+    except Exception:
+        logger.exception(
+            "a batch of %s orders of brand %s failed as a whole; applying each alone", len(ordered), brand.pk
+        )
+        failed = list(ordered)
+    else:
         results.update(applied)
+        if committed is not None:
+            committed.update(applied)
     for data, source in failed:
         order_id = str(data.get("orderId") or "")
         try:
@@ -197,11 +210,10 @@ def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
     for brand_id, docs in documents.items():
         in_batch: set[str] = set()
 
-        def mark(applied: dict[str, SyncResult], brand_id: int = brand_id, in_batch: set[str] = in_batch) -> None:
-            in_batch.update(applied)
+        def mark(applied: dict[str, SyncResult], brand_id: int = brand_id) -> None:
             _mark_processed([event.pk for oid in applied for event in by_order[(brand_id, oid)]])
 
-        results = orders_apply_batch(brand=brands[brand_id], documents=docs, on_applied=mark)
+        results = orders_apply_batch(brand=brands[brand_id], documents=docs, on_applied=mark, committed=in_batch)
         alone_ok: list[int] = []
         for order_id, result in results.items():
             ids = [event.pk for event in by_order[(brand_id, order_id)]]

@@ -67,3 +67,42 @@ def test_outside_a_scope_audit_rows_are_written_at_once() -> None:
     event = audit_record(action="test.at_once")
     assert event.pk is not None
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_collected_items_are_flushed_once_per_key_in_order_and_dropped_with_a_rollback() -> None:
+    flushed: list[tuple[str, list[int]]] = []
+
+    def flush_a(items: list[int]) -> None:
+        flushed.append(("a", items))
+
+    def flush_b(items: list[int]) -> None:
+        flushed.append(("b", items))
+
+    assert batching.defer_collect("a", 0, flush_a) is False  # outside a scope: the caller acts
+    with batching.batch_scope():
+        assert batching.defer_collect("a", 1, flush_a) is True
+        batching.defer_collect("b", 2, flush_b)
+        mark = batching.checkpoint()
+        batching.defer_collect("a", 3, flush_a)  # a rolled-back order's item
+        batching.rollback_to(mark)
+        batching.defer_collect("a", 4, flush_a)
+        assert flushed == []  # nothing before the scope ends
+    assert flushed == [("a", [1, 4]), ("b", [2])]
+
+
+@pytest.mark.django_db
+def test_rows_a_collection_defers_while_flushing_are_inserted_too() -> None:
+    def flush(items: list[str]) -> None:
+        for action in items:
+            audit_record(action=action)  # deferred again: the scope is still open
+
+    with transaction.atomic(), batching.batch_scope():
+        batching.defer_collect("audit", "collected.one", flush)
+        batching.defer_collect("audit", "collected.two", flush)
+        assert not AuditEvent.objects.filter(action__startswith="collected.").exists()
+    assert list(
+        AuditEvent.objects.filter(action__startswith="collected.").order_by("pk").values_list("action", flat=True)
+    ) == [
+        "collected.one",
+        "collected.two",
+    ]

@@ -12,6 +12,7 @@ from django.db import connections
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+import commissions.postings as commissions_postings
 import orders.services.orders as order_steps
 from audit.models import AuditEvent
 from commissions.models import Commission
@@ -171,6 +172,45 @@ def test_a_bad_order_leaves_none_of_its_batched_rows(setup: dict[str, Any], fake
     assert created.count() == 9
     assert Notification.objects.filter(brand=brand, kind="commission").count() == 9
     assert Order.history.filter(vtex_order_id="852-01").count() == Order.history.filter(vtex_order_id="851-01").count()
+
+
+def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_applies_each_order_alone(
+    setup: dict[str, Any], fake_oms: Any, monkeypatch: Any
+) -> None:
+    """The accruals of a batch are posted when it ends, one posting per influencer for all its
+    orders (commissions.postings.Accruals); if that end fails, the batch's transaction rolls
+    back and every order is applied alone, its events processed once."""
+    brand, influencer = setup["brand"], setup["influencer"]
+    ids = ("861-01", "862-01", "863-01")
+    for order_id in ids:
+        fake_oms.add_order(order_doc(order_id=order_id))
+    _events(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ids])
+    real = commissions_postings.ledger_commission_accrue_many
+    postings: list[int] = []
+
+    def counting(*, brand: Any, influencer: Any, items: Any, occurred_at: Any = None) -> int:
+        postings.append(len(items))
+        if len(postings) == 1:
+            raise RuntimeError("the batch's end fails")
+        return real(brand=brand, influencer=influencer, items=items, occurred_at=occurred_at)
+
+    monkeypatch.setattr(commissions_postings, "ledger_commission_accrue_many", counting)
+    report = hook_events_process_batch(limit=10)
+    # One posting for the whole batch (9 commissions of one influencer), which failed; then
+    # one per order, applied alone.
+    assert postings == [9, 3, 3, 3]
+    assert (report.applied, report.retried_alone, report.left_pending) == (3, 3, 0)
+    assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert Commission.objects.filter(order__brand=brand).count() == 9
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 9
+    assert influencer_balances(brand, influencer)["estimated"] == 3 * 1191
+
+    # Applied again (VTEX changed nothing): nothing more is posted.
+    _events(brand, [(o, "payment-approved", "again") for o in ids])
+    postings.clear()
+    assert hook_events_process_batch(limit=10).unchanged == 3
+    assert postings == []
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 9
 
 
 def test_an_order_that_fails_alone_too_stays_pending_and_the_others_commit(
