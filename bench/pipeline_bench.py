@@ -5,14 +5,16 @@ the batched drain (`hook_events_process_task` → `hook_events_process_batch`) i
 with load averages. Not a test; use PostgreSQL and Redis:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python bench/pipeline_bench.py [--orders 600] [--processes 2] [--threads 1] [--runs 3]
+        .venv/bin/python bench/pipeline_bench.py [--orders 600] [--processes 2] [--threads 1] [--runs 3] [--brands 4]
 
 Workers are forked processes, like Celery's prefork pool (`--processes`, compose runs 2;
 `--threads` threads each for the single path). Our own VTEX budget is off
 (VTEX_ORDER_READS_PER_MINUTE=0) so the figure is our cost, not VTEX's limit; `--budget 6000`
 runs the batched path under a per-brand budget instead (one brand is then capped at budget/60
-orders/s). A run counts as done when every notification is processed and every order has its
-three commissions (the sample order has three items).
+orders/s). `--brands N` spreads the orders over N brands, interleaved: a brand's batches take
+turns, so several brands let the workers apply at once. A run counts as done when every
+notification is processed and every order has its three commissions (the sample order has
+three items).
 """
 
 import argparse
@@ -61,16 +63,25 @@ def _worker(mode: str, event_ids: list[int], threads: int) -> None:
     connections.close_all()
 
 
-def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int) -> dict[str, Any]:
+def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int, brands: int = 1) -> dict[str, Any]:
     from django.db import connections
     from django.utils import timezone
 
     from commissions.models import Commission
     from orders.models import HookEvent
 
-    target = bench_brand("pl")
-    docs = order_documents(target, n, tag=mode[0])
-    for doc in docs:
+    targets = [bench_brand(f"pl{k}") for k in range(brands)]
+    # The orders of the brands interleaved, as notifications of several stores arrive.
+    per_brand = [
+        order_documents(target, n // brands + (k < n % brands), tag=mode[0]) for k, target in enumerate(targets)
+    ]
+    docs = [
+        (targets[k], per_brand[k][i])
+        for i in range(max(map(len, per_brand)))
+        for k in range(brands)
+        if i < len(per_brand[k])
+    ]
+    for _target, doc in docs:
         fake.add_order(doc)
     now = timezone.now()
     events = HookEvent.objects.bulk_create(
@@ -82,7 +93,7 @@ def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int) -> d
             payload={},
             received_at=now,
         )
-        for doc in docs
+        for target, doc in docs
     )
     ids = [event.pk for event in events]
     connections.close_all()  # each forked worker opens its own
@@ -96,9 +107,10 @@ def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int) -> d
         worker.join()
     elapsed = time.perf_counter() - started
     processed = HookEvent.objects.filter(pk__in=ids, status=HookEvent.Status.PROCESSED).count()
-    commissions = Commission.objects.filter(order__brand=target.brand).count()
+    commissions = Commission.objects.filter(order__brand__in=[target.brand for target in targets]).count()
     return {
         "mode": mode,
+        "brands": brands,
         "orders": n,
         "processed": processed,
         "commissions": commissions,
@@ -119,6 +131,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--budget", type=int, default=0, help="VTEX order reads per minute per brand (0: none)")
     parser.add_argument("--only", choices=["single", "batched"])
+    parser.add_argument("--brands", type=int, default=1, help="spread the orders over this many brands")
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -136,7 +149,8 @@ def main() -> None:
     print(
         "database:",
         settings.DATABASES["default"]["ENGINE"],
-        f"fake VTEX latency {VTEX_LATENCY * 1000:.0f} ms, processes {args.processes}, budget {args.budget or 'none'}",
+        f"fake VTEX latency {VTEX_LATENCY * 1000:.0f} ms, processes {args.processes}, brands {args.brands},",
+        f"budget {args.budget or 'none'}",
     )
     results: dict[str, list[float]] = {}
     with override_settings(
@@ -149,7 +163,9 @@ def main() -> None:
                 if args.only not in (None, mode):
                     continue
                 n = args.single_orders or args.orders if mode == "single" else args.orders
-                outcome = run_once(mode, fake=fake, n=n, processes=args.processes, threads=args.threads)
+                outcome = run_once(
+                    mode, fake=fake, n=n, processes=args.processes, threads=args.threads, brands=args.brands
+                )
                 print(f"{mode}:", json.dumps(outcome), flush=True)
                 results.setdefault(mode, []).append(outcome["orders_per_s"])
     fake.stop()

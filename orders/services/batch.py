@@ -98,10 +98,19 @@ def orders_fetch_many(
         return dict(zip(keys, pool.map(fetch, keys), strict=True))
 
 
-def _brand_apply_lock(brand: Brand) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_APPLY_LOCK_NAMESPACE, brand.pk])
+class BrandBusy(Exception):
+    """Another worker is applying a batch of this brand (`orders_apply_batch(wait=False)`)."""
+
+
+def _brand_apply_lock(brand: Brand, *, wait: bool) -> bool:
+    """The brand's turn to apply, until the transaction ends; without `wait`, False at once
+    when another worker has it."""
+    if connection.vendor != "postgresql":
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [_APPLY_LOCK_NAMESPACE, brand.pk])
+        return bool(wait or cursor.fetchone()[0])
 
 
 def orders_apply_batch(
@@ -111,6 +120,7 @@ def orders_apply_batch(
     force: bool = False,
     on_applied: Callable[[dict[str, SyncResult]], None] | None = None,
     committed: set[str] | None = None,
+    wait: bool = True,
 ) -> dict[str, SyncResult | Exception]:
     """Apply VTEX order documents of one brand ((document, source) pairs) in one transaction,
     each order in a savepoint. `on_applied(results)` runs inside that transaction with the
@@ -118,13 +128,15 @@ def orders_apply_batch(
     order that raised is then retried alone (`order_apply`, its own transaction); so is every
     order of a batch whose transaction fails as a whole (what the batch defers to its end, such
     as the ledger accruals, failed). The answer maps each VTEX order id to its result or to the
-    retry's error."""
+    retry's error. Batches of one brand take turns; without `wait`, BrandBusy is raised (and
+    nothing done) when another worker has the brand's turn."""
     ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
     results: dict[str, SyncResult | Exception] = {}
     failed: list[tuple[Mapping[str, Any], str]] = []
     try:
         with transaction.atomic(), batching.batch_scope():
-            _brand_apply_lock(brand)
+            if not _brand_apply_lock(brand, wait=wait):
+                raise BrandBusy(brand.pk)
             applied: dict[str, SyncResult] = {}
             for data, source in ordered:
                 order_id = str(data.get("orderId") or "")
@@ -138,6 +150,8 @@ def orders_apply_batch(
                     failed.append((data, source))
             if on_applied is not None:
                 on_applied(applied)
+    except BrandBusy:
+        raise
     except Exception:
         logger.exception(
             "a batch of %s orders of brand %s failed as a whole; applying each alone", len(ordered), brand.pk
@@ -207,29 +221,57 @@ def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
             latest = max(by_order[key], key=lambda event: event.pk)
             documents.setdefault(key[0], []).append((outcome, f"hook:{latest.state}"))
 
-    for brand_id, docs in documents.items():
-        in_batch: set[str] = set()
-
-        def mark(applied: dict[str, SyncResult], brand_id: int = brand_id) -> None:
-            _mark_processed([event.pk for oid in applied for event in by_order[(brand_id, oid)]])
-
-        results = orders_apply_batch(brand=brands[brand_id], documents=docs, on_applied=mark, committed=in_batch)
-        alone_ok: list[int] = []
-        for order_id, result in results.items():
-            ids = [event.pk for event in by_order[(brand_id, order_id)]]
-            if isinstance(result, Exception):
-                _release(ids, error=str(result))
-                report.left_pending += 1
-                report.errors.append(f"{order_id}: {result}")
-                continue
-            if result.reason == "applied":
-                report.applied += 1
-            else:
-                report.unchanged += 1
-            if order_id in in_batch:
-                continue
-            alone_ok.extend(ids)
-            report.retried_alone += 1
-        if alone_ok:
-            _mark_processed(alone_ok)
+    # A brand another worker is applying right now is put off while this batch has other
+    # brands to apply; once only busy ones are left, the first is waited for.
+    pending = list(documents.items())
+    while pending:
+        busy: list[tuple[int, list[tuple[Mapping[str, Any], str]]]] = []
+        for brand_id, docs in pending:
+            if not _brand_batch_apply(brand=brands[brand_id], docs=docs, by_order=by_order, report=report, wait=False):
+                busy.append((brand_id, docs))
+        if busy:
+            (brand_id, docs), pending = busy[0], busy[1:]
+            _brand_batch_apply(brand=brands[brand_id], docs=docs, by_order=by_order, report=report, wait=True)
+        else:
+            pending = []
     return report
+
+
+def _brand_batch_apply(
+    *,
+    brand: Brand,
+    docs: list[tuple[Mapping[str, Any], str]],
+    by_order: Mapping[tuple[int, str], list[HookEvent]],
+    report: BatchReport,
+    wait: bool,
+) -> bool:
+    """Apply one brand's documents of the batch and settle their events; False (nothing done)
+    when `wait` is off and another worker holds the brand's turn."""
+    in_batch: set[str] = set()
+
+    def mark(applied: dict[str, SyncResult]) -> None:
+        _mark_processed([event.pk for oid in applied for event in by_order[(brand.pk, oid)]])
+
+    try:
+        results = orders_apply_batch(brand=brand, documents=docs, on_applied=mark, committed=in_batch, wait=wait)
+    except BrandBusy:
+        return False
+    alone_ok: list[int] = []
+    for order_id, result in results.items():
+        ids = [event.pk for event in by_order[(brand.pk, order_id)]]
+        if isinstance(result, Exception):
+            _release(ids, error=str(result))
+            report.left_pending += 1
+            report.errors.append(f"{order_id}: {result}")
+            continue
+        if result.reason == "applied":
+            report.applied += 1
+        else:
+            report.unchanged += 1
+        if order_id in in_batch:
+            continue
+        alone_ok.extend(ids)
+        report.retried_alone += 1
+    if alone_ok:
+        _mark_processed(alone_ok)
+    return True

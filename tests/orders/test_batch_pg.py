@@ -5,14 +5,16 @@ poisons its batch; a 429 gives the event back until Retry-After; the per-brand b
 import os
 import random
 import threading
+import time
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 import commissions.postings as commissions_postings
+import orders.services.batch as batch_steps
 import orders.services.orders as order_steps
 from audit.models import AuditEvent
 from commissions.models import Commission
@@ -269,3 +271,51 @@ def test_the_order_read_budget_is_per_brand_and_shared_in_redis(settings: Any, b
     waits = [limiter.acquire("globex") for _ in range(3)]
     assert waits[:2] == [0.0, 0.0]
     assert waits[2] > 0
+
+
+def test_a_worker_applies_other_brands_first_while_one_brand_is_busy(
+    setup: dict[str, Any], brand_b: Any, fake_oms: Any
+) -> None:
+    """Batches of one brand take turns (an advisory lock): a worker whose batch holds a brand
+    another worker is applying puts that brand off, applies the others, then waits its turn."""
+    brand_a = setup["brand"]
+    for order_id in ("871-01", "872-01"):
+        fake_oms.add_order(order_doc(order_id=order_id))
+    _events(brand_a, [("871-01", "payment-approved", "c1")])
+    _events(brand_b, [("872-01", "payment-approved", "c2")])
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:  # holds brand A's turn, as a batch being applied would
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [batch_steps._APPLY_LOCK_NAMESPACE, brand_a.pk])
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_worker)
+    other.start()
+    assert holding.wait(10)
+    drained: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: (drained.append(hook_events_process_batch(limit=10)), connections.close_all())
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not HookEvent.objects.filter(brand=brand_b, status="processed").exists():
+            assert time.monotonic() < deadline, "brand B was not applied while brand A was busy"
+            time.sleep(0.05)
+        # Brand B is done; brand A waits for its turn and nothing of it is written yet.
+        assert HookEvent.objects.get(brand=brand_a).status == "pending"
+        assert not Order.objects.filter(brand=brand_a).exists()
+        assert worker.is_alive()
+    finally:
+        release.set()
+        other.join(10)
+        worker.join(30)
+    assert len(drained) == 1
+    assert drained[0].applied == 2
+    assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert Commission.objects.filter(order__brand=brand_a).count() == 3
