@@ -10,7 +10,11 @@
 - **Accepted requests**: `VTEX_HOOK_REQUESTS_PER_SECOND` per brand, generous (VTEX delivers one
   POST per status change). Past it, 429 with `Retry-After: 1`: VTEX retries a delivery that did
   not get 200 (§1.4) and the nightly reconciliation heals anything it gave up on, so a valid
-  notification is delayed, never lost.
+  notification is delayed, never lost. This budget is counted on the hook's hot path, so a
+  process takes its tokens from Redis in blocks (`_Lease`: one round trip per block instead of
+  one per request, and none while the budget of the window is known to be spent). Tokens a
+  process took and did not use lapse with their window: the budget is never exceeded, and is
+  at most one block per process short of it.
 
 Counters are fixed windows in Redis (REDIS_URL, keys under the cache prefix), shared by every
 web process. If Redis cannot be reached the limits are not applied (logged): the hook must keep
@@ -18,6 +22,8 @@ storing notifications, the limit is protection, not correctness.
 """
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -75,9 +81,84 @@ def _hit(key: str, *, limit: int, window_seconds: float) -> Verdict:
     return Verdict(allowed=False, retry_after=max(1, -(-int(ttl_ms) // 1000)))
 
 
+# INCRBY a block of tokens; the first hit of a window sets its expiry; answer (count, ms left).
+_LUA_TAKE = """
+local current = redis.call('INCRBY', KEYS[1], ARGV[2])
+if current == tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {current, ttl}
+"""
+
+
+@cache
+def _take_script(url: str) -> Any:
+    client = redis_client(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return client.register_script(_LUA_TAKE)
+
+
+@dataclass
+class _Lease:
+    """Tokens of one window this process took and has not used yet."""
+
+    remaining: int
+    until: float  # time.monotonic() when the window ends
+    retry_after: int
+
+
+_leases: dict[str, _Lease] = {}
+_leases_lock = threading.Lock()
+
+
+def _block_size(limit: int) -> int:
+    """Small against the budget (a twentieth, at most 25), so processes share it fairly."""
+    return max(1, min(25, limit // 20))
+
+
+def _hit_leased(key: str, *, limit: int, window_seconds: float) -> Verdict:
+    """`_hit` for the hot path: count from a block of tokens taken from the shared window."""
+    if limit <= 0 or not settings.REDIS_URL:
+        return Verdict(allowed=True)
+    now = time.monotonic()
+    slot = f"{settings.REDIS_URL}|{key}"  # leases are of one Redis's windows
+    with _leases_lock:
+        lease = _leases.get(slot)
+        if lease is not None and now < lease.until:
+            if lease.remaining > 0:
+                lease.remaining -= 1
+                return Verdict(allowed=True)
+            if lease.retry_after:  # the window's budget is spent: no need to ask Redis again
+                return Verdict(allowed=False, retry_after=lease.retry_after)
+    block = _block_size(limit)
+    window_ms = max(1, int(window_seconds * 1000))
+    try:
+        count, ttl_ms = _take_script(settings.REDIS_URL)(keys=[f"{_prefix()}:{key}"], args=[window_ms, block])
+    except redis.RedisError as exc:
+        logger.warning("VTEX hook limits: Redis unavailable (%s); not limiting", exc)
+        return Verdict(allowed=True)
+    granted = max(0, min(block, limit - (int(count) - block)))
+    until = time.monotonic() + int(ttl_ms) / 1000
+    retry_after = max(1, -(-int(ttl_ms) // 1000))
+    with _leases_lock:
+        if granted:
+            # One token for this request; a concurrent lease of this process is replaced (its
+            # tokens lapse: fewer requests pass, never more).
+            _leases[slot] = _Lease(
+                remaining=granted - 1, until=until, retry_after=0 if granted == block else retry_after
+            )
+            return Verdict(allowed=True)
+        _leases[slot] = _Lease(remaining=0, until=until, retry_after=retry_after)
+    return Verdict(allowed=False, retry_after=retry_after)
+
+
 def hook_request_allow(*, brand_slug: str) -> Verdict:
     """Count one accepted (authenticated) notification of the brand in this second."""
-    return _hit(
+    return _hit_leased(
         f"hook:accepted:{brand_slug}",
         limit=int(settings.VTEX_HOOK_REQUESTS_PER_SECOND),
         window_seconds=1.0,

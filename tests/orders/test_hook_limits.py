@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connections
 from django.test import Client
 
+from orders import hook_limits
 from orders.drain import DrainKick, hook_drain_request
 from orders.models import HookEvent
 from tests.orders.conftest import hook_payload
@@ -30,11 +31,13 @@ def limits(settings: Any) -> Any:
     client = redis.Redis.from_url(django_settings.REDIS_URL)
     for key in client.scan_iter(match="*:hook:*"):
         client.delete(key)
+    hook_limits._leases.clear()  # this process's blocks of tokens go with the counters
     settings.VTEX_HOOK_REFUSALS_PER_MINUTE = 5
     settings.VTEX_HOOK_REQUESTS_PER_SECOND = 1000
     yield settings
     for key in client.scan_iter(match="*:hook:*"):
         client.delete(key)
+    hook_limits._leases.clear()
 
 
 def _post(body: Any, token: str | None, *, change: str = "2024-02-04T20:15:12.7010747Z") -> Any:
@@ -104,6 +107,47 @@ def test_notifications_past_the_brands_budget_get_429_and_are_not_stored(brand_a
     assert all(r["Retry-After"] == "1" for r in answers if r.status_code == 429)
     # Only what was answered 200 is stored; VTEX retries the rest (VTEX_API_NOTES §1.4).
     assert HookEvent.objects.count() == codes.count(200)
+
+
+def test_processes_take_the_budget_in_blocks_and_together_never_exceed_it(limits: Any, monkeypatch: Any) -> None:
+    """The accepted-notification budget is counted from blocks of tokens (one Redis round trip
+    per block): two processes sharing a window pass at most the budget between them, and once
+    it is spent a process answers 429 without asking Redis again."""
+
+    # hook_request_allow's counting, over a 30 s window so a slow machine stays in one window.
+    def allow() -> Any:
+        return hook_limits._hit_leased("hook:accepted:acme", limit=100, window_seconds=30)  # blocks of 5
+
+    calls: list[int] = []
+    real = hook_limits._take_script
+
+    def counting(url: str) -> Any:
+        script = real(url)
+
+        def call(**kwargs: Any) -> Any:
+            calls.append(1)
+            return script(**kwargs)
+
+        return call
+
+    monkeypatch.setattr(hook_limits, "_take_script", counting)
+    other_process: dict[str, Any] = {}
+    passed = 0
+    for n in range(300):
+        # Alternate between this process's leases and another process's.
+        hook_limits._leases, other_process = other_process, hook_limits._leases
+        passed += allow().allowed
+        if n == 59:
+            assert passed == 60  # within the budget every request passes
+            assert len(calls) == 12  # one round trip per block of 5
+    assert passed == 100
+    refused = allow()
+    assert refused.allowed is False
+    assert 1 <= refused.retry_after <= 30
+    before = len(calls)
+    for _ in range(50):
+        assert not allow().allowed
+    assert len(calls) == before  # the spent window is known locally: no Redis round trip
 
 
 @pytest.mark.django_db
