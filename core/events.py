@@ -93,6 +93,9 @@ EVENTS: dict[str, str] = {
     "claim.submitted": "brand_id, data",
     "claim.accepted": "brand_id, data",
     "claim.rejected": "brand_id, data",
+    # Creatives: a brand added a piece to a campaign's library, in the same transaction.
+    # Payload: brand_id=int, data={"creative_id", "campaign_id", "campaign", "kind", "title"}.
+    "creative.published": "brand_id, data",
 }
 
 _subscribers: dict[str, list[Handler]] = defaultdict(list)

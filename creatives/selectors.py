@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from affiliates.models import Membership
+from affiliates.models import Influencer, Membership
 from brands.scoping import scope_queryset
 from campaigns.models import Campaign
 from codes.models import Code
@@ -48,6 +48,25 @@ def creative_campaigns_for_influencer(*, influencer: Any, brand: Any) -> list[Ca
         )
         .distinct()
         .order_by("-starts_at", "pk")
+    )
+
+
+def creative_audience(*, campaign: Campaign) -> QuerySet[Influencer]:
+    """Who sees a new piece of `campaign` in their library (the mirror of
+    `creative_campaigns_for_influencer`): approved by the brand, with an active assignment to
+    the campaign, and the campaign neither being prepared nor over. With their users."""
+    if campaign.is_template or campaign.status not in VISIBLE_STATUSES:
+        return Influencer.objects.none()
+    return (
+        Influencer.objects.filter(
+            memberships__brand_id=campaign.brand_id,
+            memberships__status=Membership.Status.APPROVED,
+            campaign_assignments__campaign=campaign,
+            campaign_assignments__is_active=True,
+        )
+        .select_related("user")
+        .distinct()
+        .order_by("pk")
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from campaigns.models import Campaign
+from core import events
 from core.errors import ApplicationError, NotFound
 from core.storage import PrivateLinkInvalid, private_link_read, private_link_token
 from creatives.models import Creative
@@ -118,6 +119,18 @@ def creative_create(
                     "size": creative.size,
                     "sha256": creative.sha256,
                     "video_url": creative.video_url,
+                },
+            )
+            # The campaign's influencers hear of it (notifications), with the piece.
+            events.publish(
+                "creative.published",
+                brand_id=campaign.brand_id,
+                data={
+                    "creative_id": creative.pk,
+                    "campaign_id": campaign.pk,
+                    "campaign": campaign.name,
+                    "kind": kind,
+                    "title": title,
                 },
             )
     except Exception:

@@ -9,11 +9,13 @@ from django.utils import timezone, translation
 from affiliates.models import Influencer, Membership
 from affiliates.selectors import manager_recipients
 from brands.models import Brand
+from campaigns.models import Campaign
 from claims.models import Claim
 from codes.models import Code
 from codes.selectors import code_list_for_influencer
 from core import batching
 from core.money import format_minor
+from creatives.selectors import creative_audience
 from integrations.email import email_send
 from notifications.models import Kind
 from notifications.services import notification_create
@@ -170,6 +172,24 @@ def on_policy_published(*, brand_id: int, data: dict[str, Any]) -> None:
         )
 
 
+def on_creative_published(*, brand_id: int, data: dict[str, Any]) -> None:
+    """The campaign's influencers (those who see it in their library) hear of a new piece; the
+    email waits for the daily summary, as a brand uploads several at once."""
+    campaign = Campaign.objects.select_related("brand").filter(pk=data["campaign_id"]).first()
+    if campaign is None:
+        return
+    for influencer in creative_audience(campaign=campaign):
+        notification_create(
+            brand=campaign.brand,
+            influencer=influencer,
+            kind=Kind.CREATIVE,
+            event="creative.published",
+            key=f"creative.published:{data['creative_id']}",
+            params={"title": data.get("title"), "campaign": data.get("campaign"), "kind": data.get("kind")},
+            url=_portal_url("portal:creatives", campaign.brand),
+        )
+
+
 def on_claim(event: str) -> Any:
     """The claimant hears of each step of their claim (in their language, as every notification);
     on a new claim, the brand's managers are emailed (each in their language) and the claim
@@ -234,4 +254,5 @@ EVENT_HANDLERS: dict[str, Any] = {
     "payout_account.changed": on_payout_account_changed,
     "policy.published": on_policy_published,
     **{name: on_claim(name) for name in ("claim.submitted", "claim.accepted", "claim.rejected")},
+    "creative.published": on_creative_published,
 }

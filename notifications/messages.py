@@ -50,6 +50,12 @@ def notification_message(*, event: str, params: dict[str, Any], brand: str) -> M
             _("%(brand)s closed your membership") % {"brand": brand},
             _("Your codes no longer work. Reason: %(reason)s") % {"reason": reason},
         )
+    if event == "creative.published":
+        return Message(
+            _("%(brand)s shared new material: %(title)s") % {"brand": brand, "title": p.get("title")},
+            _("For the campaign %(campaign)s. It is in Creatives, ready to post with your code.")
+            % {"campaign": p.get("campaign")},
+        )
     if event == "commission.estimated":
         return Message(
             _("New sale: %(amount)s estimated for order %(order)s") % {"amount": _amount(p), "order": p.get("order")},

@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     PAYOUT_DATA = "payout_data", _("Payout data")
     POLICY = "policy", _("Terms and privacy updates")
     CLAIM = "claim", _("Missing-order claims")
+    CREATIVE = "creative", _("New creatives")
 
 
 class Notification(models.Model):

@@ -24,8 +24,8 @@ from notifications.selectors import notification_preference_get
 
 logger = logging.getLogger(__name__)
 
-#: kinds whose email always waits for the daily summary
-DIGEST_ONLY = {Kind.COMMISSION}
+#: kinds whose email always waits for the daily summary (a brand uploads pieces in bunches)
+DIGEST_ONLY = {Kind.COMMISSION, Kind.CREATIVE}
 #: kinds told in the portal only: the security email about payout data is sent by affiliates
 #: whatever the preferences say (nobody may switch off being told their bank account changed)
 PORTAL_ONLY = {Kind.PAYOUT_DATA}

@@ -168,5 +168,5 @@ def test_preferences_are_saved_from_the_portal(client: Any, brand_a: Any, influe
     response = client.post(url, {"email_on": ["application", "commission"], "daily_digest": "on"}, follow=True)
     assert b"Your email preferences were saved." in response.content
     preference = influencer_a.notification_preference
-    assert sorted(preference.email_off) == ["claim", "policy", "withdrawal"]
+    assert sorted(preference.email_off) == ["claim", "creative", "policy", "withdrawal"]
     assert preference.daily_digest is True
