@@ -65,3 +65,20 @@ def redis_async_client(url: str, **options: Any) -> Any:
         return redis.asyncio.Redis.from_url(url, **options)
     sentinel = AsyncSentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
     return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **url_options(url), **options)
+
+
+# A fixed-window counter: INCRBY the window's key by ARGV[2] (1 for one request, more for a
+# block of tokens), the first hit of a window sets its expiry, and answer (count, ms left).
+# Used by the VTEX client's request budget and the hook's budgets.
+WINDOW_COUNT_LUA = """
+local current = redis.call('INCRBY', KEYS[1], ARGV[2])
+if current == tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {current, ttl}
+"""

@@ -31,23 +31,9 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from core.redis import redis_client
+from core.redis import WINDOW_COUNT_LUA, redis_client
 
 logger = logging.getLogger(__name__)
-
-# INCR; the first hit of a window sets its expiry; answer (count, milliseconds left).
-_LUA_HIT = """
-local current = redis.call('INCR', KEYS[1])
-if current == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}
-"""
 
 
 @dataclass(frozen=True)
@@ -61,9 +47,9 @@ def _prefix() -> str:
 
 
 @cache
-def _script(url: str) -> Any:
+def _take_script(url: str) -> Any:
     client = redis_client(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    return client.register_script(_LUA_HIT)
+    return client.register_script(WINDOW_COUNT_LUA)
 
 
 def _hit(key: str, *, limit: int, window_seconds: float) -> Verdict:
@@ -72,34 +58,13 @@ def _hit(key: str, *, limit: int, window_seconds: float) -> Verdict:
 
     window_ms = max(1, int(window_seconds * 1000))
     try:
-        count, ttl_ms = _script(settings.REDIS_URL)(keys=[f"{_prefix()}:{key}"], args=[window_ms])
+        count, ttl_ms = _take_script(settings.REDIS_URL)(keys=[f"{_prefix()}:{key}"], args=[window_ms, 1])
     except redis.RedisError as exc:
         logger.warning("VTEX hook limits: Redis unavailable (%s); not limiting", exc)
         return Verdict(allowed=True)
     if int(count) <= limit:
         return Verdict(allowed=True)
     return Verdict(allowed=False, retry_after=max(1, -(-int(ttl_ms) // 1000)))
-
-
-# INCRBY a block of tokens; the first hit of a window sets its expiry; answer (count, ms left).
-_LUA_TAKE = """
-local current = redis.call('INCRBY', KEYS[1], ARGV[2])
-if current == tonumber(ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}
-"""
-
-
-@cache
-def _take_script(url: str) -> Any:
-    client = redis_client(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    return client.register_script(_LUA_TAKE)
 
 
 @dataclass

@@ -22,21 +22,9 @@ from typing import Any, Protocol
 import redis
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from core.redis import WINDOW_COUNT_LUA
 
-# Atomic INCR + set expiry on the first hit + report the time left in the window.
-_LUA_ACQUIRE = """
-local current = redis.call('INCR', KEYS[1])
-if current == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}
-"""
+logger = logging.getLogger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -97,7 +85,7 @@ class RedisRateLimiter:
         self.window_ms = max(1, int(window * 1000))
         self._sleep = sleep
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        self._script = self._redis.register_script(_LUA_ACQUIRE)
+        self._script = self._redis.register_script(WINDOW_COUNT_LUA)
         self._fallback = LocalRateLimiter(limit=limit, window=window, sleep=sleep)
 
     def key(self, account: str) -> str:
@@ -107,7 +95,7 @@ class RedisRateLimiter:
         waited = 0.0
         while True:
             try:
-                count, ttl_ms = self._script(keys=[self.key(account)], args=[self.window_ms])
+                count, ttl_ms = self._script(keys=[self.key(account)], args=[self.window_ms, 1])
             except redis.RedisError as exc:
                 logger.warning("VTEX rate limiter: Redis unavailable (%s); using the per-process limit", exc)
                 return waited + self._fallback.acquire(account)
