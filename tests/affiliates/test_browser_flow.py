@@ -83,8 +83,15 @@ def test_apply_verify_approve_and_see_the_code(live_server, chromium_path, fake_
             page.fill("#id_email", APPLICANT_EMAIL)
             page.fill("#id_password1", APPLICANT_PASSWORD)
             page.fill("#id_password2", APPLICANT_PASSWORD)
+            # htmx replaces the document types when the country changes: wait until it has
+            # settled, or the swap may land after (and undo) the choice below.
+            page.evaluate(
+                "() => { window.__settled = false; document.body.addEventListener("
+                "'htmx:afterSettle', () => { window.__settled = true }, {once: true}) }"
+            )
             page.select_option("#id_country", "CO")
-            page.wait_for_load_state("networkidle")  # htmx refreshes the document types
+            page.wait_for_function("() => window.__settled")
+            expect(page.locator("#id_document_type option[value=CO_CC]")).to_have_count(1)
             page.select_option("#id_document_type", "CO_CC")
             page.fill("#id_document_number", "1.098.765.432")
             page.fill("#id_phone", "+57 301 222 3344")
