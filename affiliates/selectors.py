@@ -16,6 +16,9 @@ from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount
 from brands.models import Brand
 from brands.scoping import brand_ids_for_user, scope_queryset
 from campaigns.models import Campaign
+from core.generations import generation_cached, generations_move_on_commit
+
+_POLICY_CACHE_SECONDS = 60 * 60  # a safety net: signals move the scopes
 
 
 def policy_current(*, brand: Brand, kind: str) -> PolicyDocument | None:
@@ -44,6 +47,50 @@ def policies_to_accept(*, influencer: Influencer, brand: Brand) -> list[PolicyDo
         PolicyAcceptance.objects.filter(influencer=influencer, policy__in=current).values_list("policy_id", flat=True)
     )
     return [p for p in current if p.pk not in accepted]
+
+
+def _policies_scope(brand_id: int) -> str:
+    return f"b{brand_id}:policies"
+
+
+def _consent_scope(influencer_id: int) -> str:
+    return f"i{influencer_id}:consent"
+
+
+def policies_pending(*, influencer: Influencer, brand: Brand) -> bool:
+    """Whether the influencer still has to accept a policy version in force: every portal page
+    asks, so the answer is cached until the brand publishes a version, the influencer accepts
+    one, or a version scheduled for later comes into force. Writes that must be exact (accepting)
+    ask `policies_to_accept` itself."""
+
+    def seconds_until_next_version() -> int:
+        upcoming = (
+            PolicyDocument.objects.filter(brand=brand, published_at__gt=timezone.now())
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+        )
+        if upcoming is None:
+            return _POLICY_CACHE_SECONDS
+        return max(0, min(_POLICY_CACHE_SECONDS, int((upcoming - timezone.now()).total_seconds())))
+
+    pending = generation_cached(
+        scopes=[_policies_scope(brand.pk), _consent_scope(influencer.pk)],
+        key=f"policies:pending:{brand.pk}:{influencer.pk}",
+        build=lambda: [p.pk for p in policies_to_accept(influencer=influencer, brand=brand)],
+        timeout=seconds_until_next_version,
+    )
+    return bool(pending)
+
+
+def on_policy_changed(sender: Any, instance: PolicyDocument, **kwargs: Any) -> None:
+    """post_save / post_delete of a policy version: the brand's influencers are asked again."""
+    generations_move_on_commit([_policies_scope(instance.brand_id)])
+
+
+def on_acceptance_changed(sender: Any, instance: PolicyAcceptance, **kwargs: Any) -> None:
+    """post_save / post_delete of an acceptance: that influencer's answer is asked again."""
+    generations_move_on_commit([_consent_scope(instance.influencer_id)])
 
 
 def membership_list_missing_consent(*, memberships: QuerySet[Membership]) -> QuerySet[Membership]:

@@ -30,12 +30,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 from core.db_router import REPLICA, replica_reads
+from core.generations import generations, generations_move, versioned_key
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-_GEN = "panels:gen:"
 
 
 def brand_scope(brand_id: int) -> str:
@@ -46,27 +45,12 @@ def influencer_scope(brand_id: int, influencer_id: int) -> str:
     return f"b{brand_id}:i{influencer_id}"
 
 
-def _generations(scopes: list[str]) -> list[int]:
-    keys = [_GEN + scope for scope in scopes]
-    found = cache.get_many(keys)
-    out = []
-    for key in keys:
-        value = found.get(key)
-        if value is None:
-            fresh = time.time_ns()
-            # add(): two readers that both found nothing agree on the first one's value.
-            cache.add(key, fresh, timeout=None)
-            value = cache.get(key, fresh)
-        out.append(int(value))
-    return out
-
-
 def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T:
     """`build()`'s value for `key`, computed once per generation of `scopes`. The value must be
     picklable plain data (numbers, dates, dicts, lists), never a model instance or a lazy label."""
     try:
-        generations = _generations(scopes)
-        versioned = f"panels:{key}:" + ".".join(map(str, generations))
+        moved = generations(scopes)
+        versioned = versioned_key(f"panels:{key}", moved)
         value = cache.get(versioned)
     except Exception:  # a cache outage must not take the page down with it
         logger.warning("panel cache unavailable; computing %s", key, exc_info=True)
@@ -78,7 +62,7 @@ def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T
         value = build()
     timeout = settings.PANEL_CACHE_SECONDS
     lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
-    if alias == REPLICA and time.time_ns() - max(generations) < lag * 1_000_000_000:
+    if alias == REPLICA and time.time_ns() - max(moved) < lag * 1_000_000_000:
         timeout = min(timeout, lag)
     try:
         cache.set(versioned, value, timeout=timeout)
@@ -89,13 +73,7 @@ def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T
 
 def panels_invalidate(scopes: Iterable[str]) -> None:
     """Move these scopes to a new generation (now): every panel cached under them is recomputed."""
-    scopes = list(scopes)
-    now = time.time_ns()
-    try:
-        cache.set_many({_GEN + scope: now for scope in scopes}, timeout=None)
-    except Exception:
-        # The entries of the old generation stay readable until PANEL_CACHE_SECONDS.
-        logger.warning("could not invalidate panel scopes %s", list(scopes), exc_info=True)
+    generations_move(scopes)
 
 
 def on_rollups_moved(*, brand_id: int, influencer_ids: Iterable[int], days: Iterable[date], **_: Any) -> None:

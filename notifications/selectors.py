@@ -2,15 +2,28 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from core.generations import generation_cached
 from notifications.models import Notification, NotificationPreference
+
+_UNREAD_CACHE_SECONDS = 10 * 60  # a safety net: telling and reading move the scope
 
 
 def notification_list(*, influencer: Any, brand: Any, limit: int = 50) -> QuerySet[Notification]:
     return Notification.objects.filter(influencer=influencer, brand=brand).order_by("-created_at", "-pk")[:limit]
 
 
+def unread_scope(*, influencer_id: int, brand_id: int) -> str:
+    return f"b{brand_id}:i{influencer_id}:unread"
+
+
 def notification_unread_count(*, influencer: Any, brand: Any) -> int:
-    return Notification.objects.filter(influencer=influencer, brand=brand, read_at__isnull=True).count()
+    """The bell's number, on every portal page: cached until a notification is told or read."""
+    return generation_cached(
+        scopes=[unread_scope(influencer_id=influencer.pk, brand_id=brand.pk)],
+        key=f"notifications:unread:{brand.pk}:{influencer.pk}",
+        build=lambda: Notification.objects.filter(influencer=influencer, brand=brand, read_at__isnull=True).count(),
+        timeout=_UNREAD_CACHE_SECONDS,
+    )
 
 
 def notification_preference_get(*, influencer: Any) -> NotificationPreference:

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from core import batching
 from core.errors import ApplicationError
+from core.generations import generations_move_on_commit
 from integrations.email import email_send
 from notifications.email_texts import email_message, email_text_fill, email_text_for
 from notifications.locks import notifications_pending_claim, preference_lock
 from notifications.messages import notification_message
 from notifications.models import Kind, Notification, NotificationPreference
-from notifications.selectors import notification_preference_get
+from notifications.selectors import notification_preference_get, unread_scope
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +89,16 @@ def notification_create(
         # batch's others when it ends, a fact already told skipped by the unique constraint.
         notification = Notification(influencer=influencer, key=key[:120], email=email, **values)
         batching.defer_insert(notification, ignore_conflicts=True)
+        # The bell moves once the batch commits; once per influencer and brand, not per row.
+        scope = unread_scope(influencer_id=influencer.pk, brand_id=brand.pk)
+        batching.memo(("unread-moves", scope), lambda: generations_move_on_commit([scope]))
         return notification
     notification, created = Notification.objects.get_or_create(
         influencer=influencer, key=key[:120], defaults={**values, "email": email or Notification.Email.NONE}
     )
     if not created:
         return None
+    generations_move_on_commit([unread_scope(influencer_id=influencer.pk, brand_id=brand.pk)])
     if email:
         return notification
     language = _language(influencer)
@@ -127,7 +132,10 @@ def notifications_mark_read(*, influencer: Any, brand: Any, ids: list[int] | Non
     unread = Notification.objects.filter(influencer=influencer, brand=brand, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        generations_move_on_commit([unread_scope(influencer_id=influencer.pk, brand_id=brand.pk)])
+    return marked
 
 
 def notification_preference_update(

@@ -15,10 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.two_factor import has_confirmed_totp
 from affiliates.models import Influencer, Membership
-from affiliates.selectors import influencer_for_user, membership_list_for_user, policies_to_accept
+from affiliates.selectors import influencer_for_user, membership_list_for_user, policies_pending
 from notifications.selectors import notification_unread_count
 from portal.nav import portal_nav_items
 
@@ -26,10 +26,6 @@ PortalView = Callable[..., HttpResponse]
 
 APPROVED = (Membership.Status.APPROVED,)
 ACTIVE_OR_SUSPENDED = (Membership.Status.APPROVED, Membership.Status.SUSPENDED)
-
-
-def has_confirmed_totp(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def activate_preferred_language(request: HttpRequest, influencer: Influencer) -> None:
@@ -51,7 +47,7 @@ def influencer_or_404(request: HttpRequest) -> Influencer:
 def _ask_consent(request: HttpRequest, *, membership: Membership, influencer: Influencer) -> HttpResponse | None:
     """A new policy version the influencer has not accepted closes every page (and so every
     money action) until they accept it: they are sent to the consent page, and back after."""
-    if not policies_to_accept(influencer=influencer, brand=membership.brand):
+    if not policies_pending(influencer=influencer, brand=membership.brand):
         return None
     url = f"{reverse('portal:consent', kwargs={'brand_slug': membership.brand.slug})}?{urlencode({'next': request.get_full_path()})}"
     if getattr(request, "htmx", False):

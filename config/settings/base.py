@@ -185,13 +185,18 @@ if REDIS_URL and REDIS_SENTINELS:
 elif REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",  # Django's, one client per pool (core/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mgm"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from Redis and written through to the database (Django's cached_db): a
+# signed-in page saves its session query, and a Redis flush costs one read, never a sign-out.
+# Without Redis each process has its own cache, which would keep a signed-out session alive in
+# the other processes: sessions then stay in the database alone.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 CELERY_TIMEZONE = "UTC"

@@ -12,13 +12,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.two_factor import has_confirmed_totp
 from affiliates.models import Influencer
 from affiliates.selectors import payout_account_get
 from affiliates.services.payout_accounts import PayoutData, payout_account_update
 from affiliates.services.profile import influencer_profile_update
 from affiliates.services.two_factor import influencer_two_factor_disable
 from core.errors import ApplicationError
-from portal.access import has_confirmed_totp, portal_view
+from portal.access import portal_view
 from portal.forms import PayoutForm, ProfileForm, apply_error
 
 

@@ -1,0 +1,94 @@
+"""Values cached until their facts move, by generation.
+
+What is cached lives under one or more *scopes* (one person's authenticators, one influencer's
+rollups with a brand, ...). Each scope has a generation: the time (nanoseconds) it last moved.
+A value is stored under its key *and* the generations of its scopes, so moving a scope makes
+every value cached under it unreachable at once: no key is deleted or pattern-matched, and a
+reader that computed a value from the old facts while the scope moved stores it under the old
+generation, where nobody reads it again (a plain delete would let that reader put the stale
+value back). A missing generation (evicted, Redis flushed) restarts at the current time, never
+at a number an older entry could carry.
+
+A cache that fails (Redis away) only costs the read: the value is computed from the database.
+core/panel_cache.py builds the dashboards' panels on this; accounts, affiliates and
+notifications cache the facts every portal page asks (an authenticator, the policies in force,
+unread notifications).
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_GEN = "panels:gen:"  # the prefix panel generations always had: deploying this keeps their entries
+
+
+def generations(scopes: list[str]) -> list[int]:
+    """The current generation of each scope (raises if the cache is unreachable)."""
+    keys = [_GEN + scope for scope in scopes]
+    found = cache.get_many(keys)
+    out = []
+    for key in keys:
+        value = found.get(key)
+        if value is None:
+            fresh = time.time_ns()
+            # add(): two readers that both found nothing agree on the first one's value.
+            cache.add(key, fresh, timeout=None)
+            value = cache.get(key, fresh)
+        out.append(int(value))
+    return out
+
+
+def versioned_key(key: str, generations_: list[int]) -> str:
+    return f"{key}:" + ".".join(map(str, generations_))
+
+
+def generation_cached[T](*, scopes: list[str], key: str, build: Callable[[], T], timeout: int | Callable[[], int]) -> T:
+    """`build()`'s value, computed once per generation of `scopes` and kept at most `timeout`
+    seconds (a safety net, or, called after `build()`, how long the value stays true: until a
+    scheduled change, say). The value must be picklable plain data. `None` is never cached."""
+    try:
+        versioned = versioned_key(key, generations(scopes))
+        value = cache.get(versioned)
+    except Exception:  # a cache outage must not take the page down with it
+        logger.warning("cache unavailable; computing %s", key, exc_info=True)
+        return build()
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    value = build()
+    seconds = timeout() if callable(timeout) else timeout
+    if value is not None and seconds > 0:
+        try:
+            cache.set(versioned, value, timeout=seconds)
+        except Exception:
+            logger.warning("could not cache %s", key, exc_info=True)
+    return value
+
+
+def generations_move(scopes: Iterable[str]) -> None:
+    """Move these scopes to a new generation (now): every value cached under them is recomputed."""
+    scopes = list(scopes)
+    now = time.time_ns()
+    try:
+        cache.set_many({_GEN + scope: now for scope in scopes}, timeout=None)
+    except Exception:
+        # The entries of the old generation stay readable until their timeout.
+        logger.warning("could not move cache scopes %s", scopes, exc_info=True)
+
+
+def generations_move_on_commit(scopes: Iterable[str]) -> None:
+    """Move the scopes of facts a transaction is changing: now, and again once it commits (at
+    once outside one). A reader in between still sees the old facts in the database and caches
+    them under the generation it read, which the move at commit leaves behind. Moving now as
+    well costs nothing and keeps a reader in this same transaction (a test, a service that
+    reads back what it wrote) from getting the value cached before the change."""
+    scopes = list(scopes)
+    generations_move(scopes)
+    transaction.on_commit(lambda: generations_move(scopes))
