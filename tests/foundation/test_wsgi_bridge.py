@@ -115,6 +115,53 @@ def test_a_wsgi_app_answers_with_its_status_headers_and_streamed_body(threads: i
         assert seen["app_thread"] != threading.get_ident()
 
 
+@pytest.mark.parametrize("threads", [0, 2])
+def test_a_response_held_in_memory_is_sent_whole_by_the_loop_after_its_thread_is_done(threads: int) -> None:
+    """Django's HttpResponse (streaming = False): the thread runs the view and close(), and is
+    free at once; the loop sends the start and the whole body, two messages in all."""
+    seen: dict[str, Any] = {}
+
+    class Page(list[bytes]):
+        streaming = False
+
+        def close(self) -> None:
+            seen["close_thread"] = threading.get_ident()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        seen["app_thread"] = threading.get_ident()
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return Page([b"<p>", b"hola", b"</p>"])
+
+    sent_from: list[int] = []
+    bridge = WsgiBridge(app, threads=threads)
+
+    async def run() -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        request = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return request.pop(0) if request else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent_from.append(threading.get_ident())
+            messages.append(message)
+
+        await bridge(_scope(), receive, send)
+        return messages
+
+    messages = async_to_sync(run)()
+    bridge.shutdown()
+    assert messages == [
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]},
+        {"type": "http.response.body", "body": b"<p>hola</p>"},
+    ]
+    assert seen["close_thread"] == seen["app_thread"]
+    # Sent by the loop, never by the thread that ran the view (with a pool of threads).
+    assert len(set(sent_from)) == 1
+    if threads:
+        assert seen["app_thread"] not in sent_from
+
+
 def test_a_large_body_is_spooled_to_a_file_and_read_whole() -> None:
     seen: dict[str, Any] = {}
 
