@@ -14,6 +14,34 @@ from django.http import Http404, HttpRequest
 from brands.scoping import brand_ids_for_user, scope_queryset
 
 
+def _labelled(queryset: QuerySet[Any]) -> list[tuple[Any, str]]:
+    # A model whose label reads a relation (Campaign: "Brand · Campaign") names it in
+    # LABEL_RELATED, so the choices are labelled from one query instead of one per row.
+    related = getattr(queryset.model, "LABEL_RELATED", ())
+    return [(obj.pk, str(obj)) for obj in (queryset.select_related(*related) if related else queryset)]
+
+
+class LabelledRelatedFilter(admin.RelatedFieldListFilter):
+    """Django's related-field filter, its choices labelled in one query."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        if field.remote_field.limit_choices_to:
+            return super().field_choices(field, request, model_admin)
+        queryset = field.related_model._default_manager.all()
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return _labelled(queryset.order_by(*ordering) if ordering else queryset)
+
+
+class PresentRelatedFilter(admin.RelatedOnlyFieldListFilter):
+    """Only the values present in the rows the staff member may see, labelled in one query."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        present = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
+        queryset = field.related_model._default_manager.filter(pk__in=present)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return _labelled(queryset.order_by(*ordering) if ordering else queryset)
+
+
 class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
     #: lookup from this model to its brand ("brand", "campaign__brand", "pk" for Brand itself);
     #: None means the model's BRAND_FIELD, which every brand-owned model declares.
@@ -30,11 +58,11 @@ class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         # A plain related-field filter lists every row of the related table (every brand's
-        # name, every campaign); scoped staff get only the values present in their rows.
+        # name, every campaign); scoped staff get only the values present in their rows. Both
+        # label their choices in one query (a campaign's label names its brand).
         filters = super().get_list_filter(request)
-        if brand_ids_for_user(request.user) is None:
-            return filters
-        scoped: list[Any] = []
+        only_present = brand_ids_for_user(request.user) is not None
+        chosen: list[Any] = []
         for item in filters:
             if isinstance(item, str):
                 try:
@@ -42,10 +70,14 @@ class BrandScopedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
                 except (FieldDoesNotExist, NotRelationField):
                     field = None
                 if field is not None and field.is_relation:
-                    scoped.append((item, admin.RelatedOnlyFieldListFilter))
-                    continue
-            scoped.append(item)
-        return scoped
+                    if only_present:
+                        chosen.append((item, PresentRelatedFilter))
+                        continue
+                    if getattr(field.related_model, "LABEL_RELATED", ()):
+                        chosen.append((item, LabelledRelatedFilter))
+                        continue
+            chosen.append(item)
+        return chosen
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         # Another brand's object answers 404, exactly like one that does not exist, instead of

@@ -199,6 +199,9 @@ class Campaign(TimeStampedModel):
             ),
         ]
 
+    #: relations __str__ reads: admin filters select them with the campaigns (brands/admin_mixins.py)
+    LABEL_RELATED = ("brand",)
+
     def __str__(self) -> str:
         return f"{self.brand.name} · {self.name}"
 

@@ -53,7 +53,7 @@ class ClaimAdmin(BrandScopedAdminMixin):
     ]
     list_filter = ["status", "finding", "source", "brand", "campaign"]
     search_fields = ["vtex_order_id", "influencer__display_name", "influencer__user__email"]
-    list_select_related = ["brand", "campaign", "influencer"]
+    list_select_related = ["brand", "campaign", "campaign__brand", "influencer"]
     date_hierarchy = "created_at"
     actions = ["refresh_from_vtex", export_csv, export_xlsx]
     export_fields = [

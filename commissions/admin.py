@@ -61,7 +61,7 @@ class CommissionAdmin(BrandScopedAdminMixin):
     ]
     list_filter = ["state", "fraud_review", "brand", "campaign", "ledger_stage"]
     search_fields = ["order__vtex_order_id", "influencer__display_name", "code__text"]
-    list_select_related = ["order", "line", "influencer", "campaign", "brand"]
+    list_select_related = ["order", "line", "influencer", "campaign", "campaign__brand", "brand"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Commission._meta.fields]
     inlines = [AdjustmentInline]

@@ -123,7 +123,7 @@ class CreativeAdmin(BrandScopedAdminMixin):
     list_display_links = ["preview_small", "title"]
     list_filter = ["kind", "is_active", "brand", "campaign"]
     search_fields = ["title", "notes", "caption", "original_name", "campaign__name"]
-    list_select_related = ["campaign", "brand"]
+    list_select_related = ["campaign", "campaign__brand", "brand"]
     autocomplete_fields = ["campaign"]
     date_hierarchy = "created_at"
     actions = ["archive", "restore"]

@@ -104,7 +104,7 @@ class OrderAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     ]
     list_filter = ["brand", VtexStatusFilter, "currency_status", "attribution_source", "campaign"]
     search_fields = ["vtex_order_id", "order_group", "coupon", "influencer__display_name"]
-    list_select_related = ["brand", "influencer", "campaign"]
+    list_select_related = ["brand", "influencer", "campaign", "campaign__brand"]
     date_hierarchy = "created_in_vtex_at"
     readonly_fields = [*(f.name for f in Order._meta.fields if f.name != "status"), "status_label", "currency_check"]
     inlines = [OrderLineInline, StatusChangeInline, ReturnInvoiceInline]

@@ -95,7 +95,7 @@ class LinkAdmin(BrandScopedAdminMixin):
     ]
     list_filter = ["is_active", "origin", "brand", "campaign"]
     search_fields = ["slug", "label", "destination_url", "influencer__display_name"]
-    list_select_related = ["influencer", "campaign", "brand"]
+    list_select_related = ["influencer", "campaign", "campaign__brand", "brand"]
     autocomplete_fields = ["campaign", "influencer"]
     readonly_fields = ["qr_code", "numbers", "origin", "is_active"]
     actions = [export_csv, export_xlsx, "deactivate"]
@@ -233,7 +233,7 @@ class ClickAdmin(_ReadOnly):
     list_display = ["click_id", "occurred_at", "influencer", "campaign", "is_valid", "screen_reason", "referrer_host"]
     list_filter = ["is_valid", "screen_reason", "brand", "campaign"]
     search_fields = ["click_id", "visitor_id", "link__slug", "influencer__display_name"]
-    list_select_related = ["influencer", "campaign"]
+    list_select_related = ["influencer", "campaign", "campaign__brand"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
     actions = [export_csv, export_xlsx]
@@ -261,7 +261,7 @@ class CustomerBindingAdmin(_ReadOnly):
     list_display = ["influencer", "campaign", "order_ref", "bound_at", "expires_at"]
     list_filter = ["brand", "campaign"]
     search_fields = ["order_ref", "influencer__display_name"]
-    list_select_related = ["influencer", "campaign"]
+    list_select_related = ["influencer", "campaign", "campaign__brand"]
     actions = [export_csv, export_xlsx]
 
 
@@ -272,7 +272,7 @@ class ManualAttributionAdmin(ReadOnlyAdminMixin, BrandScopedAdminMixin):
     list_display = ["order_ref", "influencer", "campaign", "source_ref", "decided_by", "created_at"]
     list_filter = ["brand", "campaign"]
     search_fields = ["order_ref", "influencer__display_name", "reason"]
-    list_select_related = ["influencer", "campaign", "decided_by"]
+    list_select_related = ["influencer", "campaign", "campaign__brand", "decided_by"]
     date_hierarchy = "created_at"
     actions = [export_csv, export_xlsx]
 
