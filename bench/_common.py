@@ -161,6 +161,24 @@ def process_tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def command_cpu_seconds(name: str) -> float:
+    """User + system CPU seconds of every running process whose command is `name` (PostgreSQL's
+    backends, say: a pool keeps them for the whole run, so a difference is their work)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if comm.split("(", 1)[1] == name:
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / ticks
+    return total
+
+
 def stop(process: "subprocess.Popen[bytes]", *, grace: float = 30) -> None:
     """Terminate a server we started and its worker processes (it must have been started with
     `start_new_session=True`: its process group); kill the group if it has not exited after

@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import subprocess
 import sys
 import threading
@@ -36,7 +37,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import database_recreate, stop, wait_for  # noqa: E402
+from bench._common import (  # noqa: E402
+    command_cpu_seconds,
+    database_recreate,
+    process_tree_cpu_seconds,
+    stop,
+    wait_for,
+)
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_serving"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench_users")
@@ -120,13 +127,24 @@ def run_one(
         wait_for(args.port, "/healthz", seconds=180)
         load_before = os.getloadavg()
         sampler.start()
+        # Where the cores went: the server's processes, PostgreSQL's, and this load generator's.
+        cpu_before = (process_tree_cpu_seconds(process.pid), command_cpu_seconds("postgres"), _own_cpu())
+        started = time.perf_counter()
         run = asyncio.run(paced_users(port=args.port, users=actions, seconds=args.seconds, ramp=args.ramp))
+        elapsed = time.perf_counter() - started
+        cpu_after = (process_tree_cpu_seconds(process.pid), command_cpu_seconds("postgres"), _own_cpu())
         load_after = os.getloadavg()
     finally:
         sampler.done.set()
         stop(process)
     sampler.join(5)
-    return {"name": name, "run": run, "load": (load_before, load_after), "pg_peak": sampler.peak}
+    cores = [(after - before) / elapsed for before, after in zip(cpu_before, cpu_after, strict=True)]
+    return {"name": name, "run": run, "load": (load_before, load_after), "pg_peak": sampler.peak, "cores": cores}
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -222,6 +240,12 @@ def main() -> None:
                 f"  {dict(sorted(Counter(r.status for r in run.results if kind in (None, r.kind)).items()))}"
             )
         overall = run.summary()
+        server_cores, postgres_cores, bench_cores = result["cores"]
+        print(
+            f"  {result['name']}: cores busy: server {server_cores:.2f} "
+            f"({server_cores * 1000 / max(overall['rps'], 1e-9):.1f} ms of CPU per request), "
+            f"PostgreSQL {postgres_cores:.2f}, load generator {bench_cores:.2f} (of {os.cpu_count()})"
+        )
         verdict = "OK" if overall["p95"] < 300 and overall["errors"] == 0 else "NOT MET"
         print(
             f"  {result['name']}: PostgreSQL connections peak {result['pg_peak']}; load average before "
