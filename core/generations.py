@@ -17,8 +17,10 @@ unread notifications).
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -28,6 +30,31 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _GEN = "panels:gen:"  # the prefix panel generations always had: deploying this keeps their entries
+
+# Values already read in this request (core.request_context opens one per request): the portal's
+# dashboard asks its rollup panel for four figures, one read serves them all. Any move clears it.
+_request_reads: ContextVar[dict[str, Any] | None] = ContextVar("mgm_generation_reads", default=None)
+
+
+@contextmanager
+def reads_memo() -> Iterator[None]:
+    """Within this block a cached value is read from the cache once, then from memory."""
+    token = _request_reads.set({})
+    try:
+        yield
+    finally:
+        _request_reads.reset(token)
+
+
+def memo_get(key: str) -> Any:
+    reads = _request_reads.get()
+    return None if reads is None else reads.get(key)
+
+
+def memo_put(key: str, value: Any) -> None:
+    reads = _request_reads.get()
+    if reads is not None:
+        reads[key] = value
 
 
 def generations(scopes: list[str]) -> list[int]:
@@ -54,6 +81,9 @@ def generation_cached[T](*, scopes: list[str], key: str, build: Callable[[], T],
     """`build()`'s value, computed once per generation of `scopes` and kept at most `timeout`
     seconds (a safety net, or, called after `build()`, how long the value stays true: until a
     scheduled change, say). The value must be picklable plain data. `None` is never cached."""
+    value = memo_get(key)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
     try:
         versioned = versioned_key(key, generations(scopes))
         value = cache.get(versioned)
@@ -61,8 +91,10 @@ def generation_cached[T](*, scopes: list[str], key: str, build: Callable[[], T],
         logger.warning("cache unavailable; computing %s", key, exc_info=True)
         return build()
     if value is not None:
+        memo_put(key, value)
         return value  # type: ignore[no-any-return]
     value = build()
+    memo_put(key, value)
     seconds = timeout() if callable(timeout) else timeout
     if value is not None and seconds > 0:
         try:
@@ -75,6 +107,9 @@ def generation_cached[T](*, scopes: list[str], key: str, build: Callable[[], T],
 def generations_move(scopes: Iterable[str]) -> None:
     """Move these scopes to a new generation (now): every value cached under them is recomputed."""
     scopes = list(scopes)
+    reads = _request_reads.get()
+    if reads:
+        reads.clear()  # this request changed something: what it read before may be stale
     now = time.time_ns()
     try:
         cache.set_many({_GEN + scope: now for scope in scopes}, timeout=None)

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from core.db_router import REPLICA, replica_reads
-from core.generations import generations, generations_move, versioned_key
+from core.generations import generations, generations_move, memo_get, memo_put, versioned_key
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ def influencer_scope(brand_id: int, influencer_id: int) -> str:
 def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T:
     """`build()`'s value for `key`, computed once per generation of `scopes`. The value must be
     picklable plain data (numbers, dates, dicts, lists), never a model instance or a lazy label."""
+    remembered = memo_get(f"panels:{key}")
+    if remembered is not None:
+        return remembered  # type: ignore[no-any-return]
     try:
         moved = generations(scopes)
         versioned = versioned_key(f"panels:{key}", moved)
@@ -57,9 +60,11 @@ def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T
         with replica_reads():
             return build()
     if value is not None:
+        memo_put(f"panels:{key}", value)
         return value  # type: ignore[no-any-return]
     with replica_reads() as alias:
         value = build()
+    memo_put(f"panels:{key}", value)
     timeout = settings.PANEL_CACHE_SECONDS
     lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
     if alias == REPLICA and time.time_ns() - max(moved) < lag * 1_000_000_000:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from core.generations import reads_memo
+
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -64,7 +66,8 @@ class RequestContextMiddleware:
         token = _current.set(meta)
         request.request_id = request_id  # type: ignore[attr-defined]
         try:
-            response = self.get_response(request)
+            with reads_memo():  # a cached value is read once per request (core/generations.py)
+                response = self.get_response(request)
         finally:
             _current.reset(token)
         response["X-Request-ID"] = request_id

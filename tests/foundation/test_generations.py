@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from core.generations import generation_cached, generations_move, generations_move_on_commit
+from core.generations import generation_cached, generations_move, generations_move_on_commit, reads_memo
 
 
 class Builds:
@@ -110,3 +110,22 @@ def test_a_cache_outage_costs_a_read_not_the_page(monkeypatch: Any) -> None:
     assert cached(build) == "a"
     assert cached(build) == "b"
     generations_move(["s1"])  # logged, not raised
+
+
+def test_within_a_request_a_value_is_read_once_and_a_move_forgets_what_was_read(monkeypatch: Any) -> None:
+    reads: list[str] = []
+    original = cache.get
+    def get(key: str, *args: Any, **kwargs: Any) -> Any:
+        if not str(key).endswith(":__missing__") and "gen:" not in str(key):
+            reads.append(key)
+        return original(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    build = Builds("v1", "v2")
+    cached(build)  # stored in the cache, outside any request
+    with reads_memo():
+        assert [cached(build) for _ in range(4)] == ["v1"] * 4
+        assert len(reads) == 2  # the first one's, and this request's single read
+        generations_move(["s1"])  # the request changed something
+        assert cached(build) == "v2"
+    assert build.calls == 2
