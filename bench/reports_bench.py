@@ -668,7 +668,7 @@ def explain(sql: str, *, as_report: bool = False) -> list[str]:
 
     with transaction.atomic(), connection.cursor() as cur:
         if as_report:
-            _raise_work_mem()
+            _raise_work_mem(connection.alias)
         cur.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         return [row[0] for row in cur.fetchall()]
 
