@@ -63,7 +63,7 @@ def policies_pending(*, influencer: Influencer, brand: Brand) -> bool:
     one, or a version scheduled for later comes into force. Writes that must be exact (accepting)
     ask `policies_to_accept` itself."""
 
-    def seconds_until_next_version() -> int:
+    def seconds_until_next_version(_generations: list[int]) -> int:
         upcoming = (
             PolicyDocument.objects.filter(brand=brand, published_at__gt=timezone.now())
             .order_by("published_at")

@@ -20,14 +20,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 _GEN = "panels:gen:"  # the prefix panel generations always had: deploying this keeps their entries
 
@@ -77,15 +75,20 @@ def versioned_key(key: str, generations_: list[int]) -> str:
     return f"{key}:" + ".".join(map(str, generations_))
 
 
-def generation_cached[T](*, scopes: list[str], key: str, build: Callable[[], T], timeout: int | Callable[[], int]) -> T:
+def generation_cached[T](
+    *, scopes: list[str], key: str, build: Callable[[], T], timeout: int | Callable[[list[int]], int]
+) -> T:
     """`build()`'s value, computed once per generation of `scopes` and kept at most `timeout`
-    seconds (a safety net, or, called after `build()`, how long the value stays true: until a
-    scheduled change, say). The value must be picklable plain data. `None` is never cached."""
+    seconds: a safety net, or a function called after `build()` with the generations the value
+    was built under, for how long it stays true (until a scheduled change; a short while when
+    it was read from a lagging replica). The value must be picklable plain data. `None` is
+    never cached."""
     value = memo_get(key)
     if value is not None:
         return value  # type: ignore[no-any-return]
     try:
-        versioned = versioned_key(key, generations(scopes))
+        moved = generations(scopes)
+        versioned = versioned_key(key, moved)
         value = cache.get(versioned)
     except Exception:  # a cache outage must not take the page down with it
         logger.warning("cache unavailable; computing %s", key, exc_info=True)
@@ -95,7 +98,7 @@ def generation_cached[T](*, scopes: list[str], key: str, build: Callable[[], T],
         return value  # type: ignore[no-any-return]
     value = build()
     memo_put(key, value)
-    seconds = timeout() if callable(timeout) else timeout
+    seconds = timeout(moved) if callable(timeout) else timeout
     if value is not None and seconds > 0:
         try:
             cache.set(versioned, value, timeout=seconds)

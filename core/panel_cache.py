@@ -20,21 +20,15 @@ moving is kept only that long (the replica may not have had the new rows yet). E
 costs the read: the panel is computed from the database.
 """
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 from core.db_router import REPLICA, replica_reads
-from core.generations import generations, generations_move, memo_get, memo_put, versioned_key
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
+from core.generations import generation_cached, generations_move
 
 
 def brand_scope(brand_id: int) -> str:
@@ -46,34 +40,24 @@ def influencer_scope(brand_id: int, influencer_id: int) -> str:
 
 
 def panel_cached[T](*, scopes: list[str], key: str, build: Callable[[], T]) -> T:
-    """`build()`'s value for `key`, computed once per generation of `scopes`. The value must be
-    picklable plain data (numbers, dates, dicts, lists), never a model instance or a lazy label."""
-    remembered = memo_get(f"panels:{key}")
-    if remembered is not None:
-        return remembered  # type: ignore[no-any-return]
-    try:
-        moved = generations(scopes)
-        versioned = versioned_key(f"panels:{key}", moved)
-        value = cache.get(versioned)
-    except Exception:  # a cache outage must not take the page down with it
-        logger.warning("panel cache unavailable; computing %s", key, exc_info=True)
-        with replica_reads():
+    """`build()`'s value for `key`, computed once per generation of `scopes` (core.generations),
+    from the read replica when there is one. The value must be picklable plain data (numbers,
+    dates, dicts, lists), never a model instance or a lazy label."""
+    read_from: list[str] = []
+
+    def build_on_replica() -> T:
+        with replica_reads() as alias:
+            read_from.append(alias)
             return build()
-    if value is not None:
-        memo_put(f"panels:{key}", value)
-        return value  # type: ignore[no-any-return]
-    with replica_reads() as alias:
-        value = build()
-    memo_put(f"panels:{key}", value)
-    timeout = settings.PANEL_CACHE_SECONDS
-    lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
-    if alias == REPLICA and time.time_ns() - max(moved) < lag * 1_000_000_000:
-        timeout = min(timeout, lag)
-    try:
-        cache.set(versioned, value, timeout=timeout)
-    except Exception:
-        logger.warning("could not cache panel %s", key, exc_info=True)
-    return value
+
+    def seconds(moved: list[int]) -> int:
+        # What the replica gave within its lag of the scope moving may predate the move.
+        lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+        if read_from == [REPLICA] and time.time_ns() - max(moved) < lag * 1_000_000_000:
+            return min(settings.PANEL_CACHE_SECONDS, lag)
+        return int(settings.PANEL_CACHE_SECONDS)
+
+    return generation_cached(scopes=scopes, key=f"panels:{key}", build=build_on_replica, timeout=seconds)
 
 
 def panels_invalidate(scopes: Iterable[str]) -> None:

@@ -66,8 +66,8 @@ def test_a_timeout_computed_after_building_bounds_the_entry(monkeypatch: Any) ->
     monkeypatch.setattr(
         cache, "set", lambda key, value, timeout: stored.append(timeout) or original(key, value, timeout)
     )
-    cached(Builds("v"), timeout=lambda: 7)
-    cached(Builds("w"), scopes=["s3"], timeout=lambda: 0)  # true only until now: not stored
+    cached(Builds("v"), timeout=lambda moved: 7)
+    cached(Builds("w"), scopes=["s3"], timeout=lambda moved: 0)  # true only until now: not stored
     assert stored == [7]
 
 
