@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from affiliates.models import Membership, PolicyAcceptance
-from affiliates.services.decisions import membership_approve
 from affiliates.services.policies import policy_publish
 from audit.models import AuditEvent
 from payments.models import Withdrawal
@@ -18,17 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def url(name: str, brand: Any, **kwargs: Any) -> str:
     return reverse(f"portal:{name}", kwargs={"brand_slug": brand.slug, **kwargs})
-
-
-@pytest.fixture
-def approved(applicant: Any, campaign_a: Any, manager_a: Any) -> Membership:
-    return membership_approve(membership=applicant(), actor=manager_a, campaigns=[campaign_a])
-
-
-@pytest.fixture
-def portal(client: Any, approved: Membership) -> Any:
-    client.force_login(approved.influencer.user)
-    return client
 
 
 def _new_terms(brand: Any) -> Any:

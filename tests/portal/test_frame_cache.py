@@ -15,7 +15,6 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from affiliates.models import Membership
-from affiliates.services.decisions import membership_approve
 from affiliates.services.policies import policies_accept, policy_publish
 from notifications.models import Kind
 from notifications.services import notification_create, notifications_mark_read
@@ -23,17 +22,6 @@ from notifications.services import notification_create, notifications_mark_read
 pytestmark = pytest.mark.django_db
 
 CACHED_TABLES = ("otp_totp_totpdevice", "affiliates_policydocument", "affiliates_policyacceptance", "notifications_")
-
-
-@pytest.fixture
-def approved(applicant: Any, campaign_a: Any, manager_a: Any) -> Membership:
-    return membership_approve(membership=applicant(), actor=manager_a, campaigns=[campaign_a])
-
-
-@pytest.fixture
-def portal(client: Any, approved: Membership) -> Any:
-    client.force_login(approved.influencer.user)
-    return client
 
 
 def dashboard(brand: Any) -> str:

@@ -14,7 +14,6 @@ from django.utils.translation import override as translation_override
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from affiliates.models import Membership, PayoutAccount
-from affiliates.services.decisions import membership_approve
 from audit.models import AuditEvent
 from codes.models import Code
 from codes.services.issuing import code_create
@@ -48,18 +47,6 @@ def reauthenticated(client: Any, user: Any) -> Any:
     session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "reauthenticated": True}]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
-    return client
-
-
-@pytest.fixture
-def approved(applicant: Any, campaign_a: Any, manager_a: Any) -> Membership:
-    membership = applicant()
-    return membership_approve(membership=membership, actor=manager_a, campaigns=[campaign_a])
-
-
-@pytest.fixture
-def portal(client: Any, approved: Membership) -> Any:
-    client.force_login(approved.influencer.user)
     return client
 
 
