@@ -13,6 +13,7 @@ from backoffice.navigation import group_by_slug, work_groups
 from backoffice.today import today_queues
 from core.admin_exports import EXPORT_ACTIONS
 from core.admin_money import with_money
+from core.admin_rows import with_quick_rows
 from core.health import health_report
 from reports.views import dashboard_context, export_download, live_panel_view
 
@@ -51,14 +52,21 @@ class MGMAdminSite(admin.AdminSite):
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         """The index and the sidebar list the work, not the apps (backoffice.navigation); one
-        app's own page (/admin/<app>/) still lists that app."""
+        app's own page (/admin/<app>/) still lists that app.
+
+        Built once per request: the index asks for it twice (its content and `each_context`),
+        and each build asks every registered admin for the person's permissions."""
         if app_label is not None:
             return super().get_app_list(request, app_label)
-        return work_groups(
-            super().get_app_list(request),
-            superuser=bool(getattr(request.user, "is_superuser", False)),
-            group_url=lambda slug: reverse("admin:work_group", args=[slug], current_app=self.name),
-        )
+        built = getattr(request, "_mgm_app_list", None)
+        if built is None:
+            built = work_groups(
+                super().get_app_list(request),
+                superuser=bool(getattr(request.user, "is_superuser", False)),
+                group_url=lambda slug: reverse("admin:work_group", args=[slug], current_app=self.name),
+            )
+            request._mgm_app_list = built  # type: ignore[attr-defined]
+        return built
 
     def work_group_view(self, request: HttpRequest, slug: str) -> HttpResponse:
         """One group of work on its own page, like an app's page."""
@@ -85,11 +93,12 @@ class MGMAdminSite(admin.AdminSite):
         ]
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        """Every admin shows and takes money in major units (core.admin_money), and every list
-        that offers an export offers it as CSV, XLSX and JSON."""
+        """Every admin shows and takes money in major units (core.admin_money), lists its rows
+        the cheaper way (core.admin_rows: 50 a page unless it chooses, checkboxes written
+        directly), and every list that offers an export offers it as CSV, XLSX and JSON."""
         models = model_or_iterable if isinstance(model_or_iterable, list | tuple) else [model_or_iterable]
         for model in models:
-            super().register(model, with_money(admin_class or admin.ModelAdmin, model), **options)
+            super().register(model, with_money(with_quick_rows(admin_class or admin.ModelAdmin), model), **options)
             model_admin = self._registry.get(model)
             actions = list(getattr(model_admin, "actions", None) or [])
             if model_admin is not None and any(a in EXPORT_ACTIONS for a in actions):

@@ -74,10 +74,10 @@ class Brand(TimeStampedModel):
             "the PII version of the Orders API, as VTEX requires for such stores."
         ),
     )
-    vtex_app_key = EncryptedTextField(_("VTEX app key"), blank=True)
-    vtex_app_token = EncryptedTextField(_("VTEX app token"), blank=True)
-    hook_token = EncryptedTextField(_("hook token"), default=new_hook_token)
-    previous_hook_token = EncryptedTextField(_("previous hook token"), blank=True)
+    vtex_app_key = EncryptedTextField(_("VTEX app key"), blank=True, memo=True)
+    vtex_app_token = EncryptedTextField(_("VTEX app token"), blank=True, memo=True)
+    hook_token = EncryptedTextField(_("hook token"), default=new_hook_token, memo=True)
+    previous_hook_token = EncryptedTextField(_("previous hook token"), blank=True, memo=True)
     previous_hook_token_expires_at = models.DateTimeField(_("previous hook token valid until"), null=True, blank=True)
     hook_token_rotated_at = models.DateTimeField(_("hook token rotated at"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="COP")

@@ -5,7 +5,7 @@ with any listed key and encrypts with the first, so rotation is: prepend a key, 
 (`manage.py encryption_rotate`), then drop the old key.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -41,6 +41,11 @@ def decrypt_str(token: str) -> str:
         ) from exc
 
 
+@lru_cache(maxsize=512)
+def _decrypt_memo(keys: tuple[str, ...], token: str) -> str:
+    return decrypt_str(token)
+
+
 def rotate_str(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
@@ -50,9 +55,21 @@ class EncryptedTextField(models.TextField):
 
     description = "Text encrypted at rest"
 
+    def __init__(self, *args: Any, memo: bool = False, **kwargs: Any) -> None:
+        # `memo`: for a few values read with many rows (a brand's VTEX credentials come with
+        # every row of a list that shows the brand), keep each token's plaintext per process
+        # (512 tokens at most) instead of decrypting it again for every row. Not for personal
+        # data: each row has its own, and it should not outlive the request that read it.
+        # Not in `deconstruct()`: it changes no column.
+        self.memo = memo
+        super().__init__(*args, **kwargs)
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":
             return value
+        if self.memo:
+            # Keyed by the keys too: a token that no configured key opens still fails.
+            return _decrypt_memo(tuple(settings.FIELD_ENCRYPTION_KEYS), value)
         return decrypt_str(value)
 
     def to_python(self, value: Any) -> Any:

@@ -1,0 +1,110 @@
+"""What makes a back-office list cheaper to serve keeps what it shows: the row checkbox is
+Django's markup, a list that does not choose shows 50 rows (one that chooses keeps its
+choice), the index builds its work list once, and a brand's credentials that come with every
+row are decrypted once per process while personal data is decrypted on every read."""
+
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib import admin
+from django.contrib.admin import AdminSite
+from django.core.exceptions import ImproperlyConfigured
+from django.test import RequestFactory
+from django.urls import reverse
+
+from affiliates.models import Membership, PayoutAccount
+from backoffice.admin_site import MGMAdminSite
+from brands.models import Brand
+from core import crypto
+from core.admin_rows import LIST_PER_PAGE
+from tests.factories import BrandFactory, InfluencerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_row_checkbox_is_djangos_markup(brand_a: Any) -> None:
+    influencer = InfluencerFactory(display_name="Ana <b>\"&' Silva")
+    membership = Membership.objects.create(influencer=influencer, brand=brand_a)
+    site = MGMAdminSite(name="rows")
+    site.register(Membership)
+    quick = site._registry[Membership].action_checkbox(membership)
+    django = admin.ModelAdmin(Membership, AdminSite(name="plain")).action_checkbox(membership)
+    assert str(quick) == str(django)
+    assert "<b>" not in quick  # the person's name is escaped, once
+
+
+def test_a_list_shows_fifty_rows_unless_its_admin_chooses() -> None:
+    class Chooses(admin.ModelAdmin):
+        list_per_page = 20
+
+    site = MGMAdminSite(name="paging")
+    site.register(Brand)
+    site.register(Membership, Chooses)
+    assert site._registry[Brand].list_per_page == LIST_PER_PAGE == 50
+    assert site._registry[Membership].list_per_page == 20
+
+
+def test_a_long_list_pages_at_fifty(superuser: Any, verified_client: Any) -> None:
+    for n in range(LIST_PER_PAGE + 3):
+        BrandFactory(slug=f"paged-{n}", vtex_account=f"paged{n}")
+    page = verified_client(superuser).get(reverse("admin:brands_brand_changelist"))
+    assert page.status_code == 200
+    assert len(page.context["cl"].result_list) == LIST_PER_PAGE
+    assert page.context["cl"].paginator.num_pages == 2
+
+
+def test_the_index_builds_its_work_list_once(superuser: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = []
+    original = AdminSite.get_app_list
+
+    def counting(self: Any, request: Any, app_label: str | None = None) -> Any:
+        builds.append(app_label)
+        return original(self, request, app_label)
+
+    monkeypatch.setattr(AdminSite, "get_app_list", counting)
+    site = admin.site
+    request = RequestFactory().get("/")
+    request.user = superuser
+    first = site.get_app_list(request)
+    assert site.get_app_list(request) is first
+    assert builds == [None]
+    other = RequestFactory().get("/")
+    other.user = superuser
+    site.get_app_list(other)
+    assert builds == [None, None]  # per request, never across people
+
+
+def test_brand_credentials_are_decrypted_once_personal_data_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    brand = BrandFactory(vtex_app_token="token-for-many-rows", vtex_app_key="key-for-many-rows")
+    account = PayoutAccount.objects.create(
+        influencer=InfluencerFactory(),
+        account_holder="Ana Silva",
+        bank_name="Banco",
+        account_type=PayoutAccount.AccountType.CHECKING,
+        account_number="0012345678",
+    )
+    crypto._decrypt_memo.cache_clear()
+    opened: list[str] = []
+    original = crypto.decrypt_str
+
+    def counting(token: str) -> str:
+        plain = original(token)
+        opened.append(plain)
+        return plain
+
+    monkeypatch.setattr(crypto, "decrypt_str", counting)
+    for _ in range(3):
+        assert Brand.objects.get(pk=brand.pk).vtex_app_token == "token-for-many-rows"
+        assert PayoutAccount.objects.get(pk=account.pk).account_number == "0012345678"
+    assert opened.count("token-for-many-rows") == 1
+    assert opened.count("key-for-many-rows") == 1
+    assert opened.count("0012345678") == 3
+
+
+def test_a_memoised_credential_still_needs_a_key_that_opens_it(settings: Any) -> None:
+    brand = BrandFactory(vtex_app_token="token-under-the-old-key")
+    assert Brand.objects.get(pk=brand.pk).vtex_app_token == "token-under-the-old-key"  # memoised
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key dropped
+    with pytest.raises(ImproperlyConfigured, match="dropped too early"):
+        Brand.objects.get(pk=brand.pk)
