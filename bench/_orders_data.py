@@ -38,7 +38,8 @@ def bench_brand(prefix: str, *, influencers: int = 20) -> BenchBrand:
 
 
 def order_documents(target: BenchBrand, n: int, *, tag: str = "") -> list[dict[str, Any]]:
-    """`n` distinct VTEX order documents of the brand, each with one of its influencers' coupons."""
+    """`n` distinct VTEX order documents of the brand, each from its own shopper with one of
+    its influencers' coupons."""
     from tests.fake_vtex import load_sample
 
     sample = load_sample("oms-order-coupon-3-items.json")
@@ -46,6 +47,13 @@ def order_documents(target: BenchBrand, n: int, *, tag: str = "") -> list[dict[s
     for i in range(n):
         doc = json.loads(json.dumps(sample))
         doc["orderId"] = f"E{target.stamp}{tag}{i}-01"
+        # Each order from its own shopper, as a store's orders are: one shopper behind every
+        # order would make every order share the same customer binding and fraud history.
+        profile = doc["clientProfileData"]
+        profile["email"] = f"shopper{target.stamp}{tag}{i}@email.example"
+        profile["document"] = f"{(int(target.stamp) + i) % 10**11:011d}"
+        profile["phone"] = f"+55219{i % 10**8:08d}"
+        profile["userProfileId"] = f"bench-{target.stamp}-{tag}{i}"
         coupon = target.codes[i % len(target.codes)]
         doc["marketingData"]["coupon"] = coupon
         doc["ratesAndBenefitsData"]["rateAndBenefitsIdentifiers"][0]["matchedParameters"]["couponCode@Marketing"] = (

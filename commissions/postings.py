@@ -36,9 +36,9 @@ class Accruals:
     """Accruals collected during one order sync and posted in one go per (brand, influencer):
     an order's lines otherwise cost a dozen ledger round trips each. Inside a batch of orders
     (core.batching) they are posted when the batch ends, once per influencer for all its
-    orders of the batch, in the batch's transaction; an order rolled back to its savepoint
-    takes its accruals with it. Passed explicitly down to `ledger_converge`; other callers
-    pass None and accrue at once."""
+    orders of the batch, in the batch's transaction (`_accruals_post`); an order rolled back
+    to its savepoint takes its accruals with it. Passed explicitly down to `ledger_converge`;
+    other callers pass None and accrue at once."""
 
     batches: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] = field(default_factory=dict)
 
@@ -46,18 +46,25 @@ class Accruals:
         self.batches.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, amount_cents))
 
     def post(self) -> None:
-        for key, part in self.batches.items():
-            if not batching.defer_collect(("commissions.accruals", *key), part, _accruals_post):
+        for (brand_id, _influencer_id), part in self.batches.items():
+            if not batching.defer_collect(("commissions.accruals", brand_id), part, _accruals_post):
                 ledger_commission_accrue_many(brand=part[0], influencer=part[1], items=part[2])
         self.batches.clear()
 
 
 def _accruals_post(parts: list[tuple[Any, Any, list[tuple[str, int]]]]) -> None:
-    """One influencer's accruals of a whole batch, in one posting (one account lock)."""
-    brand, influencer = parts[0][0], parts[0][1]
-    ledger_commission_accrue_many(
-        brand=brand, influencer=influencer, items=[item for part in parts for item in part[2]]
-    )
+    """A brand's accruals of a whole batch: every influencer's stage accounts locked in one
+    statement (pk order), then one posting per influencer, in influencer order. Batches of
+    other lanes of the brand lock their accounts the same way, so two batches that meet on an
+    influencer wait for each other instead of deadlocking."""
+    brand = parts[0][0]
+    by_influencer: dict[int, tuple[Any, list[tuple[str, int]]]] = {}
+    for _brand, influencer, items in parts:
+        by_influencer.setdefault(influencer.pk, (influencer, []))[1].extend(items)
+    accounts_lock(brand=brand, influencer_ids=by_influencer)
+    for influencer_id in sorted(by_influencer):
+        influencer, items = by_influencer[influencer_id]
+        ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
 
 
 def ledger_converge(

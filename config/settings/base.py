@@ -618,6 +618,9 @@ ORDERS_BATCH_SIZE = env.int("ORDERS_BATCH_SIZE", default=100)
 ORDERS_FETCH_CONCURRENCY = env.int("ORDERS_FETCH_CONCURRENCY", default=16)
 ORDERS_BATCH_LEASE_SECONDS = env.float("ORDERS_BATCH_LEASE_SECONDS", default=120.0)
 ORDERS_BATCH_RETRY_AFTER_MAX_WAIT = env.float("ORDERS_BATCH_RETRY_AFTER_MAX_WAIT", default=5.0)
+# How many workers may apply one brand's orders at once: a brand's orders are split into this
+# many lanes by influencer (orders.services.batch), and each lane applies one batch at a time.
+ORDERS_APPLY_LANES = env.int("ORDERS_APPLY_LANES", default=4)
 # Code → VTEX coupon sync: attempts before managers are alerted, and the retry backoff.
 CODES_SYNC_MAX_ATTEMPTS = env.int("CODES_SYNC_MAX_ATTEMPTS", default=6)
 CODES_SYNC_BACKOFF_SECONDS = env.int("CODES_SYNC_BACKOFF_SECONDS", default=60)

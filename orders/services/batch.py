@@ -11,15 +11,24 @@ concurrently, apply them in one transaction per brand and batch.
   read budget (`integrations.vtex.ratelimit.order_read_limiter`, in Redis, shared by every
   worker). A 429 beyond the client's own wait leaves the event pending until VTEX's
   `Retry-After` has passed; a 5xx or a timeout, until the lease ends; a 404 marks it failed.
-- **Apply**: one transaction per brand; each order in its own savepoint. An order whose apply
-  raises is rolled back to its savepoint (the others go on) and retried alone in its own
-  transaction after the batch commits; if it fails again its events stay pending with the error.
-  The processed events are marked in the batch's transaction, so they commit with the effects.
-  Batches of the same brand apply one after the other (a transaction-scoped advisory lock):
-  two batches locking the same influencers' ledger accounts in different orders would deadlock.
+- **Apply**: one transaction per brand, lane and batch; each order in its own savepoint. An
+  order whose apply raises is rolled back to its savepoint (the others go on) and retried alone
+  in its own transaction after the batch commits; if it fails again its events stay pending with
+  the error. The processed events are marked in the batch's transaction, so they commit with
+  the effects.
+- **Lanes**: a brand's orders are split into `ORDERS_APPLY_LANES` lanes by the influencer they
+  belong to (the one already attributed, else the coupon's, else by customer), and each lane
+  applies one batch at a time (a transaction-scoped advisory lock on brand and lane). So
+  several workers apply one brand at once while an influencer's ledger accounts, referral
+  rows and fraud flags are written by one lane at a time; the batch's accruals lock every
+  account they need in one go, in pk order, at its end (commissions.postings). Correctness
+  never rests on the lanes (every effect is idempotent under the order's row lock): an order
+  whose attribution the guess got wrong at worst makes two batches wait for each other, and
+  if PostgreSQL finds a deadlock it aborts one, whose orders are then applied one by one.
 """
 
 import logging
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,18 +41,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from brands.models import Brand
+from codes.models import Code
 from core import batching
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXRateLimited
 from integrations.vtex.ratelimit import order_read_limiter
 from orders.locks import hook_events_due_lock
-from orders.models import HookEvent
+from orders.models import HookEvent, Order
 from orders.services.orders import OrderNotInVTEX, SyncResult, _order_apply, order_apply, order_fetch
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 20
-_APPLY_LOCK_NAMESPACE = 1717  # pg_advisory_xact_lock(namespace, brand id)
+_APPLY_LOCK_NAMESPACE = 1717_000  # pg_advisory_xact_lock(namespace + lane, brand id)
 
 
 @dataclass
@@ -99,18 +109,57 @@ def orders_fetch_many(
 
 
 class BrandBusy(Exception):
-    """Another worker is applying a batch of this brand (`orders_apply_batch(wait=False)`)."""
+    """Another worker is applying a batch of this brand's lane (`orders_apply_batch(wait=False)`)."""
 
 
-def _brand_apply_lock(brand: Brand, *, wait: bool) -> bool:
-    """The brand's turn to apply, until the transaction ends; without `wait`, False at once
+def _brand_apply_lock(brand: Brand, *, lane: int, wait: bool) -> bool:
+    """The lane's turn to apply, until the transaction ends; without `wait`, False at once
     when another worker has it."""
     if connection.vendor != "postgresql":
         return True
     function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, %s)", [_APPLY_LOCK_NAMESPACE, brand.pk])
+        cursor.execute(f"SELECT {function}(%s, %s)", [_APPLY_LOCK_NAMESPACE + lane, brand.pk])
         return bool(wait or cursor.fetchone()[0])
+
+
+def _customer_key(data: Mapping[str, Any]) -> str:
+    profile = data.get("clientProfileData") or {}
+    return str(profile.get("userProfileId") or profile.get("email") or data.get("orderId") or "")
+
+
+def orders_by_lane[T](
+    *, brand: Brand, documents: Sequence[tuple[Mapping[str, Any], T]]
+) -> dict[int, list[tuple[Mapping[str, Any], T]]]:
+    """Split one brand's VTEX documents into its apply lanes by the influencer each order
+    belongs to: the one it is attributed to already, else the one whose code is its coupon,
+    else (no influencer known yet) by customer. Two queries for the whole batch; lane numbers
+    are stable across processes (no `hash()`, which Python salts per process)."""
+    lanes = max(1, int(settings.ORDERS_APPLY_LANES))
+    if lanes == 1:
+        return {0: list(documents)} if documents else {}
+    order_ids = [str(data.get("orderId") or "") for data, _extra in documents]
+    attributed = dict(
+        Order.objects.filter(brand=brand, vtex_order_id__in=order_ids, influencer_id__isnull=False).values_list(
+            "vtex_order_id", "influencer_id"
+        )
+    )
+    # Codes are stored upper-cased (codes.services.text); shoppers type them as they like.
+    coupons = [str((data.get("marketingData") or {}).get("coupon") or "").strip().upper() for data, _extra in documents]
+    by_code = dict(
+        Code.objects.filter(brand=brand, text__in={coupon for coupon in coupons if coupon}).values_list(
+            "text", "influencer_id"
+        )
+    )
+    split: dict[int, list[tuple[Mapping[str, Any], T]]] = {}
+    for (data, extra), order_id, coupon in zip(documents, order_ids, coupons, strict=True):
+        influencer_id = attributed.get(order_id) or by_code.get(coupon)
+        if influencer_id is not None:
+            lane = int(influencer_id) % lanes
+        else:
+            lane = zlib.crc32(_customer_key(data).encode()) % lanes
+        split.setdefault(lane, []).append((data, extra))
+    return split
 
 
 def orders_apply_batch(
@@ -121,21 +170,23 @@ def orders_apply_batch(
     on_applied: Callable[[dict[str, SyncResult]], None] | None = None,
     committed: set[str] | None = None,
     wait: bool = True,
+    lane: int = 0,
 ) -> dict[str, SyncResult | Exception]:
-    """Apply VTEX order documents of one brand ((document, source) pairs) in one transaction,
+    """Apply VTEX order documents of one brand's lane ((document, source) pairs, split by
+    `orders_by_lane`) in one transaction,
     each order in a savepoint. `on_applied(results)` runs inside that transaction with the
     orders applied there, and `committed` (when given) receives their ids once it commits. An
     order that raised is then retried alone (`order_apply`, its own transaction); so is every
     order of a batch whose transaction fails as a whole (what the batch defers to its end, such
     as the ledger accruals, failed). The answer maps each VTEX order id to its result or to the
-    retry's error. Batches of one brand take turns; without `wait`, BrandBusy is raised (and
-    nothing done) when another worker has the brand's turn."""
+    retry's error. Batches of one lane take turns; without `wait`, BrandBusy is raised (and
+    nothing done) when another worker has the lane's turn."""
     ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
     results: dict[str, SyncResult | Exception] = {}
     failed: list[tuple[Mapping[str, Any], str]] = []
     try:
         with transaction.atomic(), batching.batch_scope():
-            if not _brand_apply_lock(brand, wait=wait):
+            if not _brand_apply_lock(brand, lane=lane, wait=wait):
                 raise BrandBusy(brand.pk)
             applied: dict[str, SyncResult] = {}
             for data, source in ordered:
@@ -221,17 +272,25 @@ def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
             latest = max(by_order[key], key=lambda event: event.pk)
             documents.setdefault(key[0], []).append((outcome, f"hook:{latest.state}"))
 
-    # A brand another worker is applying right now is put off while this batch has other
-    # brands to apply; once only busy ones are left, the first is waited for.
-    pending = list(documents.items())
+    # A lane another worker is applying right now is put off while this batch has other lanes
+    # to apply; once only busy ones are left, the first is waited for.
+    pending = [
+        (brand_id, lane, docs)
+        for brand_id, brand_docs in documents.items()
+        for lane, docs in sorted(orders_by_lane(brand=brands[brand_id], documents=brand_docs).items())
+    ]
     while pending:
-        busy: list[tuple[int, list[tuple[Mapping[str, Any], str]]]] = []
-        for brand_id, docs in pending:
-            if not _brand_batch_apply(brand=brands[brand_id], docs=docs, by_order=by_order, report=report, wait=False):
-                busy.append((brand_id, docs))
+        busy: list[tuple[int, int, list[tuple[Mapping[str, Any], str]]]] = []
+        for brand_id, lane, docs in pending:
+            if not _brand_batch_apply(
+                brand=brands[brand_id], lane=lane, docs=docs, by_order=by_order, report=report, wait=False
+            ):
+                busy.append((brand_id, lane, docs))
         if busy:
-            (brand_id, docs), pending = busy[0], busy[1:]
-            _brand_batch_apply(brand=brands[brand_id], docs=docs, by_order=by_order, report=report, wait=True)
+            (brand_id, lane, docs), pending = busy[0], busy[1:]
+            _brand_batch_apply(
+                brand=brands[brand_id], lane=lane, docs=docs, by_order=by_order, report=report, wait=True
+            )
         else:
             pending = []
     return report
@@ -240,20 +299,23 @@ def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
 def _brand_batch_apply(
     *,
     brand: Brand,
+    lane: int,
     docs: list[tuple[Mapping[str, Any], str]],
     by_order: Mapping[tuple[int, str], list[HookEvent]],
     report: BatchReport,
     wait: bool,
 ) -> bool:
-    """Apply one brand's documents of the batch and settle their events; False (nothing done)
-    when `wait` is off and another worker holds the brand's turn."""
+    """Apply one brand lane's documents of the batch and settle their events; False (nothing
+    done) when `wait` is off and another worker holds the lane's turn."""
     in_batch: set[str] = set()
 
     def mark(applied: dict[str, SyncResult]) -> None:
         _mark_processed([event.pk for oid in applied for event in by_order[(brand.pk, oid)]])
 
     try:
-        results = orders_apply_batch(brand=brand, documents=docs, on_applied=mark, committed=in_batch, wait=wait)
+        results = orders_apply_batch(
+            brand=brand, documents=docs, on_applied=mark, committed=in_batch, wait=wait, lane=lane
+        )
     except BrandBusy:
         return False
     alone_ok: list[int] = []

@@ -11,7 +11,7 @@ from brands.models import Brand
 from core.errors import NotFound
 from orders.models import HookEvent, Order, OrderLine
 from orders.parsing import order_parse
-from orders.services.batch import orders_apply_batch
+from orders.services.batch import orders_apply_batch, orders_by_lane
 from orders.services.hooks import hook_event_process
 from orders.services.orders import SyncResult, order_sync
 
@@ -118,16 +118,17 @@ def orders_reprocess_stored(
             if parsed.status != status or parsed.value_cents != value or expected != lines.get(pk, []):
                 differing.append(pk)
         report.differing += len(differing)
-        # The hook's batch path: one transaction per brand and batch, a failing order alone.
+        # The hook's batch path: one transaction per brand, lane and batch, a failing order alone.
         by_brand: dict[int, list[tuple[Any, str]]] = {}
         brands: dict[int, Brand] = {}
         for order in Order.objects.filter(pk__in=differing).select_related("brand").order_by("pk"):
             brands[order.brand_id] = order.brand
             by_brand.setdefault(order.brand_id, []).append((order.snapshot, "reprocess"))
         for brand_id, documents in by_brand.items():
-            results = orders_apply_batch(brand=brands[brand_id], documents=documents, force=True)
-            report.reapplied += sum(1 for result in results.values() if not isinstance(result, Exception))
-            report.failed += sum(1 for result in results.values() if isinstance(result, Exception))
+            for lane, docs in sorted(orders_by_lane(brand=brands[brand_id], documents=documents).items()):
+                results = orders_apply_batch(brand=brands[brand_id], documents=docs, force=True, lane=lane)
+                report.reapplied += sum(1 for result in results.values() if not isinstance(result, Exception))
+                report.failed += sum(1 for result in results.values() if isinstance(result, Exception))
         if progress is not None:
             progress(report)
     return report

@@ -274,7 +274,7 @@ def test_the_order_read_budget_is_per_brand_and_shared_in_redis(settings: Any, b
 
 
 def test_a_worker_applies_other_brands_first_while_one_brand_is_busy(
-    setup: dict[str, Any], brand_b: Any, fake_oms: Any
+    setup: dict[str, Any], brand_b: Any, fake_oms: Any, settings: Any
 ) -> None:
     """Batches of one brand take turns (an advisory lock): a worker whose batch holds a brand
     another worker is applying puts that brand off, applies the others, then waits its turn."""
@@ -285,10 +285,13 @@ def test_a_worker_applies_other_brands_first_while_one_brand_is_busy(
     _events(brand_b, [("872-01", "payment-approved", "c2")])
     holding, release = threading.Event(), threading.Event()
 
-    def other_worker() -> None:  # holds brand A's turn, as a batch being applied would
+    def other_worker() -> None:  # holds every lane of brand A, as batches being applied would
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [batch_steps._APPLY_LOCK_NAMESPACE, brand_a.pk])
+                for lane in range(settings.ORDERS_APPLY_LANES):
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)", [batch_steps._APPLY_LOCK_NAMESPACE + lane, brand_a.pk]
+                    )
                 holding.set()
                 release.wait(30)
         finally:
