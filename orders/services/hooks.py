@@ -117,17 +117,14 @@ def _hook_event_insert_async(event: HookEvent) -> bool:
     transaction, which PostgreSQL reads when it commits. A notification only says "this order
     changed", VTEX keeps the truth, and the nightly reconciliation heals the rare event a
     database crash in the next ~200 ms could lose (docs/orders.md). ON CONFLICT DO NOTHING
-    makes a duplicate return no row: False. Precondition: PostgreSQL, no transaction open."""
+    makes a duplicate return no row: False. Precondition: PostgreSQL, no transaction open.
 
-    meta = HookEvent._meta
-    fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
-    query = InsertQuery(HookEvent, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [event])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.pk]
-    [(sql, params)] = compiler.as_sql()
+    The statement is compiled once per process (`_insert_sql`): Django's INSERT compiler costs
+    ~0.3 ms of CPU, half of the INSERT's, on every notification; only the values change."""
+    fields, sql = _insert_sql(connection.alias)
+    params = [field.get_db_prep_save(field.pre_save(event, True), connection=connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql}, set_config('synchronous_commit', 'off', true)", params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -135,6 +132,24 @@ def _hook_event_insert_async(event: HookEvent) -> bool:
     event._state.adding = False
     event._state.db = connection.alias
     return True
+
+
+_INSERT_SQL: dict[str, tuple[list[Any], str]] = {}
+
+
+def _insert_sql(alias: str) -> tuple[list[Any], str]:
+    """The fields and SQL of `_hook_event_insert_async`'s INSERT on the `alias` database, as
+    Django's compiler writes it for any event (every value a parameter, none an expression)."""
+    if alias not in _INSERT_SQL:
+        meta = HookEvent._meta
+        fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+        query = InsertQuery(HookEvent, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, [HookEvent(received_at=timezone.now())])
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = [meta.pk]
+        [(sql, _params)] = compiler.as_sql()
+        _INSERT_SQL[alias] = (fields, f"{sql}, set_config('synchronous_commit', 'off', true)")
+    return _INSERT_SQL[alias]
 
 
 def hook_event_process(
