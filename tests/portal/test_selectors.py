@@ -2,6 +2,7 @@ import zoneinfo
 from datetime import date
 
 import pytest
+from django.urls import set_script_prefix
 from django.utils.translation import override
 
 from core.crypto import mask
@@ -89,6 +90,18 @@ def test_portal_sections_are_ordered_and_codes_hidden_while_suspended():
         assert "codes" not in [i["key"] for i in portal_nav_items(brand_slug="acme", current="x", suspended=True)]
     finally:
         nav._ITEMS.pop("extra")
+
+
+def test_portal_section_urls_follow_the_brand_and_the_script_prefix():
+    urls = {item["key"]: item["url"] for item in portal_nav_items(brand_slug="acme", current="x")}
+    assert urls["earnings"] == "/portal/acme/earnings/"
+    assert portal_nav_items(brand_slug="globex", current="x")[0]["url"] == "/portal/globex/"
+    set_script_prefix("/mgm/")  # served under a path: every URL carries it, cached or not
+    try:
+        assert portal_nav_items(brand_slug="acme", current="x")[0]["url"] == "/mgm/portal/acme/"
+    finally:
+        set_script_prefix("/")
+    assert portal_nav_items(brand_slug="acme", current="x")[0]["url"] == "/portal/acme/"
 
 
 def test_vtex_statuses_read_as_words_and_unknown_ones_as_sent():
