@@ -106,6 +106,23 @@ def database_recreate(name: str, *, server: dict[str, Any], drop: bool = True) -
     return not exists
 
 
+def database_ensure(url: str) -> None:
+    """Create the PostgreSQL database of `url` (a DATABASE_URL) when it does not exist yet, so a
+    bench runs on a fresh machine without a manual `createdb`. Never drops anything; any other
+    engine is left to Django."""
+    import environ
+    import psycopg
+
+    config = environ.Env.db_url_config(url)
+    if not str(config.get("ENGINE", "")).endswith("postgresql"):
+        return
+    keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
+    info = {key: config[name] for key, name in keys.items() if config.get(name)}
+    with psycopg.connect(**info, dbname="postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
+            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
 def granian(
     app: str, *, port: int, workers: int = 1, blocking_threads: int = 1, interface: str = "wsgi"
 ) -> subprocess.Popen[bytes]:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import granian, wait_for, wrk  # noqa: E402
+from bench._common import database_ensure, granian, wait_for, wrk  # noqa: E402
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_hook"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_perf_hook")
@@ -33,6 +33,7 @@ PORT = 18083
 def prepare() -> tuple[str, str, str]:
     import django
 
+    database_ensure(os.environ["DATABASE_URL"])
     django.setup()
     from django.core.management import call_command
 

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import granian, wait_for, wrk  # noqa: E402
+from bench._common import database_ensure, granian, wait_for, wrk  # noqa: E402
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_redirect"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_bench")
@@ -29,6 +29,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 def prepare() -> str:
     import django
 
+    database_ensure(os.environ["DATABASE_URL"])
     django.setup()
     from django.core.management import call_command
 
