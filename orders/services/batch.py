@@ -1,5 +1,5 @@
 """Hook notifications in batches: claim N pending events, fetch their orders from VTEX
-concurrently, apply them in one transaction per brand and batch.
+concurrently, apply them in one transaction per brand, lane and batch.
 
 - **Claim**: one `SELECT … FOR UPDATE SKIP LOCKED` of due pending events (pk order) and one
   UPDATE stamping `attempts + 1` and `last_attempt_at`. A claimed event is leased for
@@ -173,14 +173,14 @@ def orders_apply_batch(
     lane: int = 0,
 ) -> dict[str, SyncResult | Exception]:
     """Apply VTEX order documents of one brand's lane ((document, source) pairs, split by
-    `orders_by_lane`) in one transaction,
-    each order in a savepoint. `on_applied(results)` runs inside that transaction with the
-    orders applied there, and `committed` (when given) receives their ids once it commits. An
-    order that raised is then retried alone (`order_apply`, its own transaction); so is every
-    order of a batch whose transaction fails as a whole (what the batch defers to its end, such
-    as the ledger accruals, failed). The answer maps each VTEX order id to its result or to the
-    retry's error. Batches of one lane take turns; without `wait`, BrandBusy is raised (and
-    nothing done) when another worker has the lane's turn."""
+    `orders_by_lane`) in one transaction, each order in a savepoint. `on_applied(results)`
+    runs inside that transaction with the orders applied there, and `committed` (when given)
+    receives their ids once it commits. An order that raised is then retried alone
+    (`order_apply`, its own transaction); so is every order of a batch whose transaction fails
+    as a whole (what the batch defers to its end, such as the ledger accruals, failed, or
+    PostgreSQL chose it as a deadlock's victim). The answer maps each VTEX order id to its
+    result or to the retry's error. Batches of one lane take turns; without `wait`, BrandBusy
+    is raised (and nothing done) when another worker has the lane's turn."""
     ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
     results: dict[str, SyncResult | Exception] = {}
     failed: list[tuple[Mapping[str, Any], str]] = []
