@@ -2,13 +2,15 @@
 environment (use PostgreSQL and Redis for meaningful numbers):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm_h5 REDIS_URL=redis://127.0.0.1:6379/5 \
-        .venv/bin/python bench/orders_bench.py [--hooks 3000] [--orders 1000] [--stored 100000]
+        .venv/bin/python bench/orders_bench.py [--hooks 3000] [--orders 1000] [--stored 100000] [--changed 0]
 
 1. hook: the VTEX hook endpoint (store raw + enqueue to the broker) against a bare Django view,
    through the full middleware stack, in the same run: requests/s and p99.
 2. e2e: notifications processed end to end (fetch from a fake VTEX answering in 20 ms, reconcile,
    commissions, ledger) by a pool of worker threads: orders/s.
-3. reprocess: `orders_reprocess_stored` over N stored orders: seconds.
+3. reprocess: `orders_reprocess_stored` over N stored orders (`--changed K` more that differ
+   from their VTEX document and are re-applied): seconds, and changed orders re-applied per
+   second.
 
 It creates its own database (test_<name>_bench) and drops nothing else.
 """
@@ -241,13 +243,18 @@ def bench_e2e(n: int, workers: int, *, defer_rollups: bool = False, processes: i
     return result
 
 
-def bench_reprocess(n: int) -> dict[str, Any]:
+def bench_reprocess(n: int, changed: int = 0) -> dict[str, Any]:
+    """`orders_reprocess_stored` over `n` stored orders, of which `changed` no longer match
+    their stored VTEX document (status and lines behind it, as after a bug fix): those are
+    re-applied through the batch path (lanes, attribution, commissions, ledger); the others
+    are only compared."""
+    from bench._orders_data import bench_brand, order_documents
     from orders.models import Order, OrderLine
     from orders.services import orders_reprocess_stored
-    from tests.factories import BrandFactory
 
     stamp = int(time.time())
-    brand = BrandFactory(slug=f"rep-{stamp}", vtex_account=f"rep{stamp}")
+    target = bench_brand("rep")
+    brand = target.brand
     template = {
         "orderId": "",
         "status": "invoiced",
@@ -277,15 +284,34 @@ def bench_reprocess(n: int) -> dict[str, Any]:
             [OrderLine(order=o, item_index=0, sku_id="18", quantity=2, total_cents=5922) for o in created],
             batch_size=batch,
         )
+    # The changed ones: a coupon order of one of the brand's influencers, stored as paid with
+    # no lines while its document says invoiced with three.
+    Order.objects.bulk_create(
+        [
+            Order(
+                brand=brand,
+                vtex_order_id=doc["orderId"],
+                status="payment-approved",
+                value_cents=int(doc["value"]),
+                snapshot=dict(doc, status="invoiced"),
+                snapshot_hash="h",
+            )
+            for doc in order_documents(target, changed, tag="c")
+        ],
+        batch_size=batch,
+    )
     setup_seconds = time.perf_counter() - made
     started = time.perf_counter()
     report = orders_reprocess_stored(brand=brand, batch_size=5000)
     elapsed = time.perf_counter() - started
     return {
-        "orders": n,
+        "orders": n + changed,
         "checked": report.checked,
         "differing": report.differing,
+        "reapplied": report.reapplied,
+        "failed": report.failed,
         "seconds": round(elapsed, 2),
+        "changed_orders_per_s": round(report.reapplied / elapsed, 1) if report.reapplied else None,
         "setup_seconds": round(setup_seconds, 1),
     }
 
@@ -296,6 +322,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--stored", type=int, default=100_000)
+    parser.add_argument(
+        "--changed", type=int, default=0, help="of the reprocess, orders that differ from VTEX's document"
+    )
     parser.add_argument("--only", choices=["hook", "e2e", "reprocess"])
     parser.add_argument("--processes", type=int, default=1, help="forked worker processes sharing --workers threads")
     parser.add_argument("--defer-rollups", action="store_true", help="coalesce the rollup refresh (see _defer_rollups)")
@@ -314,7 +343,7 @@ def main() -> None:
             ),
         )
     if args.only in (None, "reprocess"):
-        print("reprocess:", json.dumps(bench_reprocess(args.stored)))
+        print("reprocess:", json.dumps(bench_reprocess(args.stored, args.changed)))
 
 
 if __name__ == "__main__":
