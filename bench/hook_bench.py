@@ -4,7 +4,9 @@ targets, same middleware stack) answering a bare Django view (floor) and
 kick publishes at most one `hook_events_process_task` per VTEX_HOOK_DRAIN_SECONDS and process,
 orders/drain.py); wrk posts a distinct notification per request (bench/hook_bench.lua). Then
 the hook at half its peak rate for p99, and the check that every answered notification was
-stored, with far fewer broker messages than notifications.
+stored, with far fewer broker messages than notifications. It also prints the CPU per request of
+the server and of PostgreSQL in both full-load runs (/proc counters): on a busy machine req/s
+moves with the neighbours, CPU per request much less.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mgm_perf_hook REDIS_URL=redis://127.0.0.1:6379/14 \
         .venv/bin/python bench/hook_bench.py [--duration 10] [--connections 16] [--workers 1] [--serve asgi|wsgi] [--blocking-threads 1]
@@ -22,7 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import database_ensure, granian, wait_for, wrk  # noqa: E402
+from bench._common import (  # noqa: E402
+    command_cpu_seconds,
+    database_ensure,
+    granian,
+    process_tree_cpu_seconds,
+    wait_for,
+    wrk,
+)
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_hook"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mgm_perf_hook")
@@ -93,6 +102,9 @@ def main() -> None:
             env={**env, "WRK_RUN": run_id + "w"},
         )  # warm-up
         loads = [os.getloadavg()[0]]
+        # CPU seconds of the server's processes and of PostgreSQL around each full-load run:
+        # a cost per request that a busy machine does not inflate the way it inflates req/s.
+        cpu = [(process_tree_cpu_seconds(server.pid), command_cpu_seconds("postgres"))]
         floor = wrk(
             script="hook_bench.lua",
             port=PORT,
@@ -101,6 +113,7 @@ def main() -> None:
             connections=args.connections,
             env=env,
         )
+        cpu.append((process_tree_cpu_seconds(server.pid), command_cpu_seconds("postgres")))
         loads.append(os.getloadavg()[0])
         hook = wrk(
             script="hook_bench.lua",
@@ -110,6 +123,7 @@ def main() -> None:
             connections=args.connections,
             env=env,
         )
+        cpu.append((process_tree_cpu_seconds(server.pid), command_cpu_seconds("postgres")))
         loads.append(os.getloadavg()[0])
         delay_ms = args.connections * 1000 / (hook["rps"] / 2)
         half = wrk(
@@ -147,6 +161,13 @@ def main() -> None:
         f"hook vs bare: {hook['rps'] / floor['rps']:.0%} (goal ≥ 50%); p99 full load {hook['p99']:.2f} ms, "
         f"half load {half['p99']:.2f} ms (goal ≤ 50 ms)"
     )
+    costs = []
+    for (name, row), before, after in zip((("bare", floor), ("hook", hook)), cpu[:-1], cpu[1:], strict=True):
+        server_ms = (after[0] - before[0]) * 1000 / max(row["requests"], 1)
+        postgres_ms = (after[1] - before[1]) * 1000 / max(row["requests"], 1)
+        costs.append(server_ms)
+        print(f"CPU per request, {name}: server {server_ms:.2f} ms, PostgreSQL {postgres_ms:.2f} ms")
+    print(f"server CPU per request, bare / hook: {costs[0] / costs[1]:.0%}")
     answered = int(hook["requests"] - hook["errors"] + half["requests"] - half["errors"])
     total = stored + stored_half + stored_warm
     batched = 0 < queued < total and stored + stored_half >= answered
