@@ -5,12 +5,10 @@ many orders of many influencers drained by two workers end in exactly the right 
 
 import os
 import random
-import threading
-import time
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.db.models import F, Q, Sum
 from django.test.utils import CaptureQueriesContext
 
@@ -18,11 +16,11 @@ import orders.services.batch as batch_steps
 from codes.models import Code
 from commissions.models import Commission
 from orders.models import HookEvent, Order
-from orders.services import hook_events_process_batch, orders_apply_batch
+from orders.services import orders_apply_batch
 from payments.models import LedgerEntry, LedgerTransaction
 from tests.factories import InfluencerFactory, MembershipFactory
 from tests.orders.conftest import influencer_balances, order_doc
-from tests.orders.test_batch_pg import _drain_in_workers, _events
+from tests.orders.workers import drain_in_workers, draining_while_lanes_held, events_store, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ORDERS = int(os.environ.get("MGM_TEST_BATCH_ORDERS", "150"))
@@ -92,42 +90,17 @@ def test_a_busy_lane_does_not_hold_the_brands_other_lanes(
     free_person, free_code = next((p, c) for p, c in people[1:] if p.pk % lanes != busy_lane)
     fake_oms.add_order(order_doc(order_id="881-01", coupon=busy_code))
     fake_oms.add_order(order_doc(order_id="882-01", coupon=free_code))
-    _events(brand, [("881-01", "payment-approved", "c1"), ("882-01", "payment-approved", "c2")])
-    holding, release = threading.Event(), threading.Event()
-
-    def other_worker() -> None:  # holds one lane of the brand, as a batch being applied would
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [batch_steps._APPLY_LOCK_NAMESPACE + busy_lane, brand.pk]
-                )
-                holding.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=other_worker)
-    other.start()
-    assert holding.wait(10)
-    drained: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: (drained.append(hook_events_process_batch(limit=10)), connections.close_all())
-    )
-    worker.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not Order.objects.filter(vtex_order_id="882-01").exists():
-            assert time.monotonic() < deadline, "the free lane was not applied while another lane was busy"
-            time.sleep(0.05)
+    events_store(brand, [("881-01", "payment-approved", "c1"), ("882-01", "payment-approved", "c2")])
+    with draining_while_lanes_held(brand, [busy_lane]) as (drained, worker):
+        wait_until(
+            lambda: Order.objects.filter(vtex_order_id="882-01").exists(),
+            "the free lane was not applied while another lane was busy",
+        )
         assert Commission.objects.filter(order__vtex_order_id="882-01", influencer=free_person).count() == 3
         # The busy lane's order waits for its turn, nothing of it written yet.
         assert HookEvent.objects.get(vtex_order_id="881-01").status == "pending"
         assert not Order.objects.filter(vtex_order_id="881-01").exists()
         assert worker.is_alive()
-    finally:
-        release.set()
-        other.join(10)
-        worker.join(30)
     assert len(drained) == 1
     assert drained[0].applied == 2
     assert Commission.objects.filter(order__vtex_order_id="881-01", influencer=busy_person).count() == 3
@@ -176,9 +149,9 @@ def test_many_orders_of_many_influencers_across_two_workers_and_four_lanes(
             rows.append((order_id, status, "2024-02-05T10:00:00Z"))
     rows += rng.sample(rows, len(rows) // 4)  # VTEX retries
     rng.shuffle(rows)
-    _events(brand, rows)
+    events_store(brand, rows)
 
-    assert _drain_in_workers(2) == []
+    assert drain_in_workers(2) == []
 
     assert not HookEvent.objects.exclude(status="processed").exists()
     assert Commission.objects.count() == 3 * ORDERS

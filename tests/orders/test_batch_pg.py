@@ -4,17 +4,13 @@ poisons its batch; a 429 gives the event back until Retry-After; the per-brand b
 
 import os
 import random
-import threading
-import time
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 import commissions.postings as commissions_postings
-import orders.services.batch as batch_steps
 import orders.services.orders as order_steps
 from audit.models import AuditEvent
 from commissions.models import Commission
@@ -24,50 +20,12 @@ from orders.models import HookEvent, Order
 from orders.services import hook_events_process_batch
 from payments.models import LedgerEntry, LedgerTransaction
 from tests.orders.conftest import influencer_balances, order_doc
+from tests.orders.workers import drain_in_workers, draining_while_lanes_held, events_store, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 # 150 by default so the suite stays within its per-test timeout on a loaded 2-core machine;
 # MGM_TEST_BATCH_ORDERS=2000 runs the issue-17 size (several minutes there).
 ORDERS = int(os.environ.get("MGM_TEST_BATCH_ORDERS", "150"))
-
-
-def _events(brand: Any, rows: list[tuple[str, str, str]]) -> None:
-    """Store notifications as the hook does (unique per change; a duplicate is dropped)."""
-    now = timezone.now()
-    HookEvent.objects.bulk_create(
-        [
-            HookEvent(
-                brand=brand,
-                vtex_order_id=order_id,
-                state=state,
-                change_key=change,
-                payload={"OrderId": order_id, "State": state},
-                received_at=now,
-            )
-            for order_id, state, change in rows
-        ],
-        ignore_conflicts=True,
-    )
-
-
-def _drain_in_workers(workers: int) -> list[Any]:
-    errors: list[Any] = []
-
-    def work() -> None:
-        try:
-            while hook_events_process_batch(limit=100).claimed:
-                pass
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def test_many_orders_as_duplicated_reordered_hooks_across_two_workers(
@@ -89,9 +47,9 @@ def test_many_orders_as_duplicated_reordered_hooks_across_two_workers(
     rows += rng.sample(rows, len(rows) // 4)  # VTEX retries
     rng.shuffle(rows)
     for start in range(0, len(rows), 500):
-        _events(brand, rows[start : start + 500])
+        events_store(brand, rows[start : start + 500])
 
-    assert _drain_in_workers(2) == []
+    assert drain_in_workers(2) == []
 
     assert not HookEvent.objects.exclude(status="processed").exists()
     assert Order.objects.count() == ORDERS
@@ -127,7 +85,7 @@ def test_a_bad_order_never_poisons_its_batch_and_is_retried_alone(
     brand = setup["brand"]
     for order_id in ("801-01", "802-01", "803-01"):
         fake_oms.add_order(order_doc(order_id=order_id))
-    _events(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("801-01", "802-01", "803-01")])
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("801-01", "802-01", "803-01")])
     real = order_steps._lines_write
     calls: list[str] = []
 
@@ -152,7 +110,7 @@ def test_a_bad_order_leaves_none_of_its_batched_rows(setup: dict[str, Any], fake
     brand = setup["brand"]
     for order_id in ("851-01", "852-01", "853-01"):
         fake_oms.add_order(order_doc(order_id=order_id))
-    _events(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("851-01", "852-01", "853-01")])
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("851-01", "852-01", "853-01")])
     real = order_steps.order_applied_react
     failed: list[str] = []
 
@@ -186,7 +144,7 @@ def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_app
     ids = ("861-01", "862-01", "863-01")
     for order_id in ids:
         fake_oms.add_order(order_doc(order_id=order_id))
-    _events(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ids])
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ids])
     real = commissions_postings.ledger_commission_accrue_many
     postings: list[int] = []
 
@@ -208,7 +166,7 @@ def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_app
     assert influencer_balances(brand, influencer)["estimated"] == 3 * 1191
 
     # Applied again (VTEX changed nothing): nothing more is posted.
-    _events(brand, [(o, "payment-approved", "again") for o in ids])
+    events_store(brand, [(o, "payment-approved", "again") for o in ids])
     postings.clear()
     assert hook_events_process_batch(limit=10).unchanged == 3
     assert postings == []
@@ -221,7 +179,7 @@ def test_an_order_that_fails_alone_too_stays_pending_and_the_others_commit(
     brand = setup["brand"]
     for order_id in ("811-01", "812-01"):
         fake_oms.add_order(order_doc(order_id=order_id))
-    _events(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("811-01", "812-01")])
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ("811-01", "812-01")])
     real = order_steps._lines_write
 
     def broken(*, order: Any, parsed: Any) -> None:
@@ -244,7 +202,7 @@ def test_a_429_gives_the_event_back_until_retry_after(setup: dict[str, Any], fak
     settings.ORDERS_BATCH_LEASE_SECONDS = 0
     brand = setup["brand"]
     fake_oms.add_order(order_doc(order_id="821-01"))
-    _events(brand, [("821-01", "payment-approved", "2024-02-04T20:15:12Z")])
+    events_store(brand, [("821-01", "payment-approved", "2024-02-04T20:15:12Z")])
     fake_oms.fail_next(1, 429, headers={"Retry-After": "30"}, path_contains="/api/oms/pvt/orders/")
     report = hook_events_process_batch(limit=10)
     assert report.left_pending == 1
@@ -281,43 +239,17 @@ def test_a_worker_applies_other_brands_first_while_one_brand_is_busy(
     brand_a = setup["brand"]
     for order_id in ("871-01", "872-01"):
         fake_oms.add_order(order_doc(order_id=order_id))
-    _events(brand_a, [("871-01", "payment-approved", "c1")])
-    _events(brand_b, [("872-01", "payment-approved", "c2")])
-    holding, release = threading.Event(), threading.Event()
-
-    def other_worker() -> None:  # holds every lane of brand A, as batches being applied would
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                for lane in range(settings.ORDERS_APPLY_LANES):
-                    cursor.execute(
-                        "SELECT pg_advisory_xact_lock(%s, %s)", [batch_steps._APPLY_LOCK_NAMESPACE + lane, brand_a.pk]
-                    )
-                holding.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=other_worker)
-    other.start()
-    assert holding.wait(10)
-    drained: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: (drained.append(hook_events_process_batch(limit=10)), connections.close_all())
-    )
-    worker.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not HookEvent.objects.filter(brand=brand_b, status="processed").exists():
-            assert time.monotonic() < deadline, "brand B was not applied while brand A was busy"
-            time.sleep(0.05)
+    events_store(brand_a, [("871-01", "payment-approved", "c1")])
+    events_store(brand_b, [("872-01", "payment-approved", "c2")])
+    with draining_while_lanes_held(brand_a, range(settings.ORDERS_APPLY_LANES)) as (drained, worker):
+        wait_until(
+            lambda: HookEvent.objects.filter(brand=brand_b, status="processed").exists(),
+            "brand B was not applied while brand A was busy",
+        )
         # Brand B is done; brand A waits for its turn and nothing of it is written yet.
         assert HookEvent.objects.get(brand=brand_a).status == "pending"
         assert not Order.objects.filter(brand=brand_a).exists()
         assert worker.is_alive()
-    finally:
-        release.set()
-        other.join(10)
-        worker.join(30)
     assert len(drained) == 1
     assert drained[0].applied == 2
     assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
