@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from brands.models import Brand
 from codes.models import Code
+from codes.services.text import code_text_normalize
 from core import batching
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXRateLimited
@@ -144,8 +145,10 @@ def orders_by_lane[T](
             "vtex_order_id", "influencer_id"
         )
     )
-    # Codes are stored upper-cased (codes.services.text); shoppers type them as they like.
-    coupons = [str((data.get("marketingData") or {}).get("coupon") or "").strip().upper() for data, _extra in documents]
+    # Codes are stored normalised; shoppers type them as they like.
+    coupons = [
+        code_text_normalize(str((data.get("marketingData") or {}).get("coupon") or "")) for data, _extra in documents
+    ]
     by_code = dict(
         Code.objects.filter(brand=brand, text__in={coupon for coupon in coupons if coupon}).values_list(
             "text", "influencer_id"
