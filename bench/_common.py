@@ -93,9 +93,25 @@ def database_recreate(name: str, *, server: dict[str, Any], drop: bool = True) -
     Returns whether the database was created."""
     if "bench" not in name:
         raise SystemExit(f"refusing to use database {name!r}: its name must contain 'bench'.")
+    return _database_create(name, server=server, drop=drop)
+
+
+def database_ensure(url: str) -> None:
+    """Create the PostgreSQL database of `url` (a DATABASE_URL) when it does not exist yet, so a
+    bench runs on a fresh machine without a manual `createdb`. Never drops anything; any other
+    engine is left to Django."""
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    if str(config.get("ENGINE", "")).endswith("postgresql"):
+        server = {"host": config.get("HOST"), "port": config.get("PORT"), "user": config.get("USER")}
+        _database_create(str(config["NAME"]), server={**server, "password": config.get("PASSWORD")}, drop=False)
+
+
+def _database_create(name: str, *, server: dict[str, Any], drop: bool) -> bool:
     import psycopg
 
-    info = {key: value for key, value in {**server, "dbname": "postgres"}.items() if value is not None}
+    info = {key: value for key, value in {**server, "dbname": "postgres"}.items() if value}
     with psycopg.connect(**info, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and drop:
@@ -104,23 +120,6 @@ def database_recreate(name: str, *, server: dict[str, Any], drop: bool = True) -
         if not exists:
             admin.execute(f'CREATE DATABASE "{name}"')
     return not exists
-
-
-def database_ensure(url: str) -> None:
-    """Create the PostgreSQL database of `url` (a DATABASE_URL) when it does not exist yet, so a
-    bench runs on a fresh machine without a manual `createdb`. Never drops anything; any other
-    engine is left to Django."""
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(url)
-    if not str(config.get("ENGINE", "")).endswith("postgresql"):
-        return
-    keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
-    info = {key: config[name] for key, name in keys.items() if config.get(name)}
-    with psycopg.connect(**info, dbname="postgres", autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
-            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def granian(
