@@ -30,6 +30,7 @@ def portal_nav_register(item: NavItem) -> None:
 
 @lru_cache(maxsize=4096)
 def _section_url(url_name: str, brand_slug: str, prefix: str, urlconf: str | None) -> str:
+    # `prefix` is only a key: reverse() reads the script prefix in force, which it names.
     return reverse(url_name, urlconf=urlconf, kwargs={"brand_slug": brand_slug})
 
 
