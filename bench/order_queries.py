@@ -8,7 +8,8 @@ in the same run, with load averages. Not a test; use PostgreSQL for meaningful n
 Each path applies fresh orders (new order, lines, attribution, commissions, ledger accruals,
 audit) and then the same orders again with a changed document (status → invoiced), so both the
 first apply and a change are counted. `--top` lists the most frequent SQL shapes of the batched
-path; `--profile` prints a cProfile of it (cumulative time).
+path; `--profile` prints a cProfile of it (cumulative time), `--profile-out FILE` also
+dumps it to FILE.batched for pstats.
 """
 
 import argparse
@@ -30,6 +31,7 @@ from bench.orders_bench import setup_django  # noqa: E402
 
 
 def _shape(sql: str) -> str:
+    sql = re.sub(r'SAVEPOINT "[^"]*"', "SAVEPOINT ?", sql)
     sql = re.sub(r"'[^']*'", "?", sql)
     sql = re.sub(r"\b\d+(\.\d+)?\b", "?", sql)
     sql = re.sub(r"\((\?, )+\?\)", "(…)", sql)
@@ -47,7 +49,7 @@ def _changed(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def run_path(name: str, *, n: int, batch: int, top: int, profile: bool) -> dict[str, Any]:
+def run_path(name: str, *, n: int, batch: int, top: int, profile: bool, profile_out: str = "") -> dict[str, Any]:
     from django.db import connection
 
     from commissions.models import Commission
@@ -95,6 +97,8 @@ def run_path(name: str, *, n: int, batch: int, top: int, profile: bool) -> dict[
         result["top_shapes"] = [f"{count / (2 * n):5.2f}/order  {shape}" for shape, count in shapes.most_common(top)]
     if profiler:
         stats = pstats.Stats(profiler)
+        if profile_out:
+            stats.dump_stats(f"{profile_out}.{name}")
         stats.sort_stats("cumulative").print_stats(40)
     return result
 
@@ -105,6 +109,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--top", type=int, default=0)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile-out", default="", help="also dump the stats to FILE.<path> (pstats format)")
     parser.add_argument("--only", choices=["single", "batched"])
     args = parser.parse_args()
     setup_django()
@@ -114,7 +119,14 @@ def main() -> None:
     print("database:", settings.DATABASES["default"]["ENGINE"], "load average before:", loadavg())
     for name in ("single", "batched"):
         if args.only in (None, name):
-            result = run_path(name, n=args.orders, batch=args.batch, top=args.top, profile=args.profile)
+            result = run_path(
+                name,
+                n=args.orders,
+                batch=args.batch,
+                top=args.top,
+                profile=args.profile or bool(args.profile_out),
+                profile_out=args.profile_out,
+            )
             shapes = result.pop("top_shapes", [])
             print(f"{name}:", json.dumps(result), "load:", loadavg())
             for line in shapes:

@@ -21,7 +21,10 @@ class CommissionsConfig(AppConfig):
             commission_performance,
             order_attribution_settled,
         )
-        from commissions.services.order_sync import commissions_sync_for_order  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
+        from commissions.services.order_sync import (  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
+            commissions_prefetch,
+            commissions_sync_for_order,
+        )
 
         # Tier evaluation (campaigns, below) reads confirmed performance from the commission records.
         performance_source_set(commission_performance)
@@ -29,6 +32,7 @@ class CommissionsConfig(AppConfig):
         # commission settles its attribution.
         order_reactions.attribution_settled_register("commissions", order_attribution_settled)
         order_reactions.order_applied_register("commissions", commissions_sync_for_order)
+        order_reactions.batch_prefetch_register("commissions", commissions_prefetch)
         # Payments (below) describes a commission's ledger lines by the order behind them.
         ledger_origin_register("commissions", commission_origins)
         # Affiliates (below) records referrals and payout data; tracking (below) resolves fraud

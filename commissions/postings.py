@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from commissions.models import LedgerStage
 from core import batching
 from payments.services import (
+    Confirmation,
     ledger_commission_accrue,
     ledger_commission_accrue_many,
     ledger_commission_confirm,
+    ledger_commission_confirm_many,
     ledger_commission_reverse,
 )
 from payments.services.ledger import accounts_lock
@@ -33,23 +35,37 @@ def ledger_accounts_prelock(*, brand: Any, influencer_ids: Iterable[int]) -> Non
 
 @dataclass
 class Accruals:
-    """Accruals collected during one order sync and posted in one go per (brand, influencer):
-    an order's lines otherwise cost a dozen ledger round trips each. Inside a batch of orders
-    (core.batching) they are posted when the batch ends, once per influencer for all its
-    orders of the batch, in the batch's transaction (`_accruals_post`); an order rolled back
-    to its savepoint takes its accruals with it. Passed explicitly down to `ledger_converge`;
-    other callers pass None and accrue at once."""
+    """Accruals and confirmations collected during one order sync and posted in one go per
+    (brand, influencer): an order's lines otherwise cost a dozen ledger round trips each.
+    Inside a batch of orders (core.batching) they are posted when the batch ends, once per
+    influencer for all its orders of the batch, in the batch's transaction (`_accruals_post`,
+    `_confirms_post`); an order rolled back to its savepoint takes them with it. Passed
+    explicitly down to `ledger_converge`; other callers pass None and post at once.
+
+    A reference is either accrued or confirmed by one sync (`ledger_converge` moves it one
+    step), and an order appears once in a batch, so the two collections never hold the same
+    reference and their order does not matter."""
 
     batches: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, int]]]] = field(default_factory=dict)
+    confirms: dict[tuple[int, int], tuple[Any, Any, list[Confirmation]]] = field(default_factory=dict)
 
     def add(self, *, brand: Any, influencer: Any, ref: str, amount_cents: int) -> None:
         self.batches.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append((ref, amount_cents))
+
+    def confirm(self, *, brand: Any, influencer: Any, ref: str, amount_cents: int, hold_until: datetime) -> None:
+        self.confirms.setdefault((brand.pk, influencer.pk), (brand, influencer, []))[2].append(
+            Confirmation(ref=ref, amount_cents=amount_cents, hold_until=hold_until)
+        )
 
     def post(self) -> None:
         for (brand_id, _influencer_id), part in self.batches.items():
             if not batching.defer_collect(("commissions.accruals", brand_id), part, _accruals_post):
                 ledger_commission_accrue_many(brand=part[0], influencer=part[1], items=part[2])
+        for (brand_id, _influencer_id), confirms in self.confirms.items():
+            if not batching.defer_collect(("commissions.confirms", brand_id), confirms, _confirms_post):
+                ledger_commission_confirm_many(brand=confirms[0], influencer=confirms[1], items=confirms[2])
         self.batches.clear()
+        self.confirms.clear()
 
 
 def _accruals_post(parts: list[tuple[Any, Any, list[tuple[str, int]]]]) -> None:
@@ -65,6 +81,18 @@ def _accruals_post(parts: list[tuple[Any, Any, list[tuple[str, int]]]]) -> None:
     for influencer_id in sorted(by_influencer):
         influencer, items = by_influencer[influencer_id]
         ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
+
+
+def _confirms_post(parts: list[tuple[Any, Any, list[Confirmation]]]) -> None:
+    """A brand's confirmations of a whole batch, locked and posted as `_accruals_post` does."""
+    brand = parts[0][0]
+    by_influencer: dict[int, tuple[Any, list[Confirmation]]] = {}
+    for _brand, influencer, items in parts:
+        by_influencer.setdefault(influencer.pk, (influencer, []))[1].extend(items)
+    accounts_lock(brand=brand, influencer_ids=by_influencer)
+    for influencer_id in sorted(by_influencer):
+        influencer, items = by_influencer[influencer_id]
+        ledger_commission_confirm_many(brand=brand, influencer=influencer, items=items)
 
 
 def ledger_converge(
@@ -89,9 +117,7 @@ def ledger_converge(
         if desired <= 0:
             return 0
         if target == LedgerStage.CONFIRMED:
-            ledger_commission_confirm(
-                brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
-            )
+            _confirm(brand=brand, influencer=influencer, ref=ref, desired=desired, hold_until=hold_until, into=accruals)
         elif accruals is not None:
             # Within an order sync: posted together at the end (commissions_sync_for_order).
             accruals.add(brand=brand, influencer=influencer, ref=ref, amount_cents=desired)
@@ -102,9 +128,7 @@ def ledger_converge(
         return 1
     if stage == LedgerStage.ESTIMATED and target == LedgerStage.CONFIRMED and desired > 0:
         # The confirmation settles any difference between the estimate and the final amount.
-        ledger_commission_confirm(
-            brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
-        )
+        _confirm(brand=brand, influencer=influencer, ref=ref, desired=desired, hold_until=hold_until, into=accruals)
         tracker.ledger_stage = LedgerStage.CONFIRMED
         tracker.ledger_posted_cents = desired
         return 1
@@ -123,3 +147,15 @@ def ledger_converge(
     # desired > posted: an estimate only grows at confirmation (which settles it); a confirmed
     # commission only shrinks (returns), and manual increases have their own references.
     return 0
+
+
+def _confirm(
+    *, brand: Any, influencer: Any, ref: str, desired: int, hold_until: datetime, into: Accruals | None
+) -> None:
+    """Confirm now, or with the sync's (or batch's) others when it collects them."""
+    if into is not None:
+        into.confirm(brand=brand, influencer=influencer, ref=ref, amount_cents=desired, hold_until=hold_until)
+    else:
+        ledger_commission_confirm(
+            brand=brand, influencer=influencer, commission_ref=ref, amount_cents=desired, hold_until=hold_until
+        )

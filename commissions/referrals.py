@@ -29,6 +29,7 @@ from campaigns.models import Campaign, ReferralProgram
 from commissions.locks import referral_bonus_lock, referral_commissions_lock
 from commissions.models import Commission, FraudReview, LedgerStage, ReferralCommission
 from commissions.postings import Accruals, ledger_accounts_prelock, ledger_converge
+from core import batching
 from core.money import round_minor
 from orders.locks import orders_lock
 from orders.models import Order
@@ -50,9 +51,13 @@ class ReferralCache:
 def _referral_of(*, brand_id: int, influencer_id: int, campaign_id: int, cache: ReferralCache) -> Referral | None:
     key = (brand_id, influencer_id, campaign_id)
     if key not in cache.referrals:
-        cache.referrals[key] = Referral.objects.filter(
-            brand_id=brand_id, referred_id=influencer_id, campaign_id=campaign_id
-        ).first()
+        # Referrals are recorded by affiliates, never by an order sync: a batch reads each once.
+        cache.referrals[key] = batching.memo(
+            ("commissions.referral_of", *key),
+            lambda: Referral.objects.filter(
+                brand_id=brand_id, referred_id=influencer_id, campaign_id=campaign_id
+            ).first(),
+        )
     return cache.referrals[key]
 
 

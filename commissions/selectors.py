@@ -15,6 +15,7 @@ from brands.models import Brand
 from brands.scoping import scope_queryset
 from campaigns.performance import Performance
 from commissions.models import NET_CENTS, Commission, FraudReview, LedgerStage
+from core import batching
 from core.money import round_minor
 from orders.models import Order, OrderLine
 from orders.selectors import order_created_bounds
@@ -77,7 +78,15 @@ def commission_totals_for_influencer(
 def order_attribution_settled(order: Order) -> bool:
     """An order's attribution is settled money once one of its commissions is confirmed in the
     ledger; the order sync then leaves it as it was (asked through orders.reactions)."""
+    ahead = batching.memo_peek(commissions_ahead_key(order.pk))
+    if ahead is not None:  # a batch read the order's commissions ahead (commissions_prefetch)
+        return any(commission.ledger_stage == LedgerStage.CONFIRMED for commission in ahead)
     return Commission.objects.filter(order=order, ledger_stage=LedgerStage.CONFIRMED).exists()
+
+
+def commissions_ahead_key(order_id: int) -> tuple[str, int]:
+    """Where a batch keeps an order's commissions, read ahead and locked (core.batching)."""
+    return ("commissions.of_order", order_id)
 
 
 def commission_performance(

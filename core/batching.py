@@ -20,6 +20,9 @@ before the commit are written together at its end.
   they came, before the deferred rows are inserted (what it defers in turn is inserted after).
   The ledger accrues an influencer's commissions of the whole batch in one posting this way.
   Outside a scope: returns False and the caller does the work itself.
+- `memo_set(key, value)` / `memo_take(key, compute)` / `memo_peek(key)`: a batch reads ahead in
+  one statement what each of its items would read alone (its orders, locked; their lines and
+  commissions), and each item takes its part once (a second take computes afresh).
 - `checkpoint()` / `rollback_to(mark)`: a caller that rolls a savepoint back (one bad order of a
   batch) drops the rows and items deferred since the mark and forgets every memo (a memoized row may have
   been created, or a lock taken, inside the savepoint).
@@ -102,6 +105,35 @@ def memo[T](key: Hashable, compute: Callable[[], T]) -> T:
         scope.memo[key] = compute()
     value: T = scope.memo[key]
     return value
+
+
+_MISSING: Any = object()
+
+
+def memo_set(key: Hashable, value: Any) -> None:
+    """Store what a batch read ahead for many items at once (the orders of a batch, locked in one
+    statement), for `memo_take` or `memo` to hand out. Nothing outside a scope."""
+    scope = _current.get()
+    if scope is not None:
+        scope.memo[key] = value
+
+
+def memo_peek(key: Hashable, default: Any = None) -> Any:
+    """What `memo_set` or `memo` stored under `key`, without computing or removing it."""
+    scope = _current.get()
+    return default if scope is None else scope.memo.get(key, default)
+
+
+def memo_take[T](key: Hashable, compute: Callable[[], T]) -> T:
+    """What was read ahead under `key`, removed so a second use reads afresh, else `compute()`:
+    for rows the caller goes on to change (an order's lines, its commissions)."""
+    scope = _current.get()
+    if scope is not None:
+        value = scope.memo.pop(key, _MISSING)
+        if value is not _MISSING:
+            taken: T = value
+            return taken
+    return compute()
 
 
 def memo_forget(key: Hashable) -> None:

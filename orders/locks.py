@@ -22,6 +22,13 @@ def order_find_lock(*, brand_id: int, vtex_order_id: str) -> Order | None:
     ).first()
 
 
+def orders_find_lock_many(*, brand_id: int, vtex_order_ids: Iterable[str]) -> list[Order]:
+    """The brand's orders among these VTEX ids (those we have), each with its brand, locked in
+    pk order in one statement: a batch takes its orders' locks at once."""
+    ids = sorted(set(vtex_order_ids))
+    return list(lock_rows(Order.objects.filter(brand_id=brand_id, vtex_order_id__in=ids).select_related("brand")))
+
+
 def orders_lock(*, pks: Iterable[int]) -> list[Order]:
     return list(lock_rows(Order.objects.filter(pk__in=sorted(set(pks)))))
 

@@ -6,6 +6,7 @@ So orders asks here, and commissions answers by registering:
 
     attribution_settled_register("commissions", has_confirmed_commission)
     order_applied_register("commissions", commissions_sync_for_order)
+    batch_prefetch_register("commissions", commissions_prefetch)  # optional: batches read ahead
 
 Both are called inside the order sync's transaction, holding the order's row lock (see
 `orders.services.orders.order_apply`): what a reaction writes commits or rolls back with the order,
@@ -30,8 +31,17 @@ class OrderReaction(Protocol):
     def __call__(self, *, order: "Order", now: datetime) -> Mapping[str, int]: ...
 
 
+class BatchPrefetch(Protocol):
+    """(orders, created) -> None: read ahead, into the batch's memo (core.batching), what the
+    reactions will read for each of these orders. `orders` are locked and existed before the
+    batch; `created` were inserted by it (nothing refers to them yet: nothing to read)."""
+
+    def __call__(self, *, orders: "list[Order]", created: "list[Order]") -> None: ...
+
+
 _settled_checks: dict[str, SettledCheck] = {}
 _reactions: dict[str, OrderReaction] = {}
+_prefetches: dict[str, BatchPrefetch] = {}
 
 
 def attribution_settled_register(name: str, check: SettledCheck) -> None:
@@ -42,6 +52,16 @@ def order_applied_register(name: str, reaction: OrderReaction) -> None:
     """`reaction(order=..., now=...)` runs after the order, its lines, returns and attribution
     were written, in registration order."""
     _reactions[name] = reaction
+
+
+def batch_prefetch_register(name: str, prefetch: BatchPrefetch) -> None:
+    _prefetches[name] = prefetch
+
+
+def batch_prefetch(*, orders: "list[Order]", created: "list[Order]") -> None:
+    """Let every floor above read ahead for a batch's orders (orders.services.batch)."""
+    for prefetch in list(_prefetches.values()):
+        prefetch(orders=orders, created=created)
 
 
 def attribution_settled(order: "Order") -> bool:

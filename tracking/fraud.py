@@ -147,17 +147,24 @@ def fraud_screen_order(*, order: Any) -> list[FraudFlag]:
         .exclude(order_ref=ref)
         .exists()
     )
-    OrderSignal.objects.update_or_create(
-        brand_id=brand_id,
-        order_ref=ref,
-        defaults={
-            "influencer_id": influencer_id,
-            "coupon": coupon,
-            "customer_hash": customer_hash,
-            "is_new_customer": is_new,
-            "had_click": click is not None,
-            "placed_at": placed_at,
-        },
+    # One upsert (INSERT … ON CONFLICT DO UPDATE): no row lock, savepoint and second statement
+    # per screened order, and a concurrent screen of the same order cannot make it fail.
+    OrderSignal.objects.bulk_create(
+        [
+            OrderSignal(
+                brand_id=brand_id,
+                order_ref=ref,
+                influencer_id=influencer_id,
+                coupon=coupon,
+                customer_hash=customer_hash,
+                is_new_customer=is_new,
+                had_click=click is not None,
+                placed_at=placed_at,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["brand", "order_ref"],
+        update_fields=["influencer", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"],
     )
     if coupon and click is None:
         uses = list(

@@ -23,6 +23,7 @@ from commissions.locks import commissions_lock
 from commissions.models import Commission, FraudReview, LedgerStage
 from commissions.postings import Accruals as _Accruals
 from commissions.referrals import ReferralCache, referral_prelock, referral_rewards_sync
+from commissions.selectors import commissions_ahead_key
 from commissions.services.ledger import commission_ledger_sync
 from commissions.services.stage import order_commission_stage
 from core import batching, events
@@ -62,6 +63,22 @@ def _engine_lines(lines: Sequence["OrderLine"], *, order: "Order") -> list[Order
     ]
 
 
+def _commissions_lock_of(orders: Sequence["Order"]) -> list[Commission]:
+    return commissions_lock(queryset=Commission.objects.filter(order__in=orders).prefetch_related("adjustments"))
+
+
+def commissions_prefetch(*, orders: list["Order"], created: list["Order"]) -> None:
+    """A batch of orders (orders.services.batch) reads their commissions ahead: locked, with
+    their adjustments, in one statement each; an order the batch created has none yet. Each
+    order's sync takes its own (core.batching.memo_take), and its settled check peeks at them."""
+    by_order: dict[int, list[Commission]] = {order.pk: [] for order in [*orders, *created]}
+    if orders:
+        for commission in _commissions_lock_of(orders):
+            by_order[commission.order_id].append(commission)
+    for order_id, commissions in by_order.items():
+        batching.memo_set(commissions_ahead_key(order_id), commissions)
+
+
 def commissions_sync_for_order(*, order: "Order", now: datetime | None = None) -> dict[str, int]:
     """Make the order's commissions match the order as VTEX reports it now.
 
@@ -77,10 +94,8 @@ def _commissions_sync_for_order(*, order: "Order", now: datetime | None, accrual
     now = now or timezone.now()
     stage = order_commission_stage(order)
     lines = [line for line in order.lines.all() if not line.is_gift]
-    existing = {
-        (c.line_id, c.influencer_id): c
-        for c in commissions_lock(queryset=Commission.objects.filter(order=order).prefetch_related("adjustments"))
-    }
+    locked = batching.memo_take(commissions_ahead_key(order.pk), lambda: _commissions_lock_of([order]))
+    existing = {(c.line_id, c.influencer_id): c for c in locked}
     counts = {"created": 0, "changed": 0, "postings": 0}
     campaign: Campaign | None = None
     wanted: set[tuple[int, int]] = set()

@@ -49,7 +49,14 @@ from integrations.vtex.errors import VTEXRateLimited
 from integrations.vtex.ratelimit import order_read_limiter
 from orders.locks import hook_events_due_lock
 from orders.models import HookEvent, Order
-from orders.services.orders import OrderNotInVTEX, SyncResult, _order_apply, order_apply, order_fetch
+from orders.services.orders import (
+    OrderNotInVTEX,
+    SyncResult,
+    _order_apply,
+    order_apply,
+    order_fetch,
+    orders_read_ahead,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -191,13 +198,16 @@ def orders_apply_batch(
         with transaction.atomic(), batching.batch_scope():
             if not _brand_apply_lock(brand, lane=lane, wait=wait):
                 raise BrandBusy(brand.pk)
+            orders_read_ahead(brand=brand, vtex_order_ids=[str(data.get("orderId") or "") for data, _ in ordered])
             applied: dict[str, SyncResult] = {}
             for data, source in ordered:
                 order_id = str(data.get("orderId") or "")
                 mark = batching.checkpoint()
                 try:
                     with transaction.atomic():
-                        applied[order_id] = _order_apply(brand=brand, data=data, source=source, force=force)
+                        applied[order_id] = _order_apply(
+                            brand=brand, data=data, source=source, force=force, retried_alone=True
+                        )
                 except Exception as exc:
                     batching.rollback_to(mark)  # its deferred rows and every memo go with its savepoint
                     logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)

@@ -9,7 +9,7 @@ through `orders.reactions`).
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,11 +30,11 @@ from core.errors import ApplicationError
 from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
 from integrations.vtex.errors import VTEXError
-from orders.locks import order_find_lock, order_lock
+from orders.locks import order_find_lock, order_lock, orders_find_lock_many
 from orders.metrics import ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import Order, OrderLine, OrderStatusChange, ReturnInvoice
 from orders.parsing import OrderData, order_parse, snapshot_hash
-from orders.reactions import attribution_settled, order_applied_react
+from orders.reactions import attribution_settled, batch_prefetch, order_applied_react
 from tracking import fraud as tracking_fraud
 from tracking import services as tracking_services
 from tracking.attribution import attribution_decide
@@ -109,13 +109,50 @@ def order_apply(
     return result
 
 
-def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: bool) -> SyncResult:
-    """Precondition: inside `order_apply`'s transaction (the row lock lasts until it ends)."""
+def _order_ahead_key(brand_id: int, vtex_order_id: str) -> tuple[str, int, str]:
+    return ("orders.locked", brand_id, vtex_order_id)
+
+
+def _lines_ahead_key(order_id: int) -> tuple[str, int]:
+    return ("orders.lines", order_id)
+
+
+def orders_read_ahead(*, brand: Brand, vtex_order_ids: Sequence[str]) -> None:
+    """Inside a batch (core.batching, orders.services.batch): lock the brand's orders among these
+    ids in one statement (pk order) and read their lines, their commissions (orders.reactions)
+    and the rest of what applying each would read alone, so each order's apply takes its part
+    instead of selecting it (`_order_apply`). An id we do not have yet is remembered as such."""
+    locked = orders_find_lock_many(brand_id=brand.pk, vtex_order_ids=vtex_order_ids)
+    by_vtex_id = {order.vtex_order_id: order for order in locked}
+    lines: dict[int, list[OrderLine]] = {order.pk: [] for order in locked}
+    for line in OrderLine.objects.filter(order__in=locked).order_by("order_id", "item_index"):
+        lines[line.order_id].append(line)
+    for vtex_order_id in vtex_order_ids:
+        order = by_vtex_id.get(vtex_order_id)
+        batching.memo_set(_order_ahead_key(brand.pk, vtex_order_id), order)
+        if order is not None:
+            batching.memo_set(_lines_ahead_key(order.pk), lines[order.pk])
+    batch_prefetch(orders=locked, created=[])
+
+
+def _order_apply(
+    *, brand: Brand, data: Mapping[str, Any], source: str, force: bool, retried_alone: bool = False
+) -> SyncResult:
+    """Precondition: inside `order_apply`'s transaction (the row lock lasts until it ends).
+
+    `retried_alone`: the caller (a batch, orders.services.batch) rolls the whole order back to
+    its own savepoint when anything raises and applies it again alone, through `order_apply`.
+    Its tracking steps then run without savepoints of their own (two round trips each): a step
+    that fails inside the batch fails the order there, and the retry isolates it as usual."""
     parsed = order_parse(data)
     digest = snapshot_hash(data)
     now = timezone.now()
     with ORDER_SYNC_SECONDS.time():
-        found = order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id)
+        # A batch locked its orders ahead (orders_read_ahead); None there: not ours yet.
+        found = batching.memo_take(
+            _order_ahead_key(brand.pk, parsed.order_id),
+            lambda: order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id),
+        )
         if found is not None:
             order = found
         else:
@@ -123,6 +160,10 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
             # A row this transaction inserted is nobody else's until it commits; one a concurrent
             # sync inserted first is locked like any other.
             order = order if created else order_lock(pk=order.pk)
+            if created:
+                # Nothing refers to a row this transaction inserted: no lines, no commissions to read.
+                batching.memo_set(_lines_ahead_key(order.pk), [])
+                batch_prefetch(orders=[], created=[order])
         if order.vtex_last_change and parsed.last_change and parsed.last_change < order.vtex_last_change:
             ORDER_SYNCS_TOTAL.labels("stale").inc()
             return SyncResult(order_id=order.pk, changed=False, reason="stale")
@@ -140,7 +181,7 @@ def _order_apply(*, brand: Brand, data: Mapping[str, Any], source: str, force: b
         _related_from_batch(order)
         if newly_attributed:
             _attributed_publish(order)
-        _tracking_after_attribution(order=order)
+        _tracking_after_attribution(order=order, isolated=not retried_alone)
         reactions = order_applied_react(order=order, now=now)
         facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
@@ -153,7 +194,7 @@ def _order_write(
     """Copy VTEX's document onto the order (saved by the caller, with the attribution) and
     record a status change; returns the currency decision before, for its audit."""
     if parsed.status != order.status:
-        OrderStatusChange.objects.create(
+        change = OrderStatusChange(
             order=order,
             from_status=order.status,
             to_status=parsed.status,
@@ -161,6 +202,8 @@ def _order_write(
             observed_at=now,
             source=source[:20],
         )
+        if not batching.defer_insert(change):  # nothing reads it back before the commit
+            change.save()
     totals = parsed.totals
     order.order_group = parsed.order_group
     order.sequence = parsed.sequence
@@ -255,7 +298,9 @@ _LINE_FIELDS = [
 
 
 def _lines_write(*, order: Order, parsed: OrderData) -> None:
-    existing_all = list(OrderLine.objects.filter(order=order))
+    existing_all: list[OrderLine] = batching.memo_take(
+        _lines_ahead_key(order.pk), lambda: list(OrderLine.objects.filter(order=order))
+    )
     existing = {line.item_index: line for line in existing_all}
     to_create, to_update = [], []
     for data in parsed.lines:
@@ -384,37 +429,47 @@ def _related_from_batch(order: Order) -> None:
         )
 
 
-def _tracking_after_attribution(*, order: Order) -> None:
+def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:
     """Tell tracking about the decision: bind the customer to the influencer (cross-device;
     `customer_binding_record` applies the campaign's policy) and screen the order for fraud.
 
     Both run in the order's transaction, before its commissions: a flag commits together with
     the order and holds its commissions from their first posting, and a rolled-back sync
-    leaves neither. Each runs in a savepoint: an unexpected error in a rule is logged and
-    counted and rolls back only that step, never the order sync (the next applied sync of the
-    order screens it again; recording a flag is idempotent)."""
+    leaves neither. `isolated` (every sync of one order): each runs in a savepoint, and an
+    unexpected error in a rule is logged and counted and rolls back only that step, never the
+    order sync (the next applied sync of the order screens it again; recording a flag is
+    idempotent). Not isolated (inside a batch, whose orders are retried alone): an error
+    propagates, and the retry isolates it."""
     if order.influencer_id is None:
         return
     if order.campaign_id is not None:
-        mark = batching.checkpoint()
-        try:
-            with transaction.atomic():
-                tracking_services.customer_binding_record(
-                    campaign=order.campaign,
-                    influencer=order.influencer,
-                    customer_hashes=order_customer_hashes(order),
-                    order_ref=order.vtex_order_id,
-                    at=order.created_in_vtex_at,
-                )
-        except Exception:
-            batching.rollback_to(mark)  # what the rolled-back step deferred goes with it
-            TRACKING_STEP_FAILURES_TOTAL.labels("customer_binding").inc()
-            logger.exception("customer binding failed for order %s", order.vtex_order_id)
+        _tracking_step(
+            "customer_binding",
+            order,
+            lambda: tracking_services.customer_binding_record(
+                campaign=order.campaign,
+                influencer=order.influencer,
+                customer_hashes=order_customer_hashes(order),
+                order_ref=order.vtex_order_id,
+                at=order.created_in_vtex_at,
+            ),
+            isolated=isolated,
+        )
+    _tracking_step("fraud_screen", order, lambda: tracking_fraud.fraud_screen_order(order=order), isolated=isolated)
+
+
+_STEP_TEXT = {"customer_binding": "customer binding", "fraud_screen": "fraud screening"}
+
+
+def _tracking_step(name: str, order: Order, step: Callable[[], object], *, isolated: bool) -> None:
+    if not isolated:
+        step()
+        return
     mark = batching.checkpoint()
     try:
         with transaction.atomic():
-            tracking_fraud.fraud_screen_order(order=order)
+            step()
     except Exception:
-        batching.rollback_to(mark)
-        TRACKING_STEP_FAILURES_TOTAL.labels("fraud_screen").inc()
-        logger.exception("fraud screening failed for order %s; the order sync goes on", order.vtex_order_id)
+        batching.rollback_to(mark)  # what the rolled-back step deferred goes with it
+        TRACKING_STEP_FAILURES_TOTAL.labels(name).inc()
+        logger.exception("%s failed for order %s; the order sync goes on", _STEP_TEXT[name], order.vtex_order_id)

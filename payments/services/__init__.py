@@ -3,9 +3,11 @@ commissions engine calls; see docs/ledger.md for the account chart and every pos
 
 from payments.services.cutoff import payout_cutoff_dispatch, payout_cutoff_run, payout_period_for
 from payments.services.ledger import (
+    Confirmation,
     ledger_commission_accrue,
     ledger_commission_accrue_many,
     ledger_commission_confirm,
+    ledger_commission_confirm_many,
     ledger_commission_reverse,
 )
 from payments.services.withdrawals import (
@@ -18,10 +20,12 @@ from payments.services.withdrawals import (
 )
 
 __all__ = [
+    "Confirmation",
     "bank_export_build",
     "ledger_commission_accrue",
     "ledger_commission_accrue_many",
     "ledger_commission_confirm",
+    "ledger_commission_confirm_many",
     "ledger_commission_reverse",
     "payout_cutoff_dispatch",
     "payout_cutoff_run",

@@ -2,13 +2,21 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import ApplicationError, Conflict, NotFound
 from payments.models import AccountKind, CommissionPosition, LedgerEntry, LedgerTransaction
 from payments.selectors import balances_for, ledger_verify
-from payments.services import ledger_commission_accrue, ledger_commission_confirm, ledger_commission_reverse
+from payments.services import (
+    Confirmation,
+    ledger_commission_accrue,
+    ledger_commission_accrue_many,
+    ledger_commission_confirm,
+    ledger_commission_confirm_many,
+    ledger_commission_reverse,
+)
 from payments.services.ledger import Posting, UnbalancedTransaction, accounts_lock, post
 from tests.factories import InfluencerFactory, MembershipFactory
 from tests.payments.conftest import make_available
@@ -54,6 +62,45 @@ def test_confirmation_moves_money_on_hold_and_settles_a_lower_final_amount(brand
     position = CommissionPosition.objects.get(commission_ref="o2")
     assert position.hold_until is not None
     assert ledger_verify() == []
+
+
+def test_many_confirmations_post_once_each_with_their_own_amount_and_hold(brand_a, influencer_a):
+    ledger_commission_accrue_many(brand=brand_a, influencer=influencer_a, items=[("m1", 1_000), ("m2", 400)])
+    later = timezone.now() + timedelta(days=40)
+    items = [
+        Confirmation(ref="m1", amount_cents=900),  # less than estimated: 100 back to the brand
+        Confirmation(ref="m2"),  # what is estimated
+        Confirmation(ref="m3", amount_cents=250, hold_until=later),  # never accrued
+        Confirmation(ref="m1", amount_cents=900),  # the same reference twice: one confirmation
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        assert ledger_commission_confirm_many(brand=brand_a, influencer=influencer_a, items=items) == 3
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "payments_ledgertransaction"')]
+    assert len(inserts) == 1
+
+    balances = _balances(brand_a, influencer_a)
+    assert (balances[AccountKind.ESTIMATED], balances[AccountKind.HOLD]) == (0, 900 + 400 + 250)
+    positions = {p.commission_ref: p for p in CommissionPosition.objects.filter(brand=brand_a)}
+    assert {ref: p.held_cents for ref, p in positions.items()} == {"m1": 900, "m2": 400, "m3": 250}
+    assert positions["m3"].hold_until == later
+    assert positions["m1"].hold_until > timezone.now()
+    assert AuditEvent.objects.filter(action="ledger.commission_confirmed").count() == 3
+    assert ledger_verify() == []
+
+    # Again: nothing is posted, whatever the amounts say now.
+    assert ledger_commission_confirm_many(brand=brand_a, influencer=influencer_a, items=items) == 0
+    assert LedgerTransaction.objects.filter(kind="confirm").count() == 3
+
+
+def test_many_confirmations_with_one_that_has_nothing_to_confirm_post_nothing(brand_a, influencer_a):
+    ledger_commission_accrue(brand=brand_a, influencer=influencer_a, commission_ref="n1", amount_cents=300)
+    with pytest.raises(ApplicationError) as refused:
+        ledger_commission_confirm_many(
+            brand=brand_a, influencer=influencer_a, items=[Confirmation(ref="n1"), Confirmation(ref="n2")]
+        )
+    assert refused.value.code == "nothing_to_confirm"
+    assert not LedgerTransaction.objects.filter(kind="confirm").exists()
+    assert _balances(brand_a, influencer_a)[AccountKind.ESTIMATED] == 300
 
 
 def test_confirmation_without_accrual_accrues_and_confirms_at_once(brand_a, influencer_a):

@@ -1,0 +1,150 @@
+"""A batch reads ahead and posts together (orders.services.orders.orders_read_ahead,
+commissions.postings): its orders are locked in one statement, their lines and commissions read
+once, an influencer's confirmations posted in one go at the batch's end, and a tracking step
+that fails inside a batch fails only its order, which the retry alone isolates as before."""
+
+import logging
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import CommissionRule
+from codes.models import Code
+from commissions.models import Commission
+from orders.models import Order, OrderStatusChange
+from orders.services import order_apply, orders_apply_batch
+from payments.models import CommissionPosition, LedgerTransaction
+from tests.factories import CampaignFactory, MembershipFactory
+from tests.orders.conftest import influencer_balances, order_doc
+from tracking import fraud_rules
+from tracking.models import OrderSignal
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+IDS = ("901-01", "902-01", "903-01", "904-01")
+
+
+def _sql(captured: CaptureQueriesContext, *needles: str) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if all(needle in q["sql"] for needle in needles)]
+
+
+def _batch(brand: Any, status: str, last_change: str) -> dict[str, Any]:
+    docs = [(order_doc(order_id=order_id, status=status, last_change=last_change), "test") for order_id in IDS]
+    results = orders_apply_batch(brand=brand, documents=docs)
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    return results
+
+
+def test_a_batch_locks_its_orders_and_reads_their_lines_and_commissions_once(setup: dict[str, Any]) -> None:
+    brand, influencer = setup["brand"], setup["influencer"]
+    _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+    assert Commission.objects.filter(order__brand=brand).count() == 3 * len(IDS)
+
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "invoiced", "2024-02-06T10:00:00+00:00")
+
+    order_locks = _sql(captured, 'FROM "orders_order"', "FOR NO KEY UPDATE")
+    assert len(order_locks) == 1, order_locks
+    # (The reports' rollup of the day reads lines too, by day, not by order.)
+    assert len(_sql(captured, 'FROM "orders_orderline" WHERE "orders_orderline"."order_id"')) == 1
+    assert len(_sql(captured, 'FROM "commissions_commission"', "FOR NO KEY UPDATE")) == 1
+    # The settled check of every order was answered from what was read ahead.
+    assert not _sql(captured, 'FROM "commissions_commission"', "LIMIT 1")
+    # Four orders of one influencer: their twelve confirmations in one posting.
+    assert len(_sql(captured, 'INSERT INTO "payments_ledgertransaction"')) == 1
+    assert LedgerTransaction.objects.filter(brand=brand, kind="confirm").count() == 3 * len(IDS)
+    assert influencer_balances(brand, influencer) == {"hold": len(IDS) * 1191}
+    assert set(Commission.objects.filter(order__brand=brand).values_list("state", flat=True)) == {"confirmed"}
+    assert all(position.held_cents > 0 for position in CommissionPosition.objects.filter(brand=brand))
+    # Each order's status change was recorded once, at the batch's end.
+    assert OrderStatusChange.objects.filter(order__brand=brand, to_status="invoiced").count() == len(IDS)
+
+    # The same documents again: nothing more is posted.
+    with CaptureQueriesContext(connection) as again:
+        results = _batch(brand, "invoiced", "2024-02-06T10:00:00+00:00")
+    assert {result.reason for result in results.values()} == {"unchanged"}
+    assert not _sql(again, 'INSERT INTO "payments_ledgertransaction"')
+    assert LedgerTransaction.objects.filter(brand=brand, kind="confirm").count() == 3 * len(IDS)
+
+
+def test_a_batch_applies_as_the_orders_would_one_by_one(setup: dict[str, Any], brand_b: Any) -> None:
+    """The same orders through a batch and one at a time end in the same commissions, ledger
+    and status history (brand B gets the documents one by one)."""
+    brand_a = setup["brand"]
+    campaign_b = CampaignFactory(brand=brand_b, hold_days=15)
+    CommissionRule.objects.create(campaign=campaign_b, name="10%", kind="percentage", rate_percent=10, dimension="all")
+    maria_b = MembershipFactory(brand=brand_b).influencer
+    Code.objects.create(brand=brand_b, campaign=campaign_b, influencer=maria_b, text=setup["code"].text)
+
+    steps = [
+        ("payment-approved", "2024-02-04T20:15:12+00:00"),
+        ("invoiced", "2024-02-06T10:00:00+00:00"),
+        ("canceled", "2024-02-08T10:00:00+00:00"),
+    ]
+    for status, last_change in steps:
+        _batch(brand_a, status, last_change)
+        for order_id in IDS:
+            order_apply(
+                brand=brand_b, data=order_doc(order_id=order_id, status=status, last_change=last_change), source="t"
+            )
+
+    def shape(brand: Any) -> dict[str, Any]:
+        return {
+            "commissions": sorted(
+                Commission.objects.filter(order__brand=brand).values_list(
+                    "order__vtex_order_id", "state", "amount_cents", "reversed_cents", "ledger_posted_cents"
+                )
+            ),
+            "ledger": sorted(LedgerTransaction.objects.filter(brand=brand).values_list("kind", flat=True)),
+            "changes": sorted(
+                OrderStatusChange.objects.filter(order__brand=brand).values_list(
+                    "order__vtex_order_id", "from_status", "to_status"
+                )
+            ),
+        }
+
+    assert shape(brand_a) == shape(brand_b)
+    assert influencer_balances(brand_a, setup["influencer"]) == influencer_balances(brand_b, maria_b)
+
+
+def test_a_tracking_step_failing_in_a_batch_fails_only_its_order_and_the_retry_isolates_it(
+    setup: dict[str, Any], monkeypatch: Any, caplog: Any
+) -> None:
+    """Inside a batch the tracking steps run without savepoints of their own: the failing order
+    rolls back to its own savepoint, the others commit, and its retry alone screens in a
+    savepoint, logs the failure and applies the order (as every single sync always did)."""
+    brand = setup["brand"]
+    calls: list[str] = []
+
+    def broken(**kwargs: Any) -> None:
+        calls.append("rule")
+        raise RuntimeError("rule bug")
+
+    monkeypatch.setattr(fraud_rules, "rule_self_referral", broken)
+    docs = [(order_doc(order_id=order_id), "test") for order_id in IDS[:2]]
+    with caplog.at_level(logging.ERROR, logger="orders.services"):
+        results = orders_apply_batch(brand=brand, documents=docs)
+
+    assert {result.reason for result in results.values()} == {"applied"}
+    # Each order met the rule in the batch (failed there) and again alone (isolated there).
+    assert len(calls) == 4
+    assert caplog.text.count("fraud screening failed") == 2
+    assert Order.objects.filter(brand=brand, influencer=setup["influencer"]).count() == 2
+    assert Commission.objects.filter(order__brand=brand).count() == 6
+    assert OrderStatusChange.objects.filter(order__brand=brand).count() == 2
+
+
+def test_screening_an_order_again_keeps_one_signal_with_what_it_says_now(setup: dict[str, Any]) -> None:
+    brand = setup["brand"]
+    order_apply(brand=brand, data=order_doc(order_id="911-01"), source="t")
+    first = OrderSignal.objects.get(brand=brand, order_ref="911-01")
+    order = Order.objects.get(brand=brand, vtex_order_id="911-01")
+    Order.objects.filter(pk=order.pk).update(snapshot_hash="")  # the next sync applies again
+    order_apply(brand=brand, data=order_doc(order_id="911-01", creation="2024-02-04T21:30:00+00:00"), source="t")
+    signals = list(OrderSignal.objects.filter(brand=brand, order_ref="911-01"))
+    assert [signal.pk for signal in signals] == [first.pk]
+    assert signals[0].placed_at != first.placed_at
+    assert signals[0].placed_at.isoformat().startswith("2024-02-04T21:30:00")
+    assert (signals[0].coupon, signals[0].influencer_id) == (first.coupon, setup["influencer"].pk)
