@@ -61,6 +61,12 @@ def _referral_of(*, brand_id: int, influencer_id: int, campaign_id: int, cache: 
     return cache.referrals[key]
 
 
+def referral_known_absent(*, brand_id: int, influencer_id: int, campaign_id: int | None, cache: ReferralCache) -> bool:
+    """Whether this sync already found that the influencer has no referral in the campaign."""
+    key = (brand_id, influencer_id, campaign_id)
+    return campaign_id is not None and key in cache.referrals and cache.referrals[key] is None
+
+
 def _program(campaign_id: int, cache: ReferralCache) -> ReferralProgram | None:
     if campaign_id not in cache.programs:
         cache.programs[campaign_id] = ReferralProgram.objects.filter(campaign_id=campaign_id).first()

@@ -69,8 +69,13 @@ def portal_view(section: str, *, needs: tuple[str, ...] | None = None) -> Callab
         @wraps(view)
         def wrapper(request: HttpRequest, brand_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             user: Any = request.user
-            # One query gives the person, the brand in the URL and the brand switcher.
-            memberships = list(membership_list_for_user(user=user))
+            # One query gives the person, the brand in the URL and the brand switcher. The
+            # person's user is the signed-in one, already loaded: not joined again.
+            memberships = list(
+                membership_list_for_user(user=user).select_related(None).select_related("brand", "influencer")
+            )
+            for m in memberships:
+                m.influencer.user = user
             influencer = memberships[0].influencer if memberships else influencer_or_404(request)
             if not user.is_verified() and has_confirmed_totp(user):
                 return redirect_to_login(request.get_full_path(), reverse("two_factor"), "next")

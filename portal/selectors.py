@@ -330,9 +330,23 @@ def portal_link_campaigns(*, membership: Membership) -> list[Any]:
     return link_campaigns_for_influencer(influencer=membership.influencer, brand=membership.brand)
 
 
+#: What a portal code shows (`_portal_code`, codes.selectors.code_state): the dashboard and the
+#: codes page ask on every view, so the query loads these columns, not the code's whole setup.
+_PORTAL_CODE_FIELDS = (
+    "text",
+    "status",
+    "status_reason",
+    "vtex_state",
+    "sync_status",
+    "last_sync_error",
+    "campaign__name",
+)
+
+
 def portal_code_list(*, membership: Membership) -> list[PortalCode]:
     """The influencer's discount codes with this brand (codes context)."""
     codes = code_list_for_influencer(influencer=membership.influencer, brand=membership.brand)
+    codes = codes.select_related(None).select_related("campaign").only(*_PORTAL_CODE_FIELDS)
     return [_portal_code(code) for code in codes]
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import router
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -22,7 +24,7 @@ from commissions.engine import commission_compute
 from commissions.locks import commissions_lock
 from commissions.models import Commission, FraudReview, LedgerStage
 from commissions.postings import Accruals as _Accruals
-from commissions.referrals import ReferralCache, referral_prelock, referral_rewards_sync
+from commissions.referrals import ReferralCache, referral_known_absent, referral_prelock, referral_rewards_sync
 from commissions.selectors import commissions_ahead_key
 from commissions.services.ledger import commission_ledger_sync
 from commissions.services.stage import order_commission_stage
@@ -320,7 +322,8 @@ def _commission_converge(
         commission.fraud_review,
     )
     if is_new or after != before or postings:
-        commission.save(force_insert=commission._state.adding)
+        if not (commission._state.adding and _insert_deferred(commission, referrals)):
+            commission.save(force_insert=commission._state.adding)
         if is_new or before[0] != commission.state:
             _publish_state(commission, order=order)
         if not is_new:
@@ -350,6 +353,35 @@ def _commission_converge(
             commission=commission, order=order, now=now, accruals=accruals, cache=referrals
         )
     return postings
+
+
+def _insert_deferred(commission: Commission, referrals: ReferralCache | None) -> bool:
+    """Inside a batch (core.batching), a new commission whose id was reserved is inserted with
+    the batch's others when it ends: nothing in the batch reads it back from the table (the
+    ledger knows it by reference, its history and notification rows are deferred too, and a
+    referral commission's foreign key to it is checked at commit). The one reader is the
+    referral bonus, which sums the referred influencer's commissions: a commission of an
+    influencer with a referral in the campaign is inserted at once. False: save it now."""
+    if commission.pk is None or batching.current() is None or referrals is None:
+        return False
+    if not referral_known_absent(
+        brand_id=commission.brand_id,
+        influencer_id=commission.influencer_id,
+        campaign_id=commission.campaign_id,
+        cache=referrals,
+    ):
+        return False
+    for field in Commission._meta.concrete_fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            field.pre_save(commission, True)  # the history row copies the timestamps
+    batching.defer_insert(commission)
+    commission._state.adding = False
+    commission._state.db = router.db_for_write(Commission)
+    # What save() would tell: simple-history records the creation (deferred in a batch too).
+    post_save.send(
+        sender=Commission, instance=commission, created=True, update_fields=None, raw=False, using=commission._state.db
+    )
+    return True
 
 
 _STATE_EVENTS = {

@@ -148,3 +148,20 @@ def test_screening_an_order_again_keeps_one_signal_with_what_it_says_now(setup: 
     assert signals[0].placed_at != first.placed_at
     assert signals[0].placed_at.isoformat().startswith("2024-02-04T21:30:00")
     assert (signals[0].coupon, signals[0].influencer_id) == (first.coupon, setup["influencer"].pk)
+
+
+def test_new_commissions_are_inserted_together_with_their_history(setup: dict[str, Any]) -> None:
+    brand = setup["brand"]
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+
+    assert len(_sql(captured, 'INSERT INTO "commissions_commission"')) == 1
+    commissions = list(Commission.objects.filter(order__brand=brand))
+    assert len(commissions) == 3 * len(IDS)
+    assert all(c.created_at is not None and c.state == "estimated" for c in commissions)
+    created = Commission.history.filter(history_type="+", id__in=[c.pk for c in commissions])
+    assert created.count() == len(commissions)
+    assert not created.filter(created_at__isnull=True).exists()
+    # Their ledger accruals and notifications went with them.
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == len(commissions)
+    assert influencer_balances(brand, setup["influencer"]) == {"estimated": len(IDS) * 1191}
