@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from affiliates.models import Membership, PayoutAccount
 from audit.services import audit_record
-from core import events
+from core import batching, events
 from core.errors import ApplicationError, Conflict
 from tracking import fraud_rules as rules
 from tracking.fraud_holds import hold_subject
@@ -82,8 +82,21 @@ def fraud_flag_record(
             brand_id=brand_id,
             after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
         )
-        influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id)
+        _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
     return flag
+
+
+def _risk_recompute_soon(*, brand_id: int, influencer_id: int) -> None:
+    """Recompute the influencer's risk now, or, inside a batch of orders (core.batching), once
+    per influencer when the batch ends, still in its transaction: a batch that flags ten of an
+    influencer's orders recomputes the score once, from all ten flags. Nothing in the batch
+    reads the score (holds are decided from the flags themselves)."""
+    if not batching.defer_collect(
+        ("tracking.risk", brand_id, influencer_id),
+        None,
+        lambda _items: influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id),
+    ):
+        influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id)
 
 
 def influencer_risk_recompute(*, brand_id: int, influencer_id: int) -> InfluencerRisk:

@@ -2,9 +2,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from audit.models import AuditEvent
+from core import batching
 from orders.models import Order
+from tracking import fraud
 from tracking import fraud_rules as rules
 from tracking.fraud import FlagResolveRefused, fraud_flag_resolve, fraud_hold_active, fraud_screen_order
 from tracking.hashing import customer_hashes
@@ -77,6 +80,32 @@ def test_self_referral_is_held_then_released_by_a_manager(brand_a: Any, influenc
     fraud_flag_resolve(flag_id=flags[0].pk, decision="released", actor=manager_a, reason="Bought a gift, verified.")
     assert not fraud_hold_active(commission_ref=order.vtex_order_id)
     assert AuditEvent.objects.filter(action="tracking.fraud_flag_released").exists()
+
+
+@pytest.mark.django_db
+def test_in_a_batch_the_risk_is_recomputed_once_per_influencer_when_it_ends(brand_a: Any, influencer_a: Any) -> None:
+    orders = [_order(brand_a, influencer_a, email=influencer_a.user.email, ref=f"90{n}-01") for n in range(3)]
+    recomputed: list[int] = []
+    real = fraud.influencer_risk_recompute
+
+    def counting(**kwargs: Any) -> Any:
+        recomputed.append(kwargs["influencer_id"])
+        return real(**kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fraud, "influencer_risk_recompute", counting)
+        with transaction.atomic(), batching.batch_scope():
+            for order in orders:
+                assert [f.rule for f in fraud_screen_order(order=order)] == ["self_referral"]
+            assert recomputed == []  # nothing in the batch reads the score
+            assert not InfluencerRisk.objects.exists()
+        assert recomputed == [influencer_a.pk]
+        risk = InfluencerRisk.objects.get(influencer=influencer_a)
+        assert risk.open_flags == 3
+        single = _order(brand_a, influencer_a, email=influencer_a.user.email, ref="909-01")
+        fraud_screen_order(order=single)  # outside a batch: at once
+        assert recomputed == [influencer_a.pk, influencer_a.pk]
+    assert InfluencerRisk.objects.get(influencer=influencer_a).open_flags == 4
 
 
 @pytest.mark.django_db
