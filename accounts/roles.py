@@ -173,7 +173,7 @@ for _role in (FINANCE, BRAND_VIEWER):
 
 # Operator jobs (backoffice): managers keep the VTEX hook, reconciliation and report rollups
 # right; finance verifies the ledger and reconciles days.
-ROLE_PERMISSIONS[MANAGER]["backoffice"] = {"operatorjob": ("view", "hook", "reconcile", "rebuild")}
+ROLE_PERMISSIONS[MANAGER]["backoffice"] = {"operatorjob": ("view", "hook", "reconcile", "rebuild", "reprocess")}
 ROLE_PERMISSIONS[FINANCE]["backoffice"] = {"operatorjob": ("view", "verifyledger", "reconcile")}
 
 

@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 class OperatorJob(models.Model):
     """A job that used to need `manage.py` (the VTEX hook, reconciling a day, verifying the
-    ledger, rebuilding report rollups), started from the back office, run by a worker, with
-    its progress and result kept for the person who started it. Started and finished audited."""
+    ledger, rebuilding report rollups, re-applying stored orders), started from the back
+    office, run by a worker (or fanned out to several), with its progress and result kept for
+    the person who started it. Started and finished audited."""
 
     BRAND_FIELD = "brand"
 
@@ -16,6 +17,7 @@ class OperatorJob(models.Model):
         RECONCILE_DAY = "reconcile_day", _("Reconcile a day with VTEX")
         LEDGER_VERIFY = "ledger_verify", _("Verify the ledger")
         ROLLUPS_REBUILD = "rollups_rebuild", _("Rebuild the reports of a period")
+        REPROCESS_ORDERS = "reprocess_orders", _("Re-apply the stored orders that changed")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -49,6 +51,7 @@ class OperatorJob(models.Model):
             ("reconcile_operatorjob", _("Can reconcile a day with VTEX")),
             ("verifyledger_operatorjob", _("Can verify the ledger")),
             ("rebuild_operatorjob", _("Can rebuild report rollups")),
+            ("reprocess_operatorjob", _("Can re-apply stored orders")),
         ]
 
     def __str__(self) -> str:
@@ -74,4 +77,5 @@ KIND_PERMISSIONS: dict[str, str] = {
     OperatorJob.Kind.RECONCILE_DAY: "backoffice.reconcile_operatorjob",
     OperatorJob.Kind.LEDGER_VERIFY: "backoffice.verifyledger_operatorjob",
     OperatorJob.Kind.ROLLUPS_REBUILD: "backoffice.rebuild_operatorjob",
+    OperatorJob.Kind.REPROCESS_ORDERS: "backoffice.reprocess_operatorjob",
 }

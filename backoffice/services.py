@@ -15,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from audit.services import audit_record
+from backoffice.locks import operator_job_lock
 from backoffice.models import OperatorJob
 from brands.models import Brand
 from core.errors import ApplicationError
 from orders.hook_config import hook_config_ensure, hook_config_register
 from orders.models import HookEvent, HookRegistration, ReconciliationRun
 from orders.reconciliation import reconciliation_run
+from orders.services import orders_reprocess_plan
 from payments.integrity import ledger_integrity_run
 from payments.selectors import ledger_verify
 from reports.rollups import rollups_rebuild
@@ -154,6 +156,96 @@ def _rollups_rebuild(job: OperatorJob) -> list[dict[str, Any]]:
     ]
 
 
+#: Stored orders re-applied by one worker task (a batch of one lane: orders.services.batch).
+REPROCESS_CHUNK_SIZE = 200
+
+
+def _reprocess_orders(job: OperatorJob) -> list[dict[str, Any]]:
+    """Check the brand's stored orders against their stored VTEX documents; fan those that
+    differ out to the workers in chunks of one lane each (`operator_job_chunk_task`), which
+    report back through `operator_job_chunk_done`. Nothing differs: finished at once."""
+    assert job.brand is not None
+    report, chunks = orders_reprocess_plan(brand=job.brand, chunk_size=REPROCESS_CHUNK_SIZE)
+    if not chunks:
+        _progress(job, report.checked, report.checked)
+        return [
+            _line(
+                gettext_noop("%(checked)s orders checked: every one matches its VTEX document."), checked=report.checked
+            )
+        ]
+    from backoffice.tasks import operator_job_chunk_task  # noqa: PLC0415 tasks↔services cycle inside the app
+
+    with transaction.atomic():
+        OperatorJob.objects.filter(pk=job.pk).update(
+            progress_done=0,
+            progress_total=report.differing,
+            params={
+                **job.params,
+                "checked": report.checked,
+                "chunks": len(chunks),
+                "done_chunks": [],
+                "reapplied": 0,
+                "failed": 0,
+            },
+        )
+        for index, chunk in enumerate(chunks):
+            transaction.on_commit(
+                lambda index=index, chunk=chunk: operator_job_chunk_task.delay(  # type: ignore[misc]
+                    job_id=job.pk, chunk=index, lane=chunk.lane, order_ids=chunk.order_ids
+                )
+            )
+    raise _JobContinues
+
+
+def operator_job_chunk_done(*, job_id: int, chunk: int, orders: int, reapplied: int, failed: int) -> OperatorJob:
+    """One chunk of a fanned-out job is done: count it once (a redelivered task's second report
+    is ignored), and finish the job with the last one."""
+    with transaction.atomic():
+        job = operator_job_lock(pk=job_id)
+        done_chunks = list(job.params.get("done_chunks") or [])
+        if job.status != OperatorJob.Status.RUNNING or chunk in done_chunks:
+            return job
+        done_chunks.append(chunk)
+        counts = {
+            "reapplied": int(job.params.get("reapplied") or 0) + reapplied,
+            "failed": int(job.params.get("failed") or 0) + failed,
+        }
+        job.params = {**job.params, **counts, "done_chunks": done_chunks}
+        job.progress_done = min(job.progress_total, job.progress_done + orders)
+        if len(done_chunks) < int(job.params.get("chunks") or 0):
+            job.save(update_fields=["params", "progress_done"])
+            return job
+        lines = [
+            _line(
+                gettext_noop(
+                    "%(checked)s orders checked, %(differing)s differed from their VTEX document: "
+                    "%(reapplied)s re-applied, %(failed)s failed."
+                ),
+                checked=job.params.get("checked", 0),
+                differing=job.progress_total,
+                reapplied=counts["reapplied"],
+                failed=counts["failed"],
+            )
+        ]
+        if counts["failed"]:
+            lines.append(
+                _line(
+                    gettext_noop("The orders that failed are in the worker's log; running the job again retries them.")
+                )
+            )
+        job.status = OperatorJob.Status.FAILED if counts["failed"] else OperatorJob.Status.DONE
+        job.progress_done = job.progress_total
+        job.result = lines
+        job.finished_at = timezone.now()
+        job.save(update_fields=["params", "progress_done", "status", "result", "finished_at"])
+        _audit_finished(job, lines=lines, error="")
+    return job
+
+
+class _JobContinues(Exception):
+    """The job goes on in tasks of its own (a fanned-out job): leave it running."""
+
+
 class _JobFailed(Exception):
     def __init__(self, lines: list[dict[str, Any]]) -> None:
         super().__init__("job failed")
@@ -166,6 +258,7 @@ _RUNNERS = {
     OperatorJob.Kind.RECONCILE_DAY: _reconcile_day,
     OperatorJob.Kind.LEDGER_VERIFY: _ledger_verify,
     OperatorJob.Kind.ROLLUPS_REBUILD: _rollups_rebuild,
+    OperatorJob.Kind.REPROCESS_ORDERS: _reprocess_orders,
 }
 
 
@@ -180,6 +273,9 @@ def operator_job_run(*, job_id: int) -> OperatorJob:
     status, error = OperatorJob.Status.DONE, ""
     try:
         lines = _RUNNERS[OperatorJob.Kind(job.kind)](job)
+    except _JobContinues:
+        job.refresh_from_db()
+        return job
     except _JobFailed as failed:
         status, lines = OperatorJob.Status.FAILED, failed.lines
     except ApplicationError as exc:
@@ -195,11 +291,15 @@ def operator_job_run(*, job_id: int) -> OperatorJob:
             status=status, result=lines, error=error, finished_at=timezone.now()
         )
         job.refresh_from_db()
-        audit_record(
-            action="backoffice.job_finished",
-            target=job,
-            actor=job.requested_by,
-            brand_id=job.brand_id,
-            after={"kind": job.kind, "status": status, "lines": len(lines), "error": error},
-        )
+        _audit_finished(job, lines=lines, error=error)
     return job
+
+
+def _audit_finished(job: OperatorJob, *, lines: list[dict[str, Any]], error: str) -> None:
+    audit_record(
+        action="backoffice.job_finished",
+        target=job,
+        actor=job.requested_by,
+        brand_id=job.brand_id,
+        after={"kind": job.kind, "status": job.status, "lines": len(lines), "error": error},
+    )

@@ -91,12 +91,12 @@ def _risk_recompute_soon(*, brand_id: int, influencer_id: int) -> None:
     per influencer when the batch ends, still in its transaction: a batch that flags ten of an
     influencer's orders recomputes the score once, from all ten flags. Nothing in the batch
     reads the score (holds are decided from the flags themselves)."""
-    if not batching.defer_collect(
-        ("tracking.risk", brand_id, influencer_id),
-        None,
-        lambda _items: influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id),
-    ):
+
+    def recompute(_items: list[Any]) -> None:
         influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id)
+
+    if not batching.defer_collect(("tracking.risk", brand_id, influencer_id), None, recompute):
+        recompute([])
 
 
 def influencer_risk_recompute(*, brand_id: int, influencer_id: int) -> InfluencerRisk:

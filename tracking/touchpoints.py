@@ -124,7 +124,10 @@ def _in_window(occurred_at: datetime | None, *, placed_at: datetime, window_days
 
 
 def _windows(campaign_ids: Iterable[int]) -> dict[int, int]:
-    campaigns = Campaign.objects.filter(pk__in=set(campaign_ids)).select_related("attribution_policy")
+    ids = set(campaign_ids)
+    if not ids:  # most orders (a coupon, no click): not even the query's compilation
+        return {}
+    campaigns = Campaign.objects.filter(pk__in=ids).select_related("attribution_policy")
     return {c.pk: attribution_policy_for(c).window_days for c in campaigns}
 
 

@@ -223,6 +223,8 @@ CELERY_TASK_ROUTES = {
     "orders.tasks.order_sync_task": {"queue": "hooks"},
     "orders.tasks.hook_events_retry_task": {"queue": "hooks"},
     "orders.tasks.*": {"queue": "orders"},
+    # A fanned-out "re-apply stored orders" job: bulk order work, off the hooks' queue.
+    "backoffice.tasks.operator_job_chunk_task": {"queue": "orders"},
     "reports.tasks.*": {"queue": "reports"},
 }
 HEALTH_BROKER_URL = ""  # the broker's redis:// URL, whose queues core.health_probes watches

@@ -4,7 +4,8 @@
 - `orders`: reconciling one order to VTEX's document (fetch, apply, lines, returns, attribution);
 - `batch`: claiming pending notifications in batches, fetching their orders concurrently and
   applying them in one transaction per batch (a bad order is retried alone);
-- `reprocess`: a manager's reprocess and the check of every stored order.
+- `reprocess`: a manager's reprocess and the check of every stored order (in one process, or
+  planned in chunks the workers re-apply).
 
 Exactly-once: the raw notification is unique on (brand, order, state, change time); the order
 is unique on (brand, VTEX id) and every sync holds its row lock, so two workers on the same
@@ -23,15 +24,19 @@ from orders.services.hooks import (
 )
 from orders.services.orders import OrderNotInVTEX, SyncResult, order_apply, order_fetch, order_sync
 from orders.services.reprocess import (
+    ReprocessChunk,
     StoredReprocessReport,
     hook_event_reprocess,
     order_reprocess,
+    orders_reprocess_chunk,
+    orders_reprocess_plan,
     orders_reprocess_stored,
 )
 
 __all__ = [
     "BatchReport",
     "OrderNotInVTEX",
+    "ReprocessChunk",
     "StoredReprocessReport",
     "SyncResult",
     "hook_brand_cache_clear",
@@ -47,5 +52,7 @@ __all__ = [
     "order_reprocess",
     "order_sync",
     "orders_apply_batch",
+    "orders_reprocess_chunk",
+    "orders_reprocess_plan",
     "orders_reprocess_stored",
 ]

@@ -1,6 +1,7 @@
 """Reprocessing: a manager's "fetch again" of an order or a notification, and the check of every
 stored order against its stored VTEX document (through the batch path)."""
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,16 +78,12 @@ class StoredReprocessReport:
     failed: int = 0
 
 
-def orders_reprocess_stored(
-    *, brand: Brand | None = None, batch_size: int = 2000, progress: Any = None
-) -> StoredReprocessReport:
-    """Check every stored order against its stored VTEX document, without calling VTEX, and
-    re-apply those whose order or lines no longer match (after a bug fix or a manual edit).
-    The differing ones go through the batch path (`orders_apply_batch`), like hook events.
+def _differing_stored(*, brand: Brand | None, batch_size: int, report: StoredReprocessReport) -> Iterator[list[int]]:
+    """The stored orders (pk order) whose order or lines no longer match their stored VTEX
+    document, a pk batch at a time; `report` counts what was checked and what differs.
 
-    Reads in pk batches with `values_list` (no model instances for orders that match), so it
-    scales to hundreds of thousands of orders."""
-    report = StoredReprocessReport()
+    Reads with `values_list` (no model instances for orders that match), so it scales to
+    hundreds of thousands of orders."""
     orders = Order.objects.all() if brand is None else Order.objects.filter(brand=brand)
     last_pk = 0
     while True:
@@ -96,7 +93,7 @@ def orders_reprocess_stored(
             .values_list("pk", "status", "value_cents", "snapshot")[:batch_size]
         )
         if not rows:
-            break
+            return
         last_pk = rows[-1][0]
         lines: dict[int, list[tuple[Any, ...]]] = {}
         for row in (
@@ -118,12 +115,31 @@ def orders_reprocess_stored(
             if parsed.status != status or parsed.value_cents != value or expected != lines.get(pk, []):
                 differing.append(pk)
         report.differing += len(differing)
+        yield differing
+
+
+def _stored_documents(pks: Sequence[int]) -> tuple[dict[int, Brand], dict[int, list[tuple[Any, str]]]]:
+    """The stored VTEX documents of these orders, by brand."""
+    by_brand: dict[int, list[tuple[Any, str]]] = {}
+    brands: dict[int, Brand] = {}
+    for order in Order.objects.filter(pk__in=pks).select_related("brand").order_by("pk"):
+        brands[order.brand_id] = order.brand
+        by_brand.setdefault(order.brand_id, []).append((order.snapshot, "reprocess"))
+    return brands, by_brand
+
+
+def orders_reprocess_stored(
+    *, brand: Brand | None = None, batch_size: int = 2000, progress: Any = None
+) -> StoredReprocessReport:
+    """Check every stored order against its stored VTEX document, without calling VTEX, and
+    re-apply, in this process, those whose order or lines no longer match (after a bug fix or a
+    manual edit). The differing ones go through the batch path (`orders_apply_batch`), like
+    hook events. The back office's job fans them out to the workers instead
+    (`orders_reprocess_plan` and `orders_reprocess_chunk`)."""
+    report = StoredReprocessReport()
+    for differing in _differing_stored(brand=brand, batch_size=batch_size, report=report):
         # The hook's batch path: one transaction per brand, lane and batch, a failing order alone.
-        by_brand: dict[int, list[tuple[Any, str]]] = {}
-        brands: dict[int, Brand] = {}
-        for order in Order.objects.filter(pk__in=differing).select_related("brand").order_by("pk"):
-            brands[order.brand_id] = order.brand
-            by_brand.setdefault(order.brand_id, []).append((order.snapshot, "reprocess"))
+        brands, by_brand = _stored_documents(differing)
         for brand_id, documents in by_brand.items():
             for lane, docs in sorted(orders_by_lane(brand=brands[brand_id], documents=documents).items()):
                 results = orders_apply_batch(brand=brands[brand_id], documents=docs, force=True, lane=lane)
@@ -132,3 +148,48 @@ def orders_reprocess_stored(
         if progress is not None:
             progress(report)
     return report
+
+
+@dataclass(frozen=True)
+class ReprocessChunk:
+    """Stored orders of one brand and lane to re-apply together (`orders_reprocess_chunk`)."""
+
+    lane: int
+    order_ids: list[int]
+
+
+def orders_reprocess_plan(
+    *, brand: Brand, chunk_size: int = 200, batch_size: int = 2000
+) -> tuple[StoredReprocessReport, list[ReprocessChunk]]:
+    """Check the brand's stored orders (as `orders_reprocess_stored`) and split the differing
+    ones into chunks of at most `chunk_size`, each within one apply lane, for workers to
+    re-apply at once: chunks of different lanes run in parallel, those of one lane take turns
+    (orders.services.batch)."""
+    report = StoredReprocessReport()
+    by_lane: dict[int, list[int]] = {}
+    for differing in _differing_stored(brand=brand, batch_size=batch_size, report=report):
+        rows = list(Order.objects.filter(pk__in=differing).order_by("pk").values_list("pk", "snapshot"))
+        documents = [(snapshot, pk) for pk, snapshot in rows]
+        for lane, docs in orders_by_lane(brand=brand, documents=documents).items():
+            by_lane.setdefault(lane, []).extend(pk for _snapshot, pk in docs)
+    chunks = [
+        ReprocessChunk(lane=lane, order_ids=pks[start : start + chunk_size])
+        for lane, pks in sorted(by_lane.items())
+        for start in range(0, len(pks), chunk_size)
+    ]
+    return report, chunks
+
+
+def orders_reprocess_chunk(*, brand: Brand, lane: int, order_ids: Sequence[int]) -> tuple[int, int]:
+    """Re-apply these stored orders of the brand from their stored documents, in one batch of
+    their lane (orders of another brand are ignored). Returns (re-applied, failed)."""
+    documents = [
+        (snapshot, "reprocess")
+        for snapshot in Order.objects.filter(brand=brand, pk__in=order_ids)
+        .order_by("pk")
+        .values_list("snapshot", flat=True)
+        if snapshot
+    ]
+    results = orders_apply_batch(brand=brand, documents=documents, force=True, lane=lane)
+    failed = sum(1 for result in results.values() if isinstance(result, Exception))
+    return len(results) - failed, failed
