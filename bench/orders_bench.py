@@ -10,7 +10,8 @@ environment (use PostgreSQL and Redis for meaningful numbers):
    commissions, ledger) by a pool of worker threads: orders/s.
 3. reprocess: `orders_reprocess_stored` over N stored orders (`--changed K` more that differ
    from their VTEX document and are re-applied): seconds, and changed orders re-applied per
-   second.
+   second. `--fan-out N` re-applies them as the back office's job does (plan, then chunks of
+   one lane) over N forked worker processes instead of in this one.
 
 It creates its own database (test_<name>_bench) and drops nothing else.
 """
@@ -243,11 +244,12 @@ def bench_e2e(n: int, workers: int, *, defer_rollups: bool = False, processes: i
     return result
 
 
-def bench_reprocess(n: int, changed: int = 0) -> dict[str, Any]:
+def bench_reprocess(n: int, changed: int = 0, fan_out: int = 0) -> dict[str, Any]:
     """`orders_reprocess_stored` over `n` stored orders, of which `changed` no longer match
     their stored VTEX document (status and lines behind it, as after a bug fix): those are
     re-applied through the batch path (lanes, attribution, commissions, ledger); the others
-    are only compared."""
+    are only compared. `fan_out` N: the back office job's way instead, its chunks over N
+    forked worker processes."""
     from bench._orders_data import bench_brand, order_documents
     from orders.models import Order, OrderLine
     from orders.services import orders_reprocess_stored
@@ -302,9 +304,12 @@ def bench_reprocess(n: int, changed: int = 0) -> dict[str, Any]:
     )
     setup_seconds = time.perf_counter() - made
     started = time.perf_counter()
-    report = orders_reprocess_stored(brand=brand, batch_size=5000)
+    if fan_out:
+        report, plan_seconds = _reprocess_fanned_out(brand, processes=fan_out)
+    else:
+        report, plan_seconds = orders_reprocess_stored(brand=brand, batch_size=5000), None
     elapsed = time.perf_counter() - started
-    return {
+    result = {
         "orders": n + changed,
         "checked": report.checked,
         "differing": report.differing,
@@ -314,6 +319,41 @@ def bench_reprocess(n: int, changed: int = 0) -> dict[str, Any]:
         "changed_orders_per_s": round(report.reapplied / elapsed, 1) if report.reapplied else None,
         "setup_seconds": round(setup_seconds, 1),
     }
+    if fan_out:
+        result |= {"fan_out_processes": fan_out, "plan_seconds": plan_seconds}
+    return result
+
+
+def _chunk_apply(job: tuple[int, int, list[int]]) -> tuple[int, int]:
+    """One chunk in a forked worker, as `backoffice.tasks.operator_job_chunk_task` applies it."""
+    from brands.models import Brand
+    from orders.services import orders_reprocess_chunk
+
+    brand_id, lane, order_ids = job
+    return orders_reprocess_chunk(brand=Brand.objects.get(pk=brand_id), lane=lane, order_ids=order_ids)
+
+
+def _reprocess_fanned_out(brand: Any, *, processes: int) -> tuple[Any, float]:
+    """The back office's "re-apply stored orders" job without the broker: the plan in this
+    process, its chunks over `processes` forked workers (Celery prefork children would take
+    them from the `orders` queue the same way, one at a time)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from orders.services import orders_reprocess_plan
+
+    started = time.perf_counter()
+    report, chunks = orders_reprocess_plan(brand=brand, chunk_size=200)
+    plan_seconds = round(time.perf_counter() - started, 2)
+    connections.close_all()  # each child opens its own
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for reapplied, failed in pool.imap_unordered(
+            _chunk_apply, [(brand.pk, chunk.lane, chunk.order_ids) for chunk in chunks]
+        ):
+            report.reapplied += reapplied
+            report.failed += failed
+    return report, plan_seconds
 
 
 def main() -> None:
@@ -328,6 +368,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["hook", "e2e", "reprocess"])
     parser.add_argument("--processes", type=int, default=1, help="forked worker processes sharing --workers threads")
     parser.add_argument("--defer-rollups", action="store_true", help="coalesce the rollup refresh (see _defer_rollups)")
+    parser.add_argument(
+        "--fan-out", type=int, default=0, help="reprocess as the back-office job does, over N forked worker processes"
+    )
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -343,7 +386,7 @@ def main() -> None:
             ),
         )
     if args.only in (None, "reprocess"):
-        print("reprocess:", json.dumps(bench_reprocess(args.stored, args.changed)))
+        print("reprocess:", json.dumps(bench_reprocess(args.stored, args.changed, args.fan_out)))
 
 
 if __name__ == "__main__":
