@@ -3,6 +3,7 @@ stored order against its stored VTEX document (through the batch path)."""
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -162,9 +163,9 @@ def orders_reprocess_plan(
     *, brand: Brand, chunk_size: int = 200, batch_size: int = 2000
 ) -> tuple[StoredReprocessReport, list[ReprocessChunk]]:
     """Check the brand's stored orders (as `orders_reprocess_stored`) and split the differing
-    ones into chunks of at most `chunk_size`, each within one apply lane, for workers to
-    re-apply at once: chunks of different lanes run in parallel, those of one lane take turns
-    (orders.services.batch)."""
+    ones into chunks of at most `chunk_size`, each within one apply lane, lanes in turn, for
+    workers to re-apply at once: chunks of different lanes run in parallel, those of one lane
+    take turns (orders.services.batch)."""
     report = StoredReprocessReport()
     by_lane: dict[int, list[int]] = {}
     for differing in _differing_stored(brand=brand, batch_size=batch_size, report=report):
@@ -172,11 +173,16 @@ def orders_reprocess_plan(
         documents = [(snapshot, pk) for pk, snapshot in rows]
         for lane, docs in orders_by_lane(brand=brand, documents=documents).items():
             by_lane.setdefault(lane, []).extend(pk for _snapshot, pk in docs)
-    chunks = [
-        ReprocessChunk(lane=lane, order_ids=pks[start : start + chunk_size])
+    per_lane = [
+        [
+            ReprocessChunk(lane=lane, order_ids=pks[start : start + chunk_size])
+            for start in range(0, len(pks), chunk_size)
+        ]
         for lane, pks in sorted(by_lane.items())
-        for start in range(0, len(pks), chunk_size)
     ]
+    # Lanes taken in turn (lane 0's first chunk, lane 1's first, …): workers take chunks in
+    # queue order, and two chunks of one lane would wait for each other.
+    chunks = [chunk for turn in zip_longest(*per_lane) for chunk in turn if chunk is not None]
     return report, chunks
 
 

@@ -16,10 +16,12 @@ import backoffice.services as backoffice_services
 from audit.models import AuditEvent
 from backoffice.models import OperatorJob
 from backoffice.services import operator_job_chunk_done
+from codes.models import Code
 from commissions.models import Commission
 from orders.models import Order, OrderLine
-from orders.services import order_apply
+from orders.services import order_apply, orders_reprocess_plan
 from payments.models import LedgerTransaction
+from tests.factories import MembershipFactory
 from tests.orders.conftest import influencer_balances, order_doc
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,30 @@ def test_two_chunks_reporting_at_once_are_both_counted(brand_a: Any, manager_a: 
     job.refresh_from_db()
     assert (sorted(job.params["done_chunks"]), job.params["reapplied"]) == ([0, 1], 4)
     assert (job.status, job.progress_done) == ("done", 4)
+
+
+def test_the_plan_takes_the_lanes_in_turn(setup: dict[str, Any], settings: Any) -> None:
+    """Workers take chunks in queue order, and two chunks of one lane wait for each other: the
+    plan alternates the lanes."""
+    settings.ORDERS_APPLY_LANES = 4
+    brand = setup["brand"]
+    other = MembershipFactory(brand=brand).influencer
+    Code.objects.create(brand=brand, campaign=setup["campaign"], influencer=other, text="OTHER10")
+    assert other.pk % 4 != setup["influencer"].pk % 4
+    _stored(setup)
+    for order_id in ("941-01", "942-01"):
+        order_apply(brand=brand, data=order_doc(order_id=order_id, coupon="OTHER10", status="invoiced"), source="t")
+    OrderLine.objects.filter(order__brand=brand, item_index=0).update(quantity=9)  # all five differ now
+
+    report, chunks = orders_reprocess_plan(brand=brand, chunk_size=1)
+
+    assert (report.checked, report.differing) == (5, 5)
+    lanes = [chunk.lane for chunk in chunks]
+    maria, lucas = setup["influencer"].pk % 4, other.pk % 4
+    first, second = sorted((maria, lucas))
+    # Three orders in Maria's lane, two in the other: in turn, then what is left.
+    expected = [first, second, first, second, maria]
+    assert lanes == expected
+    assert sorted(pk for chunk in chunks for pk in chunk.order_ids) == sorted(
+        Order.objects.filter(brand=brand).values_list("pk", flat=True)
+    )
