@@ -1,3 +1,6 @@
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -6,7 +9,8 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, URLResolver, path, reverse
+from django.urls import URLPattern, URLResolver, get_script_prefix, path, reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.navigation import group_by_slug, work_groups
@@ -16,6 +20,11 @@ from core.admin_money import with_money
 from core.admin_rows import with_quick_rows
 from core.health import health_report
 from reports.views import dashboard_context, export_download, live_panel_view
+
+#: Work lists kept per process (least recently used dropped first): one per person and language.
+NAV_CACHE_SIZE = 512
+_nav_cache: OrderedDict[Hashable, list[dict[str, Any]]] = OrderedDict()
+_nav_lock = threading.Lock()
 
 
 class MGMAdminSite(admin.AdminSite):
@@ -54,19 +63,51 @@ class MGMAdminSite(admin.AdminSite):
         """The index and the sidebar list the work, not the apps (backoffice.navigation); one
         app's own page (/admin/<app>/) still lists that app.
 
-        Built once per request: the index asks for it twice (its content and `each_context`),
-        and each build asks every registered admin for the person's permissions."""
+        Built once per request (the index asks for it twice: its content and `each_context`), and
+        once per process for the same person, permissions, language and script prefix: each
+        build asks every registered admin for the person's permissions (~200 checks and ~100
+        URL reversals, about a third of a list page's CPU). A change of permissions changes the
+        key, so it shows on the next page."""
         if app_label is not None:
             return super().get_app_list(request, app_label)
         built = getattr(request, "_mgm_app_list", None)
         if built is None:
-            built = work_groups(
-                super().get_app_list(request),
-                superuser=bool(getattr(request.user, "is_superuser", False)),
-                group_url=lambda slug: reverse("admin:work_group", args=[slug], current_app=self.name),
-            )
+            key = self._nav_key(request)
+            with _nav_lock:
+                groups = _nav_cache.get(key)
+                if groups is not None:
+                    _nav_cache.move_to_end(key)
+            if groups is None:
+                groups = work_groups(
+                    super().get_app_list(request),
+                    superuser=bool(getattr(request.user, "is_superuser", False)),
+                    group_url=lambda slug: reverse("admin:work_group", args=[slug], current_app=self.name),
+                )
+                with _nav_lock:
+                    _nav_cache[key] = groups
+                    while len(_nav_cache) > NAV_CACHE_SIZE:
+                        _nav_cache.popitem(last=False)
+            # Each request gets its own dicts: nothing a page does to them reaches the next one.
+            built = [{**group, "models": [dict(model) for model in group["models"]]} for group in groups]
             request._mgm_app_list = built  # type: ignore[attr-defined]
         return built
+
+    def _nav_key(self, request: HttpRequest) -> Hashable:
+        """Everything the work list depends on: the admins decide from the person's permissions
+        and flags (the ones that override Django's checks, in brands.admin_access and
+        backoffice.admin, ask the superuser flag or permissions, nothing of the request), the
+        names are sorted in the page's language and the URLs carry the script prefix."""
+        user: Any = request.user
+        return (
+            self.name,
+            user.pk,
+            bool(user.is_superuser),
+            bool(user.is_staff),
+            bool(user.is_active),
+            frozenset(user.get_all_permissions()),
+            translation.get_language(),
+            get_script_prefix(),
+        )
 
     def work_group_view(self, request: HttpRequest, slug: str) -> HttpResponse:
         """One group of work on its own page, like an app's page."""

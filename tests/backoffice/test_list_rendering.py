@@ -9,11 +9,13 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.urls import reverse
 
 from affiliates.models import Membership, PayoutAccount
+from backoffice import admin_site
 from backoffice.admin_site import MGMAdminSite
 from brands.models import Brand
 from core import crypto
@@ -54,25 +56,55 @@ def test_a_long_list_pages_at_fifty(superuser: Any, verified_client: Any) -> Non
     assert page.context["cl"].paginator.num_pages == 2
 
 
-def test_the_index_builds_its_work_list_once(superuser: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_work_list_is_built_once_per_person_and_permissions(
+    superuser: Any, manager_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index asks for it twice per page, and every page of the back office once: it is built
+    once per request, kept per process for the same permissions, language and script prefix,
+    and built again when the person's permissions change."""
+    admin_site._nav_cache.clear()
     builds = []
     original = AdminSite.get_app_list
 
     def counting(self: Any, request: Any, app_label: str | None = None) -> Any:
-        builds.append(app_label)
+        builds.append(request.user.pk)
         return original(self, request, app_label)
+
+    def request_of(user: Any) -> Any:
+        request = RequestFactory().get("/")
+        request.user = type(user).objects.get(pk=user.pk)  # a fresh user, as each request loads it
+        return request
 
     monkeypatch.setattr(AdminSite, "get_app_list", counting)
     site = admin.site
-    request = RequestFactory().get("/")
-    request.user = superuser
+    request = request_of(superuser)
     first = site.get_app_list(request)
     assert site.get_app_list(request) is first
-    assert builds == [None]
-    other = RequestFactory().get("/")
-    other.user = superuser
-    site.get_app_list(other)
-    assert builds == [None, None]  # per request, never across people
+    assert builds == [superuser.pk]
+
+    again = site.get_app_list(request_of(superuser))
+    assert builds == [superuser.pk]  # the same person and permissions: not built again
+    assert again == first
+    assert again[0] is not first[0]
+    assert again[0]["models"][0] is not first[0]["models"][0]
+    first[0]["models"].clear()  # what one page does to its list stays there
+    assert site.get_app_list(request_of(superuser))[0]["models"]
+
+    manager_nav = site.get_app_list(request_of(manager_a))
+    assert builds == [superuser.pk, manager_a.pk]
+    keys = {model["nav_key"] for group in manager_nav for model in group["models"]}
+    assert "affiliates.membership" in keys
+    assert "work-system" not in {group["app_label"] for group in manager_nav}
+
+    # The manager loses every role but viewing payout batches: the next page shows that, and
+    # no longer the memberships.
+    manager_a.groups.clear()
+    manager_a.user_permissions.add(Permission.objects.get(codename="view_payoutbatch"))
+    narrowed = site.get_app_list(request_of(manager_a))
+    assert builds == [superuser.pk, manager_a.pk, manager_a.pk]
+    narrowed_keys = {model["nav_key"] for group in narrowed for model in group["models"]}
+    assert "payments.payoutbatch" in narrowed_keys
+    assert "affiliates.membership" not in narrowed_keys
 
 
 def test_brand_credentials_are_decrypted_once_personal_data_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
