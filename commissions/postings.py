@@ -4,7 +4,7 @@ what it should be now, at most once per step. The tracker's counters (`ledger_st
 `ledger_posted_cents`, `ledger_reversal_seq`) are saved by the caller in the same transaction
 as the postings, so a repeated sync posts nothing (docs/ledger.md, docs/referrals.md)."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,30 +69,28 @@ class Accruals:
 
 
 def _accruals_post(parts: list[tuple[Any, Any, list[tuple[str, int]]]]) -> None:
-    """A brand's accruals of a whole batch: every influencer's stage accounts locked in one
-    statement (pk order), then one posting per influencer, in influencer order. Batches of
-    other lanes of the brand lock their accounts the same way, so two batches that meet on an
-    influencer wait for each other instead of deadlocking."""
-    brand = parts[0][0]
-    by_influencer: dict[int, tuple[Any, list[tuple[str, int]]]] = {}
-    for _brand, influencer, items in parts:
-        by_influencer.setdefault(influencer.pk, (influencer, []))[1].extend(items)
-    accounts_lock(brand=brand, influencer_ids=by_influencer)
-    for influencer_id in sorted(by_influencer):
-        influencer, items = by_influencer[influencer_id]
-        ledger_commission_accrue_many(brand=brand, influencer=influencer, items=items)
+    """A brand's accruals of a whole batch (`_post_per_influencer`)."""
+    _post_per_influencer(parts, ledger_commission_accrue_many)
 
 
 def _confirms_post(parts: list[tuple[Any, Any, list[Confirmation]]]) -> None:
-    """A brand's confirmations of a whole batch, locked and posted as `_accruals_post` does."""
+    """A brand's confirmations of a whole batch (`_post_per_influencer`)."""
+    _post_per_influencer(parts, ledger_commission_confirm_many)
+
+
+def _post_per_influencer(parts: list[tuple[Any, Any, list[Any]]], post: Callable[..., int]) -> None:
+    """Every influencer's stage accounts locked in one statement (pk order), then one `post`
+    per influencer, in influencer order. Batches of other lanes of the brand lock their
+    accounts the same way, so two batches that meet on an influencer wait for each other
+    instead of deadlocking."""
     brand = parts[0][0]
-    by_influencer: dict[int, tuple[Any, list[Confirmation]]] = {}
+    by_influencer: dict[int, tuple[Any, list[Any]]] = {}
     for _brand, influencer, items in parts:
         by_influencer.setdefault(influencer.pk, (influencer, []))[1].extend(items)
     accounts_lock(brand=brand, influencer_ids=by_influencer)
     for influencer_id in sorted(by_influencer):
         influencer, items = by_influencer[influencer_id]
-        ledger_commission_confirm_many(brand=brand, influencer=influencer, items=items)
+        post(brand=brand, influencer=influencer, items=items)
 
 
 def ledger_converge(

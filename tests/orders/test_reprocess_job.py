@@ -36,6 +36,18 @@ def _run(client: Any, **data: Any) -> Any:
         return client.post(reverse("admin:backoffice_operatorjob_run"), data)
 
 
+def _running_job(brand: Any, actor: Any, *, checked: int, orders: int, chunks: int) -> OperatorJob:
+    """A job whose plan queued `chunks` chunks of `orders` differing orders in all."""
+    return OperatorJob.objects.create(
+        kind="reprocess_orders",
+        brand=brand,
+        requested_by=actor,
+        status="running",
+        progress_total=orders,
+        params={"checked": checked, "chunks": chunks, "done_chunks": [], "reapplied": 0, "failed": 0},
+    )
+
+
 def _stored(setup: dict[str, Any]) -> None:
     for order_id in IDS:
         order_apply(brand=setup["brand"], data=order_doc(order_id=order_id, status="invoiced"), source="t")
@@ -84,14 +96,7 @@ def test_nothing_differs_the_job_finishes_at_once(setup: dict[str, Any], verifie
 
 
 def test_a_redelivered_chunk_is_counted_once_and_the_last_chunk_finishes_the_job(brand_a: Any, manager_a: Any) -> None:
-    job = OperatorJob.objects.create(
-        kind="reprocess_orders",
-        brand=brand_a,
-        requested_by=manager_a,
-        status="running",
-        progress_total=5,
-        params={"checked": 9, "chunks": 2, "done_chunks": [], "reapplied": 0, "failed": 0},
-    )
+    job = _running_job(brand_a, manager_a, checked=9, orders=5, chunks=2)
     operator_job_chunk_done(job_id=job.pk, chunk=0, orders=3, reapplied=3, failed=0)
     again = operator_job_chunk_done(job_id=job.pk, chunk=0, orders=3, reapplied=3, failed=0)
     assert (again.status, again.progress_done, again.params["reapplied"]) == ("running", 3, 3)
@@ -116,14 +121,7 @@ def test_finance_is_not_offered_the_job(verified_client: Any, finance_a: Any) ->
 def test_two_chunks_reporting_at_once_are_both_counted(brand_a: Any, manager_a: Any) -> None:
     """The job's row lock serialises the reports: the second waits for the first to commit and
     counts on top of it (without the lock it would overwrite it, and the job never finish)."""
-    job = OperatorJob.objects.create(
-        kind="reprocess_orders",
-        brand=brand_a,
-        requested_by=manager_a,
-        status="running",
-        progress_total=4,
-        params={"checked": 4, "chunks": 2, "done_chunks": [], "reapplied": 0, "failed": 0},
-    )
+    job = _running_job(brand_a, manager_a, checked=4, orders=4, chunks=2)
     second_started = threading.Event()
     errors: list[BaseException] = []
 
