@@ -22,6 +22,7 @@ class Result:
     kind: str
     status: int
     ms: float
+    at: float = 0.0  # seconds from the measured start to the request's first byte
 
 
 @dataclass
@@ -43,6 +44,14 @@ class Run:
             "errors": errors + (self.failures if kind is None else 0),
             "status_503": sum(1 for r in rows if r.status == 503),
         }
+
+    def timeline(self, window: float = 10.0) -> list[tuple[float, int, float]]:
+        """(window start, requests, p95 ms) per `window` seconds of the run: whether latency grows
+        (offered load above what is served) or comes in bursts."""
+        by_window: dict[int, list[float]] = {}
+        for r in self.results:
+            by_window.setdefault(int(r.at // window), []).append(r.ms)
+        return [(w * window, len(ms), percentile(ms, 0.95)) for w, ms in sorted(by_window.items())]
 
 
 class Connection:
@@ -139,8 +148,14 @@ async def paced_users(
     ramp: float = 5.0,
     seed: int = 7,
 ) -> Run:
-    """Each user (a function choosing its next action) starts at a random moment of the first
-    `think[1]` seconds (after `ramp`), then acts every uniform(think) seconds until the end."""
+    """Each user (a function choosing its next action) acts first at a random moment of the
+    `ramp` (not counted: it warms the server the way a running site is warm, with the person's
+    session, connection and cached panels), then every uniform(think) seconds after the last
+    action began, until `seconds` after the ramp. Only actions that begin after the ramp count.
+
+    (Until 2026-12-07 the first action came at a random moment of the first `think[1]` seconds
+    *after* the ramp, so nothing warmed the server: every person's first request, with its
+    session and panels still to cache, landed in the measured minute.)"""
     run = Run()
     start = time.perf_counter() + ramp
     deadline = start + seconds
@@ -149,7 +164,7 @@ async def paced_users(
         rng = random.Random(seed * 100_003 + index)
         connection = Connection(port)
         await asyncio.sleep(ramp * rng.random())
-        next_at = start + rng.uniform(0, think[1])
+        next_at = time.perf_counter()
         while True:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             if time.perf_counter() >= deadline:
@@ -163,7 +178,7 @@ async def paced_users(
                 connection.close()
                 status = 0
             if began >= start:  # the ramp's requests warm the server; they are not counted
-                run.results.append(Result(kind, status, (time.perf_counter() - began) * 1000))
+                run.results.append(Result(kind, status, (time.perf_counter() - began) * 1000, began - start))
             next_at = began + rng.uniform(*think)
         connection.close()
 

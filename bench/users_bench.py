@@ -1,7 +1,8 @@
 """1,000 concurrent signed-in users (issue 18), served the way compose serves them, beside the
 serving compose used before, in one run.
 
-Each simulated person holds one keep-alive connection and acts every 5–15 s (uniform):
+Each simulated person holds one keep-alive connection, acts once during the ramp (not counted:
+a running site is warm) and then every 5–15 s (uniform):
 influencers open their portal (dashboard over a random period, orders, codes, earnings),
 managers open the admin (dashboard, membership and link lists), and visitors click tracked
 links (`/r/<slug>`). Offered load ≈ users / 10 s, whatever the server does.
@@ -153,7 +154,7 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=50, help="of the users, staff in the admin")
     parser.add_argument("--visitors", type=int, default=250, help="of the users, anonymous clickers")
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--ramp", type=float, default=10)
+    parser.add_argument("--ramp", type=float, default=20, help="seconds of uncounted first actions")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="WEB_DJANGO_CONCURRENCY")
     parser.add_argument("--pool", type=int, default=10, help="DATABASE_POOL_MAX_SIZE")
@@ -240,6 +241,10 @@ def main() -> None:
                 f"  {dict(sorted(Counter(r.status for r in run.results if kind in (None, r.kind)).items()))}"
             )
         overall = run.summary()
+        print(
+            f"  {result['name']}: p95 per 10 s: "
+            + ", ".join(f"{start:.0f}s {p95:.0f} ms ({n})" for start, n, p95 in run.timeline())
+        )
         server_cores, postgres_cores, bench_cores = result["cores"]
         print(
             f"  {result['name']}: cores busy: server {server_cores:.2f} "

@@ -18,7 +18,10 @@ _wsgi = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - after the settings module is chosen
 
 from config.click_edge import ClickEdge  # noqa: E402 - needs the apps loaded
+from config.warmup import process_warm  # noqa: E402
 from config.wsgi_bridge import WsgiBridge  # noqa: E402
+
+process_warm()  # before granian hands this process its first request
 
 # As many threads as the edge lets requests into Django at once: a thread never waits for work
 # the edge has admitted, and never more threads than pooled connections.

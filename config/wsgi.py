@@ -10,3 +10,7 @@ from config.tracing import tracing_from_settings
 tracing_from_settings()
 
 application = get_wsgi_application()
+
+from config.warmup import process_warm  # noqa: E402 - needs the apps loaded
+
+process_warm()  # before the server hands this process its first request

@@ -11,8 +11,9 @@ it. Each thread keeps its own database connection slot (psycopg's pool lends it 
 A response Django holds in memory (every page but downloads) is handed back whole and sent by the
 loop; only streamed ones are sent chunk by chunk from the thread.
 
-The edge already bounds how many requests reach Django at once (its semaphore) and answers 503
-past its queue, so the pool never has requests waiting inside it for long.
+Requests beyond the threads wait in the executor's queue, and a thread that finishes takes the
+next one from there itself; the edge counts what it has handed over and answers 503 past
+`threads + WEB_DJANGO_QUEUE`, so the queue stays bounded.
 
 `threads=0` runs Django through asgiref's thread-sensitive executor instead: under
 `async_to_sync` that is the calling thread, which is what tests need (their database transaction
@@ -43,6 +44,11 @@ class ClientGone(Exception):
 
 
 class WsgiBridge:
+    #: At most `threads` requests run at once; the others wait in the executor's queue, from
+    #: which a thread that finishes takes the next without going back to the event loop (the
+    #: click edge only counts them: config/click_edge.py).
+    queues_itself = True
+
     def __init__(self, app: WSGIApp, *, threads: int) -> None:
         self.app = app
         self.threads = threads

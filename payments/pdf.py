@@ -6,7 +6,6 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from fpdf import FPDF
 
 from core.money import format_minor
 from payments.models import AccountKind
@@ -30,6 +29,10 @@ def _t(value: Any) -> str:
 
 
 def statement_pdf(statement: Any) -> bytes:
+    # Imported here, not at the top: fpdf2 and fontTools take ~1 s to import, and every web
+    # process imports this module with the portal's URLconf, while few requests ask for a PDF.
+    from fpdf import FPDF  # noqa: PLC0415 heavy, and only this download needs it
+
     currency = statement.currency
     money = lambda cents: format_minor(cents, currency)  # noqa: E731
     pdf = FPDF(format="A4")

@@ -4,11 +4,14 @@ on a bounded pool of threads."""
 import asyncio
 import io
 import threading
+import time
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.http import HttpResponse
 
+from config.click_edge import ClickEdge
 from config.wsgi_bridge import BODY_IN_MEMORY, WsgiBridge, wsgi_environ
 from tests.asgi_client import AsgiClient
 
@@ -250,3 +253,54 @@ def test_django_pages_answer_through_the_bridge_in_front_of_the_edge() -> None:
     assert page.status_code == 200
     assert "csrftoken" in page.cookies
     assert 'lang="pt-br"' in page.content.decode().lower()
+
+
+def test_behind_the_edge_a_finishing_thread_takes_the_next_request_without_the_event_loop() -> None:
+    """The bridge queues what its threads cannot run yet; the edge only counts (503 past
+    concurrency + queue). A thread that finishes starts the next request itself: here while the
+    event loop is blocked, which a semaphore on the loop could not do."""
+    release = threading.Event()
+    started: list[tuple[str, float]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> HttpResponse:
+        started.append((environ["PATH_INFO"], time.perf_counter()))
+        if environ["PATH_INFO"] == "/first":
+            release.wait(5)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return HttpResponse(b"ok")  # in memory, as Django's pages are: handed back whole
+
+    bridge = WsgiBridge(app, threads=1)
+    edge = ClickEdge(bridge, concurrency=1, queue=1)
+    statuses: list[tuple[str, int]] = []
+
+    async def call(path: str) -> None:
+        messages: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        await edge(_scope(path=path), receive, send)
+        statuses.append((path, messages[0]["status"]))
+
+    async def scenario() -> float:
+        first = asyncio.ensure_future(call("/first"))
+        second = asyncio.ensure_future(call("/second"))
+        await asyncio.sleep(0.1)
+        await call("/third")  # one running, one queued in the bridge: full
+        assert statuses == [("/third", 503)]
+        release.set()
+        time.sleep(0.3)  # the loop is blocked: only the bridge's thread can start /second now
+        loop_free = time.perf_counter()
+        await asyncio.gather(first, second)
+        return loop_free
+
+    try:
+        loop_free = async_to_sync(scenario)()
+    finally:
+        bridge.shutdown()
+    assert sorted(statuses) == [("/first", 200), ("/second", 200), ("/third", 503)]
+    assert [path for path, _at in started] == ["/first", "/second"]
+    assert started[1][1] < loop_free
