@@ -226,6 +226,9 @@ class CustomerBinding(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer_hash"], name="uniq_binding_customer_campaign")
         ]
+        # Every applied order asks for its customers' bindings with the brand (tracking.touchpoints):
+        # without it, a brand's every binding was read per order.
+        indexes = [models.Index(fields=["brand", "customer_hash"], name="binding_brand_customer_idx")]
 
     def __str__(self) -> str:
         return f"{self.customer_hash[:10]}… → {self.influencer}"

@@ -21,6 +21,7 @@ from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for
 from tracking.locks import link_lock, manual_attribution_lock_or_create
 from tracking.models import AttributionPolicy, Conversion, CustomerBinding, Link, ManualAttribution
 from tracking.selectors import attribution_policy_for, link_campaigns_for_influencer
+from tracking.touchpoints import bindings_ahead_note
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +318,7 @@ def customer_binding_record(
             },
         )
         bindings.append(binding)
+        bindings_ahead_note(brand_id=campaign.brand_id, customer_hash=customer_hash)
     return bindings
 
 

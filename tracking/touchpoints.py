@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from brands.models import Brand
 from campaigns.models import Campaign
+from core import batching
 from tracking.conf import tracking_settings
 from tracking.hashing import click_id_time, customer_hashes, is_click_id, ref_verify
 from tracking.models import Click, Conversion, CustomerBinding
@@ -89,11 +90,53 @@ def order_marketing_data(order: OrderFacts) -> Mapping[str, Any]:
 
 
 def order_customer_hashes(order: OrderFacts) -> list[str]:
-    snapshot = getattr(order, "snapshot", None) or {}
-    profile = snapshot.get("clientProfileData") if isinstance(snapshot, Mapping) else None
+    return document_customer_hashes(getattr(order, "snapshot", None) or {})
+
+
+def document_customer_hashes(document: Mapping[str, Any]) -> list[str]:
+    """The customer hashes of a VTEX order document (its `clientProfileData`)."""
+    profile = document.get("clientProfileData") if isinstance(document, Mapping) else None
     if not isinstance(profile, Mapping):
         return []
     return customer_hashes(email=profile.get("email"), document=profile.get("document"))
+
+
+def _bindings_ahead_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:bindings-ahead", brand_id)
+
+
+def bindings_read_ahead(*, brand_id: int, documents: Iterable[Mapping[str, Any]]) -> None:
+    """Inside a batch (core.batching): which of the batch's customers the brand has any binding
+    for, in one query. An order whose customers have none skips its binding query
+    (`_binding_touchpoints`); most customers never ordered through a coupon before. A binding
+    the batch records is added (`bindings_ahead_note`), so a later order of the same customer
+    in the batch still finds it; a rolled-back order forgets the memo, and the queries return."""
+    asked = {h for document in documents for h in document_customer_hashes(document)}
+    bound = (
+        set(
+            CustomerBinding.objects.filter(brand_id=brand_id, customer_hash__in=asked).values_list(
+                "customer_hash", flat=True
+            )
+        )
+        if asked
+        else set()
+    )
+    batching.memo_set(_bindings_ahead_key(brand_id), (asked, bound))
+
+
+def bindings_ahead_note(*, brand_id: int, customer_hash: str) -> None:
+    """A binding of this customer now exists (recorded in the running batch)."""
+    ahead = batching.memo_peek(_bindings_ahead_key(brand_id))
+    if ahead is not None:
+        ahead[1].add(customer_hash)
+
+
+def _bindings_known_absent(brand_id: int, hashes: list[str]) -> bool:
+    ahead = batching.memo_peek(_bindings_ahead_key(brand_id))
+    if ahead is None:
+        return False
+    asked, bound = ahead
+    return all(h in asked and h not in bound for h in hashes)
 
 
 def order_placed_at(order: OrderFacts) -> datetime:
@@ -215,7 +258,7 @@ def _binding_touchpoints(*, brand: Brand, order: OrderFacts, refs: set[str], pla
     whose policy enables them (the binding's own lifetime applies, not the click window). A
     binding made by this very order does not count."""
     hashes = order_customer_hashes(order)
-    if not hashes:
+    if not hashes or _bindings_known_absent(brand.pk, hashes):
         return []
     bindings = CustomerBinding.objects.filter(brand=brand, customer_hash__in=hashes, bound_at__lte=placed_at).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=placed_at)

@@ -198,7 +198,7 @@ def orders_apply_batch(
         with transaction.atomic(), batching.batch_scope():
             if not _brand_apply_lock(brand, lane=lane, wait=wait):
                 raise BrandBusy(brand.pk)
-            orders_read_ahead(brand=brand, vtex_order_ids=[str(data.get("orderId") or "") for data, _ in ordered])
+            orders_read_ahead(brand=brand, documents=[data for data, _ in ordered])
             applied: dict[str, SyncResult] = {}
             for data, source in ordered:
                 order_id = str(data.get("orderId") or "")

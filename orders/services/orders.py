@@ -38,7 +38,7 @@ from orders.reactions import attribution_settled, batch_prefetch, order_applied_
 from tracking import fraud as tracking_fraud
 from tracking import services as tracking_services
 from tracking.attribution import attribution_decide
-from tracking.touchpoints import order_customer_hashes
+from tracking.touchpoints import bindings_read_ahead, order_customer_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +117,13 @@ def _lines_ahead_key(order_id: int) -> tuple[str, int]:
     return ("orders.lines", order_id)
 
 
-def orders_read_ahead(*, brand: Brand, vtex_order_ids: Sequence[str]) -> None:
+def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -> None:
     """Inside a batch (core.batching, orders.services.batch): lock the brand's orders among these
-    ids in one statement (pk order) and read their lines, their commissions (orders.reactions)
-    and the rest of what applying each would read alone, so each order's apply takes its part
-    instead of selecting it (`_order_apply`). An id we do not have yet is remembered as such."""
+    documents' ids in one statement (pk order) and read their lines, their commissions
+    (orders.reactions), which of their customers are bound to an influencer (tracking) and the
+    rest of what applying each would read alone, so each order's apply takes its part instead of
+    selecting it (`_order_apply`). An id we do not have yet is remembered as such."""
+    vtex_order_ids = [str(data.get("orderId") or "") for data in documents]
     locked = orders_find_lock_many(brand_id=brand.pk, vtex_order_ids=vtex_order_ids)
     by_vtex_id = {order.vtex_order_id: order for order in locked}
     lines: dict[int, list[OrderLine]] = {order.pk: [] for order in locked}
@@ -132,6 +134,7 @@ def orders_read_ahead(*, brand: Brand, vtex_order_ids: Sequence[str]) -> None:
         batching.memo_set(_order_ahead_key(brand.pk, vtex_order_id), order)
         if order is not None:
             batching.memo_set(_lines_ahead_key(order.pk), lines[order.pk])
+    bindings_read_ahead(brand_id=brand.pk, documents=documents)
     batch_prefetch(orders=locked, created=[])
 
 

@@ -19,7 +19,7 @@ from payments.models import CommissionPosition, LedgerTransaction
 from tests.factories import CampaignFactory, MembershipFactory
 from tests.orders.conftest import influencer_balances, order_doc
 from tracking import fraud_rules
-from tracking.models import OrderSignal
+from tracking.models import AttributionPolicy, CustomerBinding, OrderSignal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -165,3 +165,28 @@ def test_new_commissions_are_inserted_together_with_their_history(setup: dict[st
     # Their ledger accruals and notifications went with them.
     assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == len(commissions)
     assert influencer_balances(brand, setup["influencer"]) == {"estimated": len(IDS) * 1191}
+
+
+def test_a_batch_asks_once_whether_its_customers_are_bound(setup: dict[str, Any]) -> None:
+    """No customer of the batch was ever bound: one query for the batch, none per order."""
+    with CaptureQueriesContext(connection) as captured:
+        _batch(setup["brand"], "payment-approved", "2024-02-04T20:15:12+00:00")
+    assert len(_sql(captured, 'FROM "tracking_customerbinding"')) == 1
+    assert Order.objects.filter(brand=setup["brand"], influencer=setup["influencer"]).count() == len(IDS)
+
+
+def test_a_customer_bound_by_one_order_of_a_batch_is_found_by_their_next_order_in_it(setup: dict[str, Any]) -> None:
+    """The binding the first order records (cross-device policy) attributes the same customer's
+    next order, which has no coupon, although the batch read ahead before it existed."""
+    brand, influencer = setup["brand"], setup["influencer"]
+    AttributionPolicy.objects.create(campaign=setup["campaign"], cross_device=True)
+    docs = [
+        (order_doc(order_id="911-01", creation="2024-02-04T20:09:43+00:00"), "test"),
+        (order_doc(order_id="912-01", coupon=None, creation="2024-02-05T10:00:00+00:00"), "test"),
+    ]
+    results = orders_apply_batch(brand=brand, documents=docs)
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    assert CustomerBinding.objects.filter(brand=brand, influencer=influencer, order_ref="911-01").exists()
+    second = Order.objects.get(brand=brand, vtex_order_id="912-01")
+    assert second.influencer_id == influencer.pk
+    assert Commission.objects.filter(order=second).exists()
