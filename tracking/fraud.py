@@ -12,6 +12,8 @@ reference stands for, and how much is held, tracking asks through `tracking.frau
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,6 +78,7 @@ def fraud_flag_record(
                 )
         except IntegrityError:  # a concurrent screen recorded it first
             return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
+        _holds_ahead_note(flag)
         audit_record(
             action="tracking.fraud_flagged",
             target=flag,
@@ -220,12 +223,73 @@ def fraud_hold_active(*, commission_ref: str) -> bool:
 def fraud_hold_active_for(*, brand_id: int, influencer_id: int, order_ref: str) -> bool:
     """`fraud_hold_active` when the caller knows the subject (the order sync does, before its new
     commissions are written): an open or rejected flag on the order, or an open flag on the
-    influencer of a rule that holds all their orders."""
+    influencer of a rule that holds all their orders. Inside a batch that read the holds of its
+    orders ahead (`fraud_holds_read_ahead`), answered from there."""
+    ahead = batching.memo_peek(_holds_ahead_key(brand_id))
+    if ahead is not None and order_ref in ahead.asked:
+        return order_ref in ahead.held_orders or influencer_id in ahead.held_influencers
     held = Q(status__in=[Status.OPEN, Status.REJECTED], subject=Subject.ORDER)
     return FraudFlag.objects.filter(
         Q(held, brand_id=brand_id, subject_ref=order_ref)
         | Q(brand_id=brand_id, influencer_id=influencer_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
     ).exists()
+
+
+@dataclass
+class _HoldsAhead:
+    asked: set[str]
+    held_orders: set[str]
+    held_influencers: set[int]
+
+
+def _holds_ahead_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:holds-ahead", brand_id)
+
+
+def fraud_holds_read_ahead(*, brand_id: int, order_refs: Iterable[str]) -> None:
+    """Inside a batch (core.batching): the holds of these orders, and the brand's influencers
+    held whole, in one query, for `fraud_hold_active_for` to answer each order's commissions
+    without asking again. The flags the batch records itself are added as they are recorded
+    (`fraud_flag_record`): an order's own fraud screen runs before its commissions."""
+    asked = {ref for ref in order_refs if ref}
+    ahead = _HoldsAhead(asked=asked, held_orders=set(), held_influencers=set())
+    if asked:
+        rows = FraudFlag.objects.filter(
+            Q(
+                brand_id=brand_id,
+                subject=Subject.ORDER,
+                status__in=[Status.OPEN, Status.REJECTED],
+                subject_ref__in=asked,
+            )
+            | Q(brand_id=brand_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
+        ).values_list("subject", "subject_ref", "rule", "status", "influencer_id")
+        for subject, subject_ref, rule, status, influencer_id in rows:
+            _holds_ahead_add(
+                ahead, subject=subject, subject_ref=subject_ref, rule=rule, status=status, influencer_id=influencer_id
+            )
+    batching.memo_set(_holds_ahead_key(brand_id), ahead)
+
+
+def _holds_ahead_add(
+    ahead: _HoldsAhead, *, subject: str, subject_ref: str, rule: str, status: str, influencer_id: int
+) -> None:
+    if subject == Subject.ORDER and status in (Status.OPEN, Status.REJECTED):
+        ahead.held_orders.add(subject_ref)
+    if rule in HOLDS_ALL and status == Status.OPEN:
+        ahead.held_influencers.add(influencer_id)
+
+
+def _holds_ahead_note(flag: FraudFlag) -> None:
+    ahead = batching.memo_peek(_holds_ahead_key(flag.brand_id))
+    if ahead is not None:
+        _holds_ahead_add(
+            ahead,
+            subject=flag.subject,
+            subject_ref=flag.subject_ref,
+            rule=flag.rule,
+            status=flag.status,
+            influencer_id=flag.influencer_id,
+        )
 
 
 class FlagResolveRefused(ApplicationError):
@@ -250,6 +314,7 @@ def fraud_flag_resolve(*, flag_id: int, decision: str, actor: Any, reason: str) 
             raise Conflict(_("This flag was already %(status)s.") % {"status": flag.get_status_display()})
         before = {"status": flag.status}
         flag.status = decision
+        batching.memo_forget(_holds_ahead_key(flag.brand_id))  # a batch's holds read ahead no longer hold
         flag.resolved_at = timezone.now()
         flag.resolved_by = actor if getattr(actor, "pk", None) else None
         flag.resolution_reason = reason

@@ -120,9 +120,10 @@ def _lines_ahead_key(order_id: int) -> tuple[str, int]:
 def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -> None:
     """Inside a batch (core.batching, orders.services.batch): lock the brand's orders among these
     documents' ids in one statement (pk order) and read their lines, their commissions
-    (orders.reactions), which of their customers are bound to an influencer (tracking) and the
-    rest of what applying each would read alone, so each order's apply takes its part instead of
-    selecting it (`_order_apply`). An id we do not have yet is remembered as such."""
+    (orders.reactions), which of their customers are bound and which of them fraud holds
+    (tracking), and the rest of what applying each would read alone, so each order's apply
+    takes its part instead of selecting it (`_order_apply`). An id we do not have yet is
+    remembered as such."""
     vtex_order_ids = [str(data.get("orderId") or "") for data in documents]
     locked = orders_find_lock_many(brand_id=brand.pk, vtex_order_ids=vtex_order_ids)
     by_vtex_id = {order.vtex_order_id: order for order in locked}
@@ -135,6 +136,7 @@ def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -
         if order is not None:
             batching.memo_set(_lines_ahead_key(order.pk), lines[order.pk])
     bindings_read_ahead(brand_id=brand.pk, documents=documents)
+    tracking_fraud.fraud_holds_read_ahead(brand_id=brand.pk, order_refs=vtex_order_ids)
     batch_prefetch(orders=locked, created=[])
 
 

@@ -19,7 +19,8 @@ from payments.models import CommissionPosition, LedgerTransaction
 from tests.factories import CampaignFactory, MembershipFactory
 from tests.orders.conftest import influencer_balances, order_doc
 from tracking import fraud_rules
-from tracking.models import AttributionPolicy, CustomerBinding, OrderSignal
+from tracking.fraud import fraud_flag_record
+from tracking.models import AttributionPolicy, CustomerBinding, FraudFlag, OrderSignal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -190,3 +191,34 @@ def test_a_customer_bound_by_one_order_of_a_batch_is_found_by_their_next_order_i
     second = Order.objects.get(brand=brand, vtex_order_id="912-01")
     assert second.influencer_id == influencer.pk
     assert Commission.objects.filter(order=second).exists()
+
+
+def test_a_batch_reads_its_orders_holds_once_and_holds_what_it_flags_itself(setup: dict[str, Any]) -> None:
+    """921 was flagged before the batch; 922 is a self-referral its own screen flags inside the
+    batch, after the holds were read ahead: both are held, the two ordinary orders are not, and
+    no order asked for its holds alone."""
+    brand, maria = setup["brand"], setup["influencer"]
+    fraud_flag_record(
+        brand_id=brand.pk,
+        influencer_id=maria.pk,
+        rule=FraudFlag.Rule.COUPON_LEAK,
+        subject=FraudFlag.Subject.ORDER,
+        subject_ref="921-01",
+        evidence={"by": "test"},
+    )
+    invoiced = {"status": "invoiced", "last_change": "2024-02-05T10:00:00+00:00"}
+    self_referral = order_doc(order_id="922-01", **invoiced)
+    self_referral["clientProfileData"]["email"] = maria.user.email
+    docs = [
+        (order_doc(order_id="921-01", **invoiced), "test"),
+        (self_referral, "test"),
+        (order_doc(order_id="923-01", **invoiced), "test"),
+        (order_doc(order_id="924-01", **invoiced), "test"),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=docs)
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    assert not _sql(captured, 'SELECT 1 AS "a" FROM "tracking_fraudflag"')
+    review = dict(Commission.objects.filter(brand=brand).values_list("order__vtex_order_id", "fraud_review").distinct())
+    assert review == {"921-01": "held", "922-01": "held", "923-01": "clear", "924-01": "clear"}
+    assert FraudFlag.objects.filter(brand=brand, subject_ref="922-01", rule="self_referral").exists()
