@@ -132,10 +132,12 @@ def _order_click(order: Any) -> Click | None:
     return Click.objects.filter(pk__in=pks_int, influencer_id=order.influencer_id).order_by("-occurred_at").first()
 
 
-def fraud_screen_order(*, order: Any) -> list[FraudFlag]:
+def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFlag]:
     """Screen an attributed order (self-referral, coupon site, coupon leak, click-to-order time)
     and record what it learnt for rules over many orders. Call after attribution, in or out of
-    the order's transaction; returns the flags that concern this order (new or existing)."""
+    the order's transaction; returns the flags that concern this order: those this screen found
+    (new or existing) and, `with_earlier`, the order's other flags (one more query, which the
+    order sync, reading holds on its own, does not need)."""
     if not getattr(order, "influencer_id", None):
         return []
     brand_id, influencer_id, ref = order.brand_id, order.influencer_id, order.vtex_order_id
@@ -203,6 +205,8 @@ def fraud_screen_order(*, order: Any) -> list[FraudFlag]:
         )
         for rule, evidence in findings
     ]
+    if not with_earlier:
+        return flags
     existing = FraudFlag.objects.filter(brand_id=brand_id, subject=Subject.ORDER, subject_ref=ref).exclude(
         pk__in=[f.pk for f in flags]
     )

@@ -460,7 +460,12 @@ def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:
             ),
             isolated=isolated,
         )
-    _tracking_step("fraud_screen", order, lambda: tracking_fraud.fraud_screen_order(order=order), isolated=isolated)
+    _tracking_step(
+        "fraud_screen",
+        order,
+        lambda: tracking_fraud.fraud_screen_order(order=order, with_earlier=False),
+        isolated=isolated,
+    )
 
 
 _STEP_TEXT = {"customer_binding": "customer binding", "fraud_screen": "fraud screening"}

@@ -2,14 +2,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from core import batching
 from orders.models import Order
 from tracking import fraud
 from tracking import fraud_rules as rules
-from tracking.fraud import FlagResolveRefused, fraud_flag_resolve, fraud_hold_active, fraud_screen_order
+from tracking.fraud import (
+    FlagResolveRefused,
+    fraud_flag_record,
+    fraud_flag_resolve,
+    fraud_hold_active,
+    fraud_screen_order,
+)
 from tracking.hashing import customer_hashes
 from tracking.models import FraudFlag, InfluencerRisk
 
@@ -135,6 +142,25 @@ def test_an_ordinary_customer_raises_no_flag(brand_a: Any, influencer_a: Any) ->
     assert fraud_screen_order(order=order) == []
     assert not fraud_hold_active(commission_ref=order.vtex_order_id)
     assert not FraudFlag.objects.exists()
+
+
+@pytest.mark.django_db
+def test_screening_returns_the_orders_earlier_flags_unless_asked_not_to(brand_a: Any, influencer_a: Any) -> None:
+    order = _order(brand_a, influencer_a, email="someone.else@example.com")
+    earlier = fraud_flag_record(
+        brand_id=brand_a.pk,
+        influencer_id=influencer_a.pk,
+        rule=FraudFlag.Rule.COUPON_LEAK,
+        subject=FraudFlag.Subject.ORDER,
+        subject_ref=order.vtex_order_id,
+        evidence={"by": "an earlier screen"},
+    )
+    assert fraud_screen_order(order=order) == [earlier]
+    # The order sync reads holds on its own: only what this screen found, no extra query.
+    with CaptureQueriesContext(connection) as captured:
+        assert fraud_screen_order(order=order, with_earlier=False) == []
+    assert not [q for q in captured.captured_queries if 'FROM "tracking_fraudflag"' in q["sql"]]
+    assert FraudFlag.objects.count() == 1
 
 
 @pytest.mark.django_db
