@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import cast
 
 from django.conf import settings
-from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.template.loader import get_template
+from django.template.loaders.cached import Loader as CachedLoader
 from django.urls import get_resolver, reverse
 from django.utils import translation
 
@@ -34,12 +35,19 @@ def process_warm() -> None:
             # The URL resolver builds its reverse index per language, on the first reverse():
             # 0.15-0.3 s of regex normalising.
             reverse("admin:index")
-    for name in _template_names():
+    for name in _template_names() if _templates_cached() else []:
         try:
             get_template(name)  # compiled once into the cached loader (DEBUG off)
         except (TemplateDoesNotExist, TemplateSyntaxError):
             logger.warning("warm-up: template %s did not load", name)
     logger.info("process warmed in %.2f s", time.perf_counter() - started)
+
+
+def _templates_cached() -> bool:
+    """Whether compiled templates are kept (DEBUG off): with DEBUG on (`make run`, runserver's
+    every reload) each render compiles afresh, and compiling them here would be wasted."""
+    engine = engines["django"].engine  # type: ignore[attr-defined]
+    return any(isinstance(loader, CachedLoader) for loader in engine.template_loaders)
 
 
 def _template_names() -> list[str]:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import get_resolver
 from django.utils import translation
 
-from config.warmup import _template_names, process_warm
+from config.warmup import _template_names, _templates_cached, process_warm
 
 
 def test_warm_up_builds_every_language_reverse_index_and_loads_every_template(caplog):
@@ -34,6 +34,19 @@ def test_a_template_that_does_not_load_is_logged_not_raised(caplog, monkeypatch)
     with caplog.at_level(logging.WARNING, logger="config.warmup"):
         process_warm()
     assert [r.getMessage() for r in caplog.records] == ["warm-up: template admin/no-such-page.html did not load"]
+
+
+def test_with_debug_templates_are_not_compiled_ahead(monkeypatch):
+    # Without the cached loader nothing would keep them: runserver's reloads stay quick.
+    monkeypatch.setattr("config.warmup._templates_cached", lambda: False)
+    compiled: list[str] = []
+    monkeypatch.setattr("config.warmup.get_template", compiled.append)
+    process_warm()
+    assert compiled == []
+
+
+def test_the_test_settings_keep_compiled_templates():
+    assert _templates_cached()  # so the first test above compiles every template
 
 
 @pytest.mark.timeout(120)
