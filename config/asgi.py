@@ -18,6 +18,7 @@ _wsgi = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - after the settings module is chosen
 
 from config.click_edge import ClickEdge  # noqa: E402 - needs the apps loaded
+from config.machine_handler import served_application  # noqa: E402
 from config.warmup import process_warm  # noqa: E402
 from config.wsgi_bridge import WsgiBridge  # noqa: E402
 
@@ -25,6 +26,7 @@ process_warm()  # before granian hands this process its first request
 
 # As many threads as the edge lets requests into Django at once: a thread never waits for work
 # the edge has admitted, and never more threads than pooled connections.
-django_application = WsgiBridge(_wsgi, threads=settings.WEB_DJANGO_CONCURRENCY)
+# The VTEX hook runs through a shorter middleware chain (config/machine_handler.py).
+django_application = WsgiBridge(served_application(_wsgi), threads=settings.WEB_DJANGO_CONCURRENCY)
 
 application = ClickEdge(django_application)

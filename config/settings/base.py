@@ -93,6 +93,26 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# Machine endpoints: requests under these paths run through MIDDLEWARE minus what only a
+# browser needs (config/machine_handler.py, decision 0052). Metrics, the request id, HTTPS
+# rules, the language of error messages and CommonMiddleware's URL rules stay.
+MACHINE_PATH_PREFIXES = ["/api/v1/webhooks/vtex/"]
+MACHINE_MIDDLEWARE_SKIPPED = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.request_context.RequestUserMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.ratelimits.RateLimitStatusMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

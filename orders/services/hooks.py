@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -123,7 +124,11 @@ def _hook_event_insert_async(event: HookEvent) -> bool:
     ~0.3 ms of CPU, half of the INSERT's, on every notification; only the values change."""
     fields, sql = _insert_sql(connection.alias)
     params = [field.get_db_prep_save(field.pre_save(event, True), connection=connection) for field in fields]
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # Server-side binding on the driver's own cursor: Django's cursors bind on the client,
+    # quoting all fourteen values in Python (~40 µs of the hook's CPU). Errors still come out
+    # as Django's.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
