@@ -9,6 +9,7 @@ response's last. Two shapes:
 """
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Callable
@@ -139,6 +140,16 @@ async def closed_loop(
 Action = tuple[str, str, dict[str, str]]
 
 
+def steady_first_wait(rng: random.Random, think: tuple[float, float]) -> float:
+    """Seconds until a person's next action, seen at a random moment of a long run in which they
+    act every uniform(think) seconds: the moment falls in a gap with probability proportional to
+    its length (the length-biased density, ∝ length on [low, high], drawn by inverting its CDF),
+    and anywhere in that gap alike."""
+    low, high = think
+    gap = math.sqrt(low * low + rng.random() * (high * high - low * low))
+    return gap * rng.random()
+
+
 async def paced_users(
     *,
     port: int,
@@ -148,14 +159,23 @@ async def paced_users(
     ramp: float = 5.0,
     seed: int = 7,
 ) -> Run:
-    """Each user (a function choosing its next action) acts first at a random moment of the
-    `ramp` (not counted: it warms the server the way a running site is warm, with the person's
-    session, connection and cached panels), then every uniform(think) seconds after the last
-    action began, until `seconds` after the ramp. Only actions that begin after the ramp count.
+    """Each user (a function choosing its next action) acts once at a random moment of the `ramp`
+    (not counted: it warms the server the way a running site is warm, with the person's session,
+    connection and cached panels), then from the end of the ramp every uniform(think) seconds
+    after the last action began, for `seconds`. Only actions after the ramp count.
 
-    (Until 2026-12-07 the first action came at a random moment of the first `think[1]` seconds
-    *after* the ramp, so nothing warmed the server: every person's first request, with its
-    session and panels still to cache, landed in the measured minute.)"""
+    A person's first counted action comes after a wait drawn from the steady state of that
+    rhythm (`steady_first_wait`), so the measured minute offers the steady load from its first
+    second: users / mean(think) requests per second.
+
+    History, since each changed what the first seconds measured:
+    - Until 2026-12-07 the first action came at a random moment of the first `think[1]` seconds
+      after the ramp. Nothing warmed the server: every person's first request, with its session
+      and panels still to cache, landed in the measured minute.
+    - Later that day, a person kept acting every uniform(think) seconds from its ramp action on.
+      The ramp's first actions and the follow-ups of those who started early overlapped (~150
+      requests/s offered at the ramp's end for 1,000 users, against a steady 100), and the
+      measured minute began with that surge's queue."""
     run = Run()
     start = time.perf_counter() + ramp
     deadline = start + seconds
@@ -163,8 +183,15 @@ async def paced_users(
     async def user(index: int, choose: Callable[[random.Random], Action]) -> None:
         rng = random.Random(seed * 100_003 + index)
         connection = Connection(port)
-        await asyncio.sleep(ramp * rng.random())
-        next_at = time.perf_counter()
+        if ramp > 0:
+            await asyncio.sleep(ramp * rng.random())
+            kind, path, headers = choose(rng)
+            try:
+                await connection.request(path, headers)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                run.failures += 1
+                connection.close()
+        next_at = start + steady_first_wait(rng, think)
         while True:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             if time.perf_counter() >= deadline:
@@ -177,8 +204,7 @@ async def paced_users(
                 run.failures += 1
                 connection.close()
                 status = 0
-            if began >= start:  # the ramp's requests warm the server; they are not counted
-                run.results.append(Result(kind, status, (time.perf_counter() - began) * 1000, began - start))
+            run.results.append(Result(kind, status, (time.perf_counter() - began) * 1000, began - start))
             next_at = began + rng.uniform(*think)
         connection.close()
 

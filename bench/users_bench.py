@@ -2,7 +2,9 @@
 serving compose used before, in one run.
 
 Each simulated person holds one keep-alive connection, acts once during the ramp (not counted:
-a running site is warm) and then every 5–15 s (uniform):
+a running site is warm) and then every 5–15 s (uniform), the first time at a moment drawn from
+that rhythm's steady state, so the measured minute offers the steady load from its start
+(bench/_load.py `paced_users`):
 influencers open their portal (dashboard over a random period, orders, codes, earnings),
 managers open the admin (dashboard, membership and link lists), and visitors click tracked
 links (`/r/<slug>`). Offered load ≈ users / 10 s, whatever the server does.

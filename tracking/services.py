@@ -14,7 +14,7 @@ from affiliates.models import Influencer, Membership
 from audit.services import audit_record
 from brands.models import Brand
 from core.errors import ApplicationError
-from core.qr import qr_svg
+from core.qr import public_qr_svg
 from tracking.destinations import DestinationRefused, destination_check
 from tracking.hashing import is_click_id, is_visitor_id
 from tracking.link_cache import link_cache_invalidate, link_cache_invalidate_for, link_entry_load
@@ -233,7 +233,7 @@ def link_deactivate(*, link: Link, actor: Any = None) -> Link:
 
 def link_qr_svg(*, url: str, scale: int = 4) -> str:
     """An SVG QR code of `url`, to inline in the portal."""
-    return qr_svg(url, scale=scale)
+    return public_qr_svg(url, scale=scale)
 
 
 def attribution_policy_save(*, policy: AttributionPolicy, actor: Any = None) -> AttributionPolicy:

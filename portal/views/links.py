@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from affiliates.models import Membership
 from core.errors import ApplicationError
-from core.qr import qr_svg
+from core.qr import public_qr_svg
 from portal import selectors as portal_selectors
 from portal.access import APPROVED, portal_view
 from portal.forms import LinkCreateForm, PeriodForm, apply_error
@@ -90,7 +90,7 @@ def link(request: HttpRequest, context: dict[str, Any], link_pk: int) -> HttpRes
         period=period,
         period_form=PeriodForm(initial={"period": period.key}),
         chart=trend_chart(item.series, currency=membership.brand.currency),
-        qr=qr_svg(item.url, scale=4, dark="#1d2433") if item.is_active else "",
+        qr=public_qr_svg(item.url, scale=4, dark="#1d2433") if item.is_active else "",
     )
     template = "portal/link.html"
     if getattr(request, "htmx", False):
@@ -105,7 +105,7 @@ def link_qr(request: HttpRequest, context: dict[str, Any], link_pk: int) -> Http
     if found is None or not found.is_active:  # a link that no longer tracks is not shared
         raise Http404
     url = link_public_url(slug=found.slug)
-    response = HttpResponse(qr_svg(url, scale=8, document=True), content_type="image/svg+xml")
+    response = HttpResponse(public_qr_svg(url, scale=8, document=True), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="qr-{found.slug}.svg"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from affiliates.models import Membership
 from affiliates.selectors import join_unfinished_brand, membership_list_for_user
-from core.qr import qr_svg
+from core.qr import public_qr_svg
 from portal import selectors as portal_selectors
 from portal.access import (
     ACTIVE_OR_SUSPENDED,
@@ -62,7 +62,7 @@ def dashboard(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 
 
 def _qr_svg(data: str) -> str:
-    return qr_svg(data, scale=4, dark="#1d2433")
+    return public_qr_svg(data, scale=4, dark="#1d2433")
 
 
 @portal_view("codes", needs=APPROVED)
@@ -78,7 +78,7 @@ def code_qr(request: HttpRequest, context: dict[str, Any], code_pk: int) -> Http
     code = portal_selectors.portal_code_get(membership=context["membership"], pk=code_pk)
     if code is None or not code.is_active:  # a code the store does not accept is not shared
         raise Http404
-    response = HttpResponse(qr_svg(code.code, scale=8, document=True), content_type="image/svg+xml")
+    response = HttpResponse(public_qr_svg(code.code, scale=8, document=True), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="qr-{code.code}.svg"'
     response["Cache-Control"] = "private, no-store"
     return response

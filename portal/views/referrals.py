@@ -15,7 +15,7 @@ from affiliates.referrals import (
     recruiting_link_get,
 )
 from commissions.referral_selectors import referral_list_for_referrer, referral_rewards_for_beneficiary
-from core.qr import qr_svg
+from core.qr import public_qr_svg
 from portal.access import ACTIVE_OR_SUSPENDED, portal_view
 
 
@@ -32,7 +32,7 @@ def referrals(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
             # it is a self-referral.
             link = recruiting_link_get(influencer=influencer, campaign=campaign, device=device)
             url = request.build_absolute_uri(f"{join}?campaign={campaign.slug}&ref={link.token}")
-            links.append({"campaign": campaign, "url": url, "qr": qr_svg(url, scale=4, dark="#1d2433")})
+            links.append({"campaign": campaign, "url": url, "qr": public_qr_svg(url, scale=4, dark="#1d2433")})
     context.update(
         links=links,
         rows=referral_list_for_referrer(influencer=influencer, brand=brand),
