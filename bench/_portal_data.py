@@ -132,9 +132,16 @@ def portal_people(*, influencers: int, managers: int = 1, seed: int = 11) -> Por
     slugs = dict(
         Link.objects.filter(brand=brand, influencer_id__in=influencer_ids).values_list("influencer_id", "slug")
     )
+    link_slugs = [slugs[i] for i in influencer_ids if i in slugs]
+    # The links were bulk-inserted, past `link_create`, which warms a new link's cache entry in
+    # production: without this, each link's first click in a run went to Django and the database.
+    from tracking.link_cache import link_entry_get
+
+    for slug in link_slugs:
+        link_entry_get(slug)
     return PortalPeople(
         brand_slug=brand.slug,
-        link_slugs=[slugs[i] for i in influencer_ids if i in slugs],
+        link_slugs=link_slugs,
         influencer_cookies=[_session_cookie(m.influencer.user) for m in memberships[:influencers]],
         manager_cookies=manager_cookies,
     )
