@@ -49,6 +49,7 @@ def portal_people(*, influencers: int, managers: int = 1, seed: int = 11) -> Por
     from campaigns.models import Campaign
     from reports.models import DailyRollup
     from tests.factories import BrandFactory, CampaignFactory
+    from tracking.link_cache import link_entry_get
     from tracking.models import Link
 
     User = get_user_model()
@@ -134,9 +135,8 @@ def portal_people(*, influencers: int, managers: int = 1, seed: int = 11) -> Por
     )
     link_slugs = [slugs[i] for i in influencer_ids if i in slugs]
     # The links were bulk-inserted, past `link_create`, which warms a new link's cache entry in
-    # production: without this, each link's first click in a run went to Django and the database.
-    from tracking.link_cache import link_entry_get
-
+    # production: without this, a link's first click (and its first after the entry expired)
+    # went to Django and the database instead of the click edge.
     for slug in link_slugs:
         link_entry_get(slug)
     return PortalPeople(
