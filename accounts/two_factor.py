@@ -6,7 +6,7 @@ from typing import Any
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.generations import generation_cached, generations_move_on_commit
+from core.generations import CachedRead, generation_cached, generations_move_on_commit
 
 _TIMEOUT = 60 * 60  # a safety net: the devices' signals move the scope
 
@@ -15,10 +15,16 @@ def _scope(user_id: int) -> str:
     return f"u{user_id}:otp"
 
 
+def totp_cached_read(user_id: int) -> CachedRead:
+    """Where `has_confirmed_totp`'s answer is cached (for a page that prefetches its facts)."""
+    return CachedRead(scopes=(_scope(user_id),), key=f"otp:totp:{user_id}")
+
+
 def has_confirmed_totp(user: Any) -> bool:
+    read = totp_cached_read(user.pk)
     return generation_cached(
-        scopes=[_scope(user.pk)],
-        key=f"otp:totp:{user.pk}",
+        scopes=list(read.scopes),
+        key=read.key,
         build=lambda: TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         timeout=_TIMEOUT,
     )

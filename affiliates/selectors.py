@@ -16,7 +16,7 @@ from affiliates.models import Influencer, KYCDocument, Membership, PayoutAccount
 from brands.models import Brand
 from brands.scoping import brand_ids_for_user, scope_queryset
 from campaigns.models import Campaign
-from core.generations import generation_cached, generations_move_on_commit
+from core.generations import CachedRead, generation_cached, generations_move_on_commit
 
 _POLICY_CACHE_SECONDS = 60 * 60  # a safety net: signals move the scopes
 
@@ -57,6 +57,14 @@ def _consent_scope(influencer_id: int) -> str:
     return f"i{influencer_id}:consent"
 
 
+def policies_pending_cached_read(*, influencer_id: int, brand_id: int) -> CachedRead:
+    """Where `policies_pending`'s answer is cached (for a page that prefetches its facts)."""
+    return CachedRead(
+        scopes=(_policies_scope(brand_id), _consent_scope(influencer_id)),
+        key=f"policies:pending:{brand_id}:{influencer_id}",
+    )
+
+
 def policies_pending(*, influencer: Influencer, brand: Brand) -> bool:
     """Whether the influencer still has to accept a policy version in force: every portal page
     asks, so the answer is cached until the brand publishes a version, the influencer accepts
@@ -74,9 +82,10 @@ def policies_pending(*, influencer: Influencer, brand: Brand) -> bool:
             return _POLICY_CACHE_SECONDS
         return max(0, min(_POLICY_CACHE_SECONDS, int((upcoming - timezone.now()).total_seconds())))
 
+    read = policies_pending_cached_read(influencer_id=influencer.pk, brand_id=brand.pk)
     pending = generation_cached(
-        scopes=[_policies_scope(brand.pk), _consent_scope(influencer.pk)],
-        key=f"policies:pending:{brand.pk}:{influencer.pk}",
+        scopes=list(read.scopes),
+        key=read.key,
         build=lambda: [p.pk for p in policies_to_accept(influencer=influencer, brand=brand)],
         timeout=seconds_until_next_version,
     )

@@ -17,9 +17,10 @@ unread notifications).
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache, caches
@@ -77,41 +78,86 @@ def versioned_key(key: str, generations_: list[int]) -> str:
     return f"{key}:" + ".".join(map(str, generations_))
 
 
-# The scopes' generations and the value stored under them, in one round trip instead of two
-# (a portal page asks three or four cached facts, each under its own scopes). Redis runs the
-# script atomically. The value's key is built in the script from the generations it read, as
+@dataclass(frozen=True)
+class CachedRead:
+    """Where a cached fact lives (what `generation_cached` is given besides how to build it),
+    so a page can ask several facts in one round trip (`cached_reads_prefetch`)."""
+
+    scopes: tuple[str, ...]
+    key: str
+
+
+# Each read's scopes' generations and the value stored under them, in one round trip for any
+# number of reads (a portal page asks three or four cached facts, each under its own scopes,
+# which took two round trips each). KEYS: every read's generation keys, in order; ARGV: per
+# read, its number of scopes and its value's key up to the generations. Redis runs the script
+# atomically. A value's key is built in the script from the generations it read, as
 # `versioned_key` builds it: fine on one server or under Sentinel, not on Redis Cluster (a key
-# not passed in KEYS), which the platform does not use. A missing generation returns no value:
-# the caller restarts it through `generations()`.
-_VERSIONED_READ = """
-local found = redis.call('MGET', unpack(KEYS))
-for i = 1, #KEYS do
-  if not found[i] then return {found, false} end
+# not passed in KEYS), which the platform does not use. A read with a missing generation gets
+# no value: its reader restarts the generation through `generations()`.
+_VERSIONED_READS = """
+local out = {}
+local k = 1
+for i = 1, #ARGV, 2 do
+  local n = tonumber(ARGV[i])
+  local found = redis.call('MGET', unpack(KEYS, k, k + n - 1))
+  k = k + n
+  local value = false
+  local complete = true
+  for j = 1, n do
+    if not found[j] then complete = false end
+  end
+  if complete then value = redis.call('GET', ARGV[i + 1] .. table.concat(found, '.')) end
+  out[#out + 1] = {found, value}
 end
-return {found, redis.call('GET', ARGV[1] .. table.concat(found, '.'))}
+return out
 """
 _scripts: dict[int, Any] = {}
 
 
-def _versioned_read(scopes: list[str], key: str) -> tuple[list[int], Any] | None:
-    """(generations, value or None) read in one round trip; None when the cache is not Redis
-    behind Django's default key function, or a generation is missing."""
+def _versioned_reads(reads: Sequence[CachedRead]) -> list[tuple[list[int], Any] | None] | None:
+    """Per read, (generations, value or None), all in one round trip; a read with a missing
+    generation gets None. None for all when the cache is not Redis behind Django's default key
+    function (the caller then reads as any cache allows)."""
     backend = caches["default"]  # the backend itself; `cache` is a proxy to it
-    if not isinstance(backend, RedisCache) or backend.key_func is not default_key_func or not scopes:
+    if not isinstance(backend, RedisCache) or backend.key_func is not default_key_func:
         return None
     client = backend._cache.get_client()
     script = _scripts.get(id(client))
     if script is None:
-        script = _scripts.setdefault(id(client), client.register_script(_VERSIONED_READ))
-    # With the default key function, make_key(f"{key}:") + "1.2" == make_key(f"{key}:1.2").
-    raw_generations, raw_value = script(
-        keys=[backend.make_key(_GEN + scope) for scope in scopes], args=[backend.make_key(f"{key}:")], client=client
-    )
-    if any(raw is None for raw in raw_generations):
-        return None
+        script = _scripts.setdefault(id(client), client.register_script(_VERSIONED_READS))
+    keys: list[str] = []
+    args: list[Any] = []
+    for read in reads:
+        keys += [backend.make_key(_GEN + scope) for scope in read.scopes]
+        # With the default key function, make_key(f"{key}:") + "1.2" == make_key(f"{key}:1.2").
+        args += [len(read.scopes), backend.make_key(f"{read.key}:")]
     serializer = backend._cache._serializer  # type: ignore[attr-defined]  # what the backend's own get() decodes with
-    value = None if raw_value is None else serializer.loads(raw_value)
-    return [int(raw) for raw in raw_generations], value
+    out: list[tuple[list[int], Any] | None] = []
+    for raw_generations, raw_value in script(keys=keys, args=args, client=client):
+        if any(raw is None for raw in raw_generations):
+            out.append(None)
+        else:
+            value = None if raw_value is None else serializer.loads(raw_value)
+            out.append(([int(raw) for raw in raw_generations], value))
+    return out
+
+
+def cached_reads_prefetch(reads: Sequence[CachedRead]) -> None:
+    """Read these cached facts in one round trip into this request's memo (`reads_memo`): each
+    `generation_cached` that asks one of them afterwards answers from memory. What is not
+    cached (or not under the current generations) is left to its reader, which builds it.
+    Outside a request, on a cache other than Redis, or when Redis is away: nothing."""
+    if _request_reads.get() is None or not reads:
+        return
+    try:
+        found = _versioned_reads(reads)
+    except Exception:  # the readers will try again, and compute if the cache is really away
+        logger.warning("cache unavailable; not prefetching %s", [read.key for read in reads], exc_info=True)
+        return
+    for read, hit in zip(reads, found or [], strict=False):
+        if hit is not None and hit[1] is not None:
+            memo_put(read.key, hit[1])
 
 
 def generation_cached[T](
@@ -126,7 +172,8 @@ def generation_cached[T](
     if value is not None:
         return value  # type: ignore[no-any-return]
     try:
-        read = _versioned_read(scopes, key)
+        found = _versioned_reads([CachedRead(scopes=tuple(scopes), key=key)]) if scopes else None
+        read = found[0] if found else None
         if read is None:
             moved = generations(scopes)
             value = cache.get(versioned_key(key, moved))

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from core.generations import generation_cached
+from core.generations import CachedRead, generation_cached
 from notifications.models import Notification, NotificationPreference
 
 _UNREAD_CACHE_SECONDS = 10 * 60  # a safety net: telling and reading move the scope
@@ -16,11 +16,20 @@ def unread_scope(*, influencer_id: int, brand_id: int) -> str:
     return f"b{brand_id}:i{influencer_id}:unread"
 
 
+def unread_cached_read(*, influencer_id: int, brand_id: int) -> CachedRead:
+    """Where `notification_unread_count`'s answer is cached (for a page that prefetches its facts)."""
+    return CachedRead(
+        scopes=(unread_scope(influencer_id=influencer_id, brand_id=brand_id),),
+        key=f"notifications:unread:{brand_id}:{influencer_id}",
+    )
+
+
 def notification_unread_count(*, influencer: Any, brand: Any) -> int:
     """The bell's number, on every portal page: cached until a notification is told or read."""
+    read = unread_cached_read(influencer_id=influencer.pk, brand_id=brand.pk)
     return generation_cached(
-        scopes=[unread_scope(influencer_id=influencer.pk, brand_id=brand.pk)],
-        key=f"notifications:unread:{brand.pk}:{influencer.pk}",
+        scopes=list(read.scopes),
+        key=read.key,
         build=lambda: Notification.objects.filter(influencer=influencer, brand=brand, read_at__isnull=True).count(),
         timeout=_UNREAD_CACHE_SECONDS,
     )

@@ -10,7 +10,14 @@ from django.core.cache import cache
 from django.db import transaction
 from redis.client import Redis
 
-from core.generations import generation_cached, generations_move, generations_move_on_commit, reads_memo
+from core.generations import (
+    CachedRead,
+    cached_reads_prefetch,
+    generation_cached,
+    generations_move,
+    generations_move_on_commit,
+    reads_memo,
+)
 
 
 class Builds:
@@ -207,3 +214,42 @@ def test_on_redis_with_another_key_function_values_are_read_in_two_round_trips(
 
 def _reversed_key(key: str, key_prefix: str, version: int) -> str:
     return f"{version}:{key_prefix}:{key}"
+
+
+@pytest.mark.redis
+def test_on_redis_a_page_prefetches_several_facts_in_one_round_trip(redis_cache: Any, monkeypatch: Any) -> None:
+    totp, unread, panel = Builds(False), Builds(3), Builds({"clicks": 9})
+    generation_cached(scopes=["u1:otp"], key="otp", build=totp, timeout=60)
+    generation_cached(scopes=["b1:i1:unread"], key="unread", build=unread, timeout=60)
+    generations_move(["b1:i1:unread"])  # the count's cached value is now of an older generation
+    reads = [
+        CachedRead(scopes=("u1:otp",), key="otp"),
+        CachedRead(scopes=("b1:i1:unread",), key="unread"),
+        CachedRead(scopes=("b1:i1", "b1"), key="panel"),  # never cached
+    ]
+    sent = _count_redis_commands(monkeypatch)
+    with reads_memo():
+        cached_reads_prefetch(reads)
+        assert sent == ["EVALSHA"]
+        assert generation_cached(scopes=["u1:otp"], key="otp", build=totp, timeout=60) is False
+        assert sent == ["EVALSHA"]  # from memory
+        # What was not there under the current generations is built by its reader, as always.
+        assert generation_cached(scopes=["b1:i1:unread"], key="unread", build=unread, timeout=60) == 3
+        assert generation_cached(scopes=["b1:i1", "b1"], key="panel", build=panel, timeout=60) == {"clicks": 9}
+    assert (totp.calls, unread.calls, panel.calls) == (1, 2, 1)
+
+
+def test_prefetching_outside_a_request_or_with_the_cache_away_changes_nothing(monkeypatch: Any) -> None:
+    build = Builds("v1")
+    cached(build)
+    cached_reads_prefetch([CachedRead(scopes=("s1",), key="fact")])  # no request: nothing kept
+    with reads_memo():
+        monkeypatch.setattr("core.generations._versioned_reads", _redis_away)
+        cached_reads_prefetch([CachedRead(scopes=("s1",), key="fact")])  # logged, not raised
+        monkeypatch.undo()
+        assert cached(build) == "v1"
+    assert build.calls == 1
+
+
+def _redis_away(reads: Any) -> Any:
+    raise ConnectionError("redis away")
