@@ -27,8 +27,9 @@ def claim_list_for_influencer(*, influencer: Any, brand: Any) -> QuerySet[Claim]
     )
 
 
-def claim_open_count(*, brand_ids: set[int] | None) -> int:
-    return scope_queryset(Claim.objects.filter(status=Claim.Status.OPEN), brand_ids, brand_field="brand").count()
+def claim_open_queryset(*, brand_ids: set[int] | None) -> QuerySet[Claim]:
+    """The open claims of these brands (None: every brand), for a count among others."""
+    return scope_queryset(Claim.objects.filter(status=Claim.Status.OPEN), brand_ids, brand_field="brand")
 
 
 def claim_campaigns_for_influencer(*, influencer: Any, brand: Any) -> list[Campaign]:

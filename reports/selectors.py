@@ -20,6 +20,7 @@ from brands.scoping import brand_ids_for_user, scope_queryset
 from campaigns.models import Campaign
 from codes.models import Code
 from commissions.models import Commission
+from core.counting import counts_at_once
 from core.db_router import replica_reads
 from core.panel_cache import brand_scope, influencer_scope, panel_cached
 from orders.models import Order
@@ -153,12 +154,12 @@ def counters_for(*, user: Any, brand: Any) -> list[Counter]:
             "sync_status__exact=failed",
         ),
     ]
-    counters = []
-    for key, label, perm, qs, url_name, query in specs:
-        if not user.has_perm(perm):
-            continue
-        counters.append(Counter(key, label, qs.count(), f"{reverse(url_name)}?{query}"))
-    return counters
+    shown = [spec for spec in specs if user.has_perm(spec[2])]
+    counts = counts_at_once({key: qs for key, _label, _perm, qs, _url, _query in shown})
+    return [
+        Counter(key, label, counts[key], f"{reverse(url_name)}?{query}")
+        for key, label, _perm, _qs, url_name, query in shown
+    ]
 
 
 _SUMS = {
