@@ -1,6 +1,7 @@
 """What makes a back-office list cheaper to serve keeps what it shows: the row checkbox is
 Django's markup, a list that does not choose shows 50 rows (one that chooses keeps its
-choice), the index builds its work list once, and a brand's credentials that come with every
+choice), a list that nothing narrows is counted once (a narrowed one still shows its total),
+the index builds its work list once, and a brand's credentials that come with every
 row are decrypted once per process while personal data is decrypted on every read."""
 
 from typing import Any
@@ -11,7 +12,9 @@ from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from affiliates.models import Membership, PayoutAccount
@@ -20,7 +23,7 @@ from backoffice.admin_site import MGMAdminSite
 from brands.models import Brand
 from core import crypto
 from core.admin_rows import LIST_PER_PAGE
-from tests.factories import BrandFactory, InfluencerFactory
+from tests.factories import BrandFactory, InfluencerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,35 @@ def test_a_long_list_pages_at_fifty(superuser: Any, verified_client: Any) -> Non
     assert page.status_code == 200
     assert len(page.context["cl"].result_list) == LIST_PER_PAGE
     assert page.context["cl"].paginator.num_pages == 2
+
+
+def test_a_list_nothing_narrows_is_counted_once_and_a_narrowed_one_keeps_its_total(
+    manager_a: Any, brand_a: Any, brand_b: Any, verified_client: Any
+) -> None:
+    for status in ("pending", "pending", "approved"):
+        MembershipFactory(brand=brand_a, status=status)
+    MembershipFactory(brand=brand_b, status="pending")  # another brand's: never counted here
+    client = verified_client(manager_a)
+    url = reverse("admin:affiliates_membership_changelist")
+
+    def counts(path: str) -> tuple[Any, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(path)
+        assert page.status_code == 200
+        asked = [
+            q["sql"]
+            for q in queries.captured_queries
+            if 'COUNT(*) AS "__count" FROM "affiliates_membership"' in q["sql"]
+        ]
+        return page.context["cl"], asked
+
+    whole, asked = counts(url)
+    assert (whole.result_count, whole.full_result_count, len(asked)) == (3, 3, 1)
+
+    narrowed, asked = counts(f"{url}?status__exact=pending")
+    assert (narrowed.result_count, narrowed.full_result_count, len(asked)) == (2, 3, 2)
+    searched, asked = counts(f"{url}?q=nobody-has-this-name")
+    assert (searched.result_count, searched.full_result_count, len(asked)) == (0, 3, 2)
 
 
 def test_the_work_list_is_built_once_per_person_and_permissions(
