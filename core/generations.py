@@ -9,6 +9,9 @@ generation, where nobody reads it again (a plain delete would let that reader pu
 value back). A missing generation (evicted, Redis flushed) restarts at the current time, never
 at a number an older entry could carry.
 
+On Redis a value and its scopes' generations are read in one round trip (a Lua script), and a
+page can read several values at once into its request's memo (`cached_reads_prefetch`).
+
 A cache that fails (Redis away) only costs the read: the value is computed from the database.
 core/panel_cache.py builds the dashboards' panels on this; accounts, affiliates and
 notifications cache the facts every portal page asks (an authenticator, the policies in force,
