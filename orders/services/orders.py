@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -154,10 +155,11 @@ def _order_apply(
     now = timezone.now()
     with ORDER_SYNC_SECONDS.time():
         # A batch locked its orders ahead (orders_read_ahead); None there: not ours yet.
-        found = batching.memo_take(
-            _order_ahead_key(brand.pk, parsed.order_id),
-            lambda: order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id),
-        )
+        ahead_key = _order_ahead_key(brand.pk, parsed.order_id)
+        known_new = retried_alone and batching.memo_peek(ahead_key, _NOT_READ_AHEAD) is None
+        found = batching.memo_take(ahead_key, lambda: order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id))
+        if found is None and known_new:
+            return _order_apply_new(brand=brand, parsed=parsed, digest=digest, now=now, source=source, force=force)
         if found is not None:
             order = found
         else:
@@ -191,6 +193,62 @@ def _order_apply(
         facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
     return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
+
+
+_NOT_READ_AHEAD = object()
+
+
+def _order_apply_new(
+    *, brand: Brand, parsed: OrderData, digest: str, now: datetime, source: str, force: bool
+) -> SyncResult:
+    """`_order_apply` of an order the batch read ahead as not ours yet, inside the batch's own
+    savepoint for it (`retried_alone`): the order is built whole (VTEX's document and its
+    attribution) and inserted in one statement, instead of `get_or_create`'s SELECT, savepoint,
+    INSERT of an empty row and the UPDATE that fills it. A concurrent worker that inserted the
+    same order since the read-ahead makes the INSERT raise IntegrityError: the batch rolls the
+    order back to its savepoint and applies it again alone (`order_apply`), which finds and
+    locks that row (tests/orders/test_batch_read_ahead_pg.py)."""
+    order = Order(brand=brand, vtex_order_id=parsed.order_id)
+    currency_before = _order_write(order=order, parsed=parsed, digest=digest, now=now, source=source, force=force)
+    # A row not inserted yet has no commissions: its attribution cannot be settled.
+    newly_attributed = _attribution_write(order=order, now=now, settled_check=False)
+    _order_insert(order)
+    # Nothing refers to a row this transaction inserted: no lines, no commissions to read.
+    batching.memo_set(_lines_ahead_key(order.pk), [])
+    batch_prefetch(orders=[], created=[order])
+    _lines_write(order=order, parsed=parsed)
+    _returns_write(order=order, parsed=parsed)
+    if (order.currency_status, order.fx_rate) != currency_before:
+        _currency_audit(order=order, before=currency_before)
+    _related_from_batch(order)
+    if newly_attributed:
+        _attributed_publish(order)
+    _tracking_after_attribution(order=order, isolated=False)
+    reactions = order_applied_react(order=order, now=now)
+    facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
+    ORDER_SYNCS_TOTAL.labels("applied").inc()
+    return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
+
+
+def _order_insert(order: Order) -> None:
+    """INSERT the complete new order (one statement, without signals), then tell post_save's
+    receivers (simple-history, deferred in a batch) what the single-order path tells them:
+    the creation of the row `get_or_create` inserts (brand and VTEX id, every other field at
+    its default) and the change that fills it, so an order keeps the same two history rows
+    whichever path created it."""
+    Order.objects.bulk_create([order])
+    blank = Order(
+        pk=order.pk,
+        brand=order.brand,
+        vtex_order_id=order.vtex_order_id,
+        created_at=order.created_at,
+        updated_at=order.created_at,
+    )
+    blank._state.adding, blank._state.db = False, order._state.db
+    for instance, created in ((blank, True), (order, False)):
+        post_save.send(
+            sender=Order, instance=instance, created=created, update_fields=None, raw=False, using=order._state.db
+        )
 
 
 def _order_write(
@@ -376,11 +434,12 @@ def _returns_write(*, order: Order, parsed: OrderData) -> None:
         ReturnInvoice.objects.bulk_create(new)
 
 
-def _attribution_write(*, order: Order, now: datetime) -> bool:
+def _attribution_write(*, order: Order, now: datetime, settled_check: bool = True) -> bool:
     """Decide attribution until a commission of the order is confirmed (orders.reactions asks
     commissions); after that it is settled money and stays as it was. Sets the fields (the
-    caller saves the order); returns whether the order is newly attributed to an influencer."""
-    if attribution_settled(order):
+    caller saves the order); returns whether the order is newly attributed to an influencer.
+    `settled_check` False: the order is not inserted yet, so nothing of it is settled."""
+    if settled_check and attribution_settled(order):
         return False
     decision = attribution_decide(brand=order.brand, order=order)
     newly_attributed = decision.influencer_id is not None and decision.influencer_id != order.influencer_id

@@ -4,12 +4,14 @@ once, an influencer's confirmations posted in one go at the batch's end, and a t
 that fails inside a batch fails only its order, which the retry alone isolates as before."""
 
 import logging
+import threading
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+import orders.services.batch as batch_steps
 from campaigns.models import CommissionRule
 from codes.models import Code
 from commissions.models import Commission
@@ -222,3 +224,76 @@ def test_a_batch_reads_its_orders_holds_once_and_holds_what_it_flags_itself(setu
     review = dict(Commission.objects.filter(brand=brand).values_list("order__vtex_order_id", "fraud_review").distinct())
     assert review == {"921-01": "held", "922-01": "held", "923-01": "clear", "924-01": "clear"}
     assert FraudFlag.objects.filter(brand=brand, subject_ref="922-01", rule="self_referral").exists()
+
+
+def test_a_new_order_of_a_batch_is_inserted_once_with_the_history_of_an_order_applied_alone(
+    setup: dict[str, Any], brand_b: Any
+) -> None:
+    """An order the batch read ahead as new is inserted whole in one statement (no get_or_create
+    SELECT and savepoint, no UPDATE after it), and keeps the two history rows an order applied
+    alone gets: the row's creation, then the change that filled it."""
+    brand = setup["brand"]
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+    assert len(_sql(captured, 'INSERT INTO "orders_order"')) == len(IDS)
+    assert not _sql(captured, 'UPDATE "orders_order"')
+    # The read-ahead (which found none of them) is the one statement reading the orders.
+    assert len([sql for sql in _sql(captured, 'FROM "orders_order" WHERE') if "commissions" not in sql]) == 1
+    order_apply(brand=brand_b, data=order_doc(order_id=IDS[0]), source="t")
+
+    def history(brand: Any) -> list[tuple[Any, ...]]:
+        rows = Order.history.filter(brand=brand, vtex_order_id=IDS[0]).order_by("history_date", "history_id")
+        return list(rows.values_list("history_type", "status", "sync_count", "value_cents", "coupon"))
+
+    assert history(brand) == history(brand_b)
+    assert [row[:3] for row in history(brand)] == [("+", "", 0), ("~", "payment-approved", 1)]
+    order = Order.objects.get(brand=brand, vtex_order_id=IDS[0])
+    assert (order.influencer_id, order.sync_count, order.status) == (setup["influencer"].pk, 1, "payment-approved")
+    assert order.created_at is not None
+    assert order.snapshot_hash
+
+
+def test_a_new_order_another_worker_inserts_after_the_read_ahead_is_retried_alone_and_applied_once(
+    setup: dict[str, Any], monkeypatch: Any, caplog: Any
+) -> None:
+    """The batch reads 931 ahead as new; before it inserts it, another worker applies and
+    commits the same order. The batch's INSERT breaks the unique constraint inside the order's
+    savepoint: the order is rolled back there and retried alone, which finds that row and
+    converges (one order, one commission per line, one accrual each); the batch's other order
+    commits."""
+    brand, influencer = setup["brand"], setup["influencer"]
+    real = batch_steps.orders_read_ahead
+    other: list[Any] = []
+
+    def other_worker() -> None:
+        try:
+            other.append(order_apply(brand=brand, data=order_doc(order_id="931-01"), source="other"))
+        except Exception as exc:
+            other.append(exc)
+        finally:
+            connections.close_all()
+
+    def read_ahead_then_race(**kwargs: Any) -> None:
+        real(**kwargs)
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(timeout=60)
+
+    monkeypatch.setattr(batch_steps, "orders_read_ahead", read_ahead_then_race)
+    docs = [(order_doc(order_id=order_id), "test") for order_id in ("931-01", "932-01")]
+    with caplog.at_level(logging.WARNING, logger="orders.services.batch"):
+        results = orders_apply_batch(brand=brand, documents=docs)
+
+    assert [result.reason for result in other] == ["applied"]
+    assert "order 931-01 failed in its batch" in caplog.text
+    assert "932-01 failed" not in caplog.text
+    assert {order_id: result.reason for order_id, result in results.items()} == {  # type: ignore[union-attr]
+        "931-01": "unchanged",
+        "932-01": "applied",
+    }
+    assert Order.objects.filter(brand=brand, influencer=influencer).count() == 2
+    assert Commission.objects.filter(order__brand=brand).count() == 6
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 6
+    assert influencer_balances(brand, influencer) == {"estimated": 2 * 1191}
+    assert Order.history.filter(vtex_order_id="931-01").count() == 2
+    assert OrderSignal.objects.filter(brand=brand, order_ref="931-01").count() == 1
