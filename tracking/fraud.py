@@ -157,39 +157,23 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFl
         if evidence:
             findings.append((Rule.COUPON_SITE, {**evidence, "click": click.click_id}))
 
-    coupon = (getattr(order, "coupon", "") or "").strip().upper()
+    coupon = signal_coupon(getattr(order, "coupon", ""))
     customer_hash = hashes[0] if hashes else ""
-    is_new = not (
-        customer_hash
-        and OrderSignal.objects.filter(brand_id=brand_id, customer_hash=customer_hash, placed_at__lt=placed_at)
-        .exclude(order_ref=ref)
-        .exists()
-    )
-    # One upsert (INSERT … ON CONFLICT DO UPDATE): no row lock, savepoint and second statement
-    # per screened order, and a concurrent screen of the same order cannot make it fail.
-    OrderSignal.objects.bulk_create(
-        [
-            OrderSignal(
-                brand_id=brand_id,
-                order_ref=ref,
-                influencer_id=influencer_id,
-                coupon=coupon,
-                customer_hash=customer_hash,
-                is_new_customer=is_new,
-                had_click=click is not None,
-                placed_at=placed_at,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["brand", "order_ref"],
-        update_fields=["influencer", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"],
+    is_new = not (customer_hash and _customer_ordered_before(brand_id, customer_hash, placed_at=placed_at, ref=ref))
+    _order_signal_record(
+        OrderSignal(
+            brand_id=brand_id,
+            order_ref=ref,
+            influencer_id=influencer_id,
+            coupon=coupon,
+            customer_hash=customer_hash,
+            is_new_customer=is_new,
+            had_click=click is not None,
+            placed_at=placed_at,
+        )
     )
     if coupon and click is None:
-        uses = list(
-            OrderSignal.objects.filter(brand_id=brand_id, coupon=coupon, placed_at__gte=placed_at - timedelta(days=1))
-            .filter(placed_at__lte=placed_at)
-            .values_list("placed_at", "is_new_customer", "had_click")
-        )
+        uses = _coupon_uses(brand_id, coupon, placed_at=placed_at)
         evidence = rules.rule_coupon_leak(uses=uses, now=placed_at)
         if evidence:
             findings.append((Rule.COUPON_LEAK, {**evidence, "coupon": coupon}))
@@ -211,6 +195,149 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFl
         pk__in=[f.pk for f in flags]
     )
     return flags + list(existing)
+
+
+# --- Order signals: what the screen of one order tells the screens of the next -------------
+#
+# Inside a batch of orders (core.batching) the signals are read ahead for the whole batch in one
+# statement (`order_signals_read_ahead`: every signal of its customers, and those of its coupons
+# placed within a day before its orders) and the batch's own are written together at its end
+# (one upsert), instead of two reads and an upsert per order. A later order of the batch still
+# sees the signals of the earlier ones: they are read from what the batch holds
+# (`batching.collected`), over the rows read ahead or, when these do not cover the question (an
+# order placed outside the window, a customer or coupon not asked, or the read-ahead forgotten
+# after an order of the batch rolled back), over the table. Signals another worker commits
+# meanwhile are not seen, as a screen never saw those still uncommitted: the rules over them
+# are heuristics for a manager's review, and an influencer's orders are applied by one lane.
+
+
+def signal_coupon(coupon: str | None) -> str:
+    """The coupon as signals record it."""
+    return (coupon or "").strip().upper()
+
+
+_Row = tuple[str, datetime, bool, bool]  # order ref, placed at, new customer, had a click
+
+
+@dataclass(frozen=True)
+class _SignalsAhead:
+    by_customer: dict[str, list[_Row]]  # every signal of these customers
+    by_coupon: dict[str, list[_Row]]  # every signal of these coupons placed within [since, until]
+    since: datetime | None
+    until: datetime | None
+
+
+def _signals_ahead_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:signals-ahead", brand_id)
+
+
+def _signals_pending_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:signals", brand_id)
+
+
+def order_signals_read_ahead(
+    *, brand_id: int, customer_hashes: Iterable[str], coupons: Iterable[str], placed: Iterable[datetime | None]
+) -> None:
+    """Inside a batch (core.batching): the signals its orders' screens will ask about, in one
+    query: every signal of these customers, and of these coupons (as `signal_coupon` gives
+    them) those placed from a day before the earliest `placed` to the latest."""
+    customers = {h for h in customer_hashes if h}
+    times = [at for at in placed if at is not None]
+    since = min(times) - timedelta(days=1) if times else None
+    until = max(times) if times else None
+    wanted = {c for c in coupons if c} if times else set()
+    ahead = _SignalsAhead(
+        by_customer={h: [] for h in customers}, by_coupon={c: [] for c in wanted}, since=since, until=until
+    )
+    query = Q(customer_hash__in=customers) if customers else None
+    if wanted:
+        in_window = Q(coupon__in=wanted, placed_at__gte=since, placed_at__lte=until)
+        query = in_window if query is None else query | in_window
+    if query is not None:
+        for ref, coupon, customer, placed_at, is_new, had_click in OrderSignal.objects.filter(
+            query, brand_id=brand_id
+        ).values_list("order_ref", "coupon", "customer_hash", "placed_at", "is_new_customer", "had_click"):
+            row = (ref, placed_at, is_new, had_click)
+            if customer in ahead.by_customer:
+                ahead.by_customer[customer].append(row)
+            if coupon in ahead.by_coupon and since is not None and until is not None and since <= placed_at <= until:
+                ahead.by_coupon[coupon].append(row)
+    batching.memo_set(_signals_ahead_key(brand_id), ahead)
+
+
+def _signals_pending(brand_id: int) -> dict[str, OrderSignal]:
+    """The signals this batch recorded and has not written yet, by order (the last one wins)."""
+    return {signal.order_ref: signal for signal in batching.collected(_signals_pending_key(brand_id))}
+
+
+def _customer_ordered_before(brand_id: int, customer_hash: str, *, placed_at: datetime, ref: str) -> bool:
+    """Whether another order of this customer was placed before this one (the new-customer
+    fact), from the batch's signals and those read ahead, else the table."""
+    pending = _signals_pending(brand_id)
+    if any(s.customer_hash == customer_hash and s.placed_at < placed_at for r, s in pending.items() if r != ref):
+        return True
+    ahead: _SignalsAhead | None = batching.memo_peek(_signals_ahead_key(brand_id))
+    if ahead is not None and customer_hash in ahead.by_customer:
+        return any(
+            row[1] < placed_at and row[0] != ref and row[0] not in pending for row in ahead.by_customer[customer_hash]
+        )
+    return (
+        OrderSignal.objects.filter(brand_id=brand_id, customer_hash=customer_hash, placed_at__lt=placed_at)
+        .exclude(order_ref__in=[ref, *pending])
+        .exists()
+    )
+
+
+def _coupon_uses(brand_id: int, coupon: str, *, placed_at: datetime) -> list[tuple[datetime, bool, bool]]:
+    """(placed_at, is_new_customer, had_click) of the coupon's orders placed within the day up to
+    `placed_at` (this order's included), for the coupon-leak rule."""
+    since = placed_at - timedelta(days=1)
+    pending = _signals_pending(brand_id)
+    uses = [
+        (s.placed_at, s.is_new_customer, s.had_click)
+        for s in pending.values()
+        if s.coupon == coupon and since <= s.placed_at <= placed_at
+    ]
+    ahead: _SignalsAhead | None = batching.memo_peek(_signals_ahead_key(brand_id))
+    if (
+        ahead is not None
+        and coupon in ahead.by_coupon
+        and ahead.since is not None
+        and ahead.until is not None
+        and ahead.since <= since
+        and placed_at <= ahead.until
+    ):
+        return uses + [
+            (row[1], row[2], row[3])
+            for row in ahead.by_coupon[coupon]
+            if since <= row[1] <= placed_at and row[0] not in pending
+        ]
+    return uses + list(
+        OrderSignal.objects.filter(brand_id=brand_id, coupon=coupon, placed_at__gte=since, placed_at__lte=placed_at)
+        .exclude(order_ref__in=list(pending))
+        .values_list("placed_at", "is_new_customer", "had_click")
+    )
+
+
+def _order_signal_record(signal: OrderSignal) -> None:
+    """Write the order's signal, or, inside a batch, hold it for one upsert of the batch's
+    signals at its end."""
+    if not batching.defer_collect(_signals_pending_key(signal.brand_id), signal, _order_signals_write):
+        _order_signals_write([signal])
+
+
+def _order_signals_write(signals: list[OrderSignal]) -> None:
+    """One upsert (INSERT … ON CONFLICT DO UPDATE): no row lock, savepoint or second statement,
+    and a concurrent screen of the same order cannot make it fail. An order screened twice in
+    one batch is written once, as its last screen saw it (one statement cannot update a row
+    twice)."""
+    latest = list({signal.order_ref: signal for signal in signals}.values())
+    OrderSignal.objects.bulk_create(
+        latest,
+        update_conflicts=True,
+        unique_fields=["brand", "order_ref"],
+        update_fields=["influencer", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"],
+    )
 
 
 def fraud_hold_active(*, commission_ref: str) -> bool:

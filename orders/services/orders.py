@@ -34,12 +34,12 @@ from integrations.vtex.errors import VTEXError
 from orders.locks import order_find_lock, order_lock, orders_find_lock_many
 from orders.metrics import ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import Order, OrderLine, OrderStatusChange, ReturnInvoice
-from orders.parsing import OrderData, order_parse, snapshot_hash
+from orders.parsing import OrderData, order_coupon, order_creation_date, order_parse, snapshot_hash
 from orders.reactions import attribution_settled, batch_prefetch, order_applied_react
 from tracking import fraud as tracking_fraud
 from tracking import services as tracking_services
 from tracking.attribution import attribution_decide
-from tracking.touchpoints import bindings_read_ahead, order_customer_hashes
+from tracking.touchpoints import bindings_read_ahead, document_customer_hashes, order_customer_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,14 @@ def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -
             batching.memo_set(_lines_ahead_key(order.pk), lines[order.pk])
     bindings_read_ahead(brand_id=brand.pk, documents=documents)
     tracking_fraud.fraud_holds_read_ahead(brand_id=brand.pk, order_refs=vtex_order_ids)
+    # What each order's fraud screen asks about its customer and coupon (the order's own
+    # fields, as `_order_write` sets them: coupon cut to 80 characters, placed when created).
+    tracking_fraud.order_signals_read_ahead(
+        brand_id=brand.pk,
+        customer_hashes=[hashes[0] for hashes in map(document_customer_hashes, documents) if hashes],
+        coupons=[tracking_fraud.signal_coupon(order_coupon(data)[:80]) for data in documents],
+        placed=[order_creation_date(data) for data in documents],
+    )
     batch_prefetch(orders=locked, created=[])
 
 

@@ -297,3 +297,87 @@ def test_a_new_order_another_worker_inserts_after_the_read_ahead_is_retried_alon
     assert influencer_balances(brand, influencer) == {"estimated": 2 * 1191}
     assert Order.history.filter(vtex_order_id="931-01").count() == 2
     assert OrderSignal.objects.filter(brand=brand, order_ref="931-01").count() == 1
+
+
+def _brand_like_setup(brand_b: Any, setup: dict[str, Any]) -> Any:
+    """Brand B with the same campaign rule and code as the `setup` brand; its influencer."""
+    campaign_b = CampaignFactory(brand=brand_b, hold_days=15)
+    CommissionRule.objects.create(campaign=campaign_b, name="10%", kind="percentage", rate_percent=10, dimension="all")
+    maria_b = MembershipFactory(brand=brand_b).influencer
+    Code.objects.create(brand=brand_b, campaign=campaign_b, influencer=maria_b, text=setup["code"].text)
+    return maria_b
+
+
+def _customer(doc: dict[str, Any], n: int) -> dict[str, Any]:
+    doc["clientProfileData"] = {**doc["clientProfileData"], "email": f"shopper{n}@example.com", "document": f"{n:011d}"}
+    return doc
+
+
+def _signals(brand: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        OrderSignal.objects.filter(brand=brand).values_list(
+            "order_ref", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"
+        )
+    )
+
+
+def test_a_batch_reads_its_signals_once_and_each_order_sees_those_of_the_orders_before_it(
+    setup: dict[str, Any], brand_b: Any
+) -> None:
+    """One customer: an order screened before the batch, then a batch with an order placed
+    earlier than it (a new customer then) and two placed later (returning). The batch reads the signals once, writes its own in one statement, and records what
+    the same documents applied one at a time record."""
+    brand = setup["brand"]
+    _brand_like_setup(brand_b, setup)
+    before = order_doc(order_id="940-01", creation="2024-02-03T10:00:00+00:00")
+    batch = [
+        order_doc(order_id="941-01", creation="2024-02-02T10:00:00+00:00"),
+        order_doc(order_id="942-01", creation="2024-02-04T10:00:00+00:00"),
+        order_doc(order_id="943-01", creation="2024-02-04T11:00:00+00:00"),
+    ]
+    order_apply(brand=brand, data=before, source="t")
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=[(doc, "t") for doc in batch])
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    assert len(_sql(captured, 'FROM "tracking_ordersignal"')) == 1
+    assert len(_sql(captured, 'INSERT INTO "tracking_ordersignal"')) == 1
+    for doc in [before, *batch]:
+        order_apply(brand=brand_b, data=doc, source="t")
+
+    signals = _signals(brand)
+    assert [(row[0], row[3]) for row in signals] == [
+        ("940-01", True),
+        ("941-01", True),
+        ("942-01", False),
+        ("943-01", False),
+    ]
+    assert signals == _signals(brand_b)
+
+
+def test_a_coupon_leaking_within_a_batch_is_flagged_as_one_order_at_a_time_flags_it(
+    setup: dict[str, Any], brand_b: Any
+) -> None:
+    """Eleven new customers use the coupon within a day, with no click, four before the batch
+    and seven in it: the orders from the tenth on are flagged, as when each is applied alone,
+    although the batch read the coupon's uses once, before its own orders existed."""
+    brand = setup["brand"]
+    _brand_like_setup(brand_b, setup)
+    docs = [
+        _customer(order_doc(order_id=f"95{n}-01", creation=f"2024-02-04T1{n}:00:00+00:00"), n) for n in range(10)
+    ] + [_customer(order_doc(order_id="960-01", creation="2024-02-04T19:30:00+00:00"), 10)]
+    for doc in docs[:4]:
+        order_apply(brand=brand, data=doc, source="t")
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=[(doc, "t") for doc in reversed(docs[4:])])
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    assert len(_sql(captured, 'FROM "tracking_ordersignal"')) == 1
+    for doc in docs:
+        order_apply(brand=brand_b, data=doc, source="t")
+
+    def leaks(brand: Any) -> list[str]:
+        flags = FraudFlag.objects.filter(brand=brand, rule=FraudFlag.Rule.COUPON_LEAK)
+        return sorted(flags.values_list("subject_ref", flat=True))
+
+    assert leaks(brand) == ["959-01", "960-01"]
+    assert leaks(brand) == leaks(brand_b)
+    assert _signals(brand) == _signals(brand_b)
