@@ -13,6 +13,7 @@ reference stands for, and how much is held, tracking asks through `tracking.frau
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,38 +55,79 @@ def influencer_hashes(influencer: Any) -> list[str]:
 
 
 def fraud_flag_record(
-    *, brand_id: int, influencer_id: int, rule: str, subject: str, subject_ref: str, evidence: dict[str, Any]
+    *,
+    brand_id: int,
+    influencer_id: int,
+    rule: str,
+    subject: str,
+    subject_ref: str,
+    evidence: dict[str, Any],
+    savepoints: bool = True,
 ) -> FraudFlag:
     """Record a finding once per (brand, rule, subject, subject_ref); later findings of the same
-    subject update the evidence of an open flag. Audited on creation."""
-    with transaction.atomic():
-        flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
-        if flag is not None:
-            if flag.status == Status.OPEN and flag.evidence != evidence:
-                flag.evidence = evidence
-                flag.save(update_fields=["evidence", "updated_at"])
-            return flag
+    subject update the evidence of an open flag. Audited on creation.
+
+    `savepoints` False (an order of a batch, which rolls the whole order back to its own
+    savepoint when anything raises and applies it again alone): no savepoints of its own, two
+    round trips each. A flag a concurrent screen recorded first then makes the INSERT raise
+    IntegrityError, which fails the order in its batch; its retry alone, with savepoints,
+    finds that flag (tests/orders/test_batch_read_ahead_pg.py)."""
+    with transaction.atomic() if savepoints else nullcontext():
+        return _fraud_flag_record(
+            brand_id=brand_id,
+            influencer_id=influencer_id,
+            rule=rule,
+            subject=subject,
+            subject_ref=subject_ref,
+            evidence=evidence,
+            savepoints=savepoints,
+        )
+
+
+def _fraud_flag_record(
+    *,
+    brand_id: int,
+    influencer_id: int,
+    rule: str,
+    subject: str,
+    subject_ref: str,
+    evidence: dict[str, Any],
+    savepoints: bool,
+) -> FraudFlag:
+    ref = subject_ref[:100]
+    flag = None
+    if not _flag_known_absent(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref):
+        flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+    if flag is not None:
+        if flag.status == Status.OPEN and flag.evidence != evidence:
+            flag.evidence = evidence
+            flag.save(update_fields=["evidence", "updated_at"])
+        return flag
+    values = {
+        "brand_id": brand_id,
+        "influencer_id": influencer_id,
+        "rule": rule,
+        "subject": subject,
+        "subject_ref": ref,
+        "severity": SEVERITY.get(Rule(rule), 50),
+        "evidence": evidence,
+    }
+    if savepoints:
         try:
             with transaction.atomic():
-                flag = FraudFlag.objects.create(
-                    brand_id=brand_id,
-                    influencer_id=influencer_id,
-                    rule=rule,
-                    subject=subject,
-                    subject_ref=subject_ref[:100],
-                    severity=SEVERITY.get(Rule(rule), 50),
-                    evidence=evidence,
-                )
+                flag = FraudFlag.objects.create(**values)
         except IntegrityError:  # a concurrent screen recorded it first
-            return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
-        _holds_ahead_note(flag)
-        audit_record(
-            action="tracking.fraud_flagged",
-            target=flag,
-            brand_id=brand_id,
-            after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
-        )
-        _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
+            return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+    else:
+        flag = FraudFlag.objects.create(**values)
+    _holds_ahead_note(flag)
+    audit_record(
+        action="tracking.fraud_flagged",
+        target=flag,
+        brand_id=brand_id,
+        after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
+    )
+    _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
     return flag
 
 
@@ -132,12 +174,13 @@ def _order_click(order: Any) -> Click | None:
     return Click.objects.filter(pk__in=pks_int, influencer_id=order.influencer_id).order_by("-occurred_at").first()
 
 
-def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFlag]:
+def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: bool = True) -> list[FraudFlag]:
     """Screen an attributed order (self-referral, coupon site, coupon leak, click-to-order time)
     and record what it learnt for rules over many orders. Call after attribution, in or out of
     the order's transaction; returns the flags that concern this order: those this screen found
     (new or existing) and, `with_earlier`, the order's other flags (one more query, which the
-    order sync, reading holds on its own, does not need)."""
+    order sync, reading holds on its own, does not need). `savepoints`: as `fraud_flag_record`
+    (False only where the caller's savepoint isolates the order and a failure is retried)."""
     if not getattr(order, "influencer_id", None):
         return []
     brand_id, influencer_id, ref = order.brand_id, order.influencer_id, order.vtex_order_id
@@ -186,6 +229,7 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFl
             subject=Subject.ORDER,
             subject_ref=ref,
             evidence=evidence,
+            savepoints=savepoints,
         )
         for rule, evidence in findings
     ]
@@ -371,6 +415,9 @@ class _HoldsAhead:
     asked: set[str]
     held_orders: set[str]
     held_influencers: set[int]
+    # (rule, order) of every flag, whatever its status, on the asked orders: a screen of one of
+    # them records a finding not in here without first looking for its flag.
+    flagged: set[tuple[str, str]]
 
 
 def _holds_ahead_key(brand_id: int) -> tuple[str, int]:
@@ -380,18 +427,14 @@ def _holds_ahead_key(brand_id: int) -> tuple[str, int]:
 def fraud_holds_read_ahead(*, brand_id: int, order_refs: Iterable[str]) -> None:
     """Inside a batch (core.batching): the holds of these orders, and the brand's influencers
     held whole, in one query, for `fraud_hold_active_for` to answer each order's commissions
-    without asking again. The flags the batch records itself are added as they are recorded
+    without asking again, and which flags these orders have (any status), so that a screen
+    recording a finding they do not have does not look for it first (`fraud_flag_record`). The flags the batch records itself are added as they are recorded
     (`fraud_flag_record`): an order's own fraud screen runs before its commissions."""
     asked = {ref for ref in order_refs if ref}
-    ahead = _HoldsAhead(asked=asked, held_orders=set(), held_influencers=set())
+    ahead = _HoldsAhead(asked=asked, held_orders=set(), held_influencers=set(), flagged=set())
     if asked:
         rows = FraudFlag.objects.filter(
-            Q(
-                brand_id=brand_id,
-                subject=Subject.ORDER,
-                status__in=[Status.OPEN, Status.REJECTED],
-                subject_ref__in=asked,
-            )
+            Q(brand_id=brand_id, subject=Subject.ORDER, subject_ref__in=asked)
             | Q(brand_id=brand_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
         ).values_list("subject", "subject_ref", "rule", "status", "influencer_id")
         for subject, subject_ref, rule, status, influencer_id in rows:
@@ -404,10 +447,24 @@ def fraud_holds_read_ahead(*, brand_id: int, order_refs: Iterable[str]) -> None:
 def _holds_ahead_add(
     ahead: _HoldsAhead, *, subject: str, subject_ref: str, rule: str, status: str, influencer_id: int
 ) -> None:
+    if subject == Subject.ORDER:
+        ahead.flagged.add((rule, subject_ref))
     if subject == Subject.ORDER and status in (Status.OPEN, Status.REJECTED):
         ahead.held_orders.add(subject_ref)
     if rule in HOLDS_ALL and status == Status.OPEN:
         ahead.held_influencers.add(influencer_id)
+
+
+def _flag_known_absent(*, brand_id: int, rule: str, subject: str, subject_ref: str) -> bool:
+    """Whether the batch's read-ahead (`fraud_holds_read_ahead`) knows the order has no such
+    flag: neither before the batch nor recorded by it since (`_holds_ahead_note`)."""
+    ahead = batching.memo_peek(_holds_ahead_key(brand_id))
+    return (
+        ahead is not None
+        and subject == Subject.ORDER
+        and subject_ref in ahead.asked
+        and (rule, subject_ref) not in ahead.flagged
+    )
 
 
 def _holds_ahead_note(flag: FraudFlag) -> None:

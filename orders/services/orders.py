@@ -511,7 +511,8 @@ def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:
     unexpected error in a rule is logged and counted and rolls back only that step, never the
     order sync (the next applied sync of the order screens it again; recording a flag is
     idempotent). Not isolated (inside a batch, whose orders are retried alone): an error
-    propagates, and the retry isolates it."""
+    propagates, and the retry isolates it; so does a fraud flag a concurrent screen recorded
+    first (the screen records its flags without savepoints of their own there)."""
     if order.influencer_id is None:
         return
     if order.campaign_id is not None:
@@ -530,7 +531,7 @@ def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:
     _tracking_step(
         "fraud_screen",
         order,
-        lambda: tracking_fraud.fraud_screen_order(order=order, with_earlier=False),
+        lambda: tracking_fraud.fraud_screen_order(order=order, with_earlier=False, savepoints=isolated),
         isolated=isolated,
     )
 

@@ -20,6 +20,7 @@ from orders.services import order_apply, orders_apply_batch
 from payments.models import CommissionPosition, LedgerTransaction
 from tests.factories import CampaignFactory, MembershipFactory
 from tests.orders.conftest import influencer_balances, order_doc
+from tracking import fraud as tracking_fraud
 from tracking import fraud_rules
 from tracking.fraud import fraud_flag_record
 from tracking.models import AttributionPolicy, CustomerBinding, FraudFlag, OrderSignal
@@ -381,3 +382,79 @@ def test_a_coupon_leaking_within_a_batch_is_flagged_as_one_order_at_a_time_flags
     assert leaks(brand) == ["959-01", "960-01"]
     assert leaks(brand) == leaks(brand_b)
     assert _signals(brand) == _signals(brand_b)
+
+
+def test_a_batch_records_a_new_flag_without_looking_for_it_or_a_savepoint_of_its_own(setup: dict[str, Any]) -> None:
+    """The read-ahead knows the batch's orders have no flags: the self-referral's flag is
+    inserted without a SELECT for it, and inside the order's savepoint with none of its own."""
+    brand, maria = setup["brand"], setup["influencer"]
+    self_referral = order_doc(order_id="975-01")
+    self_referral["clientProfileData"]["email"] = maria.user.email
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=[(self_referral, "t")])
+    assert results["975-01"].reason == "applied"  # type: ignore[union-attr]
+    assert FraudFlag.objects.filter(brand=brand, subject_ref="975-01", rule="self_referral").count() == 1
+    assert not _sql(captured, 'FROM "tracking_fraudflag"', "FOR NO KEY UPDATE")
+    assert len(_sql(captured, 'INSERT INTO "tracking_fraudflag"')) == 1
+    sql = [q["sql"] for q in captured.captured_queries]
+    opened = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))  # the order's own
+    released = sql.index(sql[opened].replace("SAVEPOINT", "RELEASE SAVEPOINT"))
+    within = sql[opened + 1 : released]
+    assert any(q.startswith('INSERT INTO "tracking_fraudflag"') for q in within)
+    assert not [q for q in within if "SAVEPOINT" in q]
+
+
+def test_a_flag_another_worker_records_first_fails_the_order_in_its_batch_and_its_retry_finds_it(
+    setup: dict[str, Any], monkeypatch: Any, caplog: Any
+) -> None:
+    """972 is a self-referral. The batch read ahead that it has no flag; before its screen
+    inserts one, another worker records the same flag and commits. The batch's INSERT breaks
+    the unique constraint inside the order's savepoint: the order is retried alone, which finds
+    that flag; one flag, the order applied and held, the batch's other order committed."""
+    brand, maria = setup["brand"], setup["influencer"]
+    real = tracking_fraud._flag_known_absent
+    raced: list[Any] = []
+
+    def other_worker() -> None:
+        try:
+            raced.append(
+                fraud_flag_record(
+                    brand_id=brand.pk,
+                    influencer_id=maria.pk,
+                    rule=FraudFlag.Rule.SELF_REFERRAL,
+                    subject=FraudFlag.Subject.ORDER,
+                    subject_ref="972-01",
+                    evidence={"by": "the other worker"},
+                )
+            )
+        except Exception as exc:
+            raced.append(exc)
+        finally:
+            connections.close_all()
+
+    def known_absent_then_race(**kwargs: Any) -> bool:
+        absent = real(**kwargs)
+        if absent and kwargs["subject_ref"] == "972-01" and not raced:
+            thread = threading.Thread(target=other_worker)
+            thread.start()
+            thread.join(timeout=60)
+        return absent
+
+    monkeypatch.setattr(tracking_fraud, "_flag_known_absent", known_absent_then_race)
+    self_referral = order_doc(order_id="972-01")
+    self_referral["clientProfileData"]["email"] = maria.user.email
+    docs = [(order_doc(order_id="971-01"), "t"), (self_referral, "t")]
+    with caplog.at_level(logging.WARNING, logger="orders.services.batch"):
+        results = orders_apply_batch(brand=brand, documents=docs)
+
+    assert [type(flag) for flag in raced] == [FraudFlag]
+    assert "order 972-01 failed in its batch" in caplog.text
+    assert {order_id: result.reason for order_id, result in results.items()} == {  # type: ignore[union-attr]
+        "971-01": "applied",
+        "972-01": "applied",
+    }
+    flags = FraudFlag.objects.filter(brand=brand, subject_ref="972-01")
+    # The one flag the other worker recorded, its evidence brought up to date by the retry.
+    assert [(flag.pk, flag.rule) for flag in flags] == [(raced[0].pk, "self_referral")]
+    review = dict(Commission.objects.filter(brand=brand).values_list("order__vtex_order_id", "fraud_review").distinct())
+    assert review == {"971-01": "clear", "972-01": "held"}
