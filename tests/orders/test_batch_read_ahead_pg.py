@@ -458,3 +458,19 @@ def test_a_flag_another_worker_records_first_fails_the_order_in_its_batch_and_it
     assert [(flag.pk, flag.rule) for flag in flags] == [(raced[0].pk, "self_referral")]
     review = dict(Commission.objects.filter(brand=brand).values_list("order__vtex_order_id", "fraud_review").distinct())
     assert review == {"971-01": "clear", "972-01": "held"}
+
+
+def test_a_batch_reserves_its_new_commissions_ids_together_in_increasing_order(setup: dict[str, Any]) -> None:
+    """Twelve new commissions of four new orders: one query for their ids, handed out in
+    the order the commissions were made."""
+    brand = setup["brand"]
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+    assert len(_sql(captured, "SELECT nextval(")) == 1
+    by_pk = list(
+        Commission.objects.filter(order__brand=brand)
+        .order_by("pk")
+        .values_list("order__vtex_order_id", "line__item_index")
+    )
+    assert by_pk == sorted(by_pk)
+    assert len(by_pk) == 3 * len(IDS)
