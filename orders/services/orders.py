@@ -191,16 +191,13 @@ def _order_apply(
         newly_attributed = _attribution_write(order=order, now=now)
         # One UPDATE (and one history row) for VTEX's document and the attribution together.
         order.save()
-        if (order.currency_status, order.fx_rate) != currency_before:
-            _currency_audit(order=order, before=currency_before)
-        _related_from_batch(order)
-        if newly_attributed:
-            _attributed_publish(order)
-        _tracking_after_attribution(order=order, isolated=not retried_alone)
-        reactions = order_applied_react(order=order, now=now)
-        facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
-    ORDER_SYNCS_TOTAL.labels("applied").inc()
-    return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
+        return _order_applied(
+            order=order,
+            now=now,
+            currency_before=currency_before,
+            newly_attributed=newly_attributed,
+            isolated=not retried_alone,
+        )
 
 
 _NOT_READ_AHEAD = object()
@@ -226,14 +223,25 @@ def _order_apply_new(
     batch_prefetch(orders=[], created=[order])
     _lines_write(order=order, parsed=parsed)
     _returns_write(order=order, parsed=parsed)
+    return _order_applied(
+        order=order, now=now, currency_before=currency_before, newly_attributed=newly_attributed, isolated=False
+    )
+
+
+def _order_applied(
+    *, order: Order, now: datetime, currency_before: tuple[str, Decimal | None], newly_attributed: bool, isolated: bool
+) -> SyncResult:
+    """What follows once an applied order and its lines are written, whether the order was
+    updated (`_order_apply`) or inserted whole (`_order_apply_new`): the currency audit, the
+    attribution event, tracking, the floors above (commissions) and the reports."""
     if (order.currency_status, order.fx_rate) != currency_before:
         _currency_audit(order=order, before=currency_before)
     _related_from_batch(order)
     if newly_attributed:
         _attributed_publish(order)
-    _tracking_after_attribution(order=order, isolated=False)
+    _tracking_after_attribution(order=order, isolated=isolated)
     reactions = order_applied_react(order=order, now=now)
-    facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
+    facts_changed(points=[(order.brand_id, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
     return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
 
