@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,7 +213,8 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: boo
             is_new_customer=is_new,
             had_click=click is not None,
             placed_at=placed_at,
-        )
+        ),
+        defer=not savepoints,
     )
     if coupon and click is None:
         uses = _coupon_uses(brand_id, coupon, placed_at=placed_at)
@@ -250,9 +251,11 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: boo
 # sees the signals of the earlier ones: they are read from what the batch holds
 # (`batching.collected`), over the rows read ahead or, when these do not cover the question (an
 # order placed outside the window, a customer or coupon not asked, or the read-ahead forgotten
-# after an order of the batch rolled back), over the table. Signals another worker commits
-# meanwhile are not seen, as a screen never saw those still uncommitted: the rules over them
-# are heuristics for a manager's review, and an influencer's orders are applied by one lane.
+# after an order of the batch rolled back), over the table. One order at a time (`order_apply`,
+# the screen in a savepoint of its own) reads and writes them as it always did. Signals another
+# worker commits meanwhile are not seen, as a screen never saw those still uncommitted: the
+# rules over them are heuristics for a manager's review, and an influencer's orders are applied
+# by one lane.
 
 
 def signal_coupon(coupon: str | None) -> str:
@@ -363,11 +366,27 @@ def _coupon_uses(brand_id: int, coupon: str, *, placed_at: datetime) -> list[tup
     )
 
 
-def _order_signal_record(signal: OrderSignal) -> None:
-    """Write the order's signal, or, inside a batch, hold it for one upsert of the batch's
-    signals at its end."""
-    if not batching.defer_collect(_signals_pending_key(signal.brand_id), signal, _order_signals_write):
+def _order_signal_record(signal: OrderSignal, *, defer: bool) -> None:
+    """Write the order's signal now or, `defer` (an order of a batch: `savepoints` False), hold
+    it for one upsert of the batch's signals at its end. Written now, a signal fails where it
+    always did: in the screen's savepoint, or in the batch's savepoint of its order. So is one
+    its columns cannot take (an order's coupon may be longer than a signal's): held, it would
+    fail the batch's end, and with it every order of the batch."""
+    held = (
+        defer
+        and _signal_fits(signal)
+        and batching.defer_collect(_signals_pending_key(signal.brand_id), signal, _order_signals_write)
+    )
+    if not held:
         _order_signals_write([signal])
+
+
+def _signal_fits(signal: OrderSignal) -> bool:
+    return all(
+        len(getattr(signal, field.attname) or "") <= field.max_length
+        for field in OrderSignal._meta.concrete_fields
+        if isinstance(field, CharField) and field.max_length is not None
+    )
 
 
 def _order_signals_write(signals: list[OrderSignal]) -> None:

@@ -8,13 +8,15 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import DataError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 import orders.services.batch as batch_steps
 from campaigns.models import CommissionRule
 from codes.models import Code
 from commissions.models import Commission
+from core import batching
 from orders.models import Order, OrderStatusChange
 from orders.services import order_apply, orders_apply_batch
 from payments.models import CommissionPosition, LedgerTransaction
@@ -474,3 +476,24 @@ def test_a_batch_reserves_its_new_commissions_ids_together_in_increasing_order(s
     )
     assert by_pk == sorted(by_pk)
     assert len(by_pk) == 3 * len(IDS)
+
+
+def test_a_signal_its_column_cannot_take_fails_at_once_not_at_the_batch_end(setup: dict[str, Any]) -> None:
+    """An order's coupon may be longer than a signal's column: that signal is written at once
+    (failing in the order's savepoint, as it always did) instead of failing the batch's end
+    and with it every order of the batch; the others are held for the end."""
+    brand, maria = setup["brand"], setup["influencer"]
+
+    def signal(ref: str, coupon: str) -> OrderSignal:
+        return OrderSignal(
+            brand_id=brand.pk, order_ref=ref, influencer_id=maria.pk, coupon=coupon, placed_at=timezone.now()
+        )
+
+    fits = signal("981-01", "SHORT")
+    with transaction.atomic(), batching.batch_scope():
+        with pytest.raises(DataError), transaction.atomic():
+            tracking_fraud._order_signal_record(signal("980-01", "X" * 70), defer=True)
+        tracking_fraud._order_signal_record(fits, defer=True)
+        assert batching.collected(("tracking:signals", brand.pk)) == [fits]
+        assert not OrderSignal.objects.filter(brand=brand).exists()
+    assert list(OrderSignal.objects.filter(brand=brand).values_list("order_ref", flat=True)) == ["981-01"]
