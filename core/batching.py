@@ -23,6 +23,9 @@ before the commit are written together at its end.
 - `memo_set(key, value)` / `memo_take(key, compute)` / `memo_peek(key)`: a batch reads ahead in
   one statement what each of its items would read alone (its orders, locked; their lines and
   commissions), and each item takes its part once (a second take computes afresh).
+- `collected(key)`: the items collected under `key` so far and not yet flushed, in order: a
+  reader of rows the batch writes at its end (fraud screening's order signals) sees those the
+  batch already has in hand. What a rolled-back savepoint collected is gone from it too.
 - `checkpoint()` / `rollback_to(mark)`: a caller that rolls a savepoint back (one bad order of a
   batch) drops the rows and items deferred since the mark and forgets every memo (a memoized row may have
   been created, or a lock taken, inside the savepoint).
@@ -52,12 +55,15 @@ class BatchScope:
         self.memo: dict[Hashable, Any] = {}
         # Deferred rows and collected items in one list, so a checkpoint is one position.
         self.deferred: list[tuple[Model, bool] | _Collected] = []
+        # Where each key's collected items are in `deferred` (for `collected`, without a scan).
+        self.positions: dict[Hashable, list[int]] = {}
 
     def flush(self) -> int:
         """Run the collections, then insert the rows; again for what the collections deferred."""
         inserted = 0
         while self.deferred:
             entries, self.deferred = self.deferred, []
+            self.positions = {}
             collections: dict[Hashable, tuple[Callable[[list[Any]], None], list[Any]]] = {}
             by_model: dict[tuple[type[Model], bool], list[Model]] = {}
             for entry in entries:
@@ -157,8 +163,19 @@ def defer_collect(key: Hashable, item: Any, flush: Callable[[list[Any]], None]) 
     scope = _current.get()
     if scope is None:
         return False
+    scope.positions.setdefault(key, []).append(len(scope.deferred))
     scope.deferred.append(_Collected(key=key, item=item, flush=flush))
     return True
+
+
+def collected(key: Hashable) -> list[Any]:
+    """The items `defer_collect` holds under `key`, not flushed yet, in the order they came.
+    Empty outside a scope."""
+    scope = _current.get()
+    if scope is None:
+        return []
+    entries = scope.deferred
+    return [entries[position].item for position in scope.positions.get(key, ())]  # type: ignore[union-attr]
 
 
 def checkpoint() -> int:
@@ -171,4 +188,7 @@ def rollback_to(mark: int) -> None:
     if scope is None:
         return
     del scope.deferred[mark:]
+    for positions in scope.positions.values():
+        while positions and positions[-1] >= mark:
+            positions.pop()
     scope.memo.clear()

@@ -245,12 +245,24 @@ def removed_quantities(order: Mapping[str, Any], items: list[Mapping[str, Any]])
     return per_index
 
 
+def order_coupon(data: Mapping[str, Any]) -> str:
+    """The coupon the shopper typed (`marketingData.coupon`), as `OrderData.coupon` has it, whole
+    (the order keeps its first 80 characters)."""
+    marketing = data.get("marketingData") or {}
+    return _s(marketing.get("coupon")).strip() if isinstance(marketing, Mapping) else ""
+
+
+def order_creation_date(data: Mapping[str, Any]) -> datetime | None:
+    """`creationDate`, as `OrderData.creation_date` has it."""
+    return _vtex_time(data.get("creationDate"))
+
+
 def order_parse(data: Any) -> OrderData:
     """Read a Get order document into what we store. Tolerant of nulls and older spellings."""
     if not isinstance(data, Mapping) or not data.get("orderId"):
         raise HookPayloadInvalid(_("The VTEX order has no orderId."), code="order_invalid")
     marketing = data.get("marketingData") or {}
-    coupon = _s(marketing.get("coupon")).strip()
+    coupon = order_coupon(data)
     promotion_id = coupon_promotion_id(data, coupon)
     items = [item for item in data.get("items") or [] if isinstance(item, Mapping)]
     returned, returns = returned_quantities(data)
@@ -301,7 +313,7 @@ def order_parse(data: Any) -> OrderData:
         value_cents=_int(data.get("value")),
         totals=totals,
         currency=_s(prefs.get("currencyCode"))[:3],
-        creation_date=_vtex_time(data.get("creationDate")),
+        creation_date=order_creation_date(data),
         last_change=_vtex_time(data.get("lastChange")),
         authorized_date=_vtex_time(data.get("authorizedDate")),
         invoiced_date=_vtex_time(data.get("invoicedDate")),

@@ -13,12 +13,13 @@ reference stands for, and how much is held, tracking asks through `tracking.frau
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,38 +55,79 @@ def influencer_hashes(influencer: Any) -> list[str]:
 
 
 def fraud_flag_record(
-    *, brand_id: int, influencer_id: int, rule: str, subject: str, subject_ref: str, evidence: dict[str, Any]
+    *,
+    brand_id: int,
+    influencer_id: int,
+    rule: str,
+    subject: str,
+    subject_ref: str,
+    evidence: dict[str, Any],
+    savepoints: bool = True,
 ) -> FraudFlag:
     """Record a finding once per (brand, rule, subject, subject_ref); later findings of the same
-    subject update the evidence of an open flag. Audited on creation."""
-    with transaction.atomic():
-        flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
-        if flag is not None:
-            if flag.status == Status.OPEN and flag.evidence != evidence:
-                flag.evidence = evidence
-                flag.save(update_fields=["evidence", "updated_at"])
-            return flag
+    subject update the evidence of an open flag. Audited on creation.
+
+    `savepoints` False (an order of a batch, which rolls the whole order back to its own
+    savepoint when anything raises and applies it again alone): no savepoints of its own, two
+    round trips each. A flag a concurrent screen recorded first then makes the INSERT raise
+    IntegrityError, which fails the order in its batch; its retry alone, with savepoints,
+    finds that flag (tests/orders/test_batch_read_ahead_pg.py)."""
+    with transaction.atomic() if savepoints else nullcontext():
+        return _fraud_flag_record(
+            brand_id=brand_id,
+            influencer_id=influencer_id,
+            rule=rule,
+            subject=subject,
+            subject_ref=subject_ref,
+            evidence=evidence,
+            savepoints=savepoints,
+        )
+
+
+def _fraud_flag_record(
+    *,
+    brand_id: int,
+    influencer_id: int,
+    rule: str,
+    subject: str,
+    subject_ref: str,
+    evidence: dict[str, Any],
+    savepoints: bool,
+) -> FraudFlag:
+    ref = subject_ref[:100]
+    flag = None
+    if not _flag_known_absent(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref):
+        flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+    if flag is not None:
+        if flag.status == Status.OPEN and flag.evidence != evidence:
+            flag.evidence = evidence
+            flag.save(update_fields=["evidence", "updated_at"])
+        return flag
+    values = {
+        "brand_id": brand_id,
+        "influencer_id": influencer_id,
+        "rule": rule,
+        "subject": subject,
+        "subject_ref": ref,
+        "severity": SEVERITY.get(Rule(rule), 50),
+        "evidence": evidence,
+    }
+    if savepoints:
         try:
             with transaction.atomic():
-                flag = FraudFlag.objects.create(
-                    brand_id=brand_id,
-                    influencer_id=influencer_id,
-                    rule=rule,
-                    subject=subject,
-                    subject_ref=subject_ref[:100],
-                    severity=SEVERITY.get(Rule(rule), 50),
-                    evidence=evidence,
-                )
+                flag = FraudFlag.objects.create(**values)
         except IntegrityError:  # a concurrent screen recorded it first
-            return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=subject_ref[:100])
-        _holds_ahead_note(flag)
-        audit_record(
-            action="tracking.fraud_flagged",
-            target=flag,
-            brand_id=brand_id,
-            after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
-        )
-        _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
+            return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+    else:
+        flag = FraudFlag.objects.create(**values)
+    _holds_ahead_note(flag)
+    audit_record(
+        action="tracking.fraud_flagged",
+        target=flag,
+        brand_id=brand_id,
+        after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
+    )
+    _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
     return flag
 
 
@@ -132,12 +174,13 @@ def _order_click(order: Any) -> Click | None:
     return Click.objects.filter(pk__in=pks_int, influencer_id=order.influencer_id).order_by("-occurred_at").first()
 
 
-def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFlag]:
+def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: bool = True) -> list[FraudFlag]:
     """Screen an attributed order (self-referral, coupon site, coupon leak, click-to-order time)
     and record what it learnt for rules over many orders. Call after attribution, in or out of
     the order's transaction; returns the flags that concern this order: those this screen found
     (new or existing) and, `with_earlier`, the order's other flags (one more query, which the
-    order sync, reading holds on its own, does not need)."""
+    order sync, reading holds on its own, does not need). `savepoints`: as `fraud_flag_record`
+    (False only where the caller's savepoint isolates the order and a failure is retried)."""
     if not getattr(order, "influencer_id", None):
         return []
     brand_id, influencer_id, ref = order.brand_id, order.influencer_id, order.vtex_order_id
@@ -157,39 +200,24 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFl
         if evidence:
             findings.append((Rule.COUPON_SITE, {**evidence, "click": click.click_id}))
 
-    coupon = (getattr(order, "coupon", "") or "").strip().upper()
+    coupon = signal_coupon(getattr(order, "coupon", ""))
     customer_hash = hashes[0] if hashes else ""
-    is_new = not (
-        customer_hash
-        and OrderSignal.objects.filter(brand_id=brand_id, customer_hash=customer_hash, placed_at__lt=placed_at)
-        .exclude(order_ref=ref)
-        .exists()
-    )
-    # One upsert (INSERT … ON CONFLICT DO UPDATE): no row lock, savepoint and second statement
-    # per screened order, and a concurrent screen of the same order cannot make it fail.
-    OrderSignal.objects.bulk_create(
-        [
-            OrderSignal(
-                brand_id=brand_id,
-                order_ref=ref,
-                influencer_id=influencer_id,
-                coupon=coupon,
-                customer_hash=customer_hash,
-                is_new_customer=is_new,
-                had_click=click is not None,
-                placed_at=placed_at,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["brand", "order_ref"],
-        update_fields=["influencer", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"],
+    is_new = not (customer_hash and _customer_ordered_before(brand_id, customer_hash, placed_at=placed_at, ref=ref))
+    _order_signal_record(
+        OrderSignal(
+            brand_id=brand_id,
+            order_ref=ref,
+            influencer_id=influencer_id,
+            coupon=coupon,
+            customer_hash=customer_hash,
+            is_new_customer=is_new,
+            had_click=click is not None,
+            placed_at=placed_at,
+        ),
+        defer=not savepoints,
     )
     if coupon and click is None:
-        uses = list(
-            OrderSignal.objects.filter(brand_id=brand_id, coupon=coupon, placed_at__gte=placed_at - timedelta(days=1))
-            .filter(placed_at__lte=placed_at)
-            .values_list("placed_at", "is_new_customer", "had_click")
-        )
+        uses = _coupon_uses(brand_id, coupon, placed_at=placed_at)
         evidence = rules.rule_coupon_leak(uses=uses, now=placed_at)
         if evidence:
             findings.append((Rule.COUPON_LEAK, {**evidence, "coupon": coupon}))
@@ -202,6 +230,7 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFl
             subject=Subject.ORDER,
             subject_ref=ref,
             evidence=evidence,
+            savepoints=savepoints,
         )
         for rule, evidence in findings
     ]
@@ -211,6 +240,167 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True) -> list[FraudFl
         pk__in=[f.pk for f in flags]
     )
     return flags + list(existing)
+
+
+# --- Order signals: what the screen of one order tells the screens of the next -------------
+#
+# Inside a batch of orders (core.batching) the signals are read ahead for the whole batch in one
+# statement (`order_signals_read_ahead`: every signal of its customers, and those of its coupons
+# placed within a day before its orders) and the batch's own are written together at its end
+# (one upsert), instead of two reads and an upsert per order. A later order of the batch still
+# sees the signals of the earlier ones: they are read from what the batch holds
+# (`batching.collected`), over the rows read ahead or, when these do not cover the question (an
+# order placed outside the window, a customer or coupon not asked, or the read-ahead forgotten
+# after an order of the batch rolled back), over the table. One order at a time (`order_apply`,
+# the screen in a savepoint of its own) reads and writes them as it always did. Signals another
+# worker commits meanwhile are not seen, as a screen never saw those still uncommitted: the
+# rules over them are heuristics for a manager's review, and an influencer's orders are applied
+# by one lane.
+
+
+def signal_coupon(coupon: str | None) -> str:
+    """The coupon as signals record it."""
+    return (coupon or "").strip().upper()
+
+
+_Row = tuple[str, datetime, bool, bool]  # order ref, placed at, new customer, had a click
+
+
+@dataclass(frozen=True)
+class _SignalsAhead:
+    by_customer: dict[str, list[_Row]]  # every signal of these customers
+    by_coupon: dict[str, list[_Row]]  # every signal of these coupons placed within [since, until]
+    since: datetime | None
+    until: datetime | None
+
+
+def _signals_ahead_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:signals-ahead", brand_id)
+
+
+def _signals_pending_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:signals", brand_id)
+
+
+def order_signals_read_ahead(
+    *, brand_id: int, customer_hashes: Iterable[str], coupons: Iterable[str], placed: Iterable[datetime | None]
+) -> None:
+    """Inside a batch (core.batching): the signals its orders' screens will ask about, in one
+    query: every signal of these customers, and of these coupons (as `signal_coupon` gives
+    them) those placed from a day before the earliest `placed` to the latest."""
+    customers = {h for h in customer_hashes if h}
+    times = [at for at in placed if at is not None]
+    since = min(times) - timedelta(days=1) if times else None
+    until = max(times) if times else None
+    wanted = {c for c in coupons if c} if times else set()
+    ahead = _SignalsAhead(
+        by_customer={h: [] for h in customers}, by_coupon={c: [] for c in wanted}, since=since, until=until
+    )
+    query = Q(customer_hash__in=customers) if customers else None
+    if wanted:
+        in_window = Q(coupon__in=wanted, placed_at__gte=since, placed_at__lte=until)
+        query = in_window if query is None else query | in_window
+    if query is not None:
+        for ref, coupon, customer, placed_at, is_new, had_click in OrderSignal.objects.filter(
+            query, brand_id=brand_id
+        ).values_list("order_ref", "coupon", "customer_hash", "placed_at", "is_new_customer", "had_click"):
+            row = (ref, placed_at, is_new, had_click)
+            if customer in ahead.by_customer:
+                ahead.by_customer[customer].append(row)
+            if coupon in ahead.by_coupon and since is not None and until is not None and since <= placed_at <= until:
+                ahead.by_coupon[coupon].append(row)
+    batching.memo_set(_signals_ahead_key(brand_id), ahead)
+
+
+def _signals_pending(brand_id: int) -> dict[str, OrderSignal]:
+    """The signals this batch recorded and has not written yet, by order (the last one wins)."""
+    return {signal.order_ref: signal for signal in batching.collected(_signals_pending_key(brand_id))}
+
+
+def _customer_ordered_before(brand_id: int, customer_hash: str, *, placed_at: datetime, ref: str) -> bool:
+    """Whether another order of this customer was placed before this one (the new-customer
+    fact), from the batch's signals and those read ahead, else the table."""
+    pending = _signals_pending(brand_id)
+    if any(s.customer_hash == customer_hash and s.placed_at < placed_at for r, s in pending.items() if r != ref):
+        return True
+    ahead: _SignalsAhead | None = batching.memo_peek(_signals_ahead_key(brand_id))
+    if ahead is not None and customer_hash in ahead.by_customer:
+        return any(
+            row[1] < placed_at and row[0] != ref and row[0] not in pending for row in ahead.by_customer[customer_hash]
+        )
+    return (
+        OrderSignal.objects.filter(brand_id=brand_id, customer_hash=customer_hash, placed_at__lt=placed_at)
+        .exclude(order_ref__in=[ref, *pending])
+        .exists()
+    )
+
+
+def _coupon_uses(brand_id: int, coupon: str, *, placed_at: datetime) -> list[tuple[datetime, bool, bool]]:
+    """(placed_at, is_new_customer, had_click) of the coupon's orders placed within the day up to
+    `placed_at` (this order's included), for the coupon-leak rule."""
+    since = placed_at - timedelta(days=1)
+    pending = _signals_pending(brand_id)
+    uses = [
+        (s.placed_at, s.is_new_customer, s.had_click)
+        for s in pending.values()
+        if s.coupon == coupon and since <= s.placed_at <= placed_at
+    ]
+    ahead: _SignalsAhead | None = batching.memo_peek(_signals_ahead_key(brand_id))
+    if (
+        ahead is not None
+        and coupon in ahead.by_coupon
+        and ahead.since is not None
+        and ahead.until is not None
+        and ahead.since <= since
+        and placed_at <= ahead.until
+    ):
+        return uses + [
+            (row[1], row[2], row[3])
+            for row in ahead.by_coupon[coupon]
+            if since <= row[1] <= placed_at and row[0] not in pending
+        ]
+    return uses + list(
+        OrderSignal.objects.filter(brand_id=brand_id, coupon=coupon, placed_at__gte=since, placed_at__lte=placed_at)
+        .exclude(order_ref__in=list(pending))
+        .values_list("placed_at", "is_new_customer", "had_click")
+    )
+
+
+def _order_signal_record(signal: OrderSignal, *, defer: bool) -> None:
+    """Write the order's signal now or, `defer` (an order of a batch: `savepoints` False), hold
+    it for one upsert of the batch's signals at its end. Written now, a signal fails where it
+    always did: in the screen's savepoint, or in the batch's savepoint of its order. So is one
+    its columns cannot take (an order's coupon may be longer than a signal's): held, it would
+    fail the batch's end, and with it every order of the batch."""
+    held = (
+        defer
+        and _signal_fits(signal)
+        and batching.defer_collect(_signals_pending_key(signal.brand_id), signal, _order_signals_write)
+    )
+    if not held:
+        _order_signals_write([signal])
+
+
+def _signal_fits(signal: OrderSignal) -> bool:
+    return all(
+        len(getattr(signal, field.attname) or "") <= field.max_length
+        for field in OrderSignal._meta.concrete_fields
+        if isinstance(field, CharField) and field.max_length is not None
+    )
+
+
+def _order_signals_write(signals: list[OrderSignal]) -> None:
+    """One upsert (INSERT … ON CONFLICT DO UPDATE): no row lock, savepoint or second statement,
+    and a concurrent screen of the same order cannot make it fail. An order screened twice in
+    one batch is written once, as its last screen saw it (one statement cannot update a row
+    twice)."""
+    latest = list({signal.order_ref: signal for signal in signals}.values())
+    OrderSignal.objects.bulk_create(
+        latest,
+        update_conflicts=True,
+        unique_fields=["brand", "order_ref"],
+        update_fields=["influencer", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"],
+    )
 
 
 def fraud_hold_active(*, commission_ref: str) -> bool:
@@ -244,6 +434,9 @@ class _HoldsAhead:
     asked: set[str]
     held_orders: set[str]
     held_influencers: set[int]
+    # (rule, order) of every flag, whatever its status, on the asked orders: a screen of one of
+    # them records a finding not in here without first looking for its flag.
+    flagged: set[tuple[str, str]]
 
 
 def _holds_ahead_key(brand_id: int) -> tuple[str, int]:
@@ -253,18 +446,14 @@ def _holds_ahead_key(brand_id: int) -> tuple[str, int]:
 def fraud_holds_read_ahead(*, brand_id: int, order_refs: Iterable[str]) -> None:
     """Inside a batch (core.batching): the holds of these orders, and the brand's influencers
     held whole, in one query, for `fraud_hold_active_for` to answer each order's commissions
-    without asking again. The flags the batch records itself are added as they are recorded
+    without asking again, and which flags these orders have (any status), so that a screen
+    recording a finding they do not have does not look for it first (`fraud_flag_record`). The flags the batch records itself are added as they are recorded
     (`fraud_flag_record`): an order's own fraud screen runs before its commissions."""
     asked = {ref for ref in order_refs if ref}
-    ahead = _HoldsAhead(asked=asked, held_orders=set(), held_influencers=set())
+    ahead = _HoldsAhead(asked=asked, held_orders=set(), held_influencers=set(), flagged=set())
     if asked:
         rows = FraudFlag.objects.filter(
-            Q(
-                brand_id=brand_id,
-                subject=Subject.ORDER,
-                status__in=[Status.OPEN, Status.REJECTED],
-                subject_ref__in=asked,
-            )
+            Q(brand_id=brand_id, subject=Subject.ORDER, subject_ref__in=asked)
             | Q(brand_id=brand_id, status=Status.OPEN, rule__in=list(HOLDS_ALL))
         ).values_list("subject", "subject_ref", "rule", "status", "influencer_id")
         for subject, subject_ref, rule, status, influencer_id in rows:
@@ -277,10 +466,24 @@ def fraud_holds_read_ahead(*, brand_id: int, order_refs: Iterable[str]) -> None:
 def _holds_ahead_add(
     ahead: _HoldsAhead, *, subject: str, subject_ref: str, rule: str, status: str, influencer_id: int
 ) -> None:
+    if subject == Subject.ORDER:
+        ahead.flagged.add((rule, subject_ref))
     if subject == Subject.ORDER and status in (Status.OPEN, Status.REJECTED):
         ahead.held_orders.add(subject_ref)
     if rule in HOLDS_ALL and status == Status.OPEN:
         ahead.held_influencers.add(influencer_id)
+
+
+def _flag_known_absent(*, brand_id: int, rule: str, subject: str, subject_ref: str) -> bool:
+    """Whether the batch's read-ahead (`fraud_holds_read_ahead`) knows the order has no such
+    flag: neither before the batch nor recorded by it since (`_holds_ahead_note`)."""
+    ahead = batching.memo_peek(_holds_ahead_key(brand_id))
+    return (
+        ahead is not None
+        and subject == Subject.ORDER
+        and subject_ref in ahead.asked
+        and (rule, subject_ref) not in ahead.flagged
+    )
 
 
 def _holds_ahead_note(flag: FraudFlag) -> None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,12 +34,12 @@ from integrations.vtex.errors import VTEXError
 from orders.locks import order_find_lock, order_lock, orders_find_lock_many
 from orders.metrics import ORDER_SYNC_SECONDS, ORDER_SYNCS_TOTAL, TRACKING_STEP_FAILURES_TOTAL
 from orders.models import Order, OrderLine, OrderStatusChange, ReturnInvoice
-from orders.parsing import OrderData, order_parse, snapshot_hash
+from orders.parsing import OrderData, order_coupon, order_creation_date, order_parse, snapshot_hash
 from orders.reactions import attribution_settled, batch_prefetch, order_applied_react
 from tracking import fraud as tracking_fraud
 from tracking import services as tracking_services
 from tracking.attribution import attribution_decide
-from tracking.touchpoints import bindings_read_ahead, order_customer_hashes
+from tracking.touchpoints import bindings_read_ahead, document_customer_hashes, order_customer_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,14 @@ def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -
             batching.memo_set(_lines_ahead_key(order.pk), lines[order.pk])
     bindings_read_ahead(brand_id=brand.pk, documents=documents)
     tracking_fraud.fraud_holds_read_ahead(brand_id=brand.pk, order_refs=vtex_order_ids)
+    # What each order's fraud screen asks about its customer and coupon (the order's own
+    # fields, as `_order_write` sets them: coupon cut to 80 characters, placed when created).
+    tracking_fraud.order_signals_read_ahead(
+        brand_id=brand.pk,
+        customer_hashes=[hashes[0] for hashes in map(document_customer_hashes, documents) if hashes],
+        coupons=[tracking_fraud.signal_coupon(order_coupon(data)[:80]) for data in documents],
+        placed=[order_creation_date(data) for data in documents],
+    )
     batch_prefetch(orders=locked, created=[])
 
 
@@ -154,10 +163,11 @@ def _order_apply(
     now = timezone.now()
     with ORDER_SYNC_SECONDS.time():
         # A batch locked its orders ahead (orders_read_ahead); None there: not ours yet.
-        found = batching.memo_take(
-            _order_ahead_key(brand.pk, parsed.order_id),
-            lambda: order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id),
-        )
+        ahead_key = _order_ahead_key(brand.pk, parsed.order_id)
+        known_new = retried_alone and batching.memo_peek(ahead_key, _NOT_READ_AHEAD) is None
+        found = batching.memo_take(ahead_key, lambda: order_find_lock(brand_id=brand.pk, vtex_order_id=parsed.order_id))
+        if found is None and known_new:
+            return _order_apply_new(brand=brand, parsed=parsed, digest=digest, now=now, source=source, force=force)
         if found is not None:
             order = found
         else:
@@ -181,16 +191,80 @@ def _order_apply(
         newly_attributed = _attribution_write(order=order, now=now)
         # One UPDATE (and one history row) for VTEX's document and the attribution together.
         order.save()
-        if (order.currency_status, order.fx_rate) != currency_before:
-            _currency_audit(order=order, before=currency_before)
-        _related_from_batch(order)
-        if newly_attributed:
-            _attributed_publish(order)
-        _tracking_after_attribution(order=order, isolated=not retried_alone)
-        reactions = order_applied_react(order=order, now=now)
-        facts_changed(points=[(brand.pk, order.created_in_vtex_at)])
+        return _order_applied(
+            order=order,
+            now=now,
+            currency_before=currency_before,
+            newly_attributed=newly_attributed,
+            isolated=not retried_alone,
+        )
+
+
+_NOT_READ_AHEAD = object()
+
+
+def _order_apply_new(
+    *, brand: Brand, parsed: OrderData, digest: str, now: datetime, source: str, force: bool
+) -> SyncResult:
+    """`_order_apply` of an order the batch read ahead as not ours yet, inside the batch's own
+    savepoint for it (`retried_alone`): the order is built whole (VTEX's document and its
+    attribution) and inserted in one statement, instead of `get_or_create`'s SELECT, savepoint,
+    INSERT of an empty row and the UPDATE that fills it. A concurrent worker that inserted the
+    same order since the read-ahead makes the INSERT raise IntegrityError: the batch rolls the
+    order back to its savepoint and applies it again alone (`order_apply`), which finds and
+    locks that row (tests/orders/test_batch_read_ahead_pg.py)."""
+    order = Order(brand=brand, vtex_order_id=parsed.order_id)
+    currency_before = _order_write(order=order, parsed=parsed, digest=digest, now=now, source=source, force=force)
+    # A row not inserted yet has no commissions: its attribution cannot be settled.
+    newly_attributed = _attribution_write(order=order, now=now, settled_check=False)
+    _order_insert(order)
+    # Nothing refers to a row this transaction inserted: no lines, no commissions to read.
+    batching.memo_set(_lines_ahead_key(order.pk), [])
+    batch_prefetch(orders=[], created=[order])
+    _lines_write(order=order, parsed=parsed)
+    _returns_write(order=order, parsed=parsed)
+    return _order_applied(
+        order=order, now=now, currency_before=currency_before, newly_attributed=newly_attributed, isolated=False
+    )
+
+
+def _order_applied(
+    *, order: Order, now: datetime, currency_before: tuple[str, Decimal | None], newly_attributed: bool, isolated: bool
+) -> SyncResult:
+    """What follows once an applied order and its lines are written, whether the order was
+    updated (`_order_apply`) or inserted whole (`_order_apply_new`): the currency audit, the
+    attribution event, tracking, the floors above (commissions) and the reports."""
+    if (order.currency_status, order.fx_rate) != currency_before:
+        _currency_audit(order=order, before=currency_before)
+    _related_from_batch(order)
+    if newly_attributed:
+        _attributed_publish(order)
+    _tracking_after_attribution(order=order, isolated=isolated)
+    reactions = order_applied_react(order=order, now=now)
+    facts_changed(points=[(order.brand_id, order.created_in_vtex_at)])
     ORDER_SYNCS_TOTAL.labels("applied").inc()
     return SyncResult(order_id=order.pk, changed=True, reason="applied", reactions=reactions)
+
+
+def _order_insert(order: Order) -> None:
+    """INSERT the complete new order (one statement, without signals), then tell post_save's
+    receivers (simple-history, deferred in a batch) what the single-order path tells them:
+    the creation of the row `get_or_create` inserts (brand and VTEX id, every other field at
+    its default) and the change that fills it, so an order keeps the same two history rows
+    whichever path created it."""
+    Order.objects.bulk_create([order])
+    blank = Order(
+        pk=order.pk,
+        brand=order.brand,
+        vtex_order_id=order.vtex_order_id,
+        created_at=order.created_at,
+        updated_at=order.created_at,
+    )
+    blank._state.adding, blank._state.db = False, order._state.db
+    for instance, created in ((blank, True), (order, False)):
+        post_save.send(
+            sender=Order, instance=instance, created=created, update_fields=None, raw=False, using=order._state.db
+        )
 
 
 def _order_write(
@@ -376,11 +450,12 @@ def _returns_write(*, order: Order, parsed: OrderData) -> None:
         ReturnInvoice.objects.bulk_create(new)
 
 
-def _attribution_write(*, order: Order, now: datetime) -> bool:
+def _attribution_write(*, order: Order, now: datetime, settled_check: bool = True) -> bool:
     """Decide attribution until a commission of the order is confirmed (orders.reactions asks
     commissions); after that it is settled money and stays as it was. Sets the fields (the
-    caller saves the order); returns whether the order is newly attributed to an influencer."""
-    if attribution_settled(order):
+    caller saves the order); returns whether the order is newly attributed to an influencer.
+    `settled_check` False: the order is not inserted yet, so nothing of it is settled."""
+    if settled_check and attribution_settled(order):
         return False
     decision = attribution_decide(brand=order.brand, order=order)
     newly_attributed = decision.influencer_id is not None and decision.influencer_id != order.influencer_id
@@ -444,7 +519,8 @@ def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:
     unexpected error in a rule is logged and counted and rolls back only that step, never the
     order sync (the next applied sync of the order screens it again; recording a flag is
     idempotent). Not isolated (inside a batch, whose orders are retried alone): an error
-    propagates, and the retry isolates it."""
+    propagates, and the retry isolates it; so does a fraud flag a concurrent screen recorded
+    first (the screen records its flags without savepoints of their own there)."""
     if order.influencer_id is None:
         return
     if order.campaign_id is not None:
@@ -463,7 +539,7 @@ def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:
     _tracking_step(
         "fraud_screen",
         order,
-        lambda: tracking_fraud.fraud_screen_order(order=order, with_earlier=False),
+        lambda: tracking_fraud.fraud_screen_order(order=order, with_earlier=False, savepoints=isolated),
         isolated=isolated,
     )
 

@@ -106,3 +106,21 @@ def test_rows_a_collection_defers_while_flushing_are_inserted_too() -> None:
         "collected.one",
         "collected.two",
     ]
+
+
+def test_collected_lists_what_is_held_under_a_key_until_flushed_or_rolled_back() -> None:
+    flushed: list[list[str]] = []
+    assert batching.collected("k") == []
+    with batching.batch_scope():
+        batching.defer_collect("k", "a", flushed.append)
+        batching.defer_collect("other", "x", lambda items: None)
+        mark = batching.checkpoint()
+        batching.defer_collect("k", "b", flushed.append)
+        assert batching.collected("k") == ["a", "b"]
+        batching.rollback_to(mark)
+        assert batching.collected("k") == ["a"]
+        batching.defer_collect("k", "c", flushed.append)
+        assert batching.collected("k") == ["a", "c"]
+        assert batching.collected("other") == ["x"]
+    assert flushed == [["a", "c"]]
+    assert batching.collected("k") == []

@@ -4,20 +4,25 @@ once, an influencer's confirmations posted in one go at the batch's end, and a t
 that fails inside a batch fails only its order, which the retry alone isolates as before."""
 
 import logging
+import threading
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+import orders.services.batch as batch_steps
 from campaigns.models import CommissionRule
 from codes.models import Code
 from commissions.models import Commission
+from core import batching
 from orders.models import Order, OrderStatusChange
 from orders.services import order_apply, orders_apply_batch
 from payments.models import CommissionPosition, LedgerTransaction
 from tests.factories import CampaignFactory, MembershipFactory
 from tests.orders.conftest import influencer_balances, order_doc
+from tracking import fraud as tracking_fraud
 from tracking import fraud_rules
 from tracking.fraud import fraud_flag_record
 from tracking.models import AttributionPolicy, CustomerBinding, FraudFlag, OrderSignal
@@ -222,3 +227,273 @@ def test_a_batch_reads_its_orders_holds_once_and_holds_what_it_flags_itself(setu
     review = dict(Commission.objects.filter(brand=brand).values_list("order__vtex_order_id", "fraud_review").distinct())
     assert review == {"921-01": "held", "922-01": "held", "923-01": "clear", "924-01": "clear"}
     assert FraudFlag.objects.filter(brand=brand, subject_ref="922-01", rule="self_referral").exists()
+
+
+def test_a_new_order_of_a_batch_is_inserted_once_with_the_history_of_an_order_applied_alone(
+    setup: dict[str, Any], brand_b: Any
+) -> None:
+    """An order the batch read ahead as new is inserted whole in one statement (no get_or_create
+    SELECT and savepoint, no UPDATE after it), and keeps the two history rows an order applied
+    alone gets: the row's creation, then the change that filled it."""
+    brand = setup["brand"]
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+    assert len(_sql(captured, 'INSERT INTO "orders_order"')) == len(IDS)
+    assert not _sql(captured, 'UPDATE "orders_order"')
+    # The read-ahead (which found none of them) is the one statement reading the orders.
+    assert len([sql for sql in _sql(captured, 'FROM "orders_order" WHERE') if "commissions" not in sql]) == 1
+    order_apply(brand=brand_b, data=order_doc(order_id=IDS[0]), source="t")
+
+    def history(brand: Any) -> list[tuple[Any, ...]]:
+        rows = Order.history.filter(brand=brand, vtex_order_id=IDS[0]).order_by("history_date", "history_id")
+        return list(rows.values_list("history_type", "status", "sync_count", "value_cents", "coupon"))
+
+    assert history(brand) == history(brand_b)
+    assert [row[:3] for row in history(brand)] == [("+", "", 0), ("~", "payment-approved", 1)]
+    order = Order.objects.get(brand=brand, vtex_order_id=IDS[0])
+    assert (order.influencer_id, order.sync_count, order.status) == (setup["influencer"].pk, 1, "payment-approved")
+    assert order.created_at is not None
+    assert order.snapshot_hash
+
+
+def test_a_new_order_another_worker_inserts_after_the_read_ahead_is_retried_alone_and_applied_once(
+    setup: dict[str, Any], monkeypatch: Any, caplog: Any
+) -> None:
+    """The batch reads 931 ahead as new; before it inserts it, another worker applies and
+    commits the same order. The batch's INSERT breaks the unique constraint inside the order's
+    savepoint: the order is rolled back there and retried alone, which finds that row and
+    converges (one order, one commission per line, one accrual each); the batch's other order
+    commits."""
+    brand, influencer = setup["brand"], setup["influencer"]
+    real = batch_steps.orders_read_ahead
+    other: list[Any] = []
+
+    def other_worker() -> None:
+        try:
+            other.append(order_apply(brand=brand, data=order_doc(order_id="931-01"), source="other"))
+        except Exception as exc:
+            other.append(exc)
+        finally:
+            connections.close_all()
+
+    def read_ahead_then_race(**kwargs: Any) -> None:
+        real(**kwargs)
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(timeout=60)
+
+    monkeypatch.setattr(batch_steps, "orders_read_ahead", read_ahead_then_race)
+    docs = [(order_doc(order_id=order_id), "test") for order_id in ("931-01", "932-01")]
+    with caplog.at_level(logging.WARNING, logger="orders.services.batch"):
+        results = orders_apply_batch(brand=brand, documents=docs)
+
+    assert [result.reason for result in other] == ["applied"]
+    assert "order 931-01 failed in its batch" in caplog.text
+    assert "932-01 failed" not in caplog.text
+    assert {order_id: result.reason for order_id, result in results.items()} == {  # type: ignore[union-attr]
+        "931-01": "unchanged",
+        "932-01": "applied",
+    }
+    assert Order.objects.filter(brand=brand, influencer=influencer).count() == 2
+    assert Commission.objects.filter(order__brand=brand).count() == 6
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 6
+    assert influencer_balances(brand, influencer) == {"estimated": 2 * 1191}
+    assert Order.history.filter(vtex_order_id="931-01").count() == 2
+    assert OrderSignal.objects.filter(brand=brand, order_ref="931-01").count() == 1
+
+
+def _brand_like_setup(brand_b: Any, setup: dict[str, Any]) -> Any:
+    """Brand B with the same campaign rule and code as the `setup` brand; its influencer."""
+    campaign_b = CampaignFactory(brand=brand_b, hold_days=15)
+    CommissionRule.objects.create(campaign=campaign_b, name="10%", kind="percentage", rate_percent=10, dimension="all")
+    maria_b = MembershipFactory(brand=brand_b).influencer
+    Code.objects.create(brand=brand_b, campaign=campaign_b, influencer=maria_b, text=setup["code"].text)
+    return maria_b
+
+
+def _customer(doc: dict[str, Any], n: int) -> dict[str, Any]:
+    doc["clientProfileData"] = {**doc["clientProfileData"], "email": f"shopper{n}@example.com", "document": f"{n:011d}"}
+    return doc
+
+
+def _signals(brand: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        OrderSignal.objects.filter(brand=brand).values_list(
+            "order_ref", "coupon", "customer_hash", "is_new_customer", "had_click", "placed_at"
+        )
+    )
+
+
+def test_a_batch_reads_its_signals_once_and_each_order_sees_those_of_the_orders_before_it(
+    setup: dict[str, Any], brand_b: Any
+) -> None:
+    """One customer: an order screened before the batch, then a batch with an order placed
+    earlier than it (a new customer then) and two placed later (returning). The batch reads the signals once, writes its own in one statement, and records what
+    the same documents applied one at a time record."""
+    brand = setup["brand"]
+    _brand_like_setup(brand_b, setup)
+    before = order_doc(order_id="940-01", creation="2024-02-03T10:00:00+00:00")
+    batch = [
+        order_doc(order_id="941-01", creation="2024-02-02T10:00:00+00:00"),
+        order_doc(order_id="942-01", creation="2024-02-04T10:00:00+00:00"),
+        order_doc(order_id="943-01", creation="2024-02-04T11:00:00+00:00"),
+    ]
+    order_apply(brand=brand, data=before, source="t")
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=[(doc, "t") for doc in batch])
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    assert len(_sql(captured, 'FROM "tracking_ordersignal"')) == 1
+    assert len(_sql(captured, 'INSERT INTO "tracking_ordersignal"')) == 1
+    for doc in [before, *batch]:
+        order_apply(brand=brand_b, data=doc, source="t")
+
+    signals = _signals(brand)
+    assert [(row[0], row[3]) for row in signals] == [
+        ("940-01", True),
+        ("941-01", True),
+        ("942-01", False),
+        ("943-01", False),
+    ]
+    assert signals == _signals(brand_b)
+
+
+def test_a_coupon_leaking_within_a_batch_is_flagged_as_one_order_at_a_time_flags_it(
+    setup: dict[str, Any], brand_b: Any
+) -> None:
+    """Eleven new customers use the coupon within a day, with no click, four before the batch
+    and seven in it: the orders from the tenth on are flagged, as when each is applied alone,
+    although the batch read the coupon's uses once, before its own orders existed."""
+    brand = setup["brand"]
+    _brand_like_setup(brand_b, setup)
+    docs = [
+        _customer(order_doc(order_id=f"95{n}-01", creation=f"2024-02-04T1{n}:00:00+00:00"), n) for n in range(10)
+    ] + [_customer(order_doc(order_id="960-01", creation="2024-02-04T19:30:00+00:00"), 10)]
+    for doc in docs[:4]:
+        order_apply(brand=brand, data=doc, source="t")
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=[(doc, "t") for doc in reversed(docs[4:])])
+    assert not [result for result in results.values() if isinstance(result, Exception)]
+    assert len(_sql(captured, 'FROM "tracking_ordersignal"')) == 1
+    for doc in docs:
+        order_apply(brand=brand_b, data=doc, source="t")
+
+    def leaks(brand: Any) -> list[str]:
+        flags = FraudFlag.objects.filter(brand=brand, rule=FraudFlag.Rule.COUPON_LEAK)
+        return sorted(flags.values_list("subject_ref", flat=True))
+
+    assert leaks(brand) == ["959-01", "960-01"]
+    assert leaks(brand) == leaks(brand_b)
+    assert _signals(brand) == _signals(brand_b)
+
+
+def test_a_batch_records_a_new_flag_without_looking_for_it_or_a_savepoint_of_its_own(setup: dict[str, Any]) -> None:
+    """The read-ahead knows the batch's orders have no flags: the self-referral's flag is
+    inserted without a SELECT for it, and inside the order's savepoint with none of its own."""
+    brand, maria = setup["brand"], setup["influencer"]
+    self_referral = order_doc(order_id="975-01")
+    self_referral["clientProfileData"]["email"] = maria.user.email
+    with CaptureQueriesContext(connection) as captured:
+        results = orders_apply_batch(brand=brand, documents=[(self_referral, "t")])
+    assert results["975-01"].reason == "applied"  # type: ignore[union-attr]
+    assert FraudFlag.objects.filter(brand=brand, subject_ref="975-01", rule="self_referral").count() == 1
+    assert not _sql(captured, 'FROM "tracking_fraudflag"', "FOR NO KEY UPDATE")
+    assert len(_sql(captured, 'INSERT INTO "tracking_fraudflag"')) == 1
+    sql = [q["sql"] for q in captured.captured_queries]
+    opened = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))  # the order's own
+    released = sql.index(sql[opened].replace("SAVEPOINT", "RELEASE SAVEPOINT"))
+    within = sql[opened + 1 : released]
+    assert any(q.startswith('INSERT INTO "tracking_fraudflag"') for q in within)
+    assert not [q for q in within if "SAVEPOINT" in q]
+
+
+def test_a_flag_another_worker_records_first_fails_the_order_in_its_batch_and_its_retry_finds_it(
+    setup: dict[str, Any], monkeypatch: Any, caplog: Any
+) -> None:
+    """972 is a self-referral. The batch read ahead that it has no flag; before its screen
+    inserts one, another worker records the same flag and commits. The batch's INSERT breaks
+    the unique constraint inside the order's savepoint: the order is retried alone, which finds
+    that flag; one flag, the order applied and held, the batch's other order committed."""
+    brand, maria = setup["brand"], setup["influencer"]
+    real = tracking_fraud._flag_known_absent
+    raced: list[Any] = []
+
+    def other_worker() -> None:
+        try:
+            raced.append(
+                fraud_flag_record(
+                    brand_id=brand.pk,
+                    influencer_id=maria.pk,
+                    rule=FraudFlag.Rule.SELF_REFERRAL,
+                    subject=FraudFlag.Subject.ORDER,
+                    subject_ref="972-01",
+                    evidence={"by": "the other worker"},
+                )
+            )
+        except Exception as exc:
+            raced.append(exc)
+        finally:
+            connections.close_all()
+
+    def known_absent_then_race(**kwargs: Any) -> bool:
+        absent = real(**kwargs)
+        if absent and kwargs["subject_ref"] == "972-01" and not raced:
+            thread = threading.Thread(target=other_worker)
+            thread.start()
+            thread.join(timeout=60)
+        return absent
+
+    monkeypatch.setattr(tracking_fraud, "_flag_known_absent", known_absent_then_race)
+    self_referral = order_doc(order_id="972-01")
+    self_referral["clientProfileData"]["email"] = maria.user.email
+    docs = [(order_doc(order_id="971-01"), "t"), (self_referral, "t")]
+    with caplog.at_level(logging.WARNING, logger="orders.services.batch"):
+        results = orders_apply_batch(brand=brand, documents=docs)
+
+    assert [type(flag) for flag in raced] == [FraudFlag]
+    assert "order 972-01 failed in its batch" in caplog.text
+    assert {order_id: result.reason for order_id, result in results.items()} == {  # type: ignore[union-attr]
+        "971-01": "applied",
+        "972-01": "applied",
+    }
+    flags = FraudFlag.objects.filter(brand=brand, subject_ref="972-01")
+    # The one flag the other worker recorded, its evidence brought up to date by the retry.
+    assert [(flag.pk, flag.rule) for flag in flags] == [(raced[0].pk, "self_referral")]
+    review = dict(Commission.objects.filter(brand=brand).values_list("order__vtex_order_id", "fraud_review").distinct())
+    assert review == {"971-01": "clear", "972-01": "held"}
+
+
+def test_a_batch_reserves_its_new_commissions_ids_together_in_increasing_order(setup: dict[str, Any]) -> None:
+    """Twelve new commissions of four new orders: one query for their ids, handed out in
+    the order the commissions were made."""
+    brand = setup["brand"]
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+    assert len(_sql(captured, "SELECT nextval(")) == 1
+    by_pk = list(
+        Commission.objects.filter(order__brand=brand)
+        .order_by("pk")
+        .values_list("order__vtex_order_id", "line__item_index")
+    )
+    assert by_pk == sorted(by_pk)
+    assert len(by_pk) == 3 * len(IDS)
+
+
+def test_a_signal_its_column_cannot_take_fails_at_once_not_at_the_batch_end(setup: dict[str, Any]) -> None:
+    """An order's coupon may be longer than a signal's column: that signal is written at once
+    (failing in the order's savepoint, as it always did) instead of failing the batch's end
+    and with it every order of the batch; the others are held for the end."""
+    brand, maria = setup["brand"], setup["influencer"]
+
+    def signal(ref: str, coupon: str) -> OrderSignal:
+        return OrderSignal(
+            brand_id=brand.pk, order_ref=ref, influencer_id=maria.pk, coupon=coupon, placed_at=timezone.now()
+        )
+
+    fits = signal("981-01", "SHORT")
+    with transaction.atomic(), batching.batch_scope():
+        with pytest.raises(DataError), transaction.atomic():
+            tracking_fraud._order_signal_record(signal("980-01", "X" * 70), defer=True)
+        tracking_fraud._order_signal_record(fits, defer=True)
+        assert batching.collected(("tracking:signals", brand.pk)) == [fits]
+        assert not OrderSignal.objects.filter(brand=brand).exists()
+    assert list(OrderSignal.objects.filter(brand=brand).values_list("order_ref", flat=True)) == ["981-01"]
