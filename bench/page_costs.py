@@ -8,7 +8,8 @@ two warm-up requests (panels cached, as in a running site).
         .venv/bin/python bench/page_costs.py [--repeat 40] [--profile-out FILE]
 
 "min/5" is the CPU per request of the cheapest run of 5 in a row: on a shared machine, the
-figure to compare between two versions. `--profile-out FILE` also writes a cProfile of every measured request (pstats format).
+figure to compare between two versions. `--profile-out FILE` also writes a cProfile of every
+measured request (pstats format); `--only TEXT` keeps the pages whose path contains it.
 """
 
 import argparse
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_serving"
 
+from bench._common import database_ensure  # noqa: E402
 from bench._orders_data import loadavg  # noqa: E402
 
 
@@ -35,6 +37,7 @@ def main() -> None:
 
     import django
 
+    database_ensure(os.environ["DATABASE_URL"])
     django.setup()
     from django.core.management import call_command
     from django.db import connection

@@ -447,8 +447,9 @@ def fraud_holds_read_ahead(*, brand_id: int, order_refs: Iterable[str]) -> None:
     """Inside a batch (core.batching): the holds of these orders, and the brand's influencers
     held whole, in one query, for `fraud_hold_active_for` to answer each order's commissions
     without asking again, and which flags these orders have (any status), so that a screen
-    recording a finding they do not have does not look for it first (`fraud_flag_record`). The flags the batch records itself are added as they are recorded
-    (`fraud_flag_record`): an order's own fraud screen runs before its commissions."""
+    recording a finding they do not have does not look for it first (`fraud_flag_record`).
+    The flags the batch records itself are added as they are recorded (`fraud_flag_record`):
+    an order's own fraud screen runs before its commissions."""
     asked = {ref for ref in order_refs if ref}
     ahead = _HoldsAhead(asked=asked, held_orders=set(), held_influencers=set(), flagged=set())
     if asked:

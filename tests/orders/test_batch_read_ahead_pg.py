@@ -328,8 +328,9 @@ def test_a_batch_reads_its_signals_once_and_each_order_sees_those_of_the_orders_
     setup: dict[str, Any], brand_b: Any
 ) -> None:
     """One customer: an order screened before the batch, then a batch with an order placed
-    earlier than it (a new customer then) and two placed later (returning). The batch reads the signals once, writes its own in one statement, and records what
-    the same documents applied one at a time record."""
+    earlier than it (a new customer then) and two placed later (returning). The batch reads
+    the signals once, writes its own in one statement, and records what the same documents
+    applied one at a time record."""
     brand = setup["brand"]
     _brand_like_setup(brand_b, setup)
     before = order_doc(order_id="940-01", creation="2024-02-03T10:00:00+00:00")
