@@ -73,62 +73,41 @@ def fraud_flag_record(
     IntegrityError, which fails the order in its batch; its retry alone, with savepoints,
     finds that flag (tests/orders/test_batch_read_ahead_pg.py)."""
     with transaction.atomic() if savepoints else nullcontext():
-        return _fraud_flag_record(
+        ref = subject_ref[:100]
+        flag = None
+        if not _flag_known_absent(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref):
+            flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+        if flag is not None:
+            if flag.status == Status.OPEN and flag.evidence != evidence:
+                flag.evidence = evidence
+                flag.save(update_fields=["evidence", "updated_at"])
+            return flag
+        values = {
+            "brand_id": brand_id,
+            "influencer_id": influencer_id,
+            "rule": rule,
+            "subject": subject,
+            "subject_ref": ref,
+            "severity": SEVERITY.get(Rule(rule), 50),
+            "evidence": evidence,
+        }
+        if savepoints:
+            try:
+                with transaction.atomic():
+                    flag = FraudFlag.objects.create(**values)
+            except IntegrityError:  # a concurrent screen recorded it first
+                return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+        else:
+            flag = FraudFlag.objects.create(**values)
+        _holds_ahead_note(flag)
+        audit_record(
+            action="tracking.fraud_flagged",
+            target=flag,
             brand_id=brand_id,
-            influencer_id=influencer_id,
-            rule=rule,
-            subject=subject,
-            subject_ref=subject_ref,
-            evidence=evidence,
-            savepoints=savepoints,
+            after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
         )
-
-
-def _fraud_flag_record(
-    *,
-    brand_id: int,
-    influencer_id: int,
-    rule: str,
-    subject: str,
-    subject_ref: str,
-    evidence: dict[str, Any],
-    savepoints: bool,
-) -> FraudFlag:
-    ref = subject_ref[:100]
-    flag = None
-    if not _flag_known_absent(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref):
-        flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
-    if flag is not None:
-        if flag.status == Status.OPEN and flag.evidence != evidence:
-            flag.evidence = evidence
-            flag.save(update_fields=["evidence", "updated_at"])
+        _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
         return flag
-    values = {
-        "brand_id": brand_id,
-        "influencer_id": influencer_id,
-        "rule": rule,
-        "subject": subject,
-        "subject_ref": ref,
-        "severity": SEVERITY.get(Rule(rule), 50),
-        "evidence": evidence,
-    }
-    if savepoints:
-        try:
-            with transaction.atomic():
-                flag = FraudFlag.objects.create(**values)
-        except IntegrityError:  # a concurrent screen recorded it first
-            return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
-    else:
-        flag = FraudFlag.objects.create(**values)
-    _holds_ahead_note(flag)
-    audit_record(
-        action="tracking.fraud_flagged",
-        target=flag,
-        brand_id=brand_id,
-        after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
-    )
-    _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
-    return flag
 
 
 def _risk_recompute_soon(*, brand_id: int, influencer_id: int) -> None:

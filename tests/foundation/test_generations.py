@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import transaction
-from redis.client import Redis
 
 from core.generations import (
     CachedRead,
@@ -18,6 +17,7 @@ from core.generations import (
     generations_move_on_commit,
     reads_memo,
 )
+from tests.redis_commands import redis_commands_sent
 
 
 class Builds:
@@ -156,24 +156,12 @@ def redis_cache(settings: Any) -> Any:
     cache.clear()
 
 
-def _count_redis_commands(monkeypatch: Any) -> list[str]:
-    sent: list[str] = []
-    original = Redis.execute_command
-
-    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(str(args[0]))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Redis, "execute_command", counted)
-    return sent
-
-
 @pytest.mark.redis
 def test_on_redis_a_cached_value_is_one_round_trip_and_moves_like_anywhere(redis_cache: Any, monkeypatch: Any) -> None:
     build = Builds({"pending": 0}, {"pending": 2})
     scopes = ["b1:policies", "i7:consent"]
     assert generation_cached(scopes=scopes, key="facts", build=build, timeout=60) == {"pending": 0}
-    sent = _count_redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     assert generation_cached(scopes=scopes, key="facts", build=build, timeout=60) == {"pending": 0}
     assert (sent, build.calls) == (["EVALSHA"], 1)  # both generations and the value: one call
 
@@ -205,7 +193,7 @@ def test_on_redis_with_another_key_function_values_are_read_in_two_round_trips(
     settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_FUNCTION": _reversed_key}}
     build = Builds("v1", "v2")
     assert cached(build) == "v1"
-    sent = _count_redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     assert cached(build) == "v1"
     assert sent == ["MGET", "GET"]
     generations_move(["s1"])
@@ -227,7 +215,7 @@ def test_on_redis_a_page_prefetches_several_facts_in_one_round_trip(redis_cache:
         CachedRead(scopes=("b1:i1:unread",), key="unread"),
         CachedRead(scopes=("b1:i1", "b1"), key="panel"),  # never cached
     ]
-    sent = _count_redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     with reads_memo():
         cached_reads_prefetch(reads)
         assert sent == ["EVALSHA"]

@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from redis.client import Redis
 
 from affiliates.models import Membership
 from affiliates.services.policies import policies_accept, policy_publish
 from notifications.models import Kind
 from notifications.services import notification_create, notifications_mark_read
+from tests.redis_commands import redis_commands_sent
 
 pytestmark = pytest.mark.django_db
 
@@ -143,14 +143,7 @@ def test_on_redis_a_page_reads_its_cached_facts_in_one_round_trip(
     cache.clear()
     earnings = reverse("portal:earnings", kwargs={"brand_slug": brand_a.slug})
     assert portal.get(earnings).status_code == 200  # builds and caches the facts
-    sent: list[str] = []
-    original = Redis.execute_command
-
-    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(str(args[0]))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Redis, "execute_command", counted)
+    sent = redis_commands_sent(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         assert portal.get(earnings).status_code == 200
     # The authenticator, the unread count and the pending policies: one script call, no query.
