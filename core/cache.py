@@ -8,7 +8,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
-from core.redis import _sentinel_kwargs, sentinel_hosts, url_options
+from core.redis import sentinel_hosts, sentinel_kwargs, url_options
 
 
 class PooledRedisCacheClient(RedisCacheClient):
@@ -42,7 +42,7 @@ class SentinelRedisCacheClient(PooledRedisCacheClient):
 
         self._service = service
         self._replica_reads = replica_reads
-        self._sentinel = Sentinel(sentinel_hosts(), sentinel_kwargs=_sentinel_kwargs())
+        self._sentinel = Sentinel(sentinel_hosts(), sentinel_kwargs=sentinel_kwargs())
         connection = url_options(servers[0])
         self._master_pool = SentinelConnectionPool(service, self._sentinel, is_master=True, **connection)
         self._replica_pool = (

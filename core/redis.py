@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
-import redis.asyncio
 from django.conf import settings
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel
@@ -44,7 +43,7 @@ def url_options(url: str) -> dict[str, Any]:
     return options
 
 
-def _sentinel_kwargs() -> dict[str, Any]:
+def sentinel_kwargs() -> dict[str, Any]:
     password = getattr(settings, "REDIS_SENTINEL_PASSWORD", "")
     return {"password": password} if password else {}
 
@@ -54,17 +53,20 @@ def redis_client(url: str, **options: Any) -> Any:
     hosts = sentinel_hosts()
     if not hosts:
         return redis.Redis.from_url(url, **options)
-    sentinel = Sentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
+    sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
     return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **url_options(url), **options)
 
 
-def redis_async_client(url: str, **options: Any) -> Any:
-    """An asyncio client for `url`, bound to the event loop that first uses it."""
-    hosts = sentinel_hosts()
-    if not hosts:
-        return redis.asyncio.Redis.from_url(url, **options)
-    sentinel = AsyncSentinel(hosts, sentinel_kwargs=_sentinel_kwargs(), socket_timeout=options.get("socket_timeout"))
-    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **url_options(url), **options)
+async def sentinel_master_address(*, timeout: float) -> tuple[str, int]:
+    """The current master's address, asked of the sentinels (for connections that are not
+    redis-py clients: the click edge's, tracking/edge_redis.py)."""
+    sentinel = AsyncSentinel(sentinel_hosts(), sentinel_kwargs=sentinel_kwargs(), socket_timeout=timeout)
+    try:
+        host, port = await sentinel.discover_master(settings.REDIS_SENTINEL_MASTER)
+    finally:
+        for client in sentinel.sentinels:
+            await client.aclose()
+    return str(host), int(port)
 
 
 # A fixed-window counter: INCRBY the window's key by ARGV[2] (1 for one request, more for a

@@ -11,8 +11,10 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import os
 import re
 import secrets
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -28,28 +30,75 @@ _IPV4_RE = re.compile(
 _REF_RE = re.compile(r"^([0-9]{1,12})\.([0-9]{1,12})\.([0-9a-f]{12})$")
 
 
-def _key(purpose: str) -> bytes:
-    return _derived_key(purpose, tracking_settings().hash_key)
-
-
 @functools.lru_cache(maxsize=64)
 def _derived_key(purpose: str, hash_key: str) -> bytes:
     return hashlib.sha256(f"mgm-tracking:{purpose}:{hash_key}".encode()).digest()
 
 
+@functools.lru_cache(maxsize=64)
+def _hmac_states(purpose: str, hash_key: str) -> tuple["hashlib._Hash", "hashlib._Hash"]:
+    """HMAC-SHA256's inner and outer hash states after the padded key (RFC 2104), computed once
+    per purpose: a keyed hash then costs two copies and two updates."""
+    block = _derived_key(purpose, hash_key).ljust(64, b"\0")  # 32-byte key, 64-byte block
+    return hashlib.sha256(bytes(b ^ 0x36 for b in block)), hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+
 def keyed_hash(value: str, *, purpose: str, length: int = 32) -> str:
-    # One-shot `hmac.digest` (OpenSSL, no HMAC object): the redirect hashes three times per click.
-    return hmac.digest(_key(purpose), value.encode("utf-8", "replace"), "sha256").hex()[:length]
+    """HMAC-SHA256 of `value` under the purpose's key, hex, cut to `length`. The same digest as
+    `hmac.digest(key, value, "sha256")` (asserted in tests) at less than half its cost:
+    OpenSSL's one-shot HMAC looks the algorithm up and keys it on every call, and the redirect
+    hashes three times per click."""
+    inner, outer = _hmac_states(purpose, tracking_settings().hash_key)
+    inner = inner.copy()
+    inner.update(value.encode("utf-8", "replace"))
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()[:length]
+
+
+#: Every pair of Crockford characters, by the 10 bits it encodes: a click id is 13 lookups.
+_CROCKFORD_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+
+
+class _RandomBytes(threading.local):
+    """The operating system's random bytes (`os.urandom`, what `secrets` reads), fetched 4 KB
+    at a time per thread instead of one system call per click id. Each thread slices its own
+    buffer, and a forked child starts with none (`_random_bytes_reset`): no two processes or
+    threads ever hand out the same bytes."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.position = 0
+
+    def take(self, size: int) -> bytes:
+        position = self.position
+        if position + size > len(self.buffer):
+            self.buffer, position = os.urandom(4096), 0
+        self.position = position + size
+        return self.buffer[position : position + size]
+
+
+_random_bytes = _RandomBytes()
+
+
+def _random_bytes_reset() -> None:
+    global _random_bytes
+    _random_bytes = _RandomBytes()
+
+
+os.register_at_fork(after_in_child=_random_bytes_reset)
 
 
 def new_click_id(now: float | None = None) -> str:
     millis = int((time.time() if now is None else now) * 1000)
-    value = (millis << 80) | secrets.randbits(80)
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    value = (millis << 80) | int.from_bytes(_random_bytes.take(10))
+    # 26 characters of 5 bits, from the top: one, twelve pairs, one.
+    pairs = _CROCKFORD_PAIRS
+    return (
+        _CROCKFORD[value >> 125]
+        + "".join([pairs[(value >> shift) & 1023] for shift in range(115, 4, -10)])
+        + _CROCKFORD[value & 31]
+    )
 
 
 def is_click_id(value: str) -> bool:

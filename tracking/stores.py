@@ -1,17 +1,19 @@
 """The tracking context's Redis clients (`TRACKING_*` settings, `REDIS_URL`, Sentinel through
-`core.redis`): one synchronous client per process for Django's side (views, services, the drain)
-and one asyncio client per event loop for the ASGI edge (`config.click_edge`). Short socket
-timeouts: a click must fall back to the spool in well under a second when Redis is away."""
+`core.redis`): one synchronous redis-py client per process for Django's side (views, services,
+the drain) and one pipelined connection per event loop for the ASGI edge (`config.click_edge`,
+tracking/edge_redis.py). Short timeouts: a click must fall back to the spool in well under a
+second when Redis is away."""
 
 import asyncio
 import weakref
 from typing import Any
 
-from core.redis import redis_async_client, redis_client
+from core.redis import redis_client
 from tracking.conf import tracking_settings
+from tracking.edge_redis import EdgeRedis
 
 _sync: dict[str, Any] = {}
-_async: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, Any]]" = weakref.WeakKeyDictionary()
+_async: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, EdgeRedis]]" = weakref.WeakKeyDictionary()
 
 
 def _options() -> dict[str, Any]:
@@ -33,13 +35,13 @@ def tracking_redis() -> Any:
     return client
 
 
-def tracking_aredis() -> Any:
-    """The asyncio client of the running event loop (a client must not cross loops)."""
+def tracking_aredis() -> EdgeRedis:
+    """The edge's connection for the running event loop (a connection must not cross loops)."""
     loop = asyncio.get_running_loop()
-    url = tracking_settings().redis_url
+    conf = tracking_settings()
     held = _async.get(loop)
-    if held is None or held[0] != url:
-        held = _async[loop] = (url, redis_async_client(url, **_options()))
+    if held is None or held[0] != conf.redis_url:
+        held = _async[loop] = (conf.redis_url, EdgeRedis(conf.redis_url, timeout=conf.redis_timeout))
     return held[1]
 
 

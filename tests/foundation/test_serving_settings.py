@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
-from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
 from redis.sentinel import SentinelConnectionPool
 
 from core.cache import SentinelRedisCache
-from core.redis import parse_sentinels, redis_async_client, redis_client, url_options
+from core.redis import parse_sentinels, redis_client, url_options
 
 _SETTINGS_PROBE = """
 import json, django
@@ -71,9 +70,6 @@ def test_with_sentinels_every_client_asks_them_for_the_master(settings: Any) -> 
         "127.0.0.1",
         "127.0.0.2",
     ]
-    aclient = redis_async_client("redis://ignored:6379/2")
-    assert isinstance(aclient.connection_pool, AsyncSentinelPool)
-    assert aclient.connection_pool.service_name == "mgm-master"
 
 
 def test_the_sentinel_cache_writes_to_the_master_and_may_read_from_replicas(settings: Any) -> None:
