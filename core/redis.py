@@ -43,6 +43,13 @@ def url_options(url: str) -> dict[str, Any]:
     return options
 
 
+def redis_key_prefix() -> str:
+    """The deployment's namespace in Redis (`CACHE_KEY_PREFIX`, "mgm" by default): every key
+    the platform writes outside Django's cache starts with it and a colon, as the cache's own
+    keys do, so two deployments can share one Redis database."""
+    return str(settings.CACHES["default"].get("KEY_PREFIX") or "mgm")
+
+
 def sentinel_kwargs() -> dict[str, Any]:
     password = getattr(settings, "REDIS_SENTINEL_PASSWORD", "")
     return {"password": password} if password else {}

@@ -31,7 +31,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from core.redis import WINDOW_COUNT_LUA, redis_client
+from core.redis import WINDOW_COUNT_LUA, redis_client, redis_key_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ logger = logging.getLogger(__name__)
 class Verdict:
     allowed: bool
     retry_after: int = 0  # whole seconds, at least 1 when refused
-
-
-def _prefix() -> str:
-    return str(settings.CACHES["default"].get("KEY_PREFIX") or "mgm")
 
 
 @cache
@@ -58,7 +54,7 @@ def _hit(key: str, *, limit: int, window_seconds: float) -> Verdict:
 
     window_ms = max(1, int(window_seconds * 1000))
     try:
-        count, ttl_ms = _take_script(settings.REDIS_URL)(keys=[f"{_prefix()}:{key}"], args=[window_ms, 1])
+        count, ttl_ms = _take_script(settings.REDIS_URL)(keys=[f"{redis_key_prefix()}:{key}"], args=[window_ms, 1])
     except redis.RedisError as exc:
         logger.warning("VTEX hook limits: Redis unavailable (%s); not limiting", exc)
         return Verdict(allowed=True)
@@ -102,7 +98,7 @@ def _hit_leased(key: str, *, limit: int, window_seconds: float) -> Verdict:
     block = _block_size(limit)
     window_ms = max(1, int(window_seconds * 1000))
     try:
-        count, ttl_ms = _take_script(settings.REDIS_URL)(keys=[f"{_prefix()}:{key}"], args=[window_ms, block])
+        count, ttl_ms = _take_script(settings.REDIS_URL)(keys=[f"{redis_key_prefix()}:{key}"], args=[window_ms, block])
     except redis.RedisError as exc:
         logger.warning("VTEX hook limits: Redis unavailable (%s); not limiting", exc)
         return Verdict(allowed=True)

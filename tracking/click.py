@@ -116,9 +116,9 @@ def click_decide(entry: dict[str, Any], request: ClickRequest, *, now: float | N
     # drop cookies) on the same link within the window is a duplicate.
     screen = Screen(
         reason=screen_request(method=request.method, headers=headers),
-        dedupe_key=f"trk:dd:{entry['id']}:v:{visitor}",
-        dedupe_alt_key=f"trk:dd:{entry['id']}:f:{fp}",
-        flood_key=f"trk:fl:{hashed_ip}",
+        dedupe_key=f"{conf.key_prefix}trk:dd:{entry['id']}:v:{visitor}",
+        dedupe_alt_key=f"{conf.key_prefix}trk:dd:{entry['id']}:f:{fp}",
+        flood_key=f"{conf.key_prefix}trk:fl:{hashed_ip}",
     )
     ref = influencer_ref(click_id=click_id, influencer_id=entry["influencer"], campaign_id=entry["campaign"])
     target = tracked_destination(

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from core.redis import redis_key_prefix
+
 
 @dataclass(frozen=True)
 class TrackingSettings:
@@ -29,6 +31,7 @@ class TrackingSettings:
     redis_url: str
     buffer_mode: str  # "redis" or "spool"
     redis_timeout: float
+    key_prefix: str  # "<deployment prefix>:": every tracking key in Redis starts with it
 
 
 _cached: TrackingSettings | None = None
@@ -42,6 +45,7 @@ def _reset(*, setting: str = "", **kwargs: object) -> None:
         "REDIS_URL",
         "REDIS_SENTINELS",
         "REDIS_SENTINEL_MASTER",
+        "CACHES",
     ):
         _cached = None
 
@@ -63,6 +67,7 @@ def tracking_settings() -> TrackingSettings:
 def _load() -> TrackingSettings:
     get = getattr
     redis_url = get(settings, "REDIS_URL", "") or ""
+    prefix = redis_key_prefix()
     return TrackingSettings(
         cookie_name=get(settings, "TRACKING_COOKIE_NAME", "mgm_vid"),
         cookie_secure=get(settings, "TRACKING_COOKIE_SECURE", True),
@@ -73,7 +78,7 @@ def _load() -> TrackingSettings:
         link_cache_seconds=get(settings, "TRACKING_LINK_CACHE_SECONDS", 24 * 3600),
         link_l1_seconds=get(settings, "TRACKING_LINK_L1_SECONDS", 5),
         missing_cache_seconds=get(settings, "TRACKING_MISSING_CACHE_SECONDS", 60),
-        stream_key=get(settings, "TRACKING_STREAM_KEY", "mgm:clicks"),
+        stream_key=get(settings, "TRACKING_STREAM_KEY", "") or f"{prefix}:clicks",
         stream_group=get(settings, "TRACKING_STREAM_GROUP", "click-drain"),
         claim_idle_ms=get(settings, "TRACKING_CLAIM_IDLE_MS", 60_000),
         drain_batch=get(settings, "TRACKING_DRAIN_BATCH", 1000),
@@ -86,4 +91,5 @@ def _load() -> TrackingSettings:
         buffer_mode=get(settings, "TRACKING_BUFFER", "redis" if redis_url else "spool"),
         # Seconds a click waits on Redis before it goes to the spool instead.
         redis_timeout=get(settings, "TRACKING_REDIS_TIMEOUT", 0.5),
+        key_prefix=f"{prefix}:",
     )

@@ -1,7 +1,7 @@
 """The redirect's view of a link, kept in the cache so `/r/<slug>` answers without a query.
 
 An entry is a small dict built by `_entry_for` from the link, its campaign and the influencer's
-membership with the brand. Keys carry a schema version (`trk:link:v<N>:<slug>`) so a deploy that
+membership with the brand. Keys carry a schema version (`<prefix>:trk:link:v<N>:<slug>`) so a deploy that
 changes the entry's shape never reads old entries. Unknown slugs are cached too, briefly, so a
 flood of made-up slugs does not reach the database.
 
@@ -37,7 +37,7 @@ _l1: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
 
 def link_cache_key(slug: str) -> str:
-    return f"trk:link:v{SCHEMA_VERSION}:{slug}"
+    return f"{tracking_settings().key_prefix}trk:link:v{SCHEMA_VERSION}:{slug}"
 
 
 # Where entries live: with the Redis buffer, as JSON in the tracking Redis (`tracking.stores`),
@@ -194,7 +194,7 @@ def link_cache_clear() -> None:
     _l1.clear()
     if _redis_mode():
         client = tracking_redis()
-        keys = list(client.scan_iter("trk:link:*", count=1000))
+        keys = list(client.scan_iter(f"{tracking_settings().key_prefix}trk:link:*", count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start : start + 1000])
 

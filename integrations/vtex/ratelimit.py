@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import redis
 from django.conf import settings
 
-from core.redis import WINDOW_COUNT_LUA
+from core.redis import WINDOW_COUNT_LUA, redis_key_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +107,9 @@ class RedisRateLimiter:
 
 
 @cache
-def _limiter(url: str, limit: int, window: float) -> RateLimiter:
+def _limiter(url: str, prefix: str, limit: int, window: float) -> RateLimiter:
     if url:
-        return RedisRateLimiter(url=url, limit=limit, window=window)
+        return RedisRateLimiter(url=url, limit=limit, window=window, key_prefix=f"{prefix}:vtex:ratelimit:")
     return LocalRateLimiter(limit=limit, window=window)
 
 
@@ -117,6 +117,7 @@ def rate_limiter() -> RateLimiter:
     """The limiter for the current settings (one instance per configuration and process)."""
     return _limiter(
         settings.REDIS_URL,
+        redis_key_prefix(),
         int(settings.VTEX_RATE_LIMIT_REQUESTS),
         float(settings.VTEX_RATE_LIMIT_WINDOW_SECONDS),
     )
@@ -152,6 +153,6 @@ def order_read_limiter(*, brand: "Any") -> RateLimiter:
     """The shared (Redis, keys under the cache prefix) budget of a brand's VTEX order reads."""
     return _order_read_limiter(
         settings.REDIS_URL,
-        str(settings.CACHES["default"].get("KEY_PREFIX") or "mgm"),
+        redis_key_prefix(),
         order_read_budget(brand_slug=brand.slug),
     )

@@ -6,6 +6,7 @@ from django.test import Client
 from tests.asgi_client import AsgiClient
 from tests.factories import CampaignFactory
 from tracking.buffer import SpoolClickBuffer, click_buffer
+from tracking.conf import tracking_settings
 from tracking.services import link_create
 from tracking.stores import tracking_redis
 
@@ -22,7 +23,7 @@ def _tracking_settings(settings: Any, tmp_path: Any, request: Any) -> None:
         # this one's clicks.
 
         client = tracking_redis()
-        stale = list(client.scan_iter("trk:fl:*"))
+        stale = list(client.scan_iter(f"{tracking_settings().key_prefix}trk:fl:*"))
         if stale:
             client.delete(*stale)
 

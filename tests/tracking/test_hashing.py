@@ -74,6 +74,7 @@ def test_click_ids_are_ulids_of_the_click_time(monkeypatch: Any) -> None:
     assert len({new_click_id(now) for _ in range(2000)}) == 2000
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # the child only hashes
 def test_threads_and_forked_processes_never_share_random_bytes() -> None:
     now = time.time()
     new_click_id(now)  # this thread's buffer holds bytes a child could inherit
