@@ -15,8 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from core.generations import reads_memo
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-#: A dotted quad in its canonical form (no leading zeros), which `ipaddress` would return as is.
-_CANONICAL_IPV4 = re.compile(
+#: A dotted quad in its canonical form (no leading zeros), which `ipaddress` would return as is;
+#: matching it is how hot paths (the click edge, `tracking.hashing.ip_prefix`) skip `ipaddress`.
+CANONICAL_IPV4 = re.compile(
     r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 )
 
@@ -49,7 +50,7 @@ def client_ip_from(remote: str | None, forwarded_for: str) -> str | None:
         forwarded = [p.strip() for p in forwarded_for.split(",") if p.strip()]
         if len(forwarded) >= hops:
             remote = forwarded[-hops]
-    if remote and _CANONICAL_IPV4.fullmatch(remote):  # most requests: no `ipaddress` objects (the click edge)
+    if remote and CANONICAL_IPV4.fullmatch(remote):  # most requests: no `ipaddress` objects (the click edge)
         return remote
     try:
         return str(ipaddress.ip_address(remote)) if remote else None

@@ -174,6 +174,7 @@ class EdgeRedis:
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         parts = urlsplit(self.url)
+        options = url_options(self.url)
         connection: _Connection | None = None
         try:
             async with asyncio.timeout(self.timeout):
@@ -190,8 +191,7 @@ class EdgeRedis:
                     _transport, connection = await loop.create_connection(
                         lambda: _Connection(loop, self.timeout), host, port, ssl=context
                     )
-                    db = url_options(self.url)["db"]
-                options = url_options(self.url)
+                    db = options["db"]
                 hello: list[tuple[Arg, ...]] = []
                 if options.get("password"):
                     hello.append(

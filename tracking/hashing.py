@@ -18,15 +18,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from core.request_context import CANONICAL_IPV4
 from tracking.conf import tracking_settings
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_INDEX = {c: i for i, c in enumerate(_CROCKFORD)}
 _ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _VISITOR_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
-_IPV4_RE = re.compile(
-    r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
-)
 _REF_RE = re.compile(r"^([0-9]{1,12})\.([0-9]{1,12})\.([0-9a-f]{12})$")
 
 
@@ -144,7 +142,7 @@ def ip_prefix(ip: str | None) -> str:
     """The /24 (IPv4) or /48 (IPv6) network of an address: coarse enough to not identify."""
     if not ip:
         return ""
-    if _IPV4_RE.match(ip):  # the hot path (the redirect): no ipaddress objects
+    if CANONICAL_IPV4.fullmatch(ip):  # the hot path (the redirect): no ipaddress objects
         return ip.rsplit(".", 1)[0] + ".0/24"
     try:
         address = ipaddress.ip_address(ip)

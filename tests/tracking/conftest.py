@@ -40,6 +40,11 @@ def link_a(campaign_a: Any, influencer_a: Any) -> Any:
     )
 
 
+async def django_must_not_run(scope: Any, receive: Any, send: Any) -> None:
+    """The application behind a click edge that must answer every request itself."""
+    raise AssertionError(f"Django was asked for {scope['path']}")
+
+
 def drain_all() -> int:
     buffer = click_buffer()
     if isinstance(buffer, SpoolClickBuffer):

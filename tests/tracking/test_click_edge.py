@@ -26,7 +26,7 @@ from django.test import Client
 
 from config.click_edge import ClickEdge
 from tests.asgi_client import AsgiClient, asgi_test_application
-from tests.tracking.conftest import BROWSER, drain_all
+from tests.tracking.conftest import BROWSER, django_must_not_run, drain_all
 from tracking import buffer as buffer_module
 from tracking.buffer import RedisClickBuffer, SpoolClickBuffer, click_buffer
 from tracking.link_cache import link_cache_invalidate, link_entry_get, link_entry_load
@@ -37,10 +37,6 @@ from tracking.stores import tracking_redis
 pytestmark = pytest.mark.django_db
 
 
-async def _django_must_not_run(scope: Any, receive: Any, send: Any) -> None:
-    raise AssertionError(f"Django was asked for {scope['path']}")
-
-
 @pytest.mark.parametrize("mode", ["spool", pytest.param("redis", marks=pytest.mark.redis)])
 def test_a_cached_click_never_reaches_django_nor_the_database(
     link_a: Link, settings: Any, mode: str, django_assert_num_queries: Any
@@ -48,7 +44,7 @@ def test_a_cached_click_never_reaches_django_nor_the_database(
     settings.TRACKING_BUFFER = mode
 
     link_entry_load(link_a.slug)  # the cache in the buffer's store
-    client = AsgiClient(ClickEdge(_django_must_not_run))
+    client = AsgiClient(ClickEdge(django_must_not_run))
     with django_assert_num_queries(0):
         response = client.get(f"/r/{link_a.slug}", **BROWSER)
     assert response.status_code == 302
@@ -322,7 +318,7 @@ def grouped_edge(link_a: Link, settings: Any, monkeypatch: Any) -> Any:
         monkeypatch.setattr(buffer_module, "tracking_aredis", client)
         return recorders
 
-    return ClickEdge(_django_must_not_run), install
+    return ClickEdge(django_must_not_run), install
 
 
 def _stream_outcomes(settings: Any) -> dict[str, str]:

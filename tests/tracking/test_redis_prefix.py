@@ -12,16 +12,12 @@ import pytest
 from config.click_edge import ClickEdge
 from integrations.vtex.ratelimit import order_read_limiter, rate_limiter
 from tests.asgi_client import AsgiClient
-from tests.tracking.conftest import BROWSER
+from tests.tracking.conftest import BROWSER, django_must_not_run
 from tracking.link_cache import link_cache_key, link_entry_load
 from tracking.models import Link
 from tracking.stores import tracking_redis
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
-
-
-async def _django_must_not_run(scope: Any, receive: Any, send: Any) -> None:
-    raise AssertionError(f"Django was asked for {scope['path']}")
 
 
 def _deployment(settings: Any, prefix: str) -> None:
@@ -47,7 +43,7 @@ def test_a_click_writes_only_keys_under_its_deployments_prefix(link_a: Link, set
     )
 
     _deployment(settings, first)
-    edge = AsgiClient(ClickEdge(_django_must_not_run))
+    edge = AsgiClient(ClickEdge(django_must_not_run))
     response = edge.get(f"/r/{link_a.slug}", **BROWSER)
     assert response.status_code == 302
     assert urlsplit(response["Location"]).hostname == "www.acme.example"
