@@ -63,6 +63,26 @@ def order_documents(target: BenchBrand, n: int, *, tag: str = "") -> list[dict[s
     return docs
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds PostgreSQL's server has used so far, backends that ended included (the
+    postmaster reaps them), when it runs on this machine and we may read its data directory;
+    None otherwise. A run's share is the difference of two readings."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            data_directory = cursor.fetchone()[0]
+        with open(os.path.join(data_directory, "postmaster.pid")) as pid_file:
+            pid = int(pid_file.readline())
+        with open(f"/proc/{pid}/stat") as stat_file:
+            fields = stat_file.read().rsplit(")", 1)[1].split()
+    except Exception:
+        return None
+    # utime, stime, cutime, cstime: fields 14-17 of proc(5), 11-14 after the command name.
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def loadavg() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"

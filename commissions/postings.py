@@ -4,7 +4,7 @@ what it should be now, at most once per step. The tracker's counters (`ledger_st
 `ledger_posted_cents`, `ledger_reversal_seq`) are saved by the caller in the same transaction
 as the postings, so a repeated sync posts nothing (docs/ledger.md, docs/referrals.md)."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,9 +14,9 @@ from core import batching
 from payments.services import (
     Confirmation,
     ledger_commission_accrue,
-    ledger_commission_accrue_many,
+    ledger_commission_accrue_each,
     ledger_commission_confirm,
-    ledger_commission_confirm_many,
+    ledger_commission_confirm_each,
     ledger_commission_reverse,
 )
 from payments.services.ledger import accounts_lock
@@ -36,11 +36,12 @@ def ledger_accounts_prelock(*, brand: Any, influencer_ids: Iterable[int]) -> Non
 @dataclass
 class Accruals:
     """Accruals and confirmations collected during one order sync and posted in one go per
-    (brand, influencer): an order's lines otherwise cost a dozen ledger round trips each.
-    Inside a batch of orders (core.batching) they are posted when the batch ends, once per
-    influencer for all its orders of the batch, in the batch's transaction (`_accruals_post`,
-    `_confirms_post`); an order rolled back to its savepoint takes them with it. Passed
-    explicitly down to `ledger_converge`; other callers pass None and post at once.
+    brand (`ledger_commission_accrue_each`, `ledger_commission_confirm_each`): an order's
+    lines otherwise cost a dozen ledger round trips each. Inside a batch of orders
+    (core.batching) they are posted when the batch ends, once for all its orders, in the
+    batch's transaction (`_accruals_post`, `_confirms_post`); an order rolled back to its
+    savepoint takes them with it. Passed explicitly down to `ledger_converge`; other callers
+    pass None and post at once.
 
     A reference is either accrued or confirmed by one sync (`ledger_converge` moves it one
     step), and an order appears once in a batch, so the two collections never hold the same
@@ -58,39 +59,41 @@ class Accruals:
         )
 
     def post(self) -> None:
+        by_brand: dict[int, list[tuple[Any, Any, list[Any]]]] = {}
         for (brand_id, _influencer_id), part in self.batches.items():
             if not batching.defer_collect(("commissions.accruals", brand_id), part, _accruals_post):
-                ledger_commission_accrue_many(brand=part[0], influencer=part[1], items=part[2])
+                by_brand.setdefault(brand_id, []).append(part)
+        for parts in by_brand.values():
+            _accruals_post(parts)
+        by_brand = {}
         for (brand_id, _influencer_id), confirms in self.confirms.items():
             if not batching.defer_collect(("commissions.confirms", brand_id), confirms, _confirms_post):
-                ledger_commission_confirm_many(brand=confirms[0], influencer=confirms[1], items=confirms[2])
+                by_brand.setdefault(brand_id, []).append(confirms)
+        for parts in by_brand.values():
+            _confirms_post(parts)
         self.batches.clear()
         self.confirms.clear()
 
 
 def _accruals_post(parts: list[tuple[Any, Any, list[tuple[str, int]]]]) -> None:
-    """A brand's accruals of a whole batch (`_post_per_influencer`)."""
-    _post_per_influencer(parts, ledger_commission_accrue_many)
+    """A brand's accruals (of an order, or of a whole batch), every influencer in one call."""
+    ledger_commission_accrue_each(brand=parts[0][0], accruals=_per_influencer(parts))
 
 
 def _confirms_post(parts: list[tuple[Any, Any, list[Confirmation]]]) -> None:
-    """A brand's confirmations of a whole batch (`_post_per_influencer`)."""
-    _post_per_influencer(parts, ledger_commission_confirm_many)
+    """A brand's confirmations (of an order, or of a whole batch), every influencer in one call."""
+    ledger_commission_confirm_each(brand=parts[0][0], confirmations=_per_influencer(parts))
 
 
-def _post_per_influencer(parts: list[tuple[Any, Any, list[Any]]], post: Callable[..., int]) -> None:
-    """Every influencer's stage accounts locked in one statement (pk order), then one `post`
-    per influencer, in influencer order. Batches of other lanes of the brand lock their
-    accounts the same way, so two batches that meet on an influencer wait for each other
-    instead of deadlocking."""
-    brand = parts[0][0]
+def _per_influencer(parts: list[tuple[Any, Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
+    """One brand's items grouped by influencer, in influencer order. The ledger locks every
+    influencer's stage accounts in one statement in pk order, as batches of the brand's other
+    lanes do, so two batches that meet on an influencer wait for each other instead of
+    deadlocking."""
     by_influencer: dict[int, tuple[Any, list[Any]]] = {}
     for _brand, influencer, items in parts:
         by_influencer.setdefault(influencer.pk, (influencer, []))[1].extend(items)
-    accounts_lock(brand=brand, influencer_ids=by_influencer)
-    for influencer_id in sorted(by_influencer):
-        influencer, items = by_influencer[influencer_id]
-        post(brand=brand, influencer=influencer, items=items)
+    return [by_influencer[influencer_id] for influencer_id in sorted(by_influencer)]
 
 
 def ledger_converge(

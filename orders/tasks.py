@@ -1,13 +1,11 @@
 """Celery entry points of the orders flow. Thin: ids in, one service call, safe to retry."""
 
 import logging
-import time
 from datetime import date, timedelta
 from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,16 +55,9 @@ def hook_events_process_task(*, max_seconds: float = 50.0) -> int:
     returns how many were claimed. Safe to run in several workers at once (claims skip each
     other's rows) and to run again (a processed event is never claimed)."""
 
-    from orders.services import hook_events_process_batch  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
+    from orders.services import hook_events_drain  # noqa: PLC0415 orders.tasks↔services cycle (services→hooks→drain→tasks)
 
-    deadline = time.monotonic() + max_seconds
-    size = int(settings.ORDERS_BATCH_SIZE)
-    claimed = 0
-    while True:
-        report = hook_events_process_batch(limit=size)
-        claimed += report.claimed
-        if report.claimed < size or time.monotonic() >= deadline:
-            return claimed
+    return hook_events_drain(max_seconds=max_seconds)
 
 
 @shared_task(name="orders.tasks.hook_events_retry_task")

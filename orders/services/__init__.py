@@ -14,7 +14,13 @@ notification), so duplicates, retries, forged payloads and events out of order c
 the ledger postings are idempotent by reference (commissions.services.ledger).
 """
 
-from orders.services.batch import BatchReport, hook_events_claim, hook_events_process_batch, orders_apply_batch
+from orders.services.batch import (
+    BatchReport,
+    hook_events_claim,
+    hook_events_drain,
+    hook_events_process_batch,
+    orders_apply_batch,
+)
 from orders.services.hooks import (
     hook_brand_cache_clear,
     hook_brand_get,
@@ -45,6 +51,7 @@ __all__ = [
     "hook_event_record",
     "hook_event_reprocess",
     "hook_events_claim",
+    "hook_events_drain",
     "hook_events_process_batch",
     "hook_token_valid",
     "order_apply",

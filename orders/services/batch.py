@@ -28,9 +28,10 @@ concurrently, apply them in one transaction per brand, lane and batch.
 """
 
 import logging
+import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,10 +100,24 @@ def _batch_client(brand: Brand) -> VTEXClient:
 def orders_fetch_many(
     *, brands: Mapping[int, Brand], keys: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], Mapping[str, Any] | Exception]:
-    """VTEX's Get order for every (brand id, order id), concurrently. No database access in the
-    threads (clients, with their decrypted credentials, are built here first)."""
+    """VTEX's Get order for every (brand id, order id), concurrently, and wait for them all."""
     if not keys:
         return {}
+    with _fetch_pool(len(keys)) as pool:
+        return _fetched(orders_fetch_start(brands=brands, keys=keys, pool=pool))
+
+
+def _fetch_pool(size: int | None = None) -> ThreadPoolExecutor:
+    workers = int(settings.ORDERS_FETCH_CONCURRENCY)
+    return ThreadPoolExecutor(max_workers=max(1, min(size or workers, workers)), thread_name_prefix="vtex-fetch")
+
+
+def orders_fetch_start(
+    *, brands: Mapping[int, Brand], keys: Sequence[tuple[int, str]], pool: ThreadPoolExecutor
+) -> dict[tuple[int, str], "Future[Mapping[str, Any] | Exception]"]:
+    """Start VTEX's Get order for every (brand id, order id) on `pool` and return at once; each
+    future gives the document or the exception. No database access in the threads (clients,
+    with their decrypted credentials, are built here first)."""
     clients = {brand_id: _batch_client(brand) for brand_id, brand in brands.items()}
 
     def fetch(key: tuple[int, str]) -> Mapping[str, Any] | Exception:
@@ -111,9 +126,13 @@ def orders_fetch_many(
         except Exception as exc:
             return exc
 
-    workers = max(1, min(len(keys), int(settings.ORDERS_FETCH_CONCURRENCY)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vtex-fetch") as pool:
-        return dict(zip(keys, pool.map(fetch, keys), strict=True))
+    return {key: pool.submit(fetch, key) for key in keys}
+
+
+def _fetched(
+    futures: Mapping[tuple[int, str], "Future[Mapping[str, Any] | Exception]"],
+) -> dict[tuple[int, str], Mapping[str, Any] | Exception]:
+    return {key: future.result() for key, future in futures.items()}
 
 
 class BrandBusy(Exception):
@@ -251,21 +270,63 @@ def _mark_processed(event_ids: Sequence[int]) -> None:
     )
 
 
-def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
-    """Claim up to `limit` (default ORDERS_BATCH_SIZE) pending notifications and bring their
-    orders to VTEX's current state (see the module docstring)."""
-    report = BatchReport()
-    events = hook_events_claim(limit=limit or int(settings.ORDERS_BATCH_SIZE))
-    report.claimed = len(events)
-    if not events:
-        return report
+@dataclass
+class ClaimedBatch:
+    """Events claimed by one worker, grouped by order, with their orders' VTEX reads under way."""
+
+    events: list[HookEvent]
+    by_order: dict[tuple[int, str], list[HookEvent]]
+    brands: dict[int, Brand]
+    fetching: dict[tuple[int, str], "Future[Mapping[str, Any] | Exception]"]
+
+
+def _claim_and_fetch(*, limit: int, pool: ThreadPoolExecutor) -> ClaimedBatch:
+    events = hook_events_claim(limit=limit)
     by_order: dict[tuple[int, str], list[HookEvent]] = {}
     brands: dict[int, Brand] = {}
     for event in events:
         by_order.setdefault((event.brand_id, event.vtex_order_id), []).append(event)
         brands[event.brand_id] = event.brand
-    report.orders = len(by_order)
-    fetched = orders_fetch_many(brands=brands, keys=list(by_order))
+    fetching = orders_fetch_start(brands=brands, keys=list(by_order), pool=pool) if by_order else {}
+    return ClaimedBatch(events=events, by_order=by_order, brands=brands, fetching=fetching)
+
+
+def hook_events_process_batch(*, limit: int | None = None) -> BatchReport:
+    """Claim up to `limit` (default ORDERS_BATCH_SIZE) pending notifications and bring their
+    orders to VTEX's current state (see the module docstring)."""
+    with _fetch_pool() as pool:
+        return _batch_settle(_claim_and_fetch(limit=limit or int(settings.ORDERS_BATCH_SIZE), pool=pool))
+
+
+def hook_events_drain(*, limit: int | None = None, max_seconds: float) -> int:
+    """`hook_events_process_batch` again and again until a claim comes back short of `limit`
+    or `max_seconds` have passed; returns how many events were claimed. While one batch is
+    applied, the next one is already claimed and its orders read from VTEX on the fetch
+    threads: a worker's main thread otherwise waited for VTEX for a fifth of its time. The
+    next batch's lease (ORDERS_BATCH_LEASE_SECONDS) starts at its claim, one batch early."""
+    size = limit or int(settings.ORDERS_BATCH_SIZE)
+    deadline = time.monotonic() + max_seconds
+    claimed = 0
+    with _fetch_pool() as pool:
+        batch = _claim_and_fetch(limit=size, pool=pool)
+        while batch.events:
+            claimed += len(batch.events)
+            more = len(batch.events) == size and time.monotonic() < deadline
+            ahead = _claim_and_fetch(limit=size, pool=pool) if more else None
+            _batch_settle(batch)
+            if ahead is None:
+                break
+            batch = ahead
+    return claimed
+
+
+def _batch_settle(batch: ClaimedBatch) -> BatchReport:
+    """Wait for a claimed batch's VTEX reads, then apply its orders and settle its events."""
+    report = BatchReport(claimed=len(batch.events), orders=len(batch.by_order))
+    if not batch.events:
+        return report
+    by_order, brands = batch.by_order, batch.brands
+    fetched = _fetched(batch.fetching)
 
     documents: dict[int, list[tuple[Mapping[str, Any], str]]] = {}
     for key, outcome in fetched.items():

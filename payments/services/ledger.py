@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, Min, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, F, Min, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core import batching
+from core.bulk import rows_update
 from core.errors import ApplicationError, Conflict, NotFound
 from payments.locks import ledger_accounts_lock
 from payments.models import (
@@ -254,48 +255,54 @@ def ledger_commission_accrue_many(
     *, brand: Any, influencer: Any, items: Sequence[tuple[str, int]], occurred_at: datetime | None = None
 ) -> int:
     """`ledger_commission_accrue` for several commissions of one influencer at once (the order
-    sync accrues every line of an order): one account lock, one query or INSERT per table
-    instead of a dozen round trips per commission. The same rules per reference: an accrual
-    already posted with the same amount is skipped, with another amount it is refused
-    (Conflict, nothing posted); one whose position is already confirmed or reversed posts
+    sync accrues every line of an order): `ledger_commission_accrue_each` for one influencer."""
+    return ledger_commission_accrue_each(brand=brand, accruals=[(influencer, items)], occurred_at=occurred_at)
+
+
+def ledger_commission_accrue_each(
+    *,
+    brand: Any,
+    accruals: Sequence[tuple[Any, Sequence[tuple[str, int]]]],
+    occurred_at: datetime | None = None,
+) -> int:
+    """`ledger_commission_accrue` for several commissions of several influencers of one brand
+    at once ((influencer, [(ref, amount), …]) pairs; a batch of orders accrues every
+    influencer's lines of all of them): the influencers' accounts locked in one statement (pk
+    order), then one query or INSERT per table for all of them, instead of a dozen round trips
+    per commission or one set per influencer. The same rules per reference: an accrual already
+    posted with the same amount is skipped, with another amount it is refused (Conflict,
+    nothing of the call posted); one whose position is already confirmed or reversed posts
     nothing. Returns how many were posted."""
-    checked = [(_check_ref(ref), _check_amount(amount)) for ref, amount in items]
+    checked = [
+        (influencer, _check_ref(ref), _check_amount(amount)) for influencer, items in accruals for ref, amount in items
+    ]
     if not checked:
         return 0
     occurred_at = occurred_at or timezone.now()
+    influencers = {influencer.pk: influencer for influencer, _ref, _amount in checked}
     with transaction.atomic():
-        accounts = accounts_lock(brand=brand, influencer_ids=[influencer.pk])
-        refs = [ref for ref, _amount in checked]
-        existing = {
-            txn.reference: txn
-            for txn in LedgerTransaction.objects.filter(brand=brand, kind=Kind.ACCRUE, reference__in=refs)
-            .prefetch_related("entries")
-            .order_by("pk")
-        }
-        todo: list[tuple[str, int]] = []
-        for ref, amount in checked:
-            txn = existing.get(ref)
-            if txn is None:
-                todo.append((ref, amount))
-                continue
-            posted = sum(e.amount_cents for e in txn.entries.all() if e.side == C)
-            if posted != amount:
+        accounts = accounts_lock(brand=brand, influencer_ids=influencers)
+        posted = _accrued_amounts(brand=brand, refs=[ref for _influencer, ref, _amount in checked])
+        todo: list[tuple[Any, str, int]] = []
+        for influencer, ref, amount in checked:
+            if ref not in posted:
+                todo.append((influencer, ref, amount))
+            elif posted[ref] != amount:
                 raise Conflict(
                     _("Commission %(ref)s was already accrued for %(posted)s cents, not %(amount)s.")
-                    % {"ref": ref, "posted": posted, "amount": amount}
+                    % {"ref": ref, "posted": posted[ref], "amount": amount}
                 )
         if not todo:
             return 0
-        positions = _positions(brand=brand, influencer=influencer, refs=[ref for ref, _amount in todo])
+        positions = _positions_of(brand=brand, owners=[(influencer, ref) for influencer, ref, _amount in todo])
         todo = [
-            (ref, amount)
-            for ref, amount in todo
+            (influencer, ref, amount)
+            for influencer, ref, amount in todo
             if not positions[ref].confirmed_at and not positions[ref].reversed_cents
         ]
         if not todo:
             return 0
         expense = brand_expense_account(brand=brand)
-        estimated = accounts[(influencer.pk, AccountKind.ESTIMATED)]
         txns = post_many(
             brand=brand,
             postings=[
@@ -305,18 +312,16 @@ def ledger_commission_accrue_many(
                     commission_ref=ref,
                     influencer_id=influencer.pk,
                     occurred_at=occurred_at,
-                    lines=[(expense, D, amount), (estimated, C, amount)],
+                    lines=[(expense, D, amount), (accounts[(influencer.pk, AccountKind.ESTIMATED)], C, amount)],
                 )
-                for ref, amount in todo
+                for influencer, ref, amount in todo
             ],
         )
-        for ref, amount in todo:
+        for _influencer, ref, amount in todo:
             positions[ref].estimated_cents += amount
             positions[ref].accrued_at = occurred_at
-        CommissionPosition.objects.bulk_update(
-            [positions[ref] for ref, _amount in todo], ["estimated_cents", "accrued_at"]
-        )
-        for txn, (ref, amount) in zip(txns, todo, strict=True):
+        rows_update([positions[ref] for _influencer, ref, _amount in todo], ["estimated_cents", "accrued_at"])
+        for txn, (influencer, ref, amount) in zip(txns, todo, strict=True):
             audit_record(
                 action="ledger.commission_accrued",
                 target=txn,
@@ -326,20 +331,39 @@ def ledger_commission_accrue_many(
     return len(todo)
 
 
-def _positions(*, brand: Any, influencer: Any, refs: list[str]) -> dict[str, CommissionPosition]:
-    """`_position` for several references: select, insert the missing ones (ignoring a
-    concurrent insert), select those again."""
+def _accrued_amounts(*, brand: Any, refs: Sequence[str]) -> dict[str, int]:
+    """What is already accrued under each of these references: the credit of its accrual
+    (one statement)."""
+    rows = (
+        LedgerTransaction.objects.filter(brand=brand, kind=Kind.ACCRUE, reference__in=refs)
+        .annotate(credited=Sum("entries__amount_cents", filter=Q(entries__side=C)))
+        .values_list("reference", "credited")
+        .order_by()
+    )
+    return {reference: int(credited or 0) for reference, credited in rows}
+
+
+def _positions_of(*, brand: Any, owners: Sequence[tuple[Any, str]]) -> dict[str, CommissionPosition]:
+    """`_position` for several (influencer, reference) pairs: select, insert the missing ones
+    (ignoring a concurrent insert), select those again; a reference that belongs to another
+    influencer is refused (Conflict)."""
+    refs = [ref for _influencer, ref in owners]
     found = {p.commission_ref: p for p in CommissionPosition.objects.filter(brand=brand, commission_ref__in=refs)}
-    missing = [ref for ref in refs if ref not in found]
+    missing = [(influencer, ref) for influencer, ref in owners if ref not in found]
     if missing:
         CommissionPosition.objects.bulk_create(
-            [CommissionPosition(brand=brand, influencer=influencer, commission_ref=ref) for ref in missing],
+            [CommissionPosition(brand=brand, influencer=influencer, commission_ref=ref) for influencer, ref in missing],
             ignore_conflicts=True,
         )
         found.update(
-            {p.commission_ref: p for p in CommissionPosition.objects.filter(brand=brand, commission_ref__in=missing)}
+            {
+                p.commission_ref: p
+                for p in CommissionPosition.objects.filter(
+                    brand=brand, commission_ref__in=[ref for _influencer, ref in missing]
+                )
+            }
         )
-    for ref in refs:
+    for influencer, ref in owners:
         if found[ref].influencer_id != influencer.pk:
             raise Conflict(
                 _("Commission %(ref)s belongs to another influencer; it cannot be posted for this one.") % {"ref": ref}
@@ -391,34 +415,47 @@ def ledger_commission_confirm_many(
     *, brand: Any, influencer: Any, items: Sequence[Confirmation], occurred_at: datetime | None = None
 ) -> int:
     """`ledger_commission_confirm` for several commissions of one influencer at once (an invoiced
-    order confirms every line; a batch of orders confirms an influencer's lines of all of them):
-    one account lock and one query or INSERT per table instead of a dozen round trips per
-    commission. The same rules per reference: one already confirmed is skipped; one with
+    order confirms every line): `ledger_commission_confirm_each` for one influencer."""
+    return ledger_commission_confirm_each(brand=brand, confirmations=[(influencer, items)], occurred_at=occurred_at)
+
+
+def ledger_commission_confirm_each(
+    *,
+    brand: Any,
+    confirmations: Sequence[tuple[Any, Sequence[Confirmation]]],
+    occurred_at: datetime | None = None,
+) -> int:
+    """`ledger_commission_confirm` for several commissions of several influencers of one brand
+    at once ((influencer, [Confirmation, …]) pairs; a batch of invoiced orders confirms every
+    influencer's lines of all of them): one account lock and one query or INSERT per table
+    for all of them. The same rules per reference: one already confirmed is skipped; one with
     nothing estimated and no amount given is refused (nothing of the call is posted). Returns
     how many were posted."""
-    wanted: dict[str, Confirmation] = {}
-    for item in items:
-        wanted.setdefault(_check_ref(item.ref), item)  # the same reference twice in one call is one confirmation
+    wanted: dict[str, tuple[Any, Confirmation]] = {}
+    for influencer, items in confirmations:
+        for item in items:
+            # The same reference twice in one call is one confirmation.
+            wanted.setdefault(_check_ref(item.ref), (influencer, item))
     if not wanted:
         return 0
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
-        accounts = accounts_lock(brand=brand, influencer_ids=[influencer.pk])
+        accounts = accounts_lock(brand=brand, influencer_ids={influencer.pk for influencer, _item in wanted.values()})
         done = set(
             LedgerTransaction.objects.filter(brand=brand, kind=Kind.CONFIRM, reference__in=list(wanted)).values_list(
                 "reference", flat=True
             )
         )
-        todo = [(ref, item) for ref, item in wanted.items() if ref not in done]
+        todo = [(ref, influencer, item) for ref, (influencer, item) in wanted.items() if ref not in done]
         if not todo:
             return 0
-        positions = _positions(brand=brand, influencer=influencer, refs=[ref for ref, _item in todo])
+        positions = _positions_of(brand=brand, owners=[(influencer, ref) for ref, influencer, _item in todo])
         expense = brand_expense_account(brand=brand)
-        estimated_account = accounts[(influencer.pk, AccountKind.ESTIMATED)]
-        hold_account = accounts[(influencer.pk, AccountKind.HOLD)]
         postings: list[Posting] = []
         amounts: list[tuple[int, int]] = []
-        for ref, item in todo:
+        for ref, influencer, item in todo:
+            estimated_account = accounts[(influencer.pk, AccountKind.ESTIMATED)]
+            hold_account = accounts[(influencer.pk, AccountKind.HOLD)]
             estimated = positions[ref].estimated_cents
             if item.amount_cents is not None:
                 amount = _check_amount(item.amount_cents)
@@ -452,16 +489,17 @@ def ledger_commission_confirm_many(
             )
             amounts.append((estimated, amount))
         txns = post_many(brand=brand, postings=postings)
-        for (ref, item), (_estimated, amount) in zip(todo, amounts, strict=True):
+        for (ref, _influencer, item), (_estimated, amount) in zip(todo, amounts, strict=True):
             position = positions[ref]
             position.estimated_cents = 0
             position.held_cents += amount
             position.confirmed_at = occurred_at
             position.hold_until = item.hold_until or occurred_at + timedelta(days=brand.default_hold_days)
-        CommissionPosition.objects.bulk_update(
-            [positions[ref] for ref, _item in todo], ["estimated_cents", "held_cents", "confirmed_at", "hold_until"]
+        rows_update(
+            [positions[ref] for ref, _influencer, _item in todo],
+            ["estimated_cents", "held_cents", "confirmed_at", "hold_until"],
         )
-        for txn, (ref, _item), (estimated, amount) in zip(txns, todo, amounts, strict=True):
+        for txn, (ref, _influencer, _item), (estimated, amount) in zip(txns, todo, amounts, strict=True):
             audit_record(
                 action="ledger.commission_confirmed",
                 target=txn,

@@ -11,13 +11,14 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 import commissions.postings as commissions_postings
+import orders.services.batch as batch_module
 import orders.services.orders as order_steps
 from audit.models import AuditEvent
 from commissions.models import Commission
 from integrations.vtex import ratelimit
 from notifications.models import Notification
 from orders.models import HookEvent, Order
-from orders.services import hook_events_process_batch
+from orders.services import hook_events_drain, hook_events_process_batch
 from payments.models import LedgerEntry, LedgerTransaction
 from tests.orders.conftest import influencer_balances, order_doc
 from tests.orders.workers import drain_in_workers, draining_while_lanes_held, events_store, wait_until
@@ -134,27 +135,65 @@ def test_a_bad_order_leaves_none_of_its_batched_rows(setup: dict[str, Any], fake
     assert Order.history.filter(vtex_order_id="852-01").count() == Order.history.filter(vtex_order_id="851-01").count()
 
 
+def test_the_drain_claims_the_next_batch_while_it_applies_one(
+    setup: dict[str, Any], fake_oms: Any, monkeypatch: Any
+) -> None:
+    """`hook_events_drain` (what `hook_events_process_task` runs) claims the next batch, and
+    starts reading its orders from VTEX, before it applies the current one; it stops at a
+    short claim, and past its time it claims nothing ahead."""
+    brand = setup["brand"]
+    ids = [f"{880 + n}-01" for n in range(5)]
+    for order_id in ids:
+        fake_oms.add_order(order_doc(order_id=order_id))
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ids])
+    real = batch_module._batch_settle
+    seen: list[tuple[list[str], list[str]]] = []
+
+    def settle(batch: Any) -> Any:
+        applying = sorted(event.vtex_order_id for event in batch.events)
+        claimed = sorted(HookEvent.objects.filter(attempts=1).values_list("vtex_order_id", flat=True))
+        seen.append((applying, claimed))
+        return real(batch)
+
+    monkeypatch.setattr(batch_module, "_batch_settle", settle)
+    assert hook_events_drain(limit=2, max_seconds=60) == 5
+    assert seen == [(ids[:2], ids[:4]), (ids[2:4], ids), (ids[4:], ids)]
+    assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert Commission.objects.filter(order__brand=brand).count() == 15
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 15
+
+    # Out of time after one batch: nothing else is claimed (no lease held for nothing).
+    more = [f"{890 + n}-01" for n in range(3)]
+    for order_id in more:
+        fake_oms.add_order(order_doc(order_id=order_id))
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in more])
+    seen.clear()
+    assert hook_events_drain(limit=2, max_seconds=0) == 2
+    assert seen == [(more[:2], [*ids, *more[:2]])]
+    assert HookEvent.objects.filter(vtex_order_id=more[2], attempts=0, status="pending").exists()
+
+
 def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_applies_each_order_alone(
     setup: dict[str, Any], fake_oms: Any, monkeypatch: Any
 ) -> None:
-    """The accruals of a batch are posted when it ends, one posting per influencer for all its
-    orders (commissions.postings.Accruals); if that end fails, the batch's transaction rolls
-    back and every order is applied alone, its events processed once."""
+    """The accruals of a batch are posted when it ends, one posting for all its orders
+    (commissions.postings.Accruals); if that end fails, the batch's transaction rolls back and
+    every order is applied alone, its events processed once."""
     brand, influencer = setup["brand"], setup["influencer"]
     ids = ("861-01", "862-01", "863-01")
     for order_id in ids:
         fake_oms.add_order(order_doc(order_id=order_id))
     events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ids])
-    real = commissions_postings.ledger_commission_accrue_many
+    real = commissions_postings.ledger_commission_accrue_each
     postings: list[int] = []
 
-    def counting(*, brand: Any, influencer: Any, items: Any, occurred_at: Any = None) -> int:
-        postings.append(len(items))
+    def counting(*, brand: Any, accruals: Any, occurred_at: Any = None) -> int:
+        postings.append(sum(len(items) for _influencer, items in accruals))
         if len(postings) == 1:
             raise RuntimeError("the batch's end fails")
-        return real(brand=brand, influencer=influencer, items=items, occurred_at=occurred_at)
+        return real(brand=brand, accruals=accruals, occurred_at=occurred_at)
 
-    monkeypatch.setattr(commissions_postings, "ledger_commission_accrue_many", counting)
+    monkeypatch.setattr(commissions_postings, "ledger_commission_accrue_each", counting)
     report = hook_events_process_batch(limit=10)
     # One posting for the whole batch (9 commissions of one influencer), which failed; then
     # one per order, applied alone.

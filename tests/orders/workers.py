@@ -13,7 +13,7 @@ from django.utils import timezone
 
 import orders.services.batch as batch_steps
 from orders.models import HookEvent
-from orders.services import hook_events_process_batch
+from orders.services import hook_events_drain, hook_events_process_batch
 
 
 def events_store(brand: Any, rows: list[tuple[str, str, str]]) -> None:
@@ -36,12 +36,13 @@ def events_store(brand: Any, rows: list[tuple[str, str, str]]) -> None:
 
 
 def drain_in_workers(workers: int) -> list[Any]:
-    """`workers` threads draining batches until none is left; the errors they raised."""
+    """`workers` threads draining batches until none is left, as `hook_events_process_task`
+    does (the next batch claimed and read from VTEX while one applies); the errors they raised."""
     errors: list[Any] = []
 
     def work() -> None:
         try:
-            while hook_events_process_batch(limit=100).claimed:
+            while hook_events_drain(limit=100, max_seconds=600):
                 pass
         except Exception as exc:
             errors.append(exc)

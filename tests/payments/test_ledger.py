@@ -12,8 +12,10 @@ from payments.selectors import balances_for, ledger_verify
 from payments.services import (
     Confirmation,
     ledger_commission_accrue,
+    ledger_commission_accrue_each,
     ledger_commission_accrue_many,
     ledger_commission_confirm,
+    ledger_commission_confirm_each,
     ledger_commission_confirm_many,
     ledger_commission_reverse,
 )
@@ -90,6 +92,65 @@ def test_many_confirmations_post_once_each_with_their_own_amount_and_hold(brand_
     # Again: nothing is posted, whatever the amounts say now.
     assert ledger_commission_confirm_many(brand=brand_a, influencer=influencer_a, items=items) == 0
     assert LedgerTransaction.objects.filter(kind="confirm").count() == 3
+
+
+def test_several_influencers_accrue_and_confirm_in_one_call_each_in_their_own_accounts(brand_a, influencer_a):
+    other = InfluencerFactory()
+    with CaptureQueriesContext(connection) as captured:
+        posted = ledger_commission_accrue_each(
+            brand=brand_a, accruals=[(influencer_a, [("e1", 1_000), ("e2", 300)]), (other, [("e3", 700)])]
+        )
+    assert posted == 3
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "payments_ledgertransaction"')]
+    assert len(inserts) == 1
+    assert _balances(brand_a, influencer_a)[AccountKind.ESTIMATED] == 1_300
+    assert _balances(brand_a, other)[AccountKind.ESTIMATED] == 700
+    positions = {p.commission_ref: p for p in CommissionPosition.objects.filter(brand=brand_a)}
+    assert {ref: (p.influencer_id, p.estimated_cents) for ref, p in positions.items()} == {
+        "e1": (influencer_a.pk, 1_000),
+        "e2": (influencer_a.pk, 300),
+        "e3": (other.pk, 700),
+    }
+    assert all(p.accrued_at is not None for p in positions.values())
+
+    # Again: nothing more; then confirmed, each from its own influencer's estimate.
+    assert (
+        ledger_commission_accrue_each(brand=brand_a, accruals=[(influencer_a, [("e1", 1_000)]), (other, [("e3", 700)])])
+        == 0
+    )
+    confirmed = ledger_commission_confirm_each(
+        brand=brand_a,
+        confirmations=[(influencer_a, [Confirmation(ref="e1", amount_cents=900)]), (other, [Confirmation(ref="e3")])],
+    )
+    assert confirmed == 2
+    assert (_balances(brand_a, influencer_a)[AccountKind.HOLD], _balances(brand_a, other)[AccountKind.HOLD]) == (
+        900,
+        700,
+    )
+    assert _balances(brand_a, influencer_a)[AccountKind.ESTIMATED] == 300
+    assert CommissionPosition.objects.get(commission_ref="e3").held_cents == 700
+    assert ledger_verify() == []
+
+
+def test_one_refused_reference_among_several_influencers_posts_nothing_of_the_call(brand_a, influencer_a):
+    other = InfluencerFactory()
+    ledger_commission_accrue(brand=brand_a, influencer=influencer_a, commission_ref="a0", amount_cents=100)
+    ledger_commission_confirm(brand=brand_a, influencer=influencer_a, commission_ref="c0", amount_cents=500)
+
+    def counts():
+        return LedgerTransaction.objects.count(), LedgerEntry.objects.count(), CommissionPosition.objects.count()
+
+    before = counts()
+    # Accrued before for another amount; then a reference whose position is another influencer's.
+    for refused in ((influencer_a, [("a0", 999)]), (other, [("c0", 10)])):
+        with pytest.raises(Conflict):
+            ledger_commission_accrue_each(
+                brand=brand_a, accruals=[(influencer_a, [("fresh", 50)]), (other, [("fresh2", 20)]), refused]
+            )
+        assert counts() == before
+    assert _balances(brand_a, other)[AccountKind.ESTIMATED] == 0
+    assert _balances(brand_a, influencer_a)[AccountKind.ESTIMATED] == 100
+    assert ledger_verify() == []
 
 
 def test_many_confirmations_with_one_that_has_nothing_to_confirm_post_nothing(brand_a, influencer_a):
