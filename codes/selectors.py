@@ -1,7 +1,9 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from brands.models import Brand
@@ -22,13 +24,41 @@ def code_get_by_text(*, brand: Brand, text: str) -> Code | None:
     if not text:
         return None
     return batching.memo(
-        ("codes.by_text", brand.pk, text.lower()),
+        _by_text_key(brand.pk, text),
         lambda: (
             Code.objects.select_related("campaign", "influencer", "variant")
             .filter(brand=brand, text__iexact=text)
             .first()
         ),
     )
+
+
+def _by_text_key(brand_id: int, text: str) -> tuple[str, int, str]:
+    return ("codes.by_text", brand_id, text.lower())
+
+
+def codes_read_ahead(*, brand: Brand, texts: Iterable[str]) -> list[Code]:
+    """Inside a batch (core.batching): what `code_get_by_text` answers for each of these
+    texts (a batch's coupons), in one query, so each order takes it from the memo instead of
+    selecting its code; returns the codes found (with campaign, variant and influencer with
+    its user), for the caller to hand on. Only ASCII texts are read ahead: for them Python's
+    case folding is PostgreSQL's, so "no such code" is known for sure; any other text is
+    left to its own `iexact` query."""
+    if batching.current() is None:
+        return []
+    wanted = {text.strip().upper(): text.strip() for text in texts if text and text.strip().isascii()}
+    wanted.pop("", None)
+    if not wanted:
+        return []
+    found = {
+        code.text.upper(): code
+        for code in Code.objects.select_related("campaign", "influencer__user", "variant")
+        .annotate(text_upper=Upper("text"))
+        .filter(brand=brand, text_upper__in=list(wanted))  # one at most per text: uniq_code_text_per_brand_ci
+    }
+    for upper, text in wanted.items():
+        batching.memo_set(_by_text_key(brand.pk, text), found.get(upper))
+    return list(found.values())
 
 
 @dataclass(frozen=True)

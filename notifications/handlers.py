@@ -23,7 +23,11 @@ from payments.models import Withdrawal
 
 
 def _portal_url(name: str, brand: Brand) -> str:
-    return reverse(name, kwargs={"brand_slug": brand.slug})
+    # Once per brand, page and language in a batch of orders (three commissions an order).
+    return batching.memo(
+        ("notifications.portal_url", name, brand.slug, translation.get_language()),
+        lambda: reverse(name, kwargs={"brand_slug": brand.slug}),
+    )
 
 
 def on_commission(event: str) -> Any:

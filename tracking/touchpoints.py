@@ -124,6 +124,36 @@ def bindings_read_ahead(*, brand_id: int, documents: Iterable[Mapping[str, Any]]
     batching.memo_set(_bindings_ahead_key(brand_id), (asked, bound))
 
 
+def _conversions_ahead_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:conversions-ahead", brand_id)
+
+
+def conversions_read_ahead(*, brand_id: int, refs: Iterable[str]) -> None:
+    """Inside a batch (core.batching): the brand's conversions of these order references (a
+    batch's order ids and groups) in one query, so each order's attribution takes its own
+    instead of selecting them (`_link_touchpoints`). A conversion recorded after this read and
+    before an order of the batch is applied is not seen by that apply, as one recorded just
+    after the order's own read was not before: the pixel reports the order at checkout,
+    seconds before VTEX's notification, and the order's next sync sees it in any case."""
+    asked = {ref for ref in refs if ref}
+    by_ref: dict[str, list[Conversion]] = {}
+    for conversion in Conversion.objects.filter(brand_id=brand_id, order_ref__in=asked) if asked else []:
+        by_ref.setdefault(conversion.order_ref, []).append(conversion)
+    batching.memo_set(_conversions_ahead_key(brand_id), (asked, by_ref))
+
+
+def _conversions_of(*, brand: Brand, refs: set[str]) -> list[Conversion]:
+    """The brand's conversions of the order's references, newest first (Conversion's ordering):
+    from the batch's read-ahead when it asked for them, else one query."""
+    if not refs:
+        return []
+    ahead = batching.memo_peek(_conversions_ahead_key(brand.pk))
+    if ahead is not None and refs <= ahead[0]:
+        found = [conversion for ref in refs for conversion in ahead[1].get(ref, ())]
+        return sorted(found, key=lambda conversion: (conversion.occurred_at, conversion.pk), reverse=True)
+    return list(Conversion.objects.filter(brand=brand, order_ref__in=refs))
+
+
 def bindings_ahead_note(*, brand_id: int, customer_hash: str) -> None:
     """A binding of this customer now exists (recorded in the running batch)."""
     ahead = batching.memo_peek(_bindings_ahead_key(brand_id))
@@ -280,7 +310,7 @@ def _binding_touchpoints(*, brand: Brand, order: OrderFacts, refs: set[str], pla
 def _link_touchpoints(*, brand: Brand, order: OrderFacts, refs: set[str], placed_at: datetime) -> list[Touchpoint]:
     """Sources 1-3, before the campaign windows are applied."""
     found = _utm_touchpoints(brand=brand, order=order)
-    conversions = list(Conversion.objects.filter(brand=brand, order_ref__in=refs)) if refs else []
+    conversions = _conversions_of(brand=brand, refs=refs)
     seen = {tp.click_id for tp in found if tp.click_id is not None}
     found += _visitor_touchpoints(brand=brand, conversions=conversions, placed_at=placed_at, seen=seen)
     if not found:

@@ -26,6 +26,7 @@ from brands.models import Brand
 from brands.selectors import currency_rate_get
 from campaigns.models import Campaign
 from codes.models import Code
+from codes.selectors import codes_read_ahead
 from core import batching, events
 from core.errors import ApplicationError
 from core.events import facts_changed
@@ -39,7 +40,12 @@ from orders.reactions import attribution_settled, batch_prefetch, order_applied_
 from tracking import fraud as tracking_fraud
 from tracking import services as tracking_services
 from tracking.attribution import attribution_decide
-from tracking.touchpoints import bindings_read_ahead, document_customer_hashes, order_customer_hashes
+from tracking.touchpoints import (
+    bindings_read_ahead,
+    conversions_read_ahead,
+    document_customer_hashes,
+    order_customer_hashes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +127,9 @@ def _lines_ahead_key(order_id: int) -> tuple[str, int]:
 def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -> None:
     """Inside a batch (core.batching, orders.services.batch): lock the brand's orders among these
     documents' ids in one statement (pk order) and read their lines, their commissions
-    (orders.reactions), which of their customers are bound and which of them fraud holds
-    (tracking), and the rest of what applying each would read alone, so each order's apply
+    (orders.reactions), which of their customers are bound, their conversions and which of
+    them fraud holds (tracking), the codes typed as their coupons (codes), and the rest of
+    what applying each would read alone, so each order's apply
     takes its part instead of selecting it (`_order_apply`). An id we do not have yet is
     remembered as such."""
     vtex_order_ids = [str(data.get("orderId") or "") for data in documents]
@@ -137,6 +144,15 @@ def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -
         if order is not None:
             batching.memo_set(_lines_ahead_key(order.pk), lines[order.pk])
     bindings_read_ahead(brand_id=brand.pk, documents=documents)
+    conversions_read_ahead(
+        brand_id=brand.pk,
+        refs=[str(data.get(field) or "")[:64] for data in documents for field in ("orderId", "orderGroup")],
+    )
+    for code in codes_read_ahead(brand=brand, texts=[order_coupon(data)[:80] for data in documents]):
+        # What `_related_from_batch` hands an order attributed through this code.
+        batching.memo_set(_code_key(code.pk), code)
+        batching.memo_set(_campaign_key(code.campaign_id), code.campaign)
+        batching.memo_set(_influencer_key(code.influencer_id), code.influencer)
     tracking_fraud.fraud_holds_read_ahead(brand_id=brand.pk, order_refs=vtex_order_ids)
     # What each order's fraud screen asks about its customer and coupon (the order's own
     # fields, as `_order_write` sets them: coupon cut to 80 characters, placed when created).
@@ -493,20 +509,32 @@ def _related_from_batch(order: Order) -> None:
         return
     campaign_id, influencer_id, code_id = order.campaign_id, order.influencer_id, order.code_id
     if campaign_id is not None:
-        order.campaign = batching.memo(
-            ("campaigns.campaign", campaign_id), lambda: Campaign.objects.get(pk=campaign_id)
-        )
+        order.campaign = batching.memo(_campaign_key(campaign_id), lambda: Campaign.objects.get(pk=campaign_id))
     if influencer_id is not None:
         order.influencer = batching.memo(
-            ("notifications.influencer", influencer_id),
+            _influencer_key(influencer_id),
             lambda: Influencer.objects.select_related("user").filter(pk=influencer_id).first(),
         )
     cached = order._state.fields_cache.get("code")
     if code_id is not None and (cached is None or cached.pk != code_id):
         order.code = batching.memo(
-            ("codes.code", code_id),
+            _code_key(code_id),
             lambda: Code.objects.select_related("campaign", "influencer", "variant").get(pk=code_id),
         )
+
+
+# Memo keys shared with the floors that read the same rows in a batch: commissions.services.
+# order_sync (the campaign) and notifications.handlers (the influencer with its user).
+def _campaign_key(campaign_id: int) -> tuple[str, int]:
+    return ("campaigns.campaign", campaign_id)
+
+
+def _influencer_key(influencer_id: int) -> tuple[str, int]:
+    return ("notifications.influencer", influencer_id)
+
+
+def _code_key(code_id: int) -> tuple[str, int]:
+    return ("codes.code", code_id)
 
 
 def _tracking_after_attribution(*, order: Order, isolated: bool = True) -> None:

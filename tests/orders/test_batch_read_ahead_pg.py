@@ -173,6 +173,24 @@ def test_new_commissions_are_inserted_together_with_their_history(setup: dict[st
     assert influencer_balances(brand, setup["influencer"]) == {"estimated": len(IDS) * 1191}
 
 
+def test_changed_commissions_are_updated_together_with_their_history(setup: dict[str, Any]) -> None:
+    brand = setup["brand"]
+    _batch(brand, "payment-approved", "2024-02-04T20:15:12+00:00")
+    before = {c.pk: c.updated_at for c in Commission.objects.filter(order__brand=brand)}
+    with CaptureQueriesContext(connection) as captured:
+        _batch(brand, "invoiced", "2024-02-06T10:00:00+00:00")
+
+    updates = _sql(captured, 'UPDATE "commissions_commission"')
+    assert len(updates) == 1, updates  # the twelve changed commissions in one statement
+    commissions = list(Commission.objects.filter(order__brand=brand))
+    assert {c.state for c in commissions} == {"confirmed"}
+    assert all(c.confirmed_at is not None and c.updated_at > before[c.pk] for c in commissions)
+    changed = Commission.history.filter(history_type="~", id__in=list(before))
+    assert changed.count() == len(before)
+    assert set(changed.values_list("state", flat=True)) == {"confirmed"}
+    assert influencer_balances(brand, setup["influencer"]) == {"hold": len(IDS) * 1191}
+
+
 def test_a_batch_asks_once_whether_its_customers_are_bound(setup: dict[str, Any]) -> None:
     """No customer of the batch was ever bound: one query for the batch, none per order."""
     with CaptureQueriesContext(connection) as captured:
