@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from campaigns.models import (
 )
 from campaigns.rules import Dimension, EligibilitySpec, RuleKind, RuleSpec
 from campaigns.tiers import TierSpec
+from core import batching
 
 
 def campaign_assignment_get(*, campaign: Campaign, influencer_id: int) -> CampaignAssignment | None:
@@ -75,8 +77,39 @@ class EngineInputs:
     variant_key: str | None
 
 
+def _assignment_key(campaign_id: int, influencer_id: int) -> tuple[str, int, int]:
+    return ("campaigns.assignment", campaign_id, influencer_id)
+
+
+def campaign_assignments_read_ahead(*, pairs: Iterable[tuple[int, int]]) -> None:
+    """Inside a batch (core.batching): the assignments (with variant and tier) of these
+    (campaign, influencer) pairs in one query, so `campaign_engine_inputs` takes each from the
+    memo; a pair without one is remembered as such. A batch of orders does not assign
+    influencers, so what it reads stays true until it ends."""
+    wanted = set(pairs)
+    if batching.current() is None or not wanted:
+        return
+    campaign_ids = {campaign_id for campaign_id, _influencer_id in wanted}
+    influencer_ids = {influencer_id for _campaign_id, influencer_id in wanted}
+    found = {
+        (assignment.campaign_id, assignment.influencer_id): assignment
+        for assignment in CampaignAssignment.objects.select_related("variant", "tier").filter(
+            campaign_id__in=campaign_ids, influencer_id__in=influencer_ids
+        )
+    }
+    for pair in wanted:
+        batching.memo_set(_assignment_key(*pair), found.get(pair))
+
+
 def campaign_engine_inputs(*, campaign: Campaign, influencer_id: int) -> EngineInputs:
-    assignment = campaign_assignment_get(campaign=campaign, influencer_id=influencer_id)
+    """What the engine needs for one influencer's order in `campaign`. Inside a batch
+    (core.batching) the campaign's rules (per variant) and eligibility are read once, whatever
+    the number of its influencers, and the assignment comes from the read-ahead when there is
+    one (`campaign_assignments_read_ahead`)."""
+    assignment = batching.memo(
+        _assignment_key(campaign.pk, influencer_id),
+        lambda: campaign_assignment_get(campaign=campaign, influencer_id=influencer_id),
+    )
     variant = assignment.variant if assignment is not None else None
     tier = None
     if assignment is not None and assignment.tier is not None:
@@ -87,9 +120,14 @@ def campaign_engine_inputs(*, campaign: Campaign, influencer_id: int) -> EngineI
             bonus_rate=assignment.tier.bonus_percent / 100,
         )
     return EngineInputs(
-        rules=campaign_rule_specs(campaign=campaign, variant=variant),
+        rules=batching.memo(
+            ("campaigns.rule_specs", campaign.pk, variant.pk if variant is not None else None),
+            lambda: campaign_rule_specs(campaign=campaign, variant=variant),
+        ),
         tier=tier,
-        eligibility=campaign_eligibility_spec(campaign=campaign),
+        eligibility=batching.memo(
+            ("campaigns.eligibility", campaign.pk), lambda: campaign_eligibility_spec(campaign=campaign)
+        ),
         order_cap_cents=campaign.order_cap_cents,
         variant_id=variant.pk if variant is not None else None,
         variant_key=variant.key if variant is not None else None,

@@ -25,6 +25,7 @@ from audit.services import audit_record
 from brands.models import Brand
 from brands.selectors import currency_rate_get
 from campaigns.models import Campaign
+from campaigns.selectors import campaign_assignments_read_ahead
 from codes.models import Code
 from codes.selectors import codes_read_ahead
 from core import batching, events
@@ -148,11 +149,14 @@ def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -
         brand_id=brand.pk,
         refs=[str(data.get(field) or "")[:64] for data in documents for field in ("orderId", "orderGroup")],
     )
-    for code in codes_read_ahead(brand=brand, texts=[order_coupon(data)[:80] for data in documents]):
+    codes = codes_read_ahead(brand=brand, texts=[order_coupon(data)[:80] for data in documents])
+    for code in codes:
         # What `_related_from_batch` hands an order attributed through this code.
         batching.memo_set(_code_key(code.pk), code)
         batching.memo_set(_campaign_key(code.campaign_id), code.campaign)
         batching.memo_set(_influencer_key(code.influencer_id), code.influencer)
+    # Whom the commissions engine will be asked about: the codes' influencers in their campaigns.
+    campaign_assignments_read_ahead(pairs=[(code.campaign_id, code.influencer_id) for code in codes])
     tracking_fraud.fraud_holds_read_ahead(brand_id=brand.pk, order_refs=vtex_order_ids)
     # What each order's fraud screen asks about its customer and coupon (the order's own
     # fields, as `_order_write` sets them: coupon cut to 80 characters, placed when created).

@@ -3,6 +3,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from affiliates.assignments import campaign_assign_influencer, campaign_unassign_influencer
@@ -10,13 +12,14 @@ from audit.models import AuditEvent
 from campaigns.models import Campaign, CampaignAssignment, CampaignEligibility, CommissionRule, CommissionTier
 from campaigns.performance import Performance, performance_source_set
 from campaigns.rules import Dimension
-from campaigns.selectors import campaign_engine_inputs
+from campaigns.selectors import campaign_assignments_read_ahead, campaign_engine_inputs
 from campaigns.services.campaigns import campaign_create, campaign_create_from_template, campaign_save
 from campaigns.services.rules import campaign_eligibility_set, campaign_rule_add, campaign_tier_add
 from campaigns.services.status import campaign_status_change, campaign_status_sync_by_dates
 from campaigns.services.tier_placement import campaign_tiers_reevaluate
 from campaigns.services.validation import CampaignInvalid
 from campaigns.services.variants import VariantInput, campaign_variants_set, variant_pick
+from core import batching
 from core.errors import Conflict
 from tests.campaigns.factories import RunnableCampaignFactory
 from tests.factories import InfluencerFactory, MembershipFactory
@@ -280,6 +283,45 @@ def test_assignment_records_the_variant_and_engine_inputs_use_its_rules(brand_a)
         assert ("B only" in names) == (assignment.variant.key == "B")
         seen.add(assignment.variant.key)
     assert seen == {"A", "B"}
+
+
+def test_a_batch_reads_assignments_ahead_and_a_campaigns_rules_once(brand_a):
+    """Inside a batch of orders (core.batching) the engine's inputs answer as outside it, with
+    the assignments read ahead in one query and the rules of a campaign (per variant) and its
+    eligibility read once for all its influencers."""
+    campaign = RunnableCampaignFactory(brand=brand_a)
+    variants = campaign_variants_set(campaign=campaign, variants=[VariantInput("A", 50), VariantInput("B", 50)])
+    for variant in variants:
+        campaign_rule_add(
+            campaign=campaign,
+            name=f"{variant.key} only",
+            kind="percentage",
+            rate_percent="20",
+            priority=1,
+            variant=variant,
+        )
+    assigned = []
+    for _i in range(6):
+        influencer = MembershipFactory(brand=brand_a).influencer
+        campaign_assign_influencer(campaign=campaign, influencer=influencer)
+        assigned.append(influencer.pk)
+    unassigned = MembershipFactory(brand=brand_a).influencer.pk
+    alone = {pk: campaign_engine_inputs(campaign=campaign, influencer_id=pk) for pk in [*assigned, unassigned]}
+
+    with batching.batch_scope():
+        with CaptureQueriesContext(connection) as ahead:
+            campaign_assignments_read_ahead(pairs=[(campaign.pk, pk) for pk in [*assigned, unassigned]])
+        assert len(ahead.captured_queries) == 1
+        with CaptureQueriesContext(connection) as reads:
+            in_batch = {
+                pk: campaign_engine_inputs(campaign=campaign, influencer_id=pk) for pk in [*assigned, unassigned]
+            }
+        assert in_batch == alone
+        # No assignment query; the rules of each variant used and of no variant, and the
+        # eligibility, once each.
+        assert not [q for q in reads.captured_queries if "campaigns_campaignassignment" in q["sql"]]
+        variants_used = {alone[pk].variant_id for pk in assigned}
+        assert len(reads.captured_queries) == len(variants_used) + 1 + 1
 
 
 def test_variants_with_influencers_cannot_be_removed(brand_a, influencer_a):
