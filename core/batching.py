@@ -10,7 +10,7 @@ before the commit are written together at its end.
   this transaction); outside a scope, `compute()` every time. Only for what the batch itself
   does not change, or changes only through the same memo.
 - `defer_insert(obj)`: inside a scope, keep an unsaved model instance and INSERT it with the
-  others of its model in one `bulk_create` when the scope ends, still inside the transaction,
+  others of its model in one INSERT (`core.bulk.rows_insert`) when the scope ends, still inside the transaction,
   in the order they were deferred (the audit log: its rows are sealed into the hash chain in
   id order after they commit, audit.services.audit_chain_seal). Outside a scope: returns False
   and the caller saves the row itself. Only for rows without signals, history or readers
@@ -41,6 +41,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model
+
+from core.bulk import rows_insert
+
+# Rows per INSERT when a scope ends (one array per column, so the statement's size grows with it).
+_INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,9 @@ class BatchScope:
                     by_model.setdefault((type(entry[0]), entry[1]), []).append(entry[0])
             for flush, items in collections.values():
                 flush(items)
-            for (model, ignore_conflicts), instances in by_model.items():
-                model._default_manager.bulk_create(instances, batch_size=1000, ignore_conflicts=ignore_conflicts)
+            for (_model, ignore_conflicts), instances in by_model.items():
+                for start in range(0, len(instances), _INSERT_CHUNK):
+                    rows_insert(instances[start : start + _INSERT_CHUNK], ignore_conflicts=ignore_conflicts)
                 inserted += len(instances)
         return inserted
 

@@ -1,53 +1,84 @@
-"""Several rows of one model updated in one statement.
+"""Many rows of one model written in one statement, without Django's per-value compiler.
 
-Django's `bulk_update` writes `SET f = CASE WHEN id = 1 THEN … WHEN id = 2 THEN … END` for
-every field, which its compiler builds expression by expression: for the ledger's positions of
-a batch of a hundred orders that cost more CPU than everything else the accrual does. On
-PostgreSQL `rows_update` sends the new values as one array per column instead:
+A batch of a hundred orders (orders.services.batch) writes a few thousand rows at its end:
+history, audit, notifications, ledger legs, changed commissions. Django's `bulk_update` writes
+`SET f = CASE WHEN id = 1 THEN … END` for every field, built expression by expression, and its
+`bulk_create` compiles every value through several layers; for such batches that cost more CPU
+than the rest of the work. On PostgreSQL these helpers send one array per column instead:
 
-    UPDATE t SET f = v.f, … FROM unnest(%s::bigint[], %s::bigint[], …) AS v(id, f, …)
-    WHERE t.id = v.id
+    UPDATE t SET f = v.f, … FROM unnest(%s::bigint[], …) AS v(id, f, …) WHERE t.id = v.id
+    INSERT INTO t (f, …) SELECT * FROM unnest(%s::bigint[], …) [ON CONFLICT DO NOTHING]
 
-Same contract as `bulk_update`: the fields' current values on the instances are written as
-they are (no `pre_save`, so `auto_now` fields move only when set), nothing else of the rows
-changes, no signals. Elsewhere (SQLite) it is `bulk_update`.
+the statement Django itself sends for a bulk insert on PostgreSQL, with its conditions: only
+columns of the backend's own types, without a per-value placeholder or a database default,
+cast to the array of the bare type (`varchar[]`, not `varchar(50)[]`, whose cast would cut a
+value too long for its column instead of refusing it). Anything else (another database, such a
+column, an expression as a value) goes through Django's own `bulk_update` / `bulk_create`.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 
+def _unnest_columns(
+    fields: Sequence[Field[Any, Any]], connection: BaseDatabaseWrapper
+) -> tuple[list[str], list[str]] | None:
+    """Each column's quoted name and array element type, or None when one of them cannot be
+    unnested."""
+    if connection.vendor != "postgresql":
+        return None
+    names, types = [], []
+    for field in fields:
+        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+        db_type = field.db_type(connection)
+        if (
+            db_type is None
+            or field.column is None
+            or hasattr(field, "get_placeholder")
+            or field.has_db_default()
+            or getattr(field, "generated", False)
+            or target.get_internal_type() not in connection.data_types
+        ):
+            return None
+        names.append(connection.ops.quote_name(field.column))
+        types.append(db_type.split("(")[0])
+    return names, types
+
+
+def _columns(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    columns: list[Field[Any, Any]] = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if not isinstance(field, Field):  # a reverse relation has no column of its own
+            raise TypeError(f"{model.__name__}.{name} is not a column")
+        columns.append(field)
+    return columns
+
+
+def _has_expression(values: Sequence[Any]) -> bool:
+    return any(hasattr(value, "resolve_expression") or hasattr(value, "as_sql") for value in values)
+
+
 def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
-    """Write `fields` of every instance in `objs` (one model, saved rows); returns the number
+    """Django's `bulk_update(objs, fields)` (one model, saved rows: the fields' current values
+    are written as they are, no `pre_save`, no signals), in one statement; returns the number
     of rows updated."""
     if not objs:
         return 0
     model = type(objs[0])
     using = router.db_for_write(model, instance=objs[0])
     connection = connections[using]
-    opts = model._meta
-    columns: list[Field[Any, Any]] = [opts.pk]
-    for name in fields:
-        field = opts.get_field(name)
-        if not isinstance(field, Field):  # a reverse relation has no column of its own
-            raise TypeError(f"{model.__name__}.{name} is not a column")
-        columns.append(field)
-    if connection.vendor != "postgresql":
-        return model._default_manager.db_manager(using).bulk_update(objs, list(fields))
-    quote = connection.ops.quote_name
-    types: list[str] = []
-    names: list[str] = []
-    for field in columns:
-        db_type = field.db_type(connection)
-        if db_type is None or field.column is None:  # pragma: no cover - no such field is updated this way
-            return model._default_manager.db_manager(using).bulk_update(objs, list(fields))
-        types.append(db_type)
-        names.append(quote(field.column))
-    table = quote(opts.db_table)
+    columns = [model._meta.pk, *_columns(model, fields)]
+    unnest = _unnest_columns(columns, connection)
     arrays = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs] for field in columns]
+    if unnest is None or any(_has_expression(values) for values in arrays):
+        return model._default_manager.db_manager(using).bulk_update(objs, list(fields))
+    names, types = unnest
+    table = connection.ops.quote_name(model._meta.db_table)
     assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
     arrays_sql = ", ".join(f"%s::{db_type}[]" for db_type in types)
     # Table, column and type names come from the model's meta, quoted; every value is a parameter.
@@ -56,3 +87,52 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays)
         return cursor.rowcount
+
+
+def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """Django's `bulk_create(objs, ignore_conflicts=…)` for rows of one model that nothing
+    reads back through the instances but their ids (a batch's deferred rows, core.batching):
+    `pre_save` runs (timestamps), then one INSERT of every row. Rows without an id get the
+    one the database gives them, as `bulk_create` gives it (not with `ignore_conflicts`, where
+    a skipped row has none). No signals, as `bulk_create`."""
+    if not objs:
+        return
+    model = type(objs[0])
+    opts = model._meta
+    using = router.db_for_write(model, instance=objs[0])
+    connection = connections[using]
+    with_pk = [obj.pk is not None for obj in objs]
+    if opts.parents or any(with_pk) != all(with_pk):
+        model._default_manager.db_manager(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    columns = [field for field in opts.concrete_fields if all(with_pk) or field is not opts.pk]
+    unnest = _unnest_columns(columns, connection)
+    if unnest is None:
+        model._default_manager.db_manager(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    for obj in objs:
+        # What bulk_create checks first: a related object assigned unsaved is refused, and one
+        # saved since its assignment gives its id.
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    arrays = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs] for field in columns]
+    if any(_has_expression(values) for values in arrays):
+        model._default_manager.db_manager(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    quote = connection.ops.quote_name
+    names, types = unnest
+    arrays_sql = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    returning = not all(with_pk) and not ignore_conflicts
+    # Table, column and type names come from the model's meta, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} ({', '.join(names)}) SELECT * FROM unnest({arrays_sql})"  # noqa: S608
+        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+        + (f" RETURNING {quote(str(opts.pk.column))}" if returning else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        ids = [row[0] for row in cursor.fetchall()] if returning else []
+    for index, obj in enumerate(objs):
+        if returning:
+            obj.pk = ids[index]
+        obj._state.adding = False
+        obj._state.db = using

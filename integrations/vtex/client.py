@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import requests
 import requests.adapters
+import requests.auth
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -139,9 +140,19 @@ def _shared_session() -> requests.Session:
     return _session_for_process(os.getpid())
 
 
+class _HeadersOnly(requests.auth.AuthBase):
+    """VTEX's credentials travel in the AppKey/AppToken headers and nowhere else. Set as the
+    session's auth so requests never looks up ~/.netrc for the host (a read of the file system
+    on every request, and a Basic Authorization header VTEX must not be sent)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
 @functools.cache
 def _session_for_process(pid: int) -> requests.Session:
     session = requests.Session()
+    session.auth = _HeadersOnly()
     size = int(settings.VTEX_HTTP_POOL_SIZE)
     adapter = requests.adapters.HTTPAdapter(pool_connections=size, pool_maxsize=size)
     session.mount("https://", adapter)

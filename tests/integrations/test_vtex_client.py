@@ -427,3 +427,20 @@ def test_429_without_a_real_wait_backs_off_and_gives_up(fake_vtex, sleeps, setti
     assert sum(sleeps.calls) <= 20
     assert len(fake_vtex.requests_to("/api/rnb/pvt/coupon")) < 20  # bounded, never a tight loop
     assert fake_vtex.coupons == {}
+
+
+def test_a_netrc_never_adds_credentials_to_vtex_requests(client, fake_vtex, tmp_path, monkeypatch):
+    """VTEX gets its AppKey/AppToken headers only: a ~/.netrc entry for the host is not looked
+    up (requests would read it on every request and send it as Basic auth)."""
+    host = fake_vtex.url.split("://", 1)[1].split(":", 1)[0]
+    netrc = tmp_path / ".netrc"
+    netrc.write_text(f"machine {host} login someone password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    client.coupon_get("INFLU-MARIA10")
+    request = fake_vtex.requests[-1]
+    assert "Authorization" not in request.headers
+    assert "authorization" not in {key.lower() for key in request.headers}
+    assert request.headers["X-VTEX-API-AppKey"] == APP_KEY
