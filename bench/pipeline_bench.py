@@ -14,7 +14,13 @@ runs the batched path under a per-brand budget instead (one brand is then capped
 orders/s). `--brands N` spreads the orders over N brands, interleaved: a brand's batches take
 turns, so several brands let the workers apply at once. A run counts as done when every
 notification is processed and every order has its three commissions (the sample order has
-three items).
+three items). Each run prints CPU per order (the workers', PostgreSQL's when it runs here, and
+this process's, which serves the fake VTEX). The workers fork from a process warmed up as a
+Celery worker's main process is (`--cold`: not).
+
+`--arrival 100 --seconds 30` measures latency instead: notifications are stored one by one at
+100 per second while the workers drain as the hook's kicks make them, and it prints how long
+each took from stored to committed with its commissions (p50, p95, p99, max).
 """
 
 import argparse
@@ -62,6 +68,94 @@ def _worker(mode: str, event_ids: list[int], threads: int) -> None:
         while hook_events_process_task(max_seconds=600.0):
             pass
     connections.close_all()
+
+
+def _arrival_worker(stop_at: float) -> None:
+    """A worker while notifications keep arriving: it drains as `hook_events_process_task`
+    does, and when a drain comes back caught up it waits for the next kick, which the hook
+    publishes at most every VTEX_HOOK_DRAIN_SECONDS (orders.drain). It stops after `stop_at`
+    once nothing is pending."""
+    from django.conf import settings
+    from django.db import connections
+
+    from orders.models import HookEvent
+    from orders.tasks import hook_events_process_task
+
+    kick = float(settings.VTEX_HOOK_DRAIN_SECONDS)
+    while True:
+        if hook_events_process_task(max_seconds=50.0) < int(settings.ORDERS_BATCH_SIZE):
+            if time.monotonic() >= stop_at and not HookEvent.objects.filter(status=HookEvent.Status.PENDING).exists():
+                break
+            time.sleep(kick)
+    connections.close_all()
+
+
+def run_arrival(*, fake: Any, rate: float, seconds: float, processes: int, influencers: int) -> dict[str, Any]:
+    """Notifications stored at `rate` per second for `seconds` (as the hook stores them, one
+    by one) while the workers drain; how long each took from stored to committed with its
+    commissions (the event's processed_at, set in the transaction that writes them)."""
+    from django.db import connections
+    from django.db.models import F
+    from django.utils import timezone
+
+    from bench._common import percentile
+    from commissions.models import Commission
+    from orders.models import HookEvent
+
+    target = bench_brand("ar", influencers=influencers)
+    n = int(rate * seconds)
+    docs = order_documents(target, n, tag="a")
+    for doc in docs:
+        fake.add_order(doc)
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    load_before = loadavg()
+    started = time.monotonic()
+    # The workers stop once the last notification is stored and nothing is left pending.
+    workers = [context.Process(target=_arrival_worker, args=(started + seconds,)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    for i, doc in enumerate(docs):
+        delay = started + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        HookEvent.objects.create(
+            brand=target.brand,
+            vtex_order_id=doc["orderId"],
+            state="payment-approved",
+            change_key="arrival",
+            payload={},
+            received_at=timezone.now(),
+        )
+    offered = n / (time.monotonic() - started)
+    for worker in workers:
+        worker.join()
+    events = HookEvent.objects.filter(brand=target.brand)
+    waits = [
+        delta.total_seconds()
+        for delta in events.filter(status=HookEvent.Status.PROCESSED)
+        .annotate(wait=F("processed_at") - F("received_at"))
+        .values_list("wait", flat=True)
+    ]
+    commissions = Commission.objects.filter(order__brand=target.brand).count()
+    return {
+        "mode": "arrival",
+        "orders": n,
+        "influencers": influencers,
+        "offered_per_s": round(offered, 1),
+        "processed": len(waits),
+        "complete": len(waits) == n and commissions == 3 * n,
+        "stored_to_commissions_s": {
+            "p50": round(percentile(waits, 0.5), 3),
+            "p95": round(percentile(waits, 0.95), 3),
+            "p99": round(percentile(waits, 0.99), 3),
+            "max": round(max(waits), 3),
+        }
+        if waits
+        else None,
+        "load_before": load_before,
+        "load_after": loadavg(),
+    }
 
 
 def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int, brands: int = 1) -> dict[str, Any]:
@@ -149,6 +243,14 @@ def main() -> None:
     parser.add_argument("--only", choices=["single", "batched"])
     parser.add_argument("--brands", type=int, default=1, help="spread the orders over this many brands")
     parser.add_argument(
+        "--arrival",
+        type=float,
+        default=0,
+        help="instead: notifications arrive at this rate per second for --seconds while the workers drain",
+    )
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--influencers", type=int, default=20, help="of --arrival: the brand's influencers (codes)")
+    parser.add_argument(
         "--cold",
         action="store_true",
         help="fork the workers from a process that has not warmed up (no worker_init warm-up)",
@@ -183,6 +285,26 @@ def main() -> None:
         "cold workers" if args.cold else "workers warmed as Celery warms them",
     )
     results: dict[str, list[float]] = {}
+    if args.arrival:
+        with override_settings(
+            VTEX_API_BASE_URL=fake.url, VTEX_RATE_LIMIT_REQUESTS=10**9, VTEX_ORDER_READS_PER_MINUTE=0
+        ):
+            for _run in range(args.runs):
+                print(
+                    "arrival:",
+                    json.dumps(
+                        run_arrival(
+                            fake=fake,
+                            rate=args.arrival,
+                            seconds=args.seconds,
+                            processes=args.processes,
+                            influencers=args.influencers,
+                        )
+                    ),
+                    flush=True,
+                )
+        fake.stop()
+        return
     with override_settings(
         VTEX_API_BASE_URL=fake.url,
         VTEX_RATE_LIMIT_REQUESTS=10**9,

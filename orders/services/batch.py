@@ -11,6 +11,8 @@ concurrently, apply them in one transaction per brand, lane and batch.
   read budget (`integrations.vtex.ratelimit.order_read_limiter`, in Redis, shared by every
   worker). A 429 beyond the client's own wait leaves the event pending until VTEX's
   `Retry-After` has passed; a 5xx or a timeout, until the lease ends; a 404 marks it failed.
+  The drain (`hook_events_drain`, what the task runs) claims the next batch and starts its
+  reads before it applies the current one, so the reads overlap the apply.
 - **Apply**: one transaction per brand, lane and batch; each order in its own savepoint. An
   order whose apply raises is rolled back to its savepoint (the others go on) and retried alone
   in its own transaction after the batch commits; if it fails again its events stay pending with
@@ -97,19 +99,11 @@ def _batch_client(brand: Brand) -> VTEXClient:
     return client
 
 
-def orders_fetch_many(
-    *, brands: Mapping[int, Brand], keys: Sequence[tuple[int, str]]
-) -> dict[tuple[int, str], Mapping[str, Any] | Exception]:
-    """VTEX's Get order for every (brand id, order id), concurrently, and wait for them all."""
-    if not keys:
-        return {}
-    with _fetch_pool(len(keys)) as pool:
-        return _fetched(orders_fetch_start(brands=brands, keys=keys, pool=pool))
-
-
-def _fetch_pool(size: int | None = None) -> ThreadPoolExecutor:
-    workers = int(settings.ORDERS_FETCH_CONCURRENCY)
-    return ThreadPoolExecutor(max_workers=max(1, min(size or workers, workers)), thread_name_prefix="vtex-fetch")
+def _fetch_pool() -> ThreadPoolExecutor:
+    """The threads that read orders from VTEX (threads start as work arrives, up to the limit)."""
+    return ThreadPoolExecutor(
+        max_workers=max(1, int(settings.ORDERS_FETCH_CONCURRENCY)), thread_name_prefix="vtex-fetch"
+    )
 
 
 def orders_fetch_start(

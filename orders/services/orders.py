@@ -129,10 +129,10 @@ def orders_read_ahead(*, brand: Brand, documents: Sequence[Mapping[str, Any]]) -
     """Inside a batch (core.batching, orders.services.batch): lock the brand's orders among these
     documents' ids in one statement (pk order) and read their lines, their commissions
     (orders.reactions), which of their customers are bound, their conversions and which of
-    them fraud holds (tracking), the codes typed as their coupons (codes), and the rest of
-    what applying each would read alone, so each order's apply
-    takes its part instead of selecting it (`_order_apply`). An id we do not have yet is
-    remembered as such."""
+    them fraud holds (tracking), the codes typed as their coupons with those influencers'
+    assignments (codes, campaigns), and the rest of what applying each would read alone, so
+    each order's apply takes its part instead of selecting it (`_order_apply`). An id we do
+    not have yet is remembered as such."""
     vtex_order_ids = [str(data.get("orderId") or "") for data in documents]
     locked = orders_find_lock_many(brand_id=brand.pk, vtex_order_ids=vtex_order_ids)
     by_vtex_id = {order.vtex_order_id: order for order in locked}
