@@ -83,6 +83,18 @@ def postgres_cpu_seconds() -> float | None:
     return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def statistics_current() -> None:
+    """ANALYZE the database, as autovacuum keeps a production server's statistics current. A
+    bench server may run without autovacuum (this machine's does), and a table that grew from
+    nothing since its last ANALYZE gets plans for an empty table: a batch's lock of its orders'
+    commissions took 130 ms by the primary key instead of 0.4 ms by its index."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def loadavg() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"

@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._orders_data import bench_brand, loadavg, order_documents  # noqa: E402
+from bench._orders_data import bench_brand, loadavg, order_documents, statistics_current  # noqa: E402
 from bench.orders_bench import setup_django  # noqa: E402
 
 
@@ -57,6 +57,7 @@ def run_path(name: str, *, n: int, batch: int, top: int, profile: bool, profile_
 
     target = bench_brand(name[:3])
     first = order_documents(target, n)
+    statistics_current()
     phases: dict[str, Any] = {}
     shapes: Counter[str] = Counter()
     profiler = cProfile.Profile() if profile else None

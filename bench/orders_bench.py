@@ -250,7 +250,7 @@ def bench_reprocess(n: int, changed: int = 0, fan_out: int = 0) -> dict[str, Any
     re-applied through the batch path (lanes, attribution, commissions, ledger); the others
     are only compared. `fan_out` N: the back office job's way instead, its chunks over N
     forked worker processes."""
-    from bench._orders_data import bench_brand, order_documents
+    from bench._orders_data import bench_brand, order_documents, statistics_current
     from orders.models import Order, OrderLine
     from orders.services import orders_reprocess_stored
 
@@ -302,6 +302,7 @@ def bench_reprocess(n: int, changed: int = 0, fan_out: int = 0) -> dict[str, Any
         ],
         batch_size=batch,
     )
+    statistics_current()
     setup_seconds = time.perf_counter() - made
     started = time.perf_counter()
     if fan_out:

@@ -37,7 +37,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._orders_data import bench_brand, loadavg, order_documents, postgres_cpu_seconds  # noqa: E402
+from bench._orders_data import (  # noqa: E402
+    bench_brand,
+    loadavg,
+    order_documents,
+    postgres_cpu_seconds,
+    statistics_current,
+)
 from bench.orders_bench import setup_django  # noqa: E402
 
 VTEX_LATENCY = 0.02
@@ -107,6 +113,7 @@ def run_arrival(*, fake: Any, rate: float, seconds: float, processes: int, influ
     docs = order_documents(target, n, tag="a")
     for doc in docs:
         fake.add_order(doc)
+    statistics_current()
     connections.close_all()
     context = multiprocessing.get_context("fork")
     load_before = loadavg()
@@ -191,6 +198,7 @@ def run_once(mode: str, *, fake: Any, n: int, processes: int, threads: int, bran
         for target, doc in docs
     )
     ids = [event.pk for event in events]
+    statistics_current()
     pg_before = postgres_cpu_seconds()
     connections.close_all()  # each forked worker opens its own
     load_before = loadavg()
