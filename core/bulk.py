@@ -74,8 +74,10 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     connection = connections[using]
     columns = [model._meta.pk, *_columns(model, fields)]
     unnest = _unnest_columns(columns, connection)
+    if unnest is None:
+        return model._default_manager.db_manager(using).bulk_update(objs, list(fields))
     arrays = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs] for field in columns]
-    if unnest is None or any(_has_expression(values) for values in arrays):
+    if any(_has_expression(values) for values in arrays):
         return model._default_manager.db_manager(using).bulk_update(objs, list(fields))
     names, types = unnest
     table = connection.ops.quote_name(model._meta.db_table)

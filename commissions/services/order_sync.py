@@ -324,7 +324,7 @@ def _commission_converge(
     )
     if is_new or after != before or postings:
         adding = commission._state.adding
-        if not (_insert_deferred(commission, referrals) if adding else _update_deferred(commission, referrals)):
+        if not _save_deferred(commission, referrals):
             commission.save(force_insert=adding)
         if is_new or before[0] != commission.state:
             _publish_state(commission, order=order)
@@ -357,13 +357,14 @@ def _commission_converge(
     return postings
 
 
-def _insert_deferred(commission: Commission, referrals: ReferralCache | None) -> bool:
-    """Inside a batch (core.batching), a new commission whose id was reserved is inserted with
-    the batch's others when it ends: nothing in the batch reads it back from the table (the
-    ledger knows it by reference, its history and notification rows are deferred too, and a
-    referral commission's foreign key to it is checked at commit). The one reader is the
-    referral bonus, which sums the referred influencer's commissions: a commission of an
-    influencer with a referral in the campaign is inserted at once. False: save it now."""
+def _save_deferred(commission: Commission, referrals: ReferralCache | None) -> bool:
+    """Inside a batch (core.batching), a new commission (its id reserved) is inserted, and a
+    changed one updated (`_updates_write`, one UPDATE), with the batch's others when it ends:
+    nothing in the batch reads it back from the table (the ledger knows it by reference, its
+    history and notification rows are deferred too, and a referral commission's foreign key to
+    it is checked at commit). The one reader is the referral bonus, which sums the referred
+    influencer's commissions: a commission of an influencer with a referral in the campaign is
+    saved at once. False: save it now."""
     if commission.pk is None or batching.current() is None or referrals is None:
         return False
     if not referral_known_absent(
@@ -373,40 +374,24 @@ def _insert_deferred(commission: Commission, referrals: ReferralCache | None) ->
         cache=referrals,
     ):
         return False
+    created = commission._state.adding
     for field in Commission._meta.concrete_fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            field.pre_save(commission, True)  # the history row copies the timestamps
-    batching.defer_insert(commission)
-    commission._state.adding = False
-    commission._state.db = router.db_for_write(Commission)
-    # What save() would tell: simple-history records the creation (deferred in a batch too).
-    post_save.send(
-        sender=Commission, instance=commission, created=True, update_fields=None, raw=False, using=commission._state.db
-    )
-    return True
-
-
-def _update_deferred(commission: Commission, referrals: ReferralCache | None) -> bool:
-    """Inside a batch (core.batching), a changed commission is written with the batch's other
-    changed ones in one UPDATE when it ends (`_updates_write`), instead of one UPDATE of every
-    column each: nothing in the batch reads it back from the table, as for a deferred insert
-    (`_insert_deferred`, with the same exception of the referral bonus). False: save it now."""
-    if batching.current() is None or referrals is None:
-        return False
-    if not referral_known_absent(
-        brand_id=commission.brand_id,
-        influencer_id=commission.influencer_id,
-        campaign_id=commission.campaign_id,
-        cache=referrals,
-    ):
-        return False
-    for field in Commission._meta.concrete_fields:
-        if getattr(field, "auto_now", False):
-            field.pre_save(commission, False)  # updated_at moves, as save() moves it
-    batching.defer_collect("commissions.updates", commission, _updates_write)
+        if getattr(field, "auto_now", False) or (created and getattr(field, "auto_now_add", False)):
+            field.pre_save(commission, created)  # the timestamps save() sets; the history row copies them
+    if created:
+        batching.defer_insert(commission)
+        commission._state.adding = False
+        commission._state.db = router.db_for_write(Commission)
+    else:
+        batching.defer_collect("commissions.updates", commission, _updates_write)
     # What save() would tell: simple-history records the change (deferred in a batch too).
     post_save.send(
-        sender=Commission, instance=commission, created=False, update_fields=None, raw=False, using=commission._state.db
+        sender=Commission,
+        instance=commission,
+        created=created,
+        update_fields=None,
+        raw=False,
+        using=commission._state.db,
     )
     return True
 
