@@ -29,6 +29,7 @@ from campaigns.selectors import campaign_assignments_read_ahead
 from codes.models import Code
 from codes.selectors import codes_read_ahead
 from core import batching, events
+from core.bulk import rows_insert, rows_update
 from core.errors import ApplicationError
 from core.events import facts_changed
 from integrations.vtex.client import VTEXClient
@@ -271,8 +272,9 @@ def _order_insert(order: Order) -> None:
     receivers (simple-history, deferred in a batch) what the single-order path tells them:
     the creation of the row `get_or_create` inserts (brand and VTEX id, every other field at
     its default) and the change that fills it, so an order keeps the same two history rows
-    whichever path created it."""
-    Order.objects.bulk_create([order])
+    whichever path created it. `rows_insert` is `bulk_create` without Django's per-value
+    compiler (a tenth of a new order's CPU for this one row)."""
+    rows_insert([order])
     blank = Order(
         pk=order.pk,
         brand=order.brand,
@@ -434,9 +436,9 @@ def _lines_write(*, order: Order, parsed: OrderData) -> None:
             line.removed_quantity = line.quantity
             to_update.append(line)
     if to_create:
-        OrderLine.objects.bulk_create(to_create)
+        rows_insert(to_create)
     if to_update:
-        OrderLine.objects.bulk_update(to_update, _LINE_FIELDS)
+        rows_update(to_update, _LINE_FIELDS)
     kept = [line for line in existing_all if line.pk is not None] + [line for line in to_create if line.pk is not None]
     if len(kept) == len(existing_all) + len(to_create):
         # The order's lines as they are now, for the reactions (commissions) that read

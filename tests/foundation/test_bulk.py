@@ -1,6 +1,8 @@
-"""core.bulk.rows_update: Django's bulk_update in one UPDATE … FROM unnest(…) on PostgreSQL."""
+"""core.bulk: Django's bulk_update and bulk_create in one UPDATE … FROM unnest(…) or INSERT …
+SELECT * FROM unnest(…) on PostgreSQL, the same rows as Django's own."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import DataError, connection, transaction
@@ -8,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.bulk import rows_insert, rows_update
+from orders.models import Order, OrderLine
 from payments.models import CommissionPosition
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +96,60 @@ def test_rows_update_refuses_a_value_too_long_instead_of_cutting_it(brand_a, inf
     with pytest.raises(DataError), transaction.atomic():
         rows_update([row], ["commission_ref"])
     assert CommissionPosition.objects.get(pk=row.pk).commission_ref == "short"
+
+
+# Values the arrays must carry as Django's own statements would: quotes, braces, backslashes, the
+# word NULL, the empty string, non-ASCII text, integers past 32 bits beside small ones, JSON of
+# every shape, booleans, decimals, datetimes and columns left NULL.
+_AWKWARD_TEXTS = ['say "hi"', "{a,b}", "back\\slash", "NULL", "", "ação ñ 🛒", "tab\there", " lead"]
+
+
+def _awkward_lines(order, start):
+    return [
+        OrderLine(
+            order=order,
+            item_index=start + i,
+            sku_id=text,
+            name=text * 3,
+            quantity=i + 1,
+            unit_price_cents=(2**40 if i % 2 else 7) * (-1 if i == 3 else 1),
+            total_cents=i,
+            is_gift=bool(i % 2),
+            category_ids=[["1", "2"], {"k": text, "n": None}, [], 0, 3.5, text, True, {}][i],
+            collection_ids=[],
+        )
+        for i, text in enumerate(_AWKWARD_TEXTS)
+    ]
+
+
+def test_rows_insert_writes_awkward_values_exactly_as_bulk_create(brand_a):
+    order = Order.objects.create(brand=brand_a, vtex_order_id="bulk-01", fx_rate=Decimal("4123.123456"))
+    fields = [f.attname for f in OrderLine._meta.concrete_fields if not f.primary_key]
+    OrderLine.objects.bulk_create(_awkward_lines(order, 0))
+    rows_insert(_awkward_lines(order, 100))
+    stored = {line["item_index"]: line for line in OrderLine.objects.filter(order=order).values(*fields)}
+    assert len(stored) == 2 * len(_AWKWARD_TEXTS)
+    for i in range(len(_AWKWARD_TEXTS)):
+        ours, django = dict(stored[100 + i]), dict(stored[i])
+        assert ours.pop("item_index") == 100 + i
+        assert django.pop("item_index") == i
+        assert ours == django
+
+    again = Order(brand=brand_a, vtex_order_id="bulk-02", fx_rate=Decimal("4123.123456"), coupon="{x}")
+    rows_insert([again])
+    assert Order.objects.filter(pk=again.pk).values_list("fx_rate", "coupon", "created_at").get() == (
+        Decimal("4123.123456"),
+        "{x}",
+        again.created_at,
+    )
+
+
+def test_rows_insert_prepares_a_field_subclass_its_own_way(brand_a):
+    """An encrypted field (a TextField subclass) is stored encrypted, as `save()` stores it."""
+    endpoint = WebhookEndpoint(brand=brand_a, url="https://example.com/hook", secret="s3cret-value")
+    rows_insert([endpoint])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM webhooks_webhookendpoint WHERE id = %s", [endpoint.pk])
+        (raw,) = cursor.fetchone()
+    assert "s3cret-value" not in raw
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == "s3cret-value"
