@@ -9,6 +9,8 @@ than the rest of the work. On PostgreSQL these helpers send one array per column
     UPDATE t SET f = v.f, … FROM unnest(%s::bigint[], …) AS v(id, f, …) WHERE t.id = v.id
     INSERT INTO t (f, …) SELECT * FROM unnest(%s::bigint[], …) [ON CONFLICT DO NOTHING]
 
+(one row: `INSERT INTO t (f, …) VALUES (%s, …)`),
+
 the statement Django itself sends for a bulk insert on PostgreSQL, with its conditions: only
 columns of the backend's own types, without a per-value placeholder or a database default,
 cast to the array of the bare type (`varchar[]`, not `varchar(50)[]`, whose cast would cut a
@@ -30,7 +32,20 @@ def _unnest_columns(
     fields: Sequence[Field[Any, Any]], connection: BaseDatabaseWrapper
 ) -> tuple[list[str], list[str]] | None:
     """Each column's quoted name and array element type, or None when one of them cannot be
-    unnested."""
+    unnested. Worked out once per process for each set of columns (a batch asks on every flush,
+    a new order on every INSERT)."""
+    key = (connection.alias, tuple(fields))
+    if key not in _UNNEST:
+        _UNNEST[key] = _unnest_columns_of(fields, connection)
+    return _UNNEST[key]
+
+
+_UNNEST: dict[tuple[str, tuple[Field[Any, Any], ...]], tuple[list[str], list[str]] | None] = {}
+
+
+def _unnest_columns_of(
+    fields: Sequence[Field[Any, Any]], connection: BaseDatabaseWrapper
+) -> tuple[list[str], list[str]] | None:
     if connection.vendor != "postgresql":
         return None
     names, types = [], []
@@ -194,16 +209,22 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         return
     quote = connection.ops.quote_name
     names, types = unnest
-    arrays_sql = ", ".join(f"%b::{db_type}[]" for db_type in types)
+    if len(objs) == 1:
+        # One row (a new order): its values as they are, without an array each to build. No
+        # cast: a value too long for its column is refused on assignment, as with the arrays.
+        source, params = f"VALUES ({', '.join(['%b'] * len(names))})", [values[0] for values in arrays]
+    else:
+        arrays_sql = ", ".join(f"%b::{db_type}[]" for db_type in types)
+        source, params = f"SELECT * FROM unnest({arrays_sql})", arrays  # noqa: S608 - types from the model's meta
     returning = not all(with_pk) and not ignore_conflicts
     # Table, column and type names come from the model's meta, quoted; every value is a parameter.
     sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({', '.join(names)}) SELECT * FROM unnest({arrays_sql})"  # noqa: S608
+        f"INSERT INTO {quote(opts.db_table)} ({', '.join(names)}) {source}"
         + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
         + (f" RETURNING {quote(str(opts.pk.column))}" if returning else "")
     )
     with _bound_cursor(connection) as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()] if returning else []
     for index, obj in enumerate(objs):
         if returning:

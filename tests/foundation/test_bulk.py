@@ -85,6 +85,8 @@ def test_rows_insert_refuses_a_value_too_long_instead_of_cutting_it(brand_a, inf
         pytest.skip("SQLite does not enforce a column's length")
     with pytest.raises(DataError), transaction.atomic():
         rows_insert([fine, too_long])
+    with pytest.raises(DataError), transaction.atomic():
+        rows_insert([too_long])  # one row goes as VALUES, without the arrays' casts
     assert not CommissionPosition.objects.exists()
 
 
