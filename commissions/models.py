@@ -26,6 +26,21 @@ NET_CENTS = Greatest(
 )
 
 
+# Fields whose index the commission's history does not copy (simple-history's `no_db_index`).
+HISTORY_UNINDEXED = [
+    "created_at",
+    "state",
+    "fraud_review",
+    "brand",
+    "order",
+    "line",
+    "influencer",
+    "campaign",
+    "variant",
+    "code",
+]
+
+
 class LedgerStage(models.TextChoices):
     NONE = "none", _("Not posted")
     ESTIMATED = "estimated", _("Accrued as estimated")
@@ -92,7 +107,10 @@ class Commission(TimeStampedModel):
     fraud_reviewed_at = models.DateTimeField(_("fraud review decided at"), null=True, blank=True)
     fraud_reason = models.CharField(_("fraud review reason"), max_length=500, blank=True)
 
-    history = BatchedHistoricalRecords(excluded_fields=["explanation"], get_user=history_user)
+    # Read by commission (`id`) and time only, as the order's history (orders.models).
+    history = BatchedHistoricalRecords(
+        excluded_fields=["explanation"], get_user=history_user, no_db_index=HISTORY_UNINDEXED
+    )
 
     class Meta:
         verbose_name = _("commission")

@@ -19,6 +19,21 @@ from core.models import TimeStampedModel
 from core.money import round_minor
 
 
+# Fields whose index the order's history does not copy (simple-history's `no_db_index`).
+HISTORY_UNINDEXED = [
+    "created_at",
+    "order_group",
+    "status",
+    "created_in_vtex_at",
+    "coupon",
+    "brand",
+    "influencer",
+    "campaign",
+    "code",
+    "link",
+]
+
+
 class HookEvent(models.Model):
     """One notification VTEX posted to our hook, stored exactly once.
 
@@ -167,7 +182,13 @@ class Order(TimeStampedModel):
     sync_count = models.PositiveIntegerField(_("times processed"), default=0)
 
     # Who changed what and when; the VTEX document itself stays out (it is large and re-fetchable).
-    history = BatchedHistoricalRecords(excluded_fields=["snapshot", "attribution_touchpoints"], get_user=history_user)
+    # History is read by order (`id`) and time only: the order's other indexes would cost every
+    # new or changed order two rows' worth of index updates for queries nobody makes there.
+    history = BatchedHistoricalRecords(
+        excluded_fields=["snapshot", "attribution_touchpoints"],
+        get_user=history_user,
+        no_db_index=HISTORY_UNINDEXED,
+    )
 
     class Meta:
         verbose_name = _("order")
