@@ -166,9 +166,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         # Parameters travel apart from the SQL text, so psycopg prepares a statement the
         # connection has run five times: PostgreSQL parses and plans it once, not on every
-        # execution (a quarter of its CPU in the order pipeline). Decision 0058.
+        # execution (a quarter of its CPU in the order pipeline). Decision 0058. A threshold of
+        # 0 prepares nothing (psycopg's None; its own 0 would prepare every statement at once).
+        _prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
         DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+            server_side_binding=True, prepare_threshold=_prepare_threshold if _prepare_threshold > 0 else None
         )
     # Behind pgbouncer in transaction mode server-side cursors break; turn them off there.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
