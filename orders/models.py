@@ -18,7 +18,6 @@ from core.history import BatchedHistoricalRecords, history_user
 from core.models import TimeStampedModel
 from core.money import round_minor
 
-
 # Fields whose index the order's history does not copy (simple-history's `no_db_index`).
 HISTORY_UNINDEXED = [
     "created_at",
