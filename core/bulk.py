@@ -14,9 +14,9 @@ than the rest of the work. On PostgreSQL these helpers send one array per column
 the statement Django itself sends for a bulk insert on PostgreSQL, with its conditions: only
 columns of the backend's own types, without a per-value placeholder or a database default,
 cast to the array of the bare type (`varchar[]`, not `varchar(50)[]`, whose cast would cut a
-value too long for its column instead of refusing it). The arrays are bound on the server
-(`_bound_cursor`). Anything else (another database, such a
-column, an expression as a value) goes through Django's own `bulk_update` / `bulk_create`.
+value too long for its column instead of refusing it), bound on the server in binary
+(`_bound_cursor`). Anything else (another database, such a column, an expression as a value)
+goes through Django's own `bulk_update` / `bulk_create`.
 """
 
 from collections.abc import Iterator, Sequence
@@ -69,11 +69,13 @@ def _unnest_columns_of(
 @contextmanager
 def _bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
     """Django's cursor (its error translation, execute wrappers and query log) over the
-    driver's server-binding cursor. Django's own PostgreSQL cursors bind on the client: psycopg
-    quotes and escapes every element of every array into the SQL text, a tenth of a batch's
-    CPU, and PostgreSQL parses that text again. These statements have nothing client binding
-    is needed for (no parameter inside an expression PostgreSQL must type from its context:
-    each array is cast), so their parameters go to the server as they are."""
+    driver's server-binding cursor, whatever the connection's own binding
+    (`DATABASE_SERVER_SIDE_BINDING`, decision 0058). Bound on the client, psycopg quotes and
+    escapes every element of every array into the SQL text (a tenth of a batch's CPU) and
+    PostgreSQL parses that text again; bound on the server, the arrays go in binary. These
+    statements need nothing client binding gives: no parameter sits where PostgreSQL must
+    infer its type, because each array is cast and each single value is assigned to its
+    column."""
     import psycopg  # noqa: PLC0415 - PostgreSQL only; SQLite never gets here
 
     connection.close_if_health_check_failed()
