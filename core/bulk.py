@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
@@ -76,8 +77,6 @@ def _bound_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
     statements need nothing client binding gives: no parameter sits where PostgreSQL must
     infer its type, because each array is cast and each single value is assigned to its
     column."""
-    import psycopg  # noqa: PLC0415 - PostgreSQL only; SQLite never gets here
-
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
