@@ -257,6 +257,11 @@ def order_creation_date(data: Mapping[str, Any]) -> datetime | None:
     return _vtex_time(data.get("creationDate"))
 
 
+def order_last_change(data: Mapping[str, Any]) -> datetime | None:
+    """`lastChange`, as `OrderData.last_change` has it."""
+    return _vtex_time(data.get("lastChange"))
+
+
 def order_parse(data: Any) -> OrderData:
     """Read a Get order document into what we store. Tolerant of nulls and older spellings."""
     if not isinstance(data, Mapping) or not data.get("orderId"):

@@ -284,7 +284,7 @@ class OrderSignal(models.Model):
         "affiliates.Influencer", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("influencer")
     )
     order_ref = models.CharField(_("order"), max_length=64)
-    coupon = models.CharField(_("coupon"), max_length=60, blank=True, db_index=True)
+    coupon = models.CharField(_("coupon"), max_length=80, blank=True, db_index=True)  # as Order.coupon
     customer_hash = models.CharField(_("customer hash"), max_length=64, blank=True)
     is_new_customer = models.BooleanField(_("new customer"), default=True)
     had_click = models.BooleanField(_("had a click"), default=False)

@@ -16,8 +16,9 @@ concurrently, apply them in one transaction per brand, lane and batch.
 - **Apply**: one transaction per brand, lane and batch; each order in its own savepoint. An
   order whose apply raises is rolled back to its savepoint (the others go on) and retried alone
   in its own transaction after the batch commits; if it fails again its events stay pending with
-  the error. The processed events are marked in the batch's transaction, so they commit with
-  the effects.
+  the error. A batch whose transaction fails as a whole is applied again in halves, down to
+  single orders. The processed events are marked in the batch's transaction, so they commit
+  with the effects.
 - **Lanes**: a brand's orders are split into `ORDERS_APPLY_LANES` lanes by the influencer they
   belong to (the one already attributed, else the coupon's, else by customer), and each lane
   applies one batch at a time (a transaction-scoped advisory lock on brand and lane). So
@@ -52,6 +53,7 @@ from integrations.vtex.errors import VTEXRateLimited
 from integrations.vtex.ratelimit import order_read_limiter
 from orders.locks import hook_events_due_lock
 from orders.models import HookEvent, Order
+from orders.parsing import order_last_change
 from orders.services.orders import (
     OrderNotInVTEX,
     SyncResult,
@@ -199,46 +201,42 @@ def orders_apply_batch(
     `orders_by_lane`) in one transaction, each order in a savepoint. `on_applied(results)`
     runs inside that transaction with the orders applied there, and `committed` (when given)
     receives their ids once it commits. An order that raised is then retried alone
-    (`order_apply`, its own transaction); so is every order of a batch whose transaction fails
-    as a whole (what the batch defers to its end, such as the ledger accruals, failed, or
-    PostgreSQL chose it as a deadlock's victim). The answer maps each VTEX order id to its
-    result or to the retry's error. Batches of one lane take turns; without `wait`, BrandBusy
-    is raised (and nothing done) when another worker has the lane's turn."""
-    ordered = sorted(documents, key=lambda item: str(item[0].get("orderId") or ""))
+    (`order_apply`, its own transaction). A batch whose transaction fails as a whole (what it
+    defers to its end, such as the ledger accruals, failed, or PostgreSQL chose it as a
+    deadlock's victim) is applied again as two halves, each in its own transaction, and so on
+    down to single orders retried alone: one order that breaks the batch's end costs about
+    three batches, not one transaction per order. An order given twice is applied once, from
+    the document VTEX changed last. The answer maps each VTEX order id to its result or to the
+    retry's error. Batches of one lane take turns; without `wait`, BrandBusy is raised (and
+    nothing done) when another worker has the lane's turn."""
     results: dict[str, SyncResult | Exception] = {}
-    failed: list[tuple[Mapping[str, Any], str]] = []
-    try:
-        with transaction.atomic(), batching.batch_scope():
-            if not _brand_apply_lock(brand, lane=lane, wait=wait):
-                raise BrandBusy(brand.pk)
-            orders_read_ahead(brand=brand, documents=[data for data, _ in ordered])
-            applied: dict[str, SyncResult] = {}
-            for data, source in ordered:
-                order_id = str(data.get("orderId") or "")
-                mark = batching.checkpoint()
-                try:
-                    with transaction.atomic():
-                        applied[order_id] = _order_apply(
-                            brand=brand, data=data, source=source, force=force, retried_alone=True
-                        )
-                except Exception as exc:
-                    batching.rollback_to(mark)  # its deferred rows and every memo go with its savepoint
-                    logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)
-                    failed.append((data, source))
-            if on_applied is not None:
-                on_applied(applied)
-    except BrandBusy:
-        raise
-    except Exception:
-        logger.exception(
-            "a batch of %s orders of brand %s failed as a whole; applying each alone", len(ordered), brand.pk
-        )
-        failed = list(ordered)
-    else:
-        results.update(applied)
-        if committed is not None:
-            committed.update(applied)
-    for data, source in failed:
+    alone: list[tuple[Mapping[str, Any], str]] = []
+    parts = [_latest_per_order(documents)]
+    first = True
+    while parts:
+        part = parts.pop(0)
+        if not first and len(part) == 1:
+            alone.extend(part)
+            continue
+        try:
+            applied, failed = _batch_transaction(
+                brand=brand, ordered=part, force=force, on_applied=on_applied, wait=wait or not first, lane=lane
+            )
+        except BrandBusy:
+            raise
+        except Exception:
+            logger.exception(
+                "a batch of %s orders of brand %s failed as a whole; applying it again in halves", len(part), brand.pk
+            )
+            half = len(part) // 2
+            parts[:0] = [part[:half], part[half:]] if half else [part]
+        else:
+            results.update(applied)
+            if committed is not None:
+                committed.update(applied)
+            alone.extend(failed)
+        first = False
+    for data, source in alone:
         order_id = str(data.get("orderId") or "")
         try:
             results[order_id] = order_apply(brand=brand, data=data, source=source, force=force)
@@ -246,6 +244,56 @@ def orders_apply_batch(
             logger.exception("order %s failed alone too; left for a later attempt", order_id)
             results[order_id] = exc
     return results
+
+
+def _latest_per_order(documents: Sequence[tuple[Mapping[str, Any], str]]) -> list[tuple[Mapping[str, Any], str]]:
+    """One document per order, the one VTEX changed last (the later one given on a tie), in
+    order id order. Applying an older one first would change nothing the newer one does not
+    (the order converges on its latest document), and one batch cannot write an order twice."""
+    latest: dict[str, tuple[Mapping[str, Any], str]] = {}
+    for data, source in documents:
+        order_id = str(data.get("orderId") or "")
+        kept = latest.get(order_id)
+        if kept is not None:
+            changed, kept_changed = order_last_change(data), order_last_change(kept[0])
+            if changed is None or (kept_changed is not None and changed < kept_changed):
+                continue
+        latest[order_id] = (data, source)
+    return [latest[order_id] for order_id in sorted(latest)]
+
+
+def _batch_transaction(
+    *,
+    brand: Brand,
+    ordered: Sequence[tuple[Mapping[str, Any], str]],
+    force: bool,
+    on_applied: Callable[[dict[str, SyncResult]], None] | None,
+    wait: bool,
+    lane: int,
+) -> tuple[dict[str, SyncResult], list[tuple[Mapping[str, Any], str]]]:
+    """One transaction of `orders_apply_batch`: what it applied, and the orders that raised
+    (rolled back to their savepoints, for a retry alone). Raises when the transaction fails."""
+    failed: list[tuple[Mapping[str, Any], str]] = []
+    with transaction.atomic(), batching.batch_scope():
+        if not _brand_apply_lock(brand, lane=lane, wait=wait):
+            raise BrandBusy(brand.pk)
+        orders_read_ahead(brand=brand, documents=[data for data, _ in ordered])
+        applied: dict[str, SyncResult] = {}
+        for data, source in ordered:
+            order_id = str(data.get("orderId") or "")
+            mark = batching.checkpoint()
+            try:
+                with transaction.atomic():
+                    applied[order_id] = _order_apply(
+                        brand=brand, data=data, source=source, force=force, retried_alone=True
+                    )
+            except Exception as exc:
+                batching.rollback_to(mark)  # its deferred rows and every memo go with its savepoint
+                logger.warning("order %s failed in its batch (%s); retrying it alone", order_id, exc)
+                failed.append((data, source))
+        if on_applied is not None:
+            on_applied(applied)
+    return applied, failed
 
 
 def _release(event_ids: Sequence[int], *, error: str, retry_in: float | None = None) -> None:

@@ -173,12 +173,12 @@ def test_the_drain_claims_the_next_batch_while_it_applies_one(
     assert HookEvent.objects.filter(vtex_order_id=more[2], attempts=0, status="pending").exists()
 
 
-def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_applies_each_order_alone(
+def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_is_applied_again_in_halves(
     setup: dict[str, Any], fake_oms: Any, monkeypatch: Any
 ) -> None:
     """The accruals of a batch are posted when it ends, one posting for all its orders
     (commissions.postings.Accruals); if that end fails, the batch's transaction rolls back and
-    every order is applied alone, its events processed once."""
+    it is applied again in halves (one order alone, two in a batch), its events processed once."""
     brand, influencer = setup["brand"], setup["influencer"]
     ids = ("861-01", "862-01", "863-01")
     for order_id in ids:
@@ -196,9 +196,9 @@ def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_app
     monkeypatch.setattr(commissions_postings, "ledger_commission_accrue_each", counting)
     report = hook_events_process_batch(limit=10)
     # One posting for the whole batch (9 commissions of one influencer), which failed; then
-    # one per order, applied alone.
-    assert postings == [9, 3, 3, 3]
-    assert (report.applied, report.retried_alone, report.left_pending) == (3, 3, 0)
+    # one for the half of two orders, and one for the order alone.
+    assert postings == [9, 6, 3]
+    assert (report.applied, report.retried_alone, report.left_pending) == (3, 1, 0)
     assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
     assert Commission.objects.filter(order__brand=brand).count() == 9
     assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 9
@@ -210,6 +210,70 @@ def test_an_influencer_accrues_once_per_batch_and_a_batch_failing_as_a_whole_app
     assert hook_events_process_batch(limit=10).unchanged == 3
     assert postings == []
     assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 9
+
+
+def test_an_order_that_breaks_its_batchs_end_is_found_by_halving_and_the_others_stay_batched(
+    setup: dict[str, Any], fake_oms: Any, monkeypatch: Any
+) -> None:
+    """Whenever one order is in a batch, its end fails (a deadlock with that order's accounts,
+    say). The batch of eight is applied again in halves until that order is alone: seven
+    transactions, not eight single-order ones, and every order ends applied exactly once."""
+    brand, influencer = setup["brand"], setup["influencer"]
+    ids = [f"{840 + n}-01" for n in range(8)]
+    for order_id in ids:
+        fake_oms.add_order(order_doc(order_id=order_id))
+    events_store(brand, [(o, "payment-approved", "2024-02-04T20:15:12Z") for o in ids])
+    real_apply, real = order_steps._order_apply, commissions_postings.ledger_commission_accrue_each
+    postings: list[tuple[int, bool]] = []
+    in_transaction: list[str] = []  # the orders applied since the last posting
+
+    def applying(**kwargs: Any) -> Any:
+        in_transaction.append(kwargs["data"]["orderId"])
+        return real_apply(**kwargs)
+
+    def breaks_with_845(*, brand: Any, accruals: Any, occurred_at: Any = None) -> int:
+        orders = set(in_transaction)
+        in_transaction.clear()
+        breaks = "845-01" in orders and len(orders) > 1
+        postings.append((len(orders), breaks))
+        if breaks:
+            raise RuntimeError("the batch's end fails with 845-01 in it")
+        return real(brand=brand, accruals=accruals, occurred_at=occurred_at)
+
+    monkeypatch.setattr(order_steps, "_order_apply", applying)
+    monkeypatch.setattr(batch_module, "_order_apply", applying)
+    monkeypatch.setattr(commissions_postings, "ledger_commission_accrue_each", breaks_with_845)
+    report = hook_events_process_batch(limit=10)
+    # 8 ✗ → 840–843 ✓, 844–847 ✗ → 844–845 ✗ → 846–847 ✓, then 844 and 845 alone.
+    assert postings == [(8, True), (4, False), (4, True), (2, True), (2, False), (1, False), (1, False)]
+    assert (report.applied, report.retried_alone, report.left_pending) == (8, 2, 0)
+    assert set(HookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert Commission.objects.filter(order__brand=brand).count() == 24
+    assert LedgerTransaction.objects.filter(brand=brand, kind="accrue").count() == 24
+    assert influencer_balances(brand, influencer)["estimated"] == 8 * 1191
+
+
+def test_an_order_given_twice_in_one_batch_is_applied_once_from_its_latest_document(setup: dict[str, Any]) -> None:
+    """Two documents of one order in one batch (a reprocess beside a hook, say): the one VTEX
+    changed last is applied, once, in the batch; nothing is retried alone."""
+    brand = setup["brand"]
+    approved = order_doc(order_id="848-01", last_change="2024-02-04T20:15:12+00:00")
+    invoiced = order_doc(order_id="848-01", status="invoiced", last_change="2024-02-05T10:00:00+00:00")
+    other = order_doc(order_id="849-01")
+    committed: set[str] = set()
+    results = batch_module.orders_apply_batch(
+        brand=brand,
+        documents=[(invoiced, "hook:invoiced"), (other, "hook"), (approved, "hook:payment-approved")],
+        committed=committed,
+    )
+    assert committed == {"848-01", "849-01"}
+    assert {order_id: result.reason for order_id, result in results.items()} == {  # type: ignore[union-attr]
+        "848-01": "applied",
+        "849-01": "applied",
+    }
+    assert Order.objects.get(vtex_order_id="848-01").status == "invoiced"
+    assert Order.history.filter(vtex_order_id="848-01").count() == Order.history.filter(vtex_order_id="849-01").count()
+    assert Commission.objects.filter(order__vtex_order_id="848-01", state="confirmed").count() == 3
 
 
 def test_an_order_that_fails_alone_too_stays_pending_and_the_others_commit(

@@ -498,9 +498,9 @@ def test_a_batch_reserves_its_new_commissions_ids_together_in_increasing_order(s
 
 
 def test_a_signal_its_column_cannot_take_fails_at_once_not_at_the_batch_end(setup: dict[str, Any]) -> None:
-    """An order's coupon may be longer than a signal's column: that signal is written at once
-    (failing in the order's savepoint, as it always did) instead of failing the batch's end
-    and with it every order of the batch; the others are held for the end."""
+    """A signal its columns cannot take is written at once (failing in the order's savepoint,
+    as it always did) instead of failing the batch's end and with it every order of the batch;
+    the others are held for the end. An order's whole coupon (80 characters) fits."""
     brand, maria = setup["brand"], setup["influencer"]
 
     def signal(ref: str, coupon: str) -> OrderSignal:
@@ -508,11 +508,12 @@ def test_a_signal_its_column_cannot_take_fails_at_once_not_at_the_batch_end(setu
             brand_id=brand.pk, order_ref=ref, influencer_id=maria.pk, coupon=coupon, placed_at=timezone.now()
         )
 
-    fits = signal("981-01", "SHORT")
+    fits, longest = signal("981-01", "SHORT"), signal("982-01", "L" * Order._meta.get_field("coupon").max_length)
     with transaction.atomic(), batching.batch_scope():
         with pytest.raises(DataError), transaction.atomic():
-            tracking_fraud._order_signal_record(signal("980-01", "X" * 70), defer=True)
+            tracking_fraud._order_signal_record(signal("980-01", "X" * 90), defer=True)
         tracking_fraud._order_signal_record(fits, defer=True)
-        assert batching.collected(("tracking:signals", brand.pk)) == [fits]
+        tracking_fraud._order_signal_record(longest, defer=True)
+        assert batching.collected(("tracking:signals", brand.pk)) == [fits, longest]
         assert not OrderSignal.objects.filter(brand=brand).exists()
-    assert list(OrderSignal.objects.filter(brand=brand).values_list("order_ref", flat=True)) == ["981-01"]
+    assert sorted(OrderSignal.objects.filter(brand=brand).values_list("order_ref", flat=True)) == ["981-01", "982-01"]
