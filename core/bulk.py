@@ -9,7 +9,7 @@ than the rest of the work. On PostgreSQL these helpers send one array per column
     UPDATE t SET f = v.f, … FROM unnest(%s::bigint[], …) AS v(id, f, …) WHERE t.id = v.id
     INSERT INTO t (f, …) SELECT * FROM unnest(%s::bigint[], …) [ON CONFLICT DO NOTHING]
 
-(one row: `INSERT INTO t (f, …) VALUES (%s, …)`),
+(a few rows: `INSERT INTO t (f, …) VALUES (%s, …), (%s, …)`),
 
 the statement Django itself sends for a bulk insert on PostgreSQL, with its conditions: only
 columns of the backend's own types, without a per-value placeholder or a database default,
@@ -103,6 +103,9 @@ def _has_expression(values: Sequence[Any]) -> bool:
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
+# Up to this many rows go as `VALUES (…), (…)`, one parameter per value: cheaper than an array
+# per column for a handful, and few enough statement texts for psycopg to keep prepared.
+_VALUES_MAX_ROWS = 8
 # Django's own field classes (not subclasses, which may prepare values their own way: an
 # encrypted field) whose preparation returns a value of these Python types unchanged:
 # `to_python` of a str is the str, `int()` of an int the int (PostgreSQL's integer adaptation
@@ -210,10 +213,14 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         return
     quote = connection.ops.quote_name
     names, types = unnest
-    if len(objs) == 1:
-        # One row (a new order): its values as they are, without an array each to build. No
-        # cast: a value too long for its column is refused on assignment, as with the arrays.
-        source, params = f"VALUES ({', '.join(['%b'] * len(names))})", [values[0] for values in arrays]
+    if len(objs) <= _VALUES_MAX_ROWS:
+        # A few rows (a new order, its lines): their values as they are, without an array
+        # each to build (psycopg dumps an array element by element in Python). No cast:
+        # INSERT coerces every VALUES row to its columns, so a value too long for its column
+        # is refused on assignment, as with the arrays.
+        row = f"({', '.join(['%b'] * len(names))})"
+        source = "VALUES " + ", ".join([row] * len(objs))
+        params = [values[index] for index in range(len(objs)) for values in arrays]
     else:
         arrays_sql = ", ".join(f"%b::{db_type}[]" for db_type in types)
         source, params = f"SELECT * FROM unnest({arrays_sql})", arrays  # noqa: S608 - types from the model's meta

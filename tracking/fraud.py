@@ -20,12 +20,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, Q
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from affiliates.models import Membership, PayoutAccount
 from audit.services import audit_record
 from core import batching, events
+from core.bulk import rows_insert
 from core.errors import ApplicationError, Conflict
 from tracking import fraud_rules as rules
 from tracking.fraud_holds import hold_subject
@@ -98,7 +100,14 @@ def fraud_flag_record(
             except IntegrityError:  # a concurrent screen recorded it first
                 return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
         else:
-            flag = FraudFlag.objects.create(**values)
+            # One INSERT without Django's per-value compiler: in a batch whose orders trip a
+            # rule, `create()` was a tenth of the batch's CPU. It sends no signals, so only
+            # while nothing listens for them.
+            flag = FraudFlag(**values)
+            if pre_save.has_listeners(FraudFlag) or post_save.has_listeners(FraudFlag):
+                flag.save(force_insert=True)
+            else:
+                rows_insert([flag])
         _holds_ahead_note(flag)
         audit_record(
             action="tracking.fraud_flagged",

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core import batching
-from core.bulk import rows_update
+from core.bulk import rows_insert, rows_update
 from core.errors import ApplicationError, Conflict, NotFound
 from payments.locks import ledger_accounts_lock
 from payments.models import (
@@ -169,28 +169,28 @@ def post_many(*, brand: Any, postings: Sequence[Posting]) -> list[LedgerTransact
     # in here is a database error that aborts it anyway; a savepoint costs two round trips
     # per posting on the order sync's hot path.
     with transaction.atomic(savepoint=False):
-        txns = LedgerTransaction.objects.bulk_create(
+        txns = [
+            LedgerTransaction(
+                brand=brand,
+                influencer_id=p.influencer_id,
+                kind=p.kind,
+                reference=p.reference,
+                commission_ref=p.commission_ref,
+                withdrawal_id=p.withdrawal_id,
+                batch_id=p.batch_id,
+                memo=p.memo[:255],
+                occurred_at=p.occurred_at,
+            )
+            for p in postings
+        ]
+        rows_insert(txns)
+        rows_insert(
             [
-                LedgerTransaction(
-                    brand=brand,
-                    influencer_id=p.influencer_id,
-                    kind=p.kind,
-                    reference=p.reference,
-                    commission_ref=p.commission_ref,
-                    withdrawal_id=p.withdrawal_id,
-                    batch_id=p.batch_id,
-                    memo=p.memo[:255],
-                    occurred_at=p.occurred_at,
-                )
-                for p in postings
+                LedgerEntry(transaction=txn, account=account, side=side, amount_cents=amount)
+                for txn, posting in zip(txns, postings, strict=True)
+                for account, side, amount in posting._clean
             ]
         )
-        entries = [
-            LedgerEntry(transaction=txn, account=account, side=side, amount_cents=amount)
-            for txn, posting in zip(txns, postings, strict=True)
-            for account, side, amount in posting._clean
-        ]
-        LedgerEntry.objects.bulk_create(entries, batch_size=5000)
     return txns
 
 

@@ -53,29 +53,31 @@ def test_rows_update_refuses_a_reverse_relation(brand_a):
         rows_update([brand_a], ["codes"])  # Code.brand's reverse side: no column of the brand
 
 
-def test_rows_insert_writes_rows_as_bulk_create_does_with_their_ids_and_timestamps(brand_a, influencer_a):
+@pytest.mark.parametrize(("count", "shape"), [(3, "VALUES ("), (12, "unnest(")])
+def test_rows_insert_writes_rows_as_bulk_create_does_with_their_ids_and_timestamps(brand_a, influencer_a, count, shape):
+    """A few rows go as VALUES, more as one array per column; both give each row its id."""
     rows = [
         CommissionPosition(brand=brand_a, influencer=influencer_a, commission_ref=f"i{i}", estimated_cents=i)
-        for i in range(3)
+        for i in range(count)
     ]
     with CaptureQueriesContext(connection) as captured:
         rows_insert(rows)
     assert len(captured.captured_queries) == 1
     if connection.vendor == "postgresql":
-        assert "unnest(" in captured.captured_queries[0]["sql"]
+        assert shape in captured.captured_queries[0]["sql"]
     stored = {p.commission_ref: p for p in CommissionPosition.objects.all()}
-    assert [row.pk for row in rows] == [stored[f"i{i}"].pk for i in range(3)]
+    assert [row.pk for row in rows] == [stored[f"i{i}"].pk for i in range(count)]
     assert all(not row._state.adding for row in rows)
-    assert [stored[f"i{i}"].estimated_cents for i in range(3)] == [0, 1, 2]
+    assert [stored[f"i{i}"].estimated_cents for i in range(count)] == list(range(count))
 
     # The same references again, skipped on the unique constraint; a new one goes in.
     again = [
         CommissionPosition(brand=brand_a, influencer=influencer_a, commission_ref=ref, estimated_cents=99)
-        for ref in ("i0", "i9")
+        for ref in ("i0", "new")
     ]
     rows_insert(again, ignore_conflicts=True)
     assert CommissionPosition.objects.get(commission_ref="i0").estimated_cents == 0
-    assert CommissionPosition.objects.get(commission_ref="i9").estimated_cents == 99
+    assert CommissionPosition.objects.get(commission_ref="new").estimated_cents == 99
 
 
 def test_rows_insert_refuses_a_value_too_long_instead_of_cutting_it(brand_a, influencer_a):
@@ -83,10 +85,13 @@ def test_rows_insert_refuses_a_value_too_long_instead_of_cutting_it(brand_a, inf
     fine = CommissionPosition(brand=brand_a, influencer=influencer_a, commission_ref="ok")
     if connection.vendor != "postgresql":
         pytest.skip("SQLite does not enforce a column's length")
+    more = [CommissionPosition(brand=brand_a, influencer=influencer_a, commission_ref=f"m{i}") for i in range(9)]
     with pytest.raises(DataError), transaction.atomic():
-        rows_insert([fine, too_long])
+        rows_insert([*more, too_long])  # arrays, cast to the bare type
     with pytest.raises(DataError), transaction.atomic():
-        rows_insert([too_long])  # one row goes as VALUES, without the arrays' casts
+        rows_insert([fine, too_long])  # a few rows go as VALUES, without the arrays' casts
+    with pytest.raises(DataError), transaction.atomic():
+        rows_insert([too_long])
     assert not CommissionPosition.objects.exists()
 
 
@@ -128,14 +133,16 @@ def test_rows_insert_writes_awkward_values_exactly_as_bulk_create(brand_a):
     order = Order.objects.create(brand=brand_a, vtex_order_id="bulk-01", fx_rate=Decimal("4123.123456"))
     fields = [f.attname for f in OrderLine._meta.concrete_fields if not f.primary_key]
     OrderLine.objects.bulk_create(_awkward_lines(order, 0))
-    rows_insert(_awkward_lines(order, 100))
+    rows_insert(_awkward_lines(order, 100))  # as VALUES
+    rows_insert(_awkward_lines(order, 200) + _awkward_lines(order, 300))  # as arrays
     stored = {line["item_index"]: line for line in OrderLine.objects.filter(order=order).values(*fields)}
-    assert len(stored) == 2 * len(_AWKWARD_TEXTS)
-    for i in range(len(_AWKWARD_TEXTS)):
-        ours, django = dict(stored[100 + i]), dict(stored[i])
-        assert ours.pop("item_index") == 100 + i
-        assert django.pop("item_index") == i
-        assert ours == django
+    assert len(stored) == 4 * len(_AWKWARD_TEXTS)
+    for start in (100, 200, 300):
+        for i in range(len(_AWKWARD_TEXTS)):
+            ours, django = dict(stored[start + i]), dict(stored[i])
+            assert ours.pop("item_index") == start + i
+            assert django.pop("item_index") == i
+            assert ours == django
 
     again = Order(brand=brand_a, vtex_order_id="bulk-02", fx_rate=Decimal("4123.123456"), coupon="{x}")
     rows_insert([again])
