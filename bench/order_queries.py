@@ -7,7 +7,8 @@ in the same run, with load averages. Not a test; use PostgreSQL for meaningful n
 
 Each path applies fresh orders (new order, lines, attribution, commissions, ledger accruals,
 audit) and then the same orders again with a changed document (status → invoiced), so both the
-first apply and a change are counted. `--top` lists the most frequent SQL shapes of the batched
+first apply and a change are counted; each prints queries, time and CPU (this process's and
+PostgreSQL's) per order. `--top` lists the most frequent SQL shapes of the batched
 path; `--profile` prints a cProfile of it (cumulative time), `--profile-out FILE` also
 dumps it to FILE.batched for pstats.
 """
@@ -15,6 +16,7 @@ dumps it to FILE.batched for pstats.
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import re
 import sys
@@ -27,6 +29,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._orders_data import bench_brand, loadavg, order_documents, statistics_current  # noqa: E402
+
+
+def _backend_cpu_seconds() -> float | None:
+    """CPU seconds this connection's PostgreSQL backend has used, when the server runs on this
+    machine (its /proc entry is readable); None otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            fields = stat_file.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 from bench.orders_bench import setup_django  # noqa: E402
 
 
@@ -69,6 +89,8 @@ def run_path(name: str, *, n: int, batch: int, top: int, profile: bool, profile_
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(count):
+            pg_before = _backend_cpu_seconds()
+            cpu_before = time.process_time()
             started = time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -84,11 +106,18 @@ def run_path(name: str, *, n: int, batch: int, top: int, profile: bool, profile_
             if profiler:
                 profiler.disable()
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_before
+            pg_after = _backend_cpu_seconds()
         shapes.update(_shape(sql) for sql in seen)
         phases[phase] = {
             "queries_per_order": round(len(seen) / n, 1),
             "ms_per_order": round(1000 * elapsed / n, 2),
             "orders_per_s": round(n / elapsed, 1),
+            # CPU, less noisy than time: this process's, and PostgreSQL's when it runs here.
+            "cpu_ms_per_order": round(1000 * cpu / n, 2),
+            "postgres_cpu_ms_per_order": (
+                round(1000 * (pg_after - pg_before) / n, 2) if pg_before is not None and pg_after is not None else None
+            ),
         }
     commissions = Commission.objects.filter(order__brand=target.brand).count()
     result = {"path": name, "orders": n, **phases, "commissions": commissions}

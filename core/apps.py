@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from core import events, health
+from core.lookups import lookups_register
 from core.panel_cache import on_rollups_moved
 
 
@@ -11,6 +12,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core import health_probes  # noqa: PLC0415 apps.py ready(): loads models, needs the app registry
 
+        lookups_register()
         # Cached dashboard and portal panels follow the rollups they sum (core/panel_cache.py).
         events.subscribe("rollups.moved", on_rollups_moved)
         health.collector_register()

@@ -11,6 +11,7 @@ reference stands for, and how much is held, tracking asks through `tracking.frau
 """
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -205,8 +206,9 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: boo
         defer=not savepoints,
     )
     if coupon and click is None:
-        uses = _coupon_uses(brand_id, coupon, placed_at=placed_at)
-        evidence = rules.rule_coupon_leak(uses=uses, now=placed_at)
+        evidence = rules.rule_coupon_leak(
+            new_customers_without_click=_coupon_leak_count(brand_id, coupon, placed_at=placed_at)
+        )
         if evidence:
             findings.append((Rule.COUPON_LEAK, {**evidence, "coupon": coupon}))
 
@@ -233,8 +235,8 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: boo
 # --- Order signals: what the screen of one order tells the screens of the next -------------
 #
 # Inside a batch of orders (core.batching) the signals are read ahead for the whole batch in one
-# statement (`order_signals_read_ahead`: every signal of its customers, and those of its coupons
-# placed within a day before its orders) and the batch's own are written together at its end
+# statement (`order_signals_read_ahead`: every signal of its customers, and the times of its
+# coupons' uses by new customers without a click within a day before its orders) and the batch's own are written together at its end
 # (one upsert), instead of two reads and an upsert per order. A later order of the batch still
 # sees the signals of the earlier ones: they are read from what the batch holds
 # (`batching.collected`), over the rows read ahead or, when these do not cover the question (an
@@ -255,9 +257,20 @@ _Row = tuple[str, datetime, bool, bool]  # order ref, placed at, new customer, h
 
 
 @dataclass(frozen=True)
+class _LeakUses:
+    """A coupon's orders of new customers without a click (what the coupon-leak rule counts),
+    read ahead: their times, sorted, for counting a window by bisection (a popular coupon's
+    day holds thousands, and every order of the batch counts its own window), and each
+    order's time, to leave out one the batch screened again."""
+
+    times: list[datetime]
+    by_ref: dict[str, datetime]
+
+
+@dataclass(frozen=True)
 class _SignalsAhead:
     by_customer: dict[str, list[_Row]]  # every signal of these customers
-    by_coupon: dict[str, list[_Row]]  # every signal of these coupons placed within [since, until]
+    by_coupon: dict[str, _LeakUses]  # these coupons' leak-rule uses placed within [since, until]
     since: datetime | None
     until: datetime | None
 
@@ -275,28 +288,39 @@ def order_signals_read_ahead(
 ) -> None:
     """Inside a batch (core.batching): the signals its orders' screens will ask about, in one
     query: every signal of these customers, and of these coupons (as `signal_coupon` gives
-    them) those placed from a day before the earliest `placed` to the latest."""
+    them) the uses the coupon-leak rule counts placed from its window before the earliest
+    `placed` to the latest."""
     customers = {h for h in customer_hashes if h}
     times = [at for at in placed if at is not None]
-    since = min(times) - timedelta(days=1) if times else None
+    since = min(times) - rules.COUPON_LEAK_WINDOW if times else None
     until = max(times) if times else None
     wanted = {c for c in coupons if c} if times else set()
-    ahead = _SignalsAhead(
-        by_customer={h: [] for h in customers}, by_coupon={c: [] for c in wanted}, since=since, until=until
-    )
+    leak_uses: dict[str, list[tuple[datetime, str]]] = {c: [] for c in wanted}
+    ahead = _SignalsAhead(by_customer={h: [] for h in customers}, by_coupon={}, since=since, until=until)
     query = Q(customer_hash__in=customers) if customers else None
     if wanted:
-        in_window = Q(coupon__in=wanted, placed_at__gte=since, placed_at__lte=until)
+        in_window = Q(
+            coupon__in=wanted, placed_at__gte=since, placed_at__lte=until, is_new_customer=True, had_click=False
+        )
         query = in_window if query is None else query | in_window
     if query is not None:
         for ref, coupon, customer, placed_at, is_new, had_click in OrderSignal.objects.filter(
             query, brand_id=brand_id
         ).values_list("order_ref", "coupon", "customer_hash", "placed_at", "is_new_customer", "had_click"):
-            row = (ref, placed_at, is_new, had_click)
             if customer in ahead.by_customer:
-                ahead.by_customer[customer].append(row)
-            if coupon in ahead.by_coupon and since is not None and until is not None and since <= placed_at <= until:
-                ahead.by_coupon[coupon].append(row)
+                ahead.by_customer[customer].append((ref, placed_at, is_new, had_click))
+            if (
+                coupon in leak_uses
+                and is_new
+                and not had_click
+                and since is not None
+                and until is not None
+                and since <= placed_at <= until
+            ):
+                leak_uses[coupon].append((placed_at, ref))
+    for coupon, uses in leak_uses.items():
+        uses.sort()
+        ahead.by_coupon[coupon] = _LeakUses(times=[at for at, _ref in uses], by_ref={ref: at for at, ref in uses})
     batching.memo_set(_signals_ahead_key(brand_id), ahead)
 
 
@@ -323,16 +347,17 @@ def _customer_ordered_before(brand_id: int, customer_hash: str, *, placed_at: da
     )
 
 
-def _coupon_uses(brand_id: int, coupon: str, *, placed_at: datetime) -> list[tuple[datetime, bool, bool]]:
-    """(placed_at, is_new_customer, had_click) of the coupon's orders placed within the day up to
-    `placed_at` (this order's included), for the coupon-leak rule."""
-    since = placed_at - timedelta(days=1)
+def _coupon_leak_count(brand_id: int, coupon: str, *, placed_at: datetime) -> int:
+    """How many of the coupon's orders placed within the coupon-leak rule's window up to
+    `placed_at` (this order's included) were a new customer's without a click: the batch's
+    signals, over the uses read ahead or, when these do not cover the window, the table."""
+    since = placed_at - rules.COUPON_LEAK_WINDOW
     pending = _signals_pending(brand_id)
-    uses = [
-        (s.placed_at, s.is_new_customer, s.had_click)
+    count = sum(
+        1
         for s in pending.values()
-        if s.coupon == coupon and since <= s.placed_at <= placed_at
-    ]
+        if s.coupon == coupon and since <= s.placed_at <= placed_at and s.is_new_customer and not s.had_click
+    )
     ahead: _SignalsAhead | None = batching.memo_peek(_signals_ahead_key(brand_id))
     if (
         ahead is not None
@@ -342,15 +367,24 @@ def _coupon_uses(brand_id: int, coupon: str, *, placed_at: datetime) -> list[tup
         and ahead.since <= since
         and placed_at <= ahead.until
     ):
-        return uses + [
-            (row[1], row[2], row[3])
-            for row in ahead.by_coupon[coupon]
-            if since <= row[1] <= placed_at and row[0] not in pending
-        ]
-    return uses + list(
-        OrderSignal.objects.filter(brand_id=brand_id, coupon=coupon, placed_at__gte=since, placed_at__lte=placed_at)
+        uses = ahead.by_coupon[coupon]
+        count += bisect_right(uses.times, placed_at) - bisect_left(uses.times, since)
+        # An order the batch screened again counts as its new signal says, not as its stored one.
+        return count - sum(
+            1 for ref in pending if (at := uses.by_ref.get(ref)) is not None and since <= at <= placed_at
+        )
+    return (
+        count
+        + OrderSignal.objects.filter(
+            brand_id=brand_id,
+            coupon=coupon,
+            placed_at__gte=since,
+            placed_at__lte=placed_at,
+            is_new_customer=True,
+            had_click=False,
+        )
         .exclude(order_ref__in=list(pending))
-        .values_list("placed_at", "is_new_customer", "had_click")
+        .count()
     )
 
 

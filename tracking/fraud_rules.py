@@ -55,18 +55,20 @@ def rule_coupon_site(*, referrer_host: str) -> dict[str, Any] | None:
     return None
 
 
+COUPON_LEAK_WINDOW = timedelta(hours=24)
+
+
 def rule_coupon_leak(
-    *,
-    uses: Sequence[tuple[datetime, bool, bool]],
-    now: datetime,
-    window: timedelta = timedelta(hours=24),
-    limit: int = 10,
+    *, new_customers_without_click: int, window: timedelta = COUPON_LEAK_WINDOW, limit: int = 10
 ) -> dict[str, Any] | None:
-    """A code used by many new customers with no click in a short time. `uses` holds
-    (placed_at, is_new_customer, had_click) of the code's orders."""
-    recent = [u for u in uses if now - window <= u[0] <= now and u[1] and not u[2]]
-    if len(recent) >= limit:
-        return {"new_customers_without_click": len(recent), "window_hours": window.total_seconds() / 3600}
+    """A code used by many new customers with no click in a short time: how many of the code's
+    orders placed within `window` up to this one (included) were a new customer's without a
+    click (tracking.fraud counts them)."""
+    if new_customers_without_click >= limit:
+        return {
+            "new_customers_without_click": new_customers_without_click,
+            "window_hours": window.total_seconds() / 3600,
+        }
     return None
 
 

@@ -335,7 +335,7 @@ def _accrued_amounts(*, brand: Any, refs: Sequence[str]) -> dict[str, int]:
     """What is already accrued under each of these references: the credit of its accrual
     (one statement)."""
     rows = (
-        LedgerTransaction.objects.filter(brand=brand, kind=Kind.ACCRUE, reference__in=refs)
+        LedgerTransaction.objects.filter(brand=brand, kind=Kind.ACCRUE, reference__any=refs)
         .annotate(credited=Sum("entries__amount_cents", filter=Q(entries__side=C)))
         .values_list("reference", "credited")
         .order_by()
@@ -348,10 +348,10 @@ def _positions_of(*, brand: Any, owners: Sequence[tuple[Any, str]]) -> dict[str,
     (ignoring a concurrent insert), select those again; a reference that belongs to another
     influencer is refused (Conflict)."""
     refs = [ref for _influencer, ref in owners]
-    found = {p.commission_ref: p for p in CommissionPosition.objects.filter(brand=brand, commission_ref__in=refs)}
+    found = {p.commission_ref: p for p in CommissionPosition.objects.filter(brand=brand, commission_ref__any=refs)}
     missing = [(influencer, ref) for influencer, ref in owners if ref not in found]
     if missing:
-        CommissionPosition.objects.bulk_create(
+        rows_insert(
             [CommissionPosition(brand=brand, influencer=influencer, commission_ref=ref) for influencer, ref in missing],
             ignore_conflicts=True,
         )
@@ -359,7 +359,7 @@ def _positions_of(*, brand: Any, owners: Sequence[tuple[Any, str]]) -> dict[str,
             {
                 p.commission_ref: p
                 for p in CommissionPosition.objects.filter(
-                    brand=brand, commission_ref__in=[ref for _influencer, ref in missing]
+                    brand=brand, commission_ref__any=[ref for _influencer, ref in missing]
                 )
             }
         )
@@ -442,7 +442,7 @@ def ledger_commission_confirm_each(
     with transaction.atomic():
         accounts = accounts_lock(brand=brand, influencer_ids={influencer.pk for influencer, _item in wanted.values()})
         done = set(
-            LedgerTransaction.objects.filter(brand=brand, kind=Kind.CONFIRM, reference__in=list(wanted)).values_list(
+            LedgerTransaction.objects.filter(brand=brand, kind=Kind.CONFIRM, reference__any=list(wanted)).values_list(
                 "reference", flat=True
             )
         )

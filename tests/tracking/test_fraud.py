@@ -18,7 +18,7 @@ from tracking.fraud import (
     fraud_screen_order,
 )
 from tracking.hashing import customer_hashes
-from tracking.models import FraudFlag, InfluencerRisk
+from tracking.models import FraudFlag, InfluencerRisk, OrderSignal
 
 T0 = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 
@@ -36,10 +36,11 @@ def test_rule_click_flood() -> None:
 
 
 def test_rule_coupon_leak() -> None:
-    uses = [(T0 - timedelta(hours=i), True, False) for i in range(10)]
-    assert rules.rule_coupon_leak(uses=uses, now=T0)
-    assert rules.rule_coupon_leak(uses=uses[:9], now=T0) is None
-    assert rules.rule_coupon_leak(uses=[(t, new, True) for t, new, _ in uses], now=T0) is None
+    assert rules.rule_coupon_leak(new_customers_without_click=10) == {
+        "new_customers_without_click": 10,
+        "window_hours": 24.0,
+    }
+    assert rules.rule_coupon_leak(new_customers_without_click=9) is None
 
 
 def test_rule_coupon_site() -> None:
@@ -187,3 +188,49 @@ def test_review_queue_groups_flags_and_rejects_with_reason(
     flag.refresh_from_db()
     assert flag.status == "rejected"
     assert flag.resolved_by == superuser
+
+
+@pytest.mark.django_db
+def test_the_coupon_leak_count_read_ahead_equals_the_tables_without_a_query_per_order(
+    brand_a: Any, influencer_a: Any
+) -> None:
+    """A popular coupon's day: the batch reads its counted uses once and counts each order's
+    window by bisection, with the batch's own signals (one new, one screened again with a click
+    now) as the table would count them once written, and no query per order."""
+
+    def signal(ref: str, at: datetime, *, coupon: str = "CUPOM", new: bool = True, click: bool = False) -> OrderSignal:
+        return OrderSignal(
+            brand=brand_a,
+            influencer=influencer_a,
+            order_ref=ref,
+            coupon=coupon,
+            is_new_customer=new,
+            had_click=click,
+            placed_at=at,
+        )
+
+    OrderSignal.objects.bulk_create(
+        [signal(f"in-{n}", T0 - timedelta(minutes=7 * n)) for n in range(200)]  # counted, over 23 hours
+        + [signal(f"click-{n}", T0 - timedelta(hours=1), click=True) for n in range(5)]
+        + [signal(f"back-{n}", T0 - timedelta(hours=2), new=False) for n in range(5)]
+        + [signal(f"old-{n}", T0 - timedelta(days=1, minutes=1 + n)) for n in range(5)]
+        + [signal(f"other-{n}", T0 - timedelta(hours=3), coupon="OTRO") for n in range(5)]
+    )
+    later, earlier = T0 + timedelta(hours=1), T0 - timedelta(hours=10)
+    assert fraud._coupon_leak_count(brand_a.pk, "CUPOM", placed_at=T0) == 200
+    # An hour later the two oldest uses have left the window.
+    assert fraud._coupon_leak_count(brand_a.pk, "CUPOM", placed_at=later) == 198
+
+    with transaction.atomic(), batching.batch_scope():
+        fraud.order_signals_read_ahead(
+            brand_id=brand_a.pk, customer_hashes=[], coupons=["CUPOM"], placed=[T0, later, earlier]
+        )
+        fraud._order_signal_record(signal("new-1", T0 - timedelta(minutes=1)), defer=True)
+        fraud._order_signal_record(signal("in-3", T0 - timedelta(minutes=21), click=True), defer=True)
+        with CaptureQueriesContext(connection) as captured:
+            in_batch = [fraud._coupon_leak_count(brand_a.pk, "CUPOM", placed_at=at) for at in (T0, later, earlier)]
+        assert captured.captured_queries == []
+    assert in_batch == [fraud._coupon_leak_count(brand_a.pk, "CUPOM", placed_at=at) for at in (T0, later, earlier)]
+    # Ten hours earlier: the uses from 86 on (602 minutes before T0 and older), and the five
+    # of the day before.
+    assert in_batch == [200, 198, 114 + 5]
