@@ -9,7 +9,7 @@ than the rest of the work. On PostgreSQL these helpers send one array per column
     UPDATE t SET f = v.f, … FROM unnest(%s::bigint[], …) AS v(id, f, …) WHERE t.id = v.id
     INSERT INTO t (f, …) SELECT * FROM unnest(%s::bigint[], …) [ON CONFLICT DO NOTHING]
 
-(a few rows: `INSERT INTO t (f, …) VALUES (%s, …), (%s, …)`),
+(a row or two, up to 50 values: `INSERT INTO t (f, …) VALUES (%s, …), (%s, …)`),
 
 the statement Django itself sends for a bulk insert on PostgreSQL, with its conditions: only
 columns of the backend's own types, without a per-value placeholder or a database default,
@@ -103,9 +103,12 @@ def _has_expression(values: Sequence[Any]) -> bool:
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
-# Up to this many rows go as `VALUES (…), (…)`, one parameter per value: cheaper than an array
-# per column for a handful, and few enough statement texts for psycopg to keep prepared.
-_VALUES_MAX_ROWS = 8
+# Rows go as `VALUES (…), (…)`, one parameter per value, while they have at most this many
+# values: cheaper than an array per column for a row or two. psycopg caches how it parses a
+# statement's placeholders only up to 50 parameters (`psycopg._queries`); past that it parses
+# the text again on every call, which for an order's three lines (54 values) cost more than
+# the arrays it saved.
+_VALUES_MAX_PARAMS = 50
 # Django's own field classes (not subclasses, which may prepare values their own way: an
 # encrypted field) whose preparation returns a value of these Python types unchanged:
 # `to_python` of a str is the str, `int()` of an int the int (PostgreSQL's integer adaptation
@@ -213,9 +216,9 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         return
     quote = connection.ops.quote_name
     names, types = unnest
-    if len(objs) <= _VALUES_MAX_ROWS:
-        # A few rows (a new order, its lines): their values as they are, without an array
-        # each to build (psycopg dumps an array element by element in Python). No cast:
+    if len(objs) * len(names) <= _VALUES_MAX_PARAMS:
+        # A row or two (a new order): their values as they are, without an array each to
+        # build (psycopg dumps an array element by element in Python). No cast:
         # INSERT coerces every VALUES row to its columns, so a value too long for its column
         # is refused on assignment, as with the arrays.
         row = f"({', '.join(['%b'] * len(names))})"

@@ -4,11 +4,13 @@ SELECT * FROM unnest(…) on PostgreSQL, the same rows as Django's own."""
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core import bulk
 from core.bulk import rows_insert, rows_update
 from orders.models import Order, OrderLine
 from payments.models import CommissionPosition
@@ -53,9 +55,11 @@ def test_rows_update_refuses_a_reverse_relation(brand_a):
         rows_update([brand_a], ["codes"])  # Code.brand's reverse side: no column of the brand
 
 
-@pytest.mark.parametrize(("count", "shape"), [(3, "VALUES ("), (12, "unnest(")])
+@pytest.mark.parametrize(("count", "shape"), [(3, "VALUES ("), (12, "unnest(")])  # 30 values, 120
 def test_rows_insert_writes_rows_as_bulk_create_does_with_their_ids_and_timestamps(brand_a, influencer_a, count, shape):
-    """A few rows go as VALUES, more as one array per column; both give each row its id."""
+    """Up to 50 values go as VALUES (psycopg caches the parsing of such statements only), more
+    as one array per column; both give each row its id."""
+    assert psycopg._queries.MAX_CACHED_STATEMENT_PARAMS == bulk._VALUES_MAX_PARAMS
     rows = [
         CommissionPosition(brand=brand_a, influencer=influencer_a, commission_ref=f"i{i}", estimated_cents=i)
         for i in range(count)
@@ -133,7 +137,9 @@ def test_rows_insert_writes_awkward_values_exactly_as_bulk_create(brand_a):
     order = Order.objects.create(brand=brand_a, vtex_order_id="bulk-01", fx_rate=Decimal("4123.123456"))
     fields = [f.attname for f in OrderLine._meta.concrete_fields if not f.primary_key]
     OrderLine.objects.bulk_create(_awkward_lines(order, 0))
-    rows_insert(_awkward_lines(order, 100))  # as VALUES
+    lines = _awkward_lines(order, 100)
+    for start in range(0, len(lines), 2):
+        rows_insert(lines[start : start + 2])  # two rows of 18 values: as VALUES
     rows_insert(_awkward_lines(order, 200) + _awkward_lines(order, 300))  # as arrays
     stored = {line["item_index"]: line for line in OrderLine.objects.filter(order=order).values(*fields)}
     assert len(stored) == 4 * len(_AWKWARD_TEXTS)

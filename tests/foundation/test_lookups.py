@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def positions(brand_a, influencer_a):
     return [
         CommissionPosition.objects.create(brand=brand_a, influencer=influencer_a, commission_ref=ref)
-        for ref in ("commission:1", "commission:2", "it's \"quoted\"", "{a,b}", "ação")
+        for ref in ("commission:1", "commission:2", 'it\'s "quoted"', "{a,b}", "ação")
     ]
 
 
@@ -21,7 +21,7 @@ def positions(brand_a, influencer_a):
     "wanted",
     [
         ["commission:1"],
-        ["commission:2", "it's \"quoted\"", "{a,b}", "ação", "commission:404"],
+        ["commission:2", 'it\'s "quoted"', "{a,b}", "ação", "commission:404"],
         ["commission:1", "commission:1", None],
         [],
     ],
