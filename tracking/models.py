@@ -370,7 +370,13 @@ class FraudFlag(TimeStampedModel):
         indexes = [models.Index(fields=["subject_ref", "status"], name="fraud_flag_ref_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_rule_display()} · {self.subject_ref}"
+        # The label from the enum, not `get_rule_display()`, which rebuilds a dict of every
+        # choice on each call: every flag a batch records is audited with its text.
+        try:
+            rule = self.Rule(self.rule).label
+        except ValueError:  # a rule since retired: its code
+            rule = self.rule
+        return f"{rule} · {self.subject_ref}"
 
 
 class InfluencerRisk(models.Model):

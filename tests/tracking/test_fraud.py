@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from audit.models import AuditEvent
 from core import batching
@@ -234,3 +235,12 @@ def test_the_coupon_leak_count_read_ahead_equals_the_tables_without_a_query_per_
     # Ten hours earlier: the uses from 86 on (602 minutes before T0 and older), and the five
     # of the day before.
     assert in_batch == [200, 198, 114 + 5]
+
+
+def test_a_flag_reads_as_its_rule_in_the_users_language_and_a_retired_rule_as_its_code() -> None:
+    flag = FraudFlag(rule=FraudFlag.Rule.COUPON_LEAK, subject_ref="1234-01")
+    with translation.override("es"):
+        assert str(flag) == "Filtración de cupón · 1234-01"
+    with translation.override("pt-br"):
+        assert str(flag) == "Vazamento de cupom · 1234-01"
+    assert str(FraudFlag(rule="retired_rule", subject_ref="1234-01")) == "retired_rule · 1234-01"
