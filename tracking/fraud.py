@@ -30,6 +30,7 @@ from audit.services import audit_record
 from core import batching, events
 from core.bulk import rows_insert
 from core.errors import ApplicationError, Conflict
+from core.ids import ids_reserve
 from tracking import fraud_rules as rules
 from tracking.fraud_holds import hold_subject
 from tracking.hashing import customer_hashes
@@ -71,13 +72,17 @@ def fraud_flag_record(
     subject update the evidence of an open flag. Audited on creation.
 
     `savepoints` False (an order of a batch, which rolls the whole order back to its own
-    savepoint when anything raises and applies it again alone): no savepoints of its own, two
-    round trips each. A flag a concurrent screen recorded first then makes the INSERT raise
-    IntegrityError, which fails the order in its batch; its retry alone, with savepoints,
-    finds that flag (tests/orders/test_batch_read_ahead_pg.py)."""
+    savepoint when anything raises and applies it again alone): no savepoints of its own. A
+    new flag then gets its id at once and is inserted with the batch's other new flags when
+    the batch ends, then the risk of their influencers is recomputed (`_flags_write`). A flag
+    a concurrent screen recorded first makes that INSERT raise IntegrityError, which fails the
+    batch; it is applied again in halves down to the order alone, whose screen, with
+    savepoints, finds that flag (orders.services.batch)."""
     with transaction.atomic() if savepoints else nullcontext():
         ref = subject_ref[:100]
-        flag = None
+        flag = _flag_pending(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
+        if flag is not None:
+            return flag
         if not _flag_known_absent(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref):
             flag = fraud_flag_find_lock(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
         if flag is not None:
@@ -94,6 +99,7 @@ def fraud_flag_record(
             "severity": SEVERITY.get(Rule(rule), 50),
             "evidence": evidence,
         }
+        deferred = False
         if savepoints:
             try:
                 with transaction.atomic():
@@ -101,14 +107,19 @@ def fraud_flag_record(
             except IntegrityError:  # a concurrent screen recorded it first
                 return FraudFlag.objects.get(brand_id=brand_id, rule=rule, subject=subject, subject_ref=ref)
         else:
-            # One INSERT without Django's per-value compiler: in a batch whose orders trip a
-            # rule, `create()` was a tenth of the batch's CPU. It sends no signals, so only
-            # while nothing listens for them.
+            # In a batch whose orders trip a rule, `create()` (Django's per-value compiler and
+            # a round trip per flag) was a tenth of the batch's CPU. The batch's flags go in
+            # one INSERT at its end, without signals, so only while nothing listens for them.
             flag = FraudFlag(**values)
-            if pre_save.has_listeners(FraudFlag) or post_save.has_listeners(FraudFlag):
+            flag.pk = ids_reserve(FraudFlag, 1)[0]
+            deferred = (
+                flag.pk is not None
+                and not pre_save.has_listeners(FraudFlag)
+                and not post_save.has_listeners(FraudFlag)
+                and batching.defer_collect(_flags_pending_key(brand_id), flag, _flags_write)
+            )
+            if not deferred:
                 flag.save(force_insert=True)
-            else:
-                rows_insert([flag])
         _holds_ahead_note(flag)
         audit_record(
             action="tracking.fraud_flagged",
@@ -116,8 +127,28 @@ def fraud_flag_record(
             brand_id=brand_id,
             after={"rule": rule, "subject": subject, "ref": subject_ref, "evidence": evidence},
         )
-        _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
+        if not deferred:  # else `_flags_write` recomputes it
+            _risk_recompute_soon(brand_id=brand_id, influencer_id=influencer_id)
         return flag
+
+
+def _flags_pending_key(brand_id: int) -> tuple[str, int]:
+    return ("tracking:flags", brand_id)
+
+
+def _flag_pending(*, brand_id: int, rule: str, subject: str, subject_ref: str) -> FraudFlag | None:
+    """A flag of this subject the batch recorded and has not inserted yet."""
+    for flag in batching.collected(_flags_pending_key(brand_id)):
+        if (flag.rule, flag.subject, flag.subject_ref) == (rule, subject, subject_ref):
+            return flag
+    return None
+
+
+def _flags_write(flags: list[FraudFlag]) -> None:
+    """A batch's new flags: one INSERT, then their influencers' risk, from every flag."""
+    rows_insert(flags)
+    for brand_id, influencer_id in sorted({(flag.brand_id, flag.influencer_id) for flag in flags}):
+        influencer_risk_recompute(brand_id=brand_id, influencer_id=influencer_id)
 
 
 def _risk_recompute_soon(*, brand_id: int, influencer_id: int) -> None:

@@ -373,7 +373,7 @@ class FraudFlag(TimeStampedModel):
         # The label from the enum, not `get_rule_display()`, which rebuilds a dict of every
         # choice on each call: every flag a batch records is audited with its text.
         try:
-            rule = self.Rule(self.rule).label
+            rule: str = str(self.Rule(self.rule).label)
         except ValueError:  # a rule since retired: its code
             rule = self.rule
         return f"{rule} · {self.subject_ref}"

@@ -405,9 +405,10 @@ def test_a_coupon_leaking_within_a_batch_is_flagged_as_one_order_at_a_time_flags
     assert _signals(brand) == _signals(brand_b)
 
 
-def test_a_batch_records_a_new_flag_without_looking_for_it_or_a_savepoint_of_its_own(setup: dict[str, Any]) -> None:
+def test_a_batch_records_a_new_flag_without_looking_for_it_and_inserts_it_at_its_end(setup: dict[str, Any]) -> None:
     """The read-ahead knows the batch's orders have no flags: the self-referral's flag is
-    inserted without a SELECT for it, and inside the order's savepoint with none of its own."""
+    recorded without a SELECT for it or a savepoint of its own, and inserted once, with the
+    batch's other new flags, after the order's savepoint."""
     brand, maria = setup["brand"], setup["influencer"]
     self_referral = order_doc(order_id="975-01")
     self_referral["clientProfileData"]["email"] = maria.user.email
@@ -421,17 +422,17 @@ def test_a_batch_records_a_new_flag_without_looking_for_it_or_a_savepoint_of_its
     opened = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))  # the order's own
     released = sql.index(sql[opened].replace("SAVEPOINT", "RELEASE SAVEPOINT"))
     within = sql[opened + 1 : released]
-    assert any(q.startswith('INSERT INTO "tracking_fraudflag"') for q in within)
-    assert not [q for q in within if "SAVEPOINT" in q]
+    assert not [q for q in within if q.startswith('INSERT INTO "tracking_fraudflag"') or "SAVEPOINT" in q]
+    assert any(q.startswith('INSERT INTO "tracking_fraudflag"') for q in sql[released:])
 
 
 def test_a_flag_another_worker_records_first_fails_the_order_in_its_batch_and_its_retry_finds_it(
     setup: dict[str, Any], monkeypatch: Any, caplog: Any
 ) -> None:
     """972 is a self-referral. The batch read ahead that it has no flag; before its screen
-    inserts one, another worker records the same flag and commits. The batch's INSERT breaks
-    the unique constraint inside the order's savepoint: the order is retried alone, which finds
-    that flag; one flag, the order applied and held, the batch's other order committed."""
+    records one, another worker records the same flag and commits. The batch's INSERT of its
+    new flags breaks the unique constraint at its end: the batch is applied again in halves,
+    972 alone finds that flag; one flag, the order applied and held, the other order committed."""
     brand, maria = setup["brand"], setup["influencer"]
     real = tracking_fraud._flag_known_absent
     raced: list[Any] = []
@@ -469,7 +470,8 @@ def test_a_flag_another_worker_records_first_fails_the_order_in_its_batch_and_it
         results = orders_apply_batch(brand=brand, documents=docs)
 
     assert [type(flag) for flag in raced] == [FraudFlag]
-    assert "order 972-01 failed in its batch" in caplog.text
+    assert "a batch of 2 orders" in caplog.text
+    assert "failed as a whole; applying it again in halves" in caplog.text
     assert {order_id: result.reason for order_id, result in results.items()} == {  # type: ignore[union-attr]
         "971-01": "applied",
         "972-01": "applied",

@@ -244,3 +244,32 @@ def test_a_flag_reads_as_its_rule_in_the_users_language_and_a_retired_rule_as_it
     with translation.override("pt-br"):
         assert str(flag) == "Vazamento de cupom · 1234-01"
     assert str(FraudFlag(rule="retired_rule", subject_ref="1234-01")) == "retired_rule · 1234-01"
+
+
+@pytest.mark.django_db
+def test_a_batch_inserts_its_new_flags_together_when_it_ends_then_recomputes_the_risk(
+    brand_a: Any, influencer_a: Any
+) -> None:
+    """Screened without savepoints (an order of a batch), each new flag gets its id at once and
+    waits for the batch's end: one INSERT for all, then the influencer's risk from all of them.
+    The same finding again in the batch is the flag it holds, not a second row."""
+    if connection.vendor != "postgresql":
+        pytest.skip("ids are reserved from PostgreSQL's sequence; elsewhere each flag is saved at once")
+    orders = [_order(brand_a, influencer_a, email=influencer_a.user.email, ref=f"91{n}-01") for n in range(3)]
+    with transaction.atomic(), batching.batch_scope():
+        with CaptureQueriesContext(connection) as captured:
+            flags = [fraud_screen_order(order=order, with_earlier=False, savepoints=False)[0] for order in orders]
+            again = fraud_screen_order(order=orders[0], with_earlier=False, savepoints=False)
+        assert not [q for q in captured.captured_queries if 'INSERT INTO "tracking_fraudflag"' in q["sql"]]
+        assert again == [flags[0]]
+        assert not FraudFlag.objects.exists()
+        assert all(flag.pk for flag in flags)
+        with CaptureQueriesContext(connection) as captured:
+            batching.current().flush()  # type: ignore[union-attr]
+        inserts = [q for q in captured.captured_queries if 'INSERT INTO "tracking_fraudflag"' in q["sql"]]
+        assert len(inserts) == 1
+    assert sorted(FraudFlag.objects.values_list("subject_ref", flat=True)) == ["910-01", "911-01", "912-01"]
+    assert {flag.pk for flag in flags} == set(FraudFlag.objects.values_list("pk", flat=True))
+    assert InfluencerRisk.objects.get(influencer=influencer_a).open_flags == 3
+    audited = AuditEvent.objects.filter(action="tracking.fraud_flagged").values_list("target_id", flat=True)
+    assert sorted(map(str, audited)) == sorted(str(flag.pk) for flag in flags)
