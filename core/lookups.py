@@ -8,8 +8,9 @@ PostgreSQL parses and plans anew and psycopg never prepares. `__any` sends
     "t"."commission_ref" = ANY(%s::varchar[])
 
 whatever the list's length: one text, one array. The cast is to the bare type (`varchar[]`, not
-`varchar(150)[]`, which would cut a value too long for the column and could then match a row it
-is not). Other databases, and a subquery or expressions as the right-hand side, get `__in`'s SQL.
+`varchar(150)[]`, which would cut a value too long for the column down to one that may match
+another row). Other databases, and a subquery or expressions as the right-hand side, get
+`__in`'s SQL.
 """
 
 from typing import Any

@@ -267,16 +267,16 @@ def fraud_screen_order(*, order: Any, with_earlier: bool = True, savepoints: boo
 #
 # Inside a batch of orders (core.batching) the signals are read ahead for the whole batch in one
 # statement (`order_signals_read_ahead`: every signal of its customers, and the times of its
-# coupons' uses by new customers without a click within a day before its orders) and the batch's own are written together at its end
-# (one upsert), instead of two reads and an upsert per order. A later order of the batch still
-# sees the signals of the earlier ones: they are read from what the batch holds
-# (`batching.collected`), over the rows read ahead or, when these do not cover the question (an
-# order placed outside the window, a customer or coupon not asked, or the read-ahead forgotten
-# after an order of the batch rolled back), over the table. One order at a time (`order_apply`,
-# the screen in a savepoint of its own) reads and writes them as it always did. Signals another
-# worker commits meanwhile are not seen, as a screen never saw those still uncommitted: the
-# rules over them are heuristics for a manager's review, and an influencer's orders are applied
-# by one lane.
+# coupons' uses by new customers without a click within a day before its orders) and the
+# batch's own are written together at its end (one upsert), instead of two reads and an upsert
+# per order. A later order of the batch still sees the signals of the earlier ones: they are
+# read from what the batch holds (`batching.collected`), over the rows read ahead or, when these
+# do not cover the question (an order placed outside the window, a customer or coupon not
+# asked, or the read-ahead forgotten after an order of the batch rolled back), over the table.
+# One order at a time (`order_apply`, the screen in a savepoint of its own) reads and writes
+# them as it always did. Signals another worker commits meanwhile are not seen, as a screen
+# never saw those still uncommitted: the rules over them are heuristics for a manager's review,
+# and an influencer's orders are applied by one lane.
 
 
 def signal_coupon(coupon: str | None) -> str:
