@@ -52,7 +52,7 @@ def _unnest_columns_of(
     names, types = [], []
     for field in fields:
         target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
-        db_type = field.db_type(connection)
+        db_type = bare_db_type(field, connection)
         if (
             db_type is None
             or field.column is None
@@ -63,8 +63,16 @@ def _unnest_columns_of(
         ):
             return None
         names.append(connection.ops.quote_name(field.column))
-        types.append(db_type.split("(")[0])
+        types.append(db_type)
     return names, types
+
+
+def bare_db_type(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> str | None:
+    """The column's type without its modifiers (`varchar`, not `varchar(50)`), for casting an
+    array of its values: a cast to `varchar(50)[]` would cut a value too long for the column
+    (which then could match, or be stored as, what it is not) instead of refusing it."""
+    db_type = field.db_type(connection)
+    return None if db_type is None else db_type.split("(")[0]
 
 
 @contextmanager

@@ -21,6 +21,8 @@ from django.db.models.lookups import In
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.datastructures import OrderedSet
 
+from core.bulk import bare_db_type
+
 
 class AnyOf(In):
     lookup_name = "any"
@@ -29,7 +31,7 @@ class AnyOf(In):
         if not self.rhs_is_direct_value() or any(hasattr(value, "resolve_expression") for value in self.rhs):
             return super().as_sql(compiler, connection)
         field = self.lhs.output_field
-        db_type = field.db_type(connection)
+        db_type = bare_db_type(field, connection)
         if db_type is None:
             return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -39,7 +41,7 @@ class AnyOf(In):
             for value in OrderedSet(self.rhs)
             if value is not None
         ]
-        return f"{lhs} = ANY(%s::{db_type.split('(')[0]}[])", (*lhs_params, values)
+        return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, values)
 
 
 def lookups_register() -> None:
